@@ -1,0 +1,79 @@
+// Archive: read-only access to a zip container (APK, IPA, XAPK, AAB) through
+// libzip, from a file or from memory. Entries are inflated into memory only,
+// never written to disk, and every read is charged to the scan's Budget (the
+// limits choke point). Oddities Android tolerates (prefixed data, duplicate
+// names, CR/NUL in names, unknown methods) are recorded as anomalies.
+#ifndef SHELFGUARD_ARCHIVE_H_
+#define SHELFGUARD_ARCHIVE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "shelfguard/facts.h"
+#include "shelfguard/limits.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard {
+
+struct ArchiveEntry {
+  std::string name;          // as stored (raw bytes; may be non-UTF-8)
+  uint64_t index = 0;        // libzip index
+  uint64_t compressed = 0;   // compressed size from the central directory
+  uint64_t size = 0;         // declared uncompressed size (untrusted)
+  uint16_t method = 0;       // 0 stored, 8 deflate, others unusual
+  bool encrypted = false;
+  bool directory = false;
+  bool duplicate = false;    // a later entry with a name seen before
+};
+
+class Archive {
+ public:
+  ~Archive();
+  Archive(const Archive&) = delete;
+  Archive& operator=(const Archive&) = delete;
+
+  // Opens `path`. `budget` must outlive the archive. `depth` is the nesting
+  // level (0 for the package itself) and is checked against the limits.
+  static Result<std::unique_ptr<Archive>> OpenFile(const std::string& path, Budget* budget,
+                                                   uint32_t depth = 0);
+  // Opens bytes held by the caller (e.g. a nested APK); `data` is copied.
+  static Result<std::unique_ptr<Archive>> OpenMemory(std::string data, std::string label,
+                                                     Budget* budget, uint32_t depth);
+
+  const std::vector<ArchiveEntry>& entries() const { return entries_; }
+  // First entry with this exact name (the one Android's PackageManager uses),
+  // or nullptr.
+  const ArchiveEntry* Find(std::string_view name) const;
+  // Inflates one entry into memory, charging the budget. Stops with an
+  // over-limit Status as soon as a limit is passed; never allocates the
+  // declared size up front. `max_bytes` (0: the limits' cap) truncates
+  // silently for callers that only need a prefix.
+  Result<std::string> Read(const ArchiveEntry& entry, uint64_t max_bytes = 0);
+  Result<std::string> Read(std::string_view name, uint64_t max_bytes = 0);
+
+  const std::vector<Anomaly>& anomalies() const { return anomalies_; }
+  const std::string& label() const { return label_; }
+  uint32_t depth() const { return depth_; }
+  Budget* budget() const { return budget_; }
+
+ private:
+  Archive() = default;
+  Status Init();
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string label_;
+  Budget* budget_ = nullptr;
+  uint32_t depth_ = 0;
+  std::vector<ArchiveEntry> entries_;
+  std::unordered_map<std::string, size_t> by_name_;
+  std::vector<Anomaly> anomalies_;
+};
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_ARCHIVE_H_

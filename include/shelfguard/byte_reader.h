@@ -1,0 +1,138 @@
+// ByteReader: a bounds-checked little/big-endian cursor over untrusted bytes.
+//
+// Every read checks `n <= size - pos` (never `pos + n <= size`, which can
+// overflow) and fails without moving the cursor. Reads return false / an
+// empty optional instead of touching memory outside [data, data + size).
+#ifndef SHELFGUARD_BYTE_READER_H_
+#define SHELFGUARD_BYTE_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace shelfguard {
+
+// True when [off, off + len) lies inside a buffer of `size` bytes, computed
+// without overflow.
+constexpr bool InRange(uint64_t off, uint64_t len, uint64_t size) {
+  return off <= size && len <= size - off;
+}
+
+class ByteReader {
+ public:
+  ByteReader() = default;
+  ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  explicit ByteReader(std::string_view s)
+      : data_(reinterpret_cast<const uint8_t*>(s.data())), size_(s.size()) {}
+
+  size_t size() const { return size_; }
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return size_ - pos_; }
+  const uint8_t* data() const { return data_; }
+  bool eof() const { return pos_ >= size_; }
+
+  bool Seek(uint64_t off) {
+    if (off > size_) return false;
+    pos_ = static_cast<size_t>(off);
+    return true;
+  }
+  bool Skip(uint64_t n) {
+    if (n > remaining()) return false;
+    pos_ += static_cast<size_t>(n);
+    return true;
+  }
+
+  template <typename T>
+  std::optional<T> ReadLE() {
+    T v{};
+    if (!PeekLEAt(pos_, &v)) return std::nullopt;
+    pos_ += sizeof(T);
+    return v;
+  }
+  template <typename T>
+  std::optional<T> ReadBE() {
+    T v{};
+    if (!PeekBEAt(pos_, &v)) return std::nullopt;
+    pos_ += sizeof(T);
+    return v;
+  }
+
+  // Reads an integer at absolute offset `off` without moving the cursor.
+  template <typename T>
+  bool PeekLEAt(uint64_t off, T* out) const {
+    if (!InRange(off, sizeof(T), size_)) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) v |= uint64_t{data_[off + i]} << (8 * i);
+    *out = static_cast<T>(v);
+    return true;
+  }
+  template <typename T>
+  bool PeekBEAt(uint64_t off, T* out) const {
+    if (!InRange(off, sizeof(T), size_)) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) v = (v << 8) | data_[off + i];
+    *out = static_cast<T>(v);
+    return true;
+  }
+  template <typename T>
+  std::optional<T> LEAt(uint64_t off) const {
+    T v{};
+    if (!PeekLEAt(off, &v)) return std::nullopt;
+    return v;
+  }
+  template <typename T>
+  std::optional<T> BEAt(uint64_t off) const {
+    T v{};
+    if (!PeekBEAt(off, &v)) return std::nullopt;
+    return v;
+  }
+
+  // A view of `n` bytes at the cursor; advances on success.
+  std::optional<std::string_view> ReadBytes(uint64_t n) {
+    auto v = BytesAt(pos_, n);
+    if (v) pos_ += static_cast<size_t>(n);
+    return v;
+  }
+  std::optional<std::string_view> BytesAt(uint64_t off, uint64_t n) const {
+    if (!InRange(off, n, size_)) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(data_) + off, static_cast<size_t>(n));
+  }
+  // A sub-reader over [off, off + n), or nullopt when out of range.
+  std::optional<ByteReader> Sub(uint64_t off, uint64_t n) const {
+    if (!InRange(off, n, size_)) return std::nullopt;
+    return ByteReader(data_ + off, static_cast<size_t>(n));
+  }
+  // NUL-terminated string starting at `off`, at most `max_len` bytes; nullopt
+  // if no terminator is found within bounds.
+  std::optional<std::string_view> CStringAt(uint64_t off, size_t max_len) const {
+    if (off >= size_) return std::nullopt;
+    size_t avail = size_ - static_cast<size_t>(off);
+    size_t lim = avail < max_len ? avail : max_len;
+    const void* nul = std::memchr(data_ + off, 0, lim);
+    if (nul == nullptr) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(data_) + off,
+                            static_cast<const uint8_t*>(nul) - (data_ + off));
+  }
+  // Unsigned LEB128 (DEX), at most 5 bytes for 32-bit values.
+  std::optional<uint32_t> ReadUleb128() {
+    uint32_t result = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (pos_ >= size_) return std::nullopt;
+      uint8_t b = data_[pos_++];
+      result |= uint32_t{static_cast<uint8_t>(b & 0x7f)} << (7 * i);
+      if ((b & 0x80) == 0) return result;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  size_t pos_ = 0;
+};
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_BYTE_READER_H_

@@ -1,0 +1,59 @@
+// Engine: the immutable, shareable scanning core (limits + compiled
+// signatures). Scan*() may be called concurrently from several threads; each
+// call builds its own per-scan state.
+#ifndef SHELFGUARD_ENGINE_H_
+#define SHELFGUARD_ENGINE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shelfguard/analyzer.h"
+#include "shelfguard/facts.h"
+#include "shelfguard/limits.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard {
+
+// Factories for the per-scan sinks; the signature and filing-number modules
+// provide them (src/signatures, analyzers/filing).
+class EvidenceSinkFactory {
+ public:
+  virtual ~EvidenceSinkFactory() = default;
+  virtual std::unique_ptr<EvidenceSink> NewSink() const = 0;
+  virtual std::string version() const = 0;  // signature database version/hash
+};
+
+struct EngineOptions {
+  Limits limits;
+  std::string signatures_dir;  // empty: the built-in default location
+};
+
+class Engine {
+ public:
+  static Result<std::shared_ptr<const Engine>> Create(const EngineOptions& options);
+
+  // Analyses one package file. Never fails: problems are in facts.errors and
+  // facts.analysed is false when nothing could be analysed.
+  Facts ScanFile(const std::string& path) const;
+  // Same for bytes in memory (daemon submissions); `name` labels the report.
+  Facts ScanBytes(const std::string& name, std::string data) const;
+
+  const Limits& limits() const { return options_.limits; }
+  std::string signatures_version() const;
+  const EvidenceSinkFactory* signatures() const { return signatures_.get(); }
+
+ private:
+  Engine() = default;
+  Facts Scan(const std::string& name, const std::string* path, std::string* data) const;
+  EngineOptions options_;
+  std::unique_ptr<EvidenceSinkFactory> signatures_;
+};
+
+// Hex SHA-256 of a file / of bytes (OpenSSL).
+Result<std::string> Sha256File(const std::string& path, uint64_t* size);
+std::string Sha256Hex(std::string_view data);
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_ENGINE_H_

@@ -1,0 +1,18 @@
+// PLACEHOLDER subcommands, each replaced by its own cmd_*.cc.
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace shelfguard::cli {
+namespace {
+int NotYet(const char* what) {
+  std::fprintf(stderr, "shelfguard %s: not available in this build\n", what);
+  return 2;
+}
+}  // namespace
+int RunSignatures(int, char**) { return NotYet("signatures"); }
+int RunRegistry(int, char**) { return NotYet("registry"); }
+int RunSubmit(int, char**) { return NotYet("submit"); }
+int RunConsume(int, char**) { return NotYet("consume"); }
+int RunStatus(int, char**) { return NotYet("status"); }
+}  // namespace shelfguard::cli

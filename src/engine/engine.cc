@@ -1,0 +1,237 @@
+#include "shelfguard/engine.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "filing/number_finder.h"
+#include "signatures/signature_db.h"
+
+namespace shelfguard {
+
+const char* PlatformName(Platform p) {
+  switch (p) {
+    case Platform::kAndroid: return "android";
+    case Platform::kIos: return "ios";
+    default: return "unknown";
+  }
+}
+
+const char* EvidenceKindName(EvidenceKind k) {
+  switch (k) {
+    case EvidenceKind::kClass: return "class";
+    case EvidenceKind::kNativeLib: return "native-lib";
+    case EvidenceKind::kAsset: return "asset";
+    case EvidenceKind::kComponent: return "component";
+    case EvidenceKind::kHost: return "host";
+    case EvidenceKind::kString: return "string";
+    case EvidenceKind::kObjcClass: return "objc-class";
+    case EvidenceKind::kFramework: return "framework";
+    case EvidenceKind::kSymbol: return "symbol";
+    default: return "unknown";
+  }
+}
+
+namespace {
+
+std::string ToHex(const unsigned char* d, unsigned n) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s(n * 2, '0');
+  for (unsigned i = 0; i < n; ++i) {
+    s[2 * i] = kHex[d[i] >> 4];
+    s[2 * i + 1] = kHex[d[i] & 15];
+  }
+  return s;
+}
+
+bool HasSuffix(std::string_view s, std::string_view suf) {
+  return s.size() >= suf.size() && s.substr(s.size() - suf.size()) == suf;
+}
+
+// Decides the platform from the archive layout.
+Platform DetectPlatform(const Archive& a) {
+  if (a.Find("AndroidManifest.xml") != nullptr) return Platform::kAndroid;
+  for (const auto& e : a.entries()) {
+    if (e.name.find("Payload/") != std::string::npos && e.name.find(".app/") != std::string::npos)
+      return Platform::kIos;
+  }
+  return Platform::kUnknown;
+}
+
+// XAPK / APKS bundles: pick the base APK to analyse.
+const ArchiveEntry* FindNestedBaseApk(const Archive& a) {
+  const ArchiveEntry* best = nullptr;
+  for (const auto& e : a.entries()) {
+    if (e.directory || !HasSuffix(e.name, ".apk")) continue;
+    if (e.name == "base.apk" || HasSuffix(e.name, "/base.apk")) return &e;
+    if (e.name.find("config.") != std::string::npos || e.name.find("split_") != std::string::npos)
+      continue;
+    if (best == nullptr || e.size > best->size) best = &e;
+  }
+  return best;
+}
+
+void RunAnalyzers(Platform platform, ScanContext* ctx) {
+  for (auto& an : MakeAnalyzers(platform)) {
+    if (ctx->budget().Expired()) {
+      ctx->AddError(ctx->budget().CheckDeadline());
+      break;
+    }
+    an->Analyze(ctx);
+  }
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  return ToHex(md, n);
+}
+
+Result<std::string> Sha256File(const std::string& path, uint64_t* size) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError(path + ": cannot open: " + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  uint64_t total = 0;
+  size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    EVP_DigestUpdate(ctx.get(), buf.data(), got);
+    total += got;
+  }
+  bool err = std::ferror(f) != 0;
+  std::fclose(f);
+  if (err) return Status::IoError(path + ": read error");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &n);
+  if (size != nullptr) *size = total;
+  return ToHex(md, n);
+}
+
+Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& options) {
+  std::shared_ptr<Engine> e(new Engine());
+  e->options_ = options;
+  if (e->options_.signatures_dir.empty()) e->options_.signatures_dir = DefaultSignaturesDir();
+  auto sigs = LoadSignatures(e->options_.signatures_dir);
+  if (!sigs.ok()) return sigs.status();
+  e->signatures_ = std::move(sigs).value();
+  return std::shared_ptr<const Engine>(e);
+}
+
+std::string Engine::signatures_version() const { return signatures_->version(); }
+
+Facts Engine::ScanFile(const std::string& path) const { return Scan(path, &path, nullptr); }
+
+Facts Engine::ScanBytes(const std::string& name, std::string data) const {
+  return Scan(name, nullptr, &data);
+}
+
+Facts Engine::Scan(const std::string& name, const std::string* path, std::string* data) const {
+  Facts facts;
+  facts.file = name;
+  if (path != nullptr) {
+    auto sha = Sha256File(*path, &facts.size);
+    if (!sha.ok()) {
+      facts.errors.push_back({sha.status().code(), sha.status().message()});
+      return facts;
+    }
+    facts.sha256 = *sha;
+  } else {
+    facts.size = data->size();
+    facts.sha256 = Sha256Hex(*data);
+  }
+  if (facts.size > options_.limits.max_package_bytes) {
+    facts.errors.push_back({"over-limit", name + ": package is " + std::to_string(facts.size) +
+                                              " bytes, over max_package_bytes " +
+                                              std::to_string(options_.limits.max_package_bytes)});
+    return facts;
+  }
+  Budget budget(options_.limits);
+  auto evidence = signatures_->NewSink();
+  auto text = NewNumberFinder();
+
+  // Bare DEX files are analysed as Android code without a container.
+  char magic[4] = {0, 0, 0, 0};
+  if (path != nullptr) {
+    std::ifstream in(*path, std::ios::binary);
+    in.read(magic, 4);
+  } else if (data->size() >= 4) {
+    std::copy_n(data->data(), 4, magic);
+  }
+  if (std::string_view(magic, 4) == std::string_view("dex\n", 4)) {
+    std::string bytes;
+    if (path != nullptr) {
+      std::ifstream in(*path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } else {
+      bytes = std::move(*data);
+    }
+    facts.package.platform = Platform::kAndroid;
+    ScanContext ctx(&facts, &budget, nullptr, evidence.get(), text.get());
+    ctx.set_bare_bytes(bytes);
+    RunAnalyzers(Platform::kAndroid, &ctx);
+    evidence->Finish(&facts);
+    text->Finish(&facts);
+    facts.analysed = true;
+    return facts;
+  }
+
+  auto opened = path != nullptr ? Archive::OpenFile(*path, &budget)
+                                : Archive::OpenMemory(std::move(*data), name, &budget, 0);
+  if (!opened.ok()) {
+    facts.errors.push_back({opened.status().code(), opened.status().message()});
+    return facts;
+  }
+  std::unique_ptr<Archive> archive = std::move(opened).value();
+  Platform platform = DetectPlatform(*archive);
+  std::unique_ptr<Archive> outer;
+  if (platform == Platform::kUnknown) {
+    if (const ArchiveEntry* nested = FindNestedBaseApk(*archive)) {
+      auto bytes = archive->Read(*nested);
+      if (!bytes.ok()) {
+        facts.errors.push_back({bytes.status().code(), bytes.status().message()});
+        return facts;
+      }
+      auto inner = Archive::OpenMemory(std::move(bytes).value(), nested->name, &budget, 1);
+      if (!inner.ok()) {
+        facts.errors.push_back({inner.status().code(), inner.status().message()});
+        return facts;
+      }
+      facts.anomalies.push_back({"nested-package", nested->name,
+                                 "bundle (XAPK/APKS); the base APK is analysed"});
+      for (const auto& an : archive->anomalies()) facts.anomalies.push_back(an);
+      outer = std::move(archive);
+      archive = std::move(inner).value();
+      platform = DetectPlatform(*archive);
+    } else if (archive->Find("base/manifest/AndroidManifest.xml") != nullptr) {
+      facts.package.platform = Platform::kAndroid;
+      facts.errors.push_back({"unsupported", name + ": Android App Bundle (.aab) with a protobuf "
+                                                    "manifest; build an APK (bundletool) to scan it"});
+      return facts;
+    }
+  }
+  for (const auto& an : archive->anomalies()) facts.anomalies.push_back(an);
+  if (platform == Platform::kUnknown) {
+    facts.errors.push_back({"not-a-package", name + ": zip archive without AndroidManifest.xml "
+                                                    "or Payload/*.app: not an APK or IPA"});
+    return facts;
+  }
+  facts.package.platform = platform;
+  ScanContext ctx(&facts, &budget, archive.get(), evidence.get(), text.get());
+  RunAnalyzers(platform, &ctx);
+  evidence->Finish(&facts);
+  text->Finish(&facts);
+  facts.analysed = true;
+  return facts;
+}
+
+}  // namespace shelfguard

@@ -1,0 +1,297 @@
+#include "shelfguard/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace shelfguard {
+
+using nlohmann::json;
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kPass: return "pass";
+    case Severity::kInfo: return "info";
+    case Severity::kReview: return "review";
+    case Severity::kViolation: return "violation";
+    case Severity::kBlock: return "block";
+  }
+  return "pass";
+}
+
+std::optional<Severity> ParseSeverity(std::string_view s) {
+  for (Severity v : {Severity::kPass, Severity::kInfo, Severity::kReview, Severity::kViolation,
+                     Severity::kBlock}) {
+    if (s == SeverityName(v)) return v;
+  }
+  if (s == "none" || s == "never") return Severity::kPass;
+  return std::nullopt;
+}
+
+void ComputeVerdict(Report* report) {
+  Severity worst = Severity::kPass;
+  for (const auto& f : report->findings) worst = std::max(worst, f.severity);
+  report->verdict = worst;
+}
+
+namespace {
+
+// Strings from packages may hold invalid UTF-8; nlohmann would throw on dump.
+std::string Utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len == 1 && c == 0) ok = false;
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  return out;
+}
+
+json EvidenceJson(const Evidence& e) {
+  return json{{"kind", Utf8(e.kind)}, {"location", Utf8(e.location)}, {"value", Utf8(e.value)},
+              {"referenced", e.referenced}};
+}
+
+json OptBool(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
+json OptInt(const std::optional<int>& i) { return i ? json(*i) : json(nullptr); }
+
+}  // namespace
+
+std::string ReportToJson(const Report& r, bool pretty) {
+  const Facts& f = r.facts;
+  json j;
+  j["file"] = Utf8(f.file);
+  j["sha256"] = f.sha256;
+  j["size"] = f.size;
+  json pkg{{"platform", PlatformName(f.package.platform)},
+           {"id", Utf8(f.package.id)},
+           {"label", Utf8(f.package.label)},
+           {"version_code", Utf8(f.package.version_code)},
+           {"version_name", Utf8(f.package.version_name)},
+           {"min_sdk", OptInt(f.package.min_sdk)},
+           {"target_sdk", OptInt(f.package.target_sdk)}};
+  if (f.package.platform == Platform::kIos) {
+    pkg["min_os"] = Utf8(f.package.min_os);
+    pkg["device_families"] = f.package.device_families;
+  }
+  j["package"] = pkg;
+  json perms = json::array();
+  for (const auto& p : f.permissions) {
+    perms.push_back({{"name", Utf8(p.name)}, {"dangerous", p.dangerous},
+                     {"max_sdk", OptInt(p.max_sdk)}, {"sdk23", p.sdk23}});
+  }
+  j["permissions"] = perms;
+  json defined = json::array();
+  for (const auto& p : f.defined_permissions) defined.push_back(Utf8(p));
+  j["defined_permissions"] = defined;
+  j["app_flags"] = {{"debuggable", OptBool(f.app_flags.debuggable)},
+                    {"allow_backup", OptBool(f.app_flags.allow_backup)},
+                    {"uses_cleartext_traffic", OptBool(f.app_flags.uses_cleartext_traffic)},
+                    {"network_security_config", Utf8(f.app_flags.network_security_config)},
+                    {"cleartext_permitted_by_nsc", f.app_flags.cleartext_permitted_by_nsc}};
+  json comps = json::array();
+  for (const auto& c : f.components) {
+    comps.push_back({{"kind", c.kind}, {"name", Utf8(c.name)}, {"exported", c.exported},
+                     {"exported_explicit", c.exported_explicit},
+                     {"has_intent_filter", c.has_intent_filter},
+                     {"permission", Utf8(c.permission)}, {"enabled", c.enabled}});
+  }
+  j["components"] = comps;
+  if (f.package.platform == Platform::kIos) {
+    const IosFacts& i = f.ios;
+    json usage = json::object();
+    for (const auto& [k, v] : i.usage_descriptions) usage[Utf8(k)] = Utf8(v);
+    json ent = json::object();
+    for (const auto& [k, v] : i.entitlements) {
+      json parsed = json::parse(v, nullptr, false);
+      ent[Utf8(k)] = parsed.is_discarded() ? json(Utf8(v)) : parsed;
+    }
+    auto list = [](const std::vector<std::string>& v) {
+      json a = json::array();
+      for (const auto& s : v) a.push_back(Utf8(s));
+      return a;
+    };
+    j["ios"] = {{"usage_descriptions", usage},
+                {"ats", {{"arbitrary_loads", i.ats_arbitrary_loads},
+                         {"exception_domains", list(i.ats_exception_domains)}}},
+                {"url_schemes", list(i.url_schemes)},
+                {"queried_schemes", list(i.queried_schemes)},
+                {"entitlements", ent},
+                {"team_id", Utf8(i.team_id)},
+                {"executable", Utf8(i.executable)},
+                {"architectures", list(i.architectures)},
+                {"frameworks", list(i.frameworks)},
+                {"dylibs", list(i.dylibs)},
+                {"extensions", list(i.extensions)},
+                {"encrypted", i.encrypted}};
+  }
+  json code = json::array();
+  for (const auto& c : f.code) {
+    json u{{"kind", c.kind}, {"location", Utf8(c.location)}, {"extra", c.extra}};
+    if (!c.arch.empty()) u["arch"] = c.arch;
+    if (c.kind == "dex") {
+      u["classes"] = c.classes;
+      u["strings"] = c.strings;
+      u["methods"] = c.methods;
+    } else {
+      u["symbols"] = c.symbols;
+      json needed = json::array();
+      for (const auto& n : c.needed) needed.push_back(Utf8(n));
+      u["needed"] = needed;
+    }
+    if (!c.note.empty()) u["note"] = Utf8(c.note);
+    code.push_back(u);
+  }
+  j["code"] = code;
+  json sdks = json::array();
+  for (const auto& s : f.sdks) {
+    json ev = json::array();
+    for (const auto& e : s.evidence) ev.push_back(EvidenceJson(e));
+    sdks.push_back({{"id", s.id}, {"name", Utf8(s.name)}, {"vendor", Utf8(s.vendor)},
+                    {"category", s.category}, {"confidence", s.confidence}, {"evidence", ev}});
+  }
+  j["sdks"] = sdks;
+  json packer{{"packed", f.packer.packed}, {"names", f.packer.names},
+              {"not_analysed", json::array()}};
+  for (const auto& n : f.packer.not_analysed) packer["not_analysed"].push_back(Utf8(n));
+  j["packer"] = packer;
+  json nums = json::array();
+  for (const auto& n : f.displayed_numbers) {
+    nums.push_back({{"kind", n.kind}, {"text", Utf8(n.text)}, {"raw", Utf8(n.raw)},
+                    {"location", Utf8(n.location)}, {"well_formed", n.well_formed},
+                    {"problem", Utf8(n.problem)}});
+  }
+  j["displayed_numbers"] = nums;
+  json findings = json::array();
+  for (const auto& fd : r.findings) {
+    json ev = json::array();
+    for (const auto& e : fd.evidence) ev.push_back(EvidenceJson(e));
+    findings.push_back({{"rule", fd.rule_id}, {"severity", SeverityName(fd.severity)},
+                        {"message", Utf8(fd.message_en)}, {"message_zh", Utf8(fd.message_zh)},
+                        {"evidence", ev}, {"basis", Utf8(fd.basis)}});
+  }
+  j["findings"] = findings;
+  j["verdict"] = f.analysed ? SeverityName(r.verdict) : "error";
+  json anomalies = json::array();
+  for (const auto& a : f.anomalies) {
+    anomalies.push_back({{"code", a.code}, {"location", Utf8(a.location)}, {"detail", Utf8(a.detail)}});
+  }
+  j["anomalies"] = anomalies;
+  json errors = json::array();
+  for (const auto& e : f.errors) errors.push_back({{"code", e.code}, {"message", Utf8(e.message)}});
+  j["errors"] = errors;
+  j["analysed"] = f.analysed;
+  return pretty ? j.dump(2) : j.dump();
+}
+
+std::string ReportToText(const Report& r, bool color) {
+  const Facts& f = r.facts;
+  auto c = [color](const char* code) { return color ? std::string(code) : std::string(); };
+  const std::string bold = c("\033[1m"), reset = c("\033[0m"), red = c("\033[31m"),
+                    yellow = c("\033[33m"), green = c("\033[32m");
+  std::ostringstream o;
+  std::string verdict = f.analysed ? SeverityName(r.verdict) : "error";
+  const std::string& vc = (verdict == "pass" || verdict == "info") ? green
+                          : verdict == "review"                    ? yellow
+                                                                   : red;
+  o << bold << Utf8(f.file) << reset << "  " << vc << "[" << verdict << "]" << reset << "\n";
+  o << "  sha256      " << f.sha256 << "  (" << f.size << " bytes)\n";
+  const auto& p = f.package;
+  if (p.platform != Platform::kUnknown) {
+    o << "  platform    " << PlatformName(p.platform) << "\n";
+    o << "  package     " << Utf8(p.id) << "\n";
+    if (!p.label.empty()) o << "  label       " << Utf8(p.label) << "\n";
+    o << "  version     " << Utf8(p.version_name) << " (" << Utf8(p.version_code) << ")\n";
+    if (p.platform == Platform::kAndroid) {
+      o << "  sdk         min " << (p.min_sdk ? std::to_string(*p.min_sdk) : "-") << ", target "
+        << (p.target_sdk ? std::to_string(*p.target_sdk) : "-") << "\n";
+    } else if (!p.min_os.empty()) {
+      o << "  min os      " << Utf8(p.min_os) << "\n";
+    }
+  }
+  if (!f.permissions.empty()) {
+    o << "  permissions (" << f.permissions.size() << ")\n";
+    for (const auto& pm : f.permissions) {
+      o << "    " << Utf8(pm.name) << (pm.dangerous ? "  [runtime]" : "")
+        << (pm.max_sdk ? "  maxSdk=" + std::to_string(*pm.max_sdk) : "") << "\n";
+    }
+  }
+  if (!f.ios.usage_descriptions.empty()) {
+    o << "  usage descriptions (" << f.ios.usage_descriptions.size() << ")\n";
+    for (const auto& [k, v] : f.ios.usage_descriptions) o << "    " << k << ": " << Utf8(v) << "\n";
+  }
+  if (p.platform == Platform::kAndroid) {
+    auto b = [](const std::optional<bool>& v) { return v ? (*v ? "true" : "false") : "unset"; };
+    o << "  flags       debuggable=" << b(f.app_flags.debuggable)
+      << " allowBackup=" << b(f.app_flags.allow_backup)
+      << " usesCleartextTraffic=" << b(f.app_flags.uses_cleartext_traffic);
+    if (!f.app_flags.network_security_config.empty())
+      o << " networkSecurityConfig=" << Utf8(f.app_flags.network_security_config);
+    o << "\n";
+    size_t exported = 0;
+    for (const auto& cp : f.components) exported += cp.exported ? 1 : 0;
+    o << "  components  " << f.components.size() << " (" << exported << " exported)\n";
+  }
+  if (!f.sdks.empty()) {
+    o << "  sdks (" << f.sdks.size() << ")\n";
+    for (const auto& s : f.sdks) {
+      o << "    " << Utf8(s.name) << "  [" << s.category << ", " << s.confidence << "]";
+      if (!s.evidence.empty()) {
+        o << "  e.g. " << s.evidence[0].kind << " " << Utf8(s.evidence[0].value);
+        if (!s.evidence[0].location.empty()) o << " in " << Utf8(s.evidence[0].location);
+      }
+      o << "\n";
+    }
+  }
+  if (f.packer.packed) {
+    o << "  " << yellow << "packed" << reset << "      ";
+    for (size_t i = 0; i < f.packer.names.size(); ++i) o << (i ? ", " : "") << f.packer.names[i];
+    o << "\n";
+  }
+  if (!f.displayed_numbers.empty()) {
+    o << "  displayed numbers\n";
+    for (const auto& n : f.displayed_numbers) {
+      o << "    " << n.kind << " " << Utf8(n.text) << "  (" << Utf8(n.location) << ")"
+        << (n.well_formed ? "" : "  malformed: " + Utf8(n.problem)) << "\n";
+    }
+  }
+  if (!r.findings.empty()) {
+    o << "  findings (" << r.findings.size() << ")\n";
+    for (const auto& fd : r.findings) {
+      const std::string& sc = fd.severity >= Severity::kViolation ? red
+                              : fd.severity == Severity::kReview  ? yellow
+                                                                  : std::string();
+      o << "    " << sc << SeverityName(fd.severity) << reset << "  " << fd.rule_id << "  "
+        << Utf8(fd.message_en) << "\n";
+      if (!fd.message_zh.empty()) o << "               " << Utf8(fd.message_zh) << "\n";
+      for (size_t i = 0; i < fd.evidence.size() && i < 3; ++i) {
+        const auto& e = fd.evidence[i];
+        o << "               - " << e.kind << " " << Utf8(e.value)
+          << (e.location.empty() ? "" : " @ " + Utf8(e.location)) << "\n";
+      }
+      if (fd.evidence.size() > 3) o << "               (+" << fd.evidence.size() - 3 << " more)\n";
+    }
+  }
+  if (!f.anomalies.empty()) {
+    o << "  anomalies (" << f.anomalies.size() << ")\n";
+    for (size_t i = 0; i < f.anomalies.size() && i < 10; ++i) {
+      o << "    " << f.anomalies[i].code << "  " << Utf8(f.anomalies[i].location) << "  "
+        << Utf8(f.anomalies[i].detail) << "\n";
+    }
+  }
+  for (const auto& e : f.errors) o << "  " << red << "error" << reset << "  " << e.code << ": " << Utf8(e.message) << "\n";
+  return o.str();
+}
+
+}  // namespace shelfguard
