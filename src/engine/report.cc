@@ -6,7 +6,8 @@
 
 namespace shelfguard {
 
-using nlohmann::json;
+// Insertion order keeps the report readable: identity first, findings last.
+using json = nlohmann::ordered_json;
 
 const char* SeverityName(Severity s) {
   switch (s) {

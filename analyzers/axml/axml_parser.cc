@@ -1,0 +1,489 @@
+#include "axml/axml_parser.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "shelfguard/byte_reader.h"
+
+namespace shelfguard {
+namespace {
+
+// ResStringPool_header::flags.
+constexpr uint32_t kUtf8Flag = 1u << 8;
+// sizeof(ResChunk_header) and sizeof(ResStringPool_header).
+constexpr uint32_t kChunkHeaderSize = 8;
+constexpr uint32_t kStringPoolHeaderSize = 28;
+// One string may not exceed this many bytes once decoded; the length fields
+// can claim up to 2^31 units, which a pool inside a few-MB file cannot hold
+// anyway, but a cap keeps a single hostile string from dominating memory.
+constexpr uint32_t kMaxStringBytes = 1u << 20;
+constexpr uint32_t kNoIndex = 0xffffffffu;
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+// Decodes string `i` whose data starts at absolute offset `off` of `r`,
+// which must not extend past `end`. Returns false when out of bounds.
+bool DecodeUtf8String(const ByteReader& r, uint64_t off, uint64_t end, std::string* out) {
+  // Two lengths (ResourceTypes.cpp decodeLength): UTF-16 units then UTF-8
+  // bytes, each 1 byte, or 2 bytes when the high bit of the first is set.
+  auto read_len = [&](uint64_t* pos, uint32_t* len) -> bool {
+    if (*pos >= end) return false;
+    uint8_t b0 = 0;
+    if (!r.PeekLEAt(*pos, &b0)) return false;
+    ++*pos;
+    if (b0 & 0x80) {
+      if (*pos >= end) return false;
+      uint8_t b1 = 0;
+      if (!r.PeekLEAt(*pos, &b1)) return false;
+      ++*pos;
+      *len = (uint32_t{b0 & 0x7fu} << 8) | b1;
+    } else {
+      *len = b0;
+    }
+    return true;
+  };
+  uint64_t pos = off;
+  uint32_t units = 0, bytes = 0;
+  if (!read_len(&pos, &units) || !read_len(&pos, &bytes)) return false;
+  if (bytes > kMaxStringBytes || !InRange(pos, bytes, end)) return false;
+  auto v = r.BytesAt(pos, bytes);
+  if (!v) return false;
+  out->assign(*v);
+  return true;
+}
+
+bool DecodeUtf16String(const ByteReader& r, uint64_t off, uint64_t end, std::string* out) {
+  uint16_t l0 = 0;
+  if (!InRange(off, 2, end) || !r.PeekLEAt(off, &l0)) return false;
+  uint64_t pos = off + 2;
+  uint32_t units = l0;
+  if (l0 & 0x8000) {
+    uint16_t l1 = 0;
+    if (!InRange(pos, 2, end) || !r.PeekLEAt(pos, &l1)) return false;
+    pos += 2;
+    units = (uint32_t{l0 & 0x7fffu} << 16) | l1;
+  }
+  if (units > kMaxStringBytes / 2 || !InRange(pos, uint64_t{units} * 2, end)) return false;
+  out->clear();
+  out->reserve(units);
+  for (uint32_t i = 0; i < units; ++i) {
+    uint16_t u = 0;
+    r.PeekLEAt(pos + 2ull * i, &u);
+    uint32_t cp = u;
+    if (u >= 0xd800 && u < 0xdc00 && i + 1 < units) {
+      uint16_t lo = 0;
+      r.PeekLEAt(pos + 2ull * (i + 1), &lo);
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        cp = 0x10000 + ((uint32_t{u} - 0xd800) << 10) + (lo - 0xdc00);
+        ++i;
+      } else {
+        cp = 0xfffd;
+      }
+    } else if (u >= 0xd800 && u < 0xe000) {
+      cp = 0xfffd;
+    }
+    AppendUtf8(cp, out);
+  }
+  return true;
+}
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "0x%08x", v);
+  return buf;
+}
+
+// Complex (dimension / fraction) values: 24-bit signed mantissa, 2-bit radix
+// selecting where the binary point is, 4-bit unit (ResourceTypes.h
+// Res_value::COMPLEX_*).
+double ComplexToFloat(uint32_t data) {
+  static const double kRadixMults[4] = {1.0 / (1 << 8), 1.0 / (1u << 15), 1.0 / (1u << 23),
+                                        1.0 / 2147483648.0};
+  int32_t mantissa = static_cast<int32_t>(data & 0xffffff00u);
+  return mantissa * kRadixMults[(data >> 4) & 3];
+}
+
+std::string FormatDouble(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%f", d);
+  std::string s = buf;
+  // Trim to one decimal at least, as aapt prints "16.0dip".
+  while (s.size() > 1 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+const std::string& StringPool::At(uint32_t index) const {
+  static const std::string kEmpty;
+  return index < strings.size() ? strings[index] : kEmpty;
+}
+
+Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
+                                   std::string_view location, std::vector<Anomaly>* anomalies) {
+  auto note = [&](std::string code, std::string detail) {
+    if (anomalies != nullptr) anomalies->push_back({std::move(code), std::string(location), std::move(detail)});
+  };
+  ByteReader r(chunk);
+  uint16_t type = 0, header_size = 0;
+  uint32_t size = 0, count = 0, style_count = 0, flags = 0, strings_start = 0, styles_start = 0;
+  if (!r.PeekLEAt(0, &type) || !r.PeekLEAt(2, &header_size) || !r.PeekLEAt(4, &size) ||
+      !r.PeekLEAt(8, &count) || !r.PeekLEAt(12, &style_count) || !r.PeekLEAt(16, &flags) ||
+      !r.PeekLEAt(20, &strings_start) || !r.PeekLEAt(24, &styles_start)) {
+    return Status::Malformed("string pool: truncated header");
+  }
+  if (type != kResStringPoolType) return Status::Malformed("string pool: wrong chunk type");
+  if (header_size < kStringPoolHeaderSize) return Status::Malformed("string pool: header too small");
+  // The chunk may claim more bytes than exist; clip and keep going.
+  uint64_t end = size;
+  if (size > chunk.size()) {
+    note("string-pool-truncated", "pool claims " + std::to_string(size) + " bytes, " +
+                                      std::to_string(chunk.size()) + " available");
+    end = chunk.size();
+  }
+  if (end < header_size) return Status::Malformed("string pool: size smaller than header");
+
+  StringPool pool;
+  pool.utf8 = (flags & kUtf8Flag) != 0;
+  pool.declared_count = count;
+  // The offset table holds 4 bytes per string after the header: a count the
+  // chunk cannot hold is a lie, and is cut to what fits.
+  uint64_t max_fit = (end - header_size) / 4;
+  uint64_t n = count;
+  if (n > max_fit) {
+    note("string-pool-count", "stringCount " + std::to_string(count) + " but room for " +
+                                  std::to_string(max_fit));
+    n = max_fit;
+  }
+  if (budget != nullptr) {
+    Status st = budget->CheckCount(std::string(location) + " strings", n);
+    if (!st.ok()) return st;
+  }
+  // Strings live in [strings_start, styles_start or end).
+  uint64_t data_end = end;
+  if (style_count != 0 && styles_start > strings_start && styles_start <= end) data_end = styles_start;
+  if (n > 0 && (strings_start < header_size || strings_start > end)) {
+    note("string-pool-bad-start", "stringsStart " + std::to_string(strings_start) + " out of range");
+    pool.strings.resize(static_cast<size_t>(n));
+    pool.bad_strings = static_cast<uint32_t>(n);
+    return pool;
+  }
+  pool.strings.resize(static_cast<size_t>(n));
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t rel = 0;
+    r.PeekLEAt(header_size + 4 * i, &rel);
+    uint64_t off = uint64_t{strings_start} + rel;
+    bool ok = off < data_end && (pool.utf8 ? DecodeUtf8String(r, off, data_end, &pool.strings[i])
+                                           : DecodeUtf16String(r, off, data_end, &pool.strings[i]));
+    if (!ok) {
+      pool.strings[i].clear();
+      ++pool.bad_strings;
+    }
+    if ((i & 0xfff) == 0xfff && budget != nullptr && budget->Expired()) {
+      pool.strings.resize(static_cast<size_t>(i + 1));
+      return Status::Timeout(std::string(location) + ": deadline passed in string pool");
+    }
+  }
+  if (pool.bad_strings > 0) {
+    note("string-pool-bad-string", std::to_string(pool.bad_strings) + " of " + std::to_string(n) +
+                                       " strings out of bounds");
+  }
+  return pool;
+}
+
+const AxmlAttribute* AxmlNode::FindById(uint32_t resource_id) const {
+  for (const auto& a : attrs) {
+    if (a.resource_id == resource_id) return &a;
+  }
+  return nullptr;
+}
+
+const AxmlAttribute* AxmlNode::FindByName(std::string_view n, std::string_view ns_uri) const {
+  for (const auto& a : attrs) {
+    if (a.resource_id == 0 && a.name == n && a.ns == ns_uri) return &a;
+  }
+  return nullptr;
+}
+
+Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
+  AxmlDocument doc;
+  auto note = [&](std::string code, std::string detail) {
+    doc.anomalies.push_back({std::move(code), "AndroidManifest.xml", std::move(detail)});
+  };
+  ByteReader r(data);
+  uint16_t type = 0, header_size = 0;
+  uint32_t size = 0;
+  if (!r.PeekLEAt(0, &type) || !r.PeekLEAt(2, &header_size) || !r.PeekLEAt(4, &size)) {
+    return Status::Malformed("axml: file shorter than a chunk header");
+  }
+  // The platform (ResXMLTree::setTo) does not check the type, only sizes;
+  // obfuscators exploit that, so a wrong type is an anomaly, not an error.
+  if (type != kResXmlType) note("axml-bad-magic", "XML chunk type " + Hex32(type));
+  if (header_size < kChunkHeaderSize || header_size > data.size()) {
+    return Status::Malformed("axml: bad XML header size " + std::to_string(header_size));
+  }
+  uint64_t end = size;
+  if (size > data.size()) {
+    note("axml-truncated", "document claims " + std::to_string(size) + " bytes, " +
+                               std::to_string(data.size()) + " available");
+    doc.truncated = true;
+    end = data.size();
+  } else if (size < data.size()) {
+    note("axml-trailing-data", std::to_string(data.size() - size) + " bytes after the document");
+  }
+  if (end < header_size) return Status::Malformed("axml: document size smaller than header");
+
+  bool have_pool = false;
+  int pools = 0;
+  std::vector<size_t> open;  // indices into doc.nodes of open elements
+  uint64_t pos = header_size;
+  uint64_t steps = 0;
+  while (pos < end) {
+    if (++steps > kMaxAxmlNodes * 2ull) {
+      note("axml-too-many-chunks", "stopped after " + std::to_string(steps) + " chunks");
+      doc.truncated = true;
+      break;
+    }
+    if ((steps & 0x3ff) == 0 && budget != nullptr && budget->Expired()) {
+      doc.truncated = true;
+      note("axml-deadline", "deadline passed while parsing");
+      break;
+    }
+    uint16_t ctype = 0, chdr = 0;
+    uint32_t csize = 0;
+    if (!InRange(pos, kChunkHeaderSize, end) || !r.PeekLEAt(pos, &ctype) ||
+        !r.PeekLEAt(pos + 2, &chdr) || !r.PeekLEAt(pos + 4, &csize)) {
+      note("axml-bad-chunk", "truncated chunk header at " + std::to_string(pos));
+      doc.truncated = true;
+      break;
+    }
+    // A chunk must hold its own header and fit; a zero size would loop.
+    if (chdr < kChunkHeaderSize || csize < chdr || !InRange(pos, csize, end)) {
+      note("axml-bad-chunk", "chunk type " + Hex32(ctype) + " at " + std::to_string(pos) +
+                                 " has bad sizes (header " + std::to_string(chdr) + ", size " +
+                                 std::to_string(csize) + ")");
+      doc.truncated = true;
+      break;
+    }
+    std::string_view chunk = data.substr(static_cast<size_t>(pos), csize);
+    ByteReader c(chunk);
+    switch (ctype) {
+      case kResStringPoolType: {
+        auto sp = ParseStringPool(chunk, budget, "AndroidManifest.xml", &doc.anomalies);
+        if (!sp.ok()) {
+          if (sp.status().code() == "over-limit" || sp.status().code() == "timeout") return sp.status();
+          note("axml-bad-string-pool", sp.status().message());
+          break;
+        }
+        // ResXMLTree::setTo keeps the last pool it sees before the first node.
+        if (++pools > 1) note("axml-multiple-string-pools", "more than one string pool");
+        if (!have_pool || doc.nodes.empty()) doc.strings = std::move(sp->strings);
+        have_pool = true;
+        break;
+      }
+      case kResXmlResourceMapType: {
+        uint64_t n = (csize - chdr) / 4;
+        if (budget != nullptr) {
+          Status st = budget->CheckCount("AndroidManifest.xml resource map", n);
+          if (!st.ok()) return st;
+        }
+        doc.resource_ids.resize(static_cast<size_t>(n));
+        for (uint64_t i = 0; i < n; ++i) c.PeekLEAt(chdr + 4 * i, &doc.resource_ids[i]);
+        break;
+      }
+      case kResXmlStartNamespaceType:
+      case kResXmlEndNamespaceType:
+        // Attributes carry their namespace URI directly; prefixes are not
+        // needed to identify anything.
+        break;
+      case kResXmlStartElementType: {
+        // ResXMLTree_node (16 bytes) then ResXMLTree_attrExt at headerSize.
+        uint32_t line = 0, ns = kNoIndex, name = kNoIndex;
+        uint16_t attr_start = 0, attr_size = 0, attr_count = 0;
+        c.PeekLEAt(8, &line);
+        if (!c.PeekLEAt(chdr, &ns) || !c.PeekLEAt(chdr + 4, &name) ||
+            !c.PeekLEAt(chdr + 8, &attr_start) || !c.PeekLEAt(chdr + 10, &attr_size) ||
+            !c.PeekLEAt(chdr + 12, &attr_count)) {
+          note("axml-bad-element", "start element at " + std::to_string(pos) + " truncated");
+          break;
+        }
+        if (doc.nodes.size() >= kMaxAxmlNodes) {
+          note("axml-too-many-nodes", "stopped at " + std::to_string(kMaxAxmlNodes) + " elements");
+          doc.truncated = true;
+          pos = end;
+          continue;
+        }
+        if (budget != nullptr) {
+          Status st = budget->CheckCount("AndroidManifest.xml elements", doc.nodes.size() + 1);
+          if (!st.ok()) return st;
+        }
+        if (!have_pool) note("axml-no-string-pool", "element before any string pool");
+        AxmlNode node;
+        node.line = line;
+        node.ns = ns == kNoIndex ? "" : (ns < doc.strings.size() ? doc.strings[ns] : "");
+        if (name >= doc.strings.size()) {
+          note("axml-bad-string-ref", "element name index " + std::to_string(name) + " out of range");
+        } else {
+          node.name = doc.strings[name];
+        }
+        node.depth = static_cast<int>(open.size()) + 1;
+        uint64_t abase = uint64_t{chdr} + attr_start;
+        // attributeSize is normally 20 (ResXMLTree_attribute); smaller cannot
+        // hold a typed value, larger strides are honoured as the platform does.
+        if (attr_count > 0 && attr_size < 20) {
+          note("axml-bad-attribute-size", "attributeSize " + std::to_string(attr_size));
+          attr_count = 0;
+        }
+        uint32_t count = attr_count;
+        if (count > kMaxAxmlAttributes) count = kMaxAxmlAttributes;
+        if (count > 0 && attr_size > 0) {
+          uint64_t fit = abase < csize ? (csize - abase) / attr_size : 0;
+          if (count > fit) {
+            note("axml-bad-attribute-count", "element '" + node.name + "' declares " +
+                                                 std::to_string(attr_count) + " attributes, room for " +
+                                                 std::to_string(fit));
+            count = static_cast<uint32_t>(fit);
+          }
+        }
+        node.attrs.reserve(count);
+        for (uint32_t i = 0; i < count; ++i) {
+          uint64_t ao = abase + uint64_t{i} * attr_size;
+          uint32_t ans = kNoIndex, aname = kNoIndex, raw = kNoIndex, data32 = 0;
+          uint8_t dtype = 0;
+          c.PeekLEAt(ao, &ans);
+          c.PeekLEAt(ao + 4, &aname);
+          c.PeekLEAt(ao + 8, &raw);
+          c.PeekLEAt(ao + 15, &dtype);
+          c.PeekLEAt(ao + 16, &data32);
+          AxmlAttribute a;
+          if (ans != kNoIndex && ans < doc.strings.size()) a.ns = doc.strings[ans];
+          if (aname < doc.strings.size()) a.name = doc.strings[aname];
+          // Resource map entry i is the id of the attribute named by string i
+          // (ResXMLParser::getAttributeNameResID).
+          if (aname < doc.resource_ids.size()) a.resource_id = doc.resource_ids[aname];
+          a.type = dtype;
+          a.data = data32;
+          if (raw != kNoIndex && raw < doc.strings.size()) {
+            a.string_value = doc.strings[raw];
+            a.has_raw = true;
+          }
+          // The platform reads string attributes through the typed value;
+          // prefer it when it names a valid string.
+          if (dtype == kTypeString && data32 < doc.strings.size()) {
+            if (a.has_raw && a.string_value != doc.strings[data32]) {
+              note("axml-raw-typed-mismatch", "attribute '" + a.name +
+                                                  "' raw and typed strings differ");
+            }
+            a.string_value = doc.strings[data32];
+            a.has_raw = true;
+          }
+          node.attrs.push_back(std::move(a));
+        }
+        if (open.size() >= kMaxAxmlDepth) {
+          note("axml-too-deep", "element nesting over " + std::to_string(kMaxAxmlDepth));
+          doc.truncated = true;
+          doc.nodes.push_back(std::move(node));
+          pos = end;
+          continue;
+        }
+        open.push_back(doc.nodes.size());
+        doc.nodes.push_back(std::move(node));
+        break;
+      }
+      case kResXmlEndElementType:
+        if (open.empty()) {
+          note("axml-unbalanced", "end element without start at " + std::to_string(pos));
+        } else {
+          open.pop_back();
+        }
+        break;
+      case kResXmlCdataType: {
+        uint32_t idx = kNoIndex;
+        if (c.PeekLEAt(chdr, &idx) && idx < doc.strings.size() && !open.empty()) {
+          std::string& text = doc.nodes[open.back()].text;
+          if (text.size() < kMaxStringBytes) text += doc.strings[idx];
+        }
+        break;
+      }
+      default:
+        note("axml-unknown-chunk", "chunk type " + Hex32(ctype) + " at " + std::to_string(pos));
+        break;
+    }
+    pos += csize;
+  }
+  if (!have_pool) return Status::Malformed("axml: no string pool");
+  if (!open.empty() && !doc.truncated) {
+    note("axml-unbalanced", std::to_string(open.size()) + " elements not closed");
+  }
+  return doc;
+}
+
+std::string FormatResValue(uint8_t type, uint32_t data, std::string_view string_value) {
+  char buf[64];
+  switch (type) {
+    case kTypeString:
+      return std::string(string_value);
+    case kTypeNull:
+      return std::string(string_value);
+    case kTypeReference:
+    case kTypeDynamicReference:
+      std::snprintf(buf, sizeof(buf), "@0x%08x", data);
+      return buf;
+    case kTypeAttribute:
+    case kTypeDynamicAttribute:
+      std::snprintf(buf, sizeof(buf), "?0x%08x", data);
+      return buf;
+    case kTypeFloat: {
+      float f;
+      static_assert(sizeof(f) == sizeof(data));
+      std::memcpy(&f, &data, sizeof(f));
+      std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(f));
+      return buf;
+    }
+    case kTypeDimension: {
+      static const char* kUnits[] = {"px", "dip", "sp", "pt", "in", "mm"};
+      uint32_t unit = data & 0xf;
+      return FormatDouble(ComplexToFloat(data)) + (unit < 6 ? kUnits[unit] : " (unknown unit)");
+    }
+    case kTypeFraction: {
+      uint32_t unit = data & 0xf;
+      return FormatDouble(ComplexToFloat(data) * 100) + (unit == 0 ? "%" : unit == 1 ? "%p" : "?");
+    }
+    case kTypeIntDec:
+      return std::to_string(static_cast<int32_t>(data));
+    case kTypeIntHex:
+      std::snprintf(buf, sizeof(buf), "0x%x", data);
+      return buf;
+    case kTypeIntBoolean:
+      return data != 0 ? "true" : "false";
+    case kTypeIntColorArgb8:
+    case kTypeIntColorRgb8:
+    case kTypeIntColorArgb4:
+    case kTypeIntColorRgb4:
+      std::snprintf(buf, sizeof(buf), "#%08x", data);
+      return buf;
+    default:
+      std::snprintf(buf, sizeof(buf), "(type 0x%02x)0x%x", type, data);
+      return buf;
+  }
+}
+
+}  // namespace shelfguard
