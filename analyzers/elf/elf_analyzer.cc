@@ -1,13 +1,140 @@
-// PLACEHOLDER: replaced by the real Elf analyzer.
+// The ELF analyzer: every native library under lib/ of an APK. All paths go
+// into one kNativeLib table (so a packer's stub library is seen even when it
+// does not parse); each *.so is parsed (elf_parser.h) into a CodeUnit and
+// symbol / string / host tables, with "referenced" from the code walk where
+// the architecture supports it (ARM64, ARM32/Thumb, x86-64).
 #include "elf/elf_analyzer.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dex/host_names.h"
+#include "elf/elf_parser.h"
 
 namespace shelfguard {
 namespace {
+
+bool HasSuffix(std::string_view s, std::string_view suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+bool HasDigit(std::string_view s) {
+  for (char c : s) {
+    if (c >= '0' && c <= '9') return true;
+  }
+  return false;
+}
+
 class ElfAnalyzer : public Analyzer {
  public:
   const char* name() const override { return "elf"; }
-  void Analyze(ScanContext*) override {}
+
+  void Analyze(ScanContext* ctx) override {
+    Archive* archive = ctx->archive();
+    if (archive == nullptr) return;
+    std::vector<std::string_view> libs;
+    std::vector<const ArchiveEntry*> to_parse;
+    for (const ArchiveEntry& e : archive->entries()) {
+      if (e.directory || e.name.compare(0, 4, "lib/") != 0) continue;
+      libs.push_back(e.name);
+      // lib/<abi>/*.so is what the package manager extracts and
+      // System.loadLibrary can load; other files there (packer payloads such
+      // as Legu's mix.dex) are left to the DEX analyzer.
+      if (!e.duplicate && HasSuffix(e.name, ".so")) to_parse.push_back(&e);
+    }
+    ctx->Table(EvidenceKind::kNativeLib, "lib", libs);
+    for (const ArchiveEntry* e : to_parse) {
+      if (ctx->budget().Expired()) {
+        ctx->AddError(ctx->budget().CheckDeadline());
+        return;
+      }
+      auto bytes = archive->Read(*e);
+      if (!bytes.ok()) {
+        ctx->AddError("elf-unreadable", e->name + ": " + bytes.status().ToString());
+        ctx->facts().code.push_back({"elf", e->name, false, AbiOf(e->name), 0, 0, 0, 0, {},
+                                     "not analysed: " + bytes.status().code()});
+        continue;
+      }
+      AnalyzeElf(ctx, *bytes, e->name);
+    }
+  }
+
+ private:
+  static std::string AbiOf(std::string_view path) {
+    // lib/<abi>/libx.so
+    size_t a = path.find('/');
+    size_t b = path.find('/', a + 1);
+    return b == std::string_view::npos ? std::string() : std::string(path.substr(a + 1, b - a - 1));
+  }
+
+  void AnalyzeElf(ScanContext* ctx, std::string_view bytes, const std::string& path) {
+    CodeUnit unit;
+    unit.kind = "elf";
+    unit.location = path;
+    auto parsed = elf::ElfFile::Parse(bytes, &ctx->budget());
+    if (!parsed.ok()) {
+      // Packers ship deliberately broken or encrypted libraries: an anomaly
+      // of the package, not a failure of the scan.
+      ctx->AddAnomaly("elf-malformed", path, parsed.status().message());
+      unit.arch = AbiOf(path);
+      unit.note = "not analysed: " + parsed.status().message();
+      ctx->facts().code.push_back(std::move(unit));
+      return;
+    }
+    const elf::ElfFile& f = **parsed;
+    for (const elf::Problem& p : f.problems()) ctx->AddAnomaly(p.code, path, p.detail);
+    elf::CodeRefs refs = elf::FindCodeReferences(f, &ctx->budget());
+    unit.arch = f.arch();
+    unit.symbols = f.dynamic_symbols().size();
+    for (std::string_view n : f.needed()) unit.needed.emplace_back(n);
+    if (!f.problems().empty()) unit.note = "partly malformed: " + f.problems().front().code;
+    if (!refs.note.empty()) unit.note += (unit.note.empty() ? "" : "; ") + refs.note;
+
+    items_.clear();
+    std::vector<bool> ref;
+    for (size_t i = 0; i < f.dynamic_symbols().size(); ++i) {
+      const elf::Symbol& s = f.dynamic_symbols()[i];
+      if (s.name.empty()) continue;
+      items_.push_back(s.name);
+      ref.push_back(refs.analysed && refs.symbol_referenced[i]);
+    }
+    ctx->Table(EvidenceKind::kSymbol, path, items_, refs.analysed ? &ref : nullptr);
+
+    items_.clear();
+    ref.clear();
+    hosts_.clear();
+    host_index_.clear();
+    std::vector<bool> host_ref;
+    for (size_t i = 0; i < f.strings().size(); ++i) {
+      std::string_view s = f.strings()[i].text;
+      bool r = refs.analysed && refs.string_referenced[i];
+      items_.push_back(s);
+      ref.push_back(r);
+      ForEachHost(s, [&](std::string_view h) {
+        auto [it, added] = host_index_.try_emplace(h, hosts_.size());
+        if (added) {
+          hosts_.push_back(h);
+          host_ref.push_back(r);
+        } else if (r) {
+          host_ref[it->second] = true;
+        }
+      });
+      // The filing-number finder only needs texts that can hold a number.
+      if (HasDigit(s)) ctx->Text(path, s);
+    }
+    ctx->Table(EvidenceKind::kString, path, items_, refs.analysed ? &ref : nullptr);
+    ctx->Table(EvidenceKind::kHost, path, hosts_, refs.analysed ? &host_ref : nullptr);
+    ctx->facts().code.push_back(std::move(unit));
+  }
+
+  std::vector<std::string_view> items_, hosts_;
+  std::unordered_map<std::string_view, size_t> host_index_;
 };
+
 }  // namespace
+
 std::unique_ptr<Analyzer> NewElfAnalyzer() { return std::make_unique<ElfAnalyzer>(); }
+
 }  // namespace shelfguard

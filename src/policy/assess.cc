@@ -1,22 +1,157 @@
-// PLACEHOLDER: replaced by the policy engine and registry lookups.
+// The Assessor: opens the filing source once (a registry database/export, or
+// a self-check filing), then for each package looks up what the rules need
+// (the package's filing, the provider's blacklist entry, the owners of the
+// numbers the app displays) and runs the rule list (rules.cc).
+//
+// Without any source only the facts-only rules run (see docs/policy.md).
 #include "policy/assess.h"
+
+#include <ctime>
+#include <mutex>
+#include <optional>
+
+#include "ids/identifiers.h"
+#include "policy/rules.h"
+#if __has_include("registry/registry.h")
+#include "registry/registry.h"
+#else
+// TEMPORARY until src/registry/registry.h lands: a registry that cannot open.
+namespace shelfguard {
+class Registry {
+ public:
+  static Result<std::unique_ptr<Registry>> Open(const std::string& path) {
+    return Status::Unsupported(path + ": registry support is not built yet");
+  }
+  std::optional<Filing> FindByPackage(Platform, std::string_view) const { return std::nullopt; }
+  std::optional<Filing> FindByFilingNumber(std::string_view) const { return std::nullopt; }
+  std::optional<BlacklistEntry> FindBlacklist(std::string_view) const { return std::nullopt; }
+  std::string version() const { return ""; }
+};
+inline Result<Filing> LoadFilingJson(const std::string& path) {
+  return Status::Unsupported(path + ": filing loading is not built yet");
+}
+}  // namespace shelfguard
+#endif
 
 namespace shelfguard {
 namespace {
-class FactsOnlyAssessor : public Assessor {
- public:
-  Report Assess(Facts facts) const override {
-    Report r;
-    r.facts = std::move(facts);
-    ComputeVerdict(&r);
-    return r;
+
+constexpr size_t kMaxOwnerLookups = 16;  // displayed numbers looked up per package
+
+std::string CurrentDate() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+bool ListsPackage(const Filing& f, Platform p, const std::string& id) {
+  auto has = [&](const std::vector<std::string>& v) {
+    for (const auto& x : v)
+      if (x == id) return true;
+    return false;
+  };
+  switch (p) {
+    case Platform::kAndroid: return has(f.android_packages);
+    case Platform::kIos: return has(f.ios_bundle_ids);
+    default: return has(f.android_packages) || has(f.ios_bundle_ids);
   }
-  std::string registry_version() const override { return "none"; }
+}
+
+class PolicyAssessor : public Assessor {
+ public:
+  PolicyAssessor(std::unique_ptr<Registry> registry, std::optional<Filing> self_filing,
+                 std::string today)
+      : registry_(std::move(registry)), self_filing_(std::move(self_filing)),
+        today_(std::move(today)) {}
+
+  Report Assess(Facts facts) const override {
+    Report report;
+    report.facts = std::move(facts);
+    const Facts& f = report.facts;
+
+    policy::RuleInput in;
+    in.facts = &f;
+    in.have_source = registry_ != nullptr || self_filing_.has_value();
+    in.self_check = self_filing_.has_value();
+    in.today = today_.empty() ? CurrentDate() : today_;
+
+    std::optional<Filing> filing;
+    if (f.analysed && !f.package.id.empty()) {
+      if (self_filing_) {
+        if (ListsPackage(*self_filing_, f.package.platform, f.package.id)) filing = *self_filing_;
+      } else if (registry_ != nullptr) {
+        std::lock_guard<std::mutex> lock(mu_);
+        Platform p = f.package.platform;
+        filing = registry_->FindByPackage(p, f.package.id);
+      }
+    }
+    if (filing) in.filing = &*filing;
+
+    if (registry_ != nullptr && f.analysed) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (filing && !filing->provider.credit_code.empty())
+        in.blacklist = registry_->FindBlacklist(filing->provider.credit_code);
+      size_t lookups = 0;
+      for (const auto& n : f.displayed_numbers) {
+        if (n.kind != "moe-filing") continue;
+        std::string key = ids::NormalizeNumber(n.text);
+        if (in.number_owners.count(key) > 0) continue;
+        if (lookups++ >= kMaxOwnerLookups) break;
+        if (auto owner = registry_->FindByFilingNumber(key)) in.number_owners.emplace(key, *owner);
+      }
+    }
+
+    report.findings = policy::RunRules(in);
+    ComputeVerdict(&report);
+    return report;
+  }
+
+  std::string registry_version() const override {
+    std::string v;
+    if (registry_ != nullptr) {
+      std::lock_guard<std::mutex> lock(mu_);
+      v = registry_->version();
+    }
+    if (self_filing_) {
+      if (!v.empty()) v += "+";
+      v += "filing:" + (self_filing_->filing_number.empty() ? std::string("(no number)")
+                                                            : self_filing_->filing_number);
+    }
+    return v.empty() ? "none" : v;
+  }
+
+ private:
+  // Registry look-ups are serialised: the registry may hold one SQLite
+  // connection, and look-ups are cheap next to a package scan.
+  mutable std::mutex mu_;
+  std::unique_ptr<Registry> registry_;
+  std::optional<Filing> self_filing_;
+  std::string today_;
 };
+
 }  // namespace
 
-Result<std::unique_ptr<Assessor>> Assessor::Create(const AssessOptions&) {
-  return std::unique_ptr<Assessor>(new FactsOnlyAssessor());
+Result<std::unique_ptr<Assessor>> Assessor::Create(const AssessOptions& options) {
+  if (!options.today.empty() && !policy::IsIsoDate(options.today)) {
+    return Status::Invalid("today must be a date YYYY-MM-DD, not '" + options.today + "'");
+  }
+  std::unique_ptr<Registry> registry;
+  if (!options.registry_path.empty()) {
+    auto r = Registry::Open(options.registry_path);
+    if (!r.ok()) return r.status();
+    registry = std::move(r).value();
+  }
+  std::optional<Filing> filing;
+  if (!options.filing_path.empty()) {
+    auto f = LoadFilingJson(options.filing_path);
+    if (!f.ok()) return f.status();
+    filing = std::move(f).value();
+  }
+  return std::unique_ptr<Assessor>(
+      new PolicyAssessor(std::move(registry), std::move(filing), options.today));
 }
 
 }  // namespace shelfguard

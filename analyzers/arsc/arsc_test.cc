@@ -1,0 +1,231 @@
+#include "arsc/arsc_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+// Module tests link only their module (CMakeLists.txt); the fixture writer
+// depends only on the standard library and is compiled in here.
+#include "support/android_writer.cc"  // NOLINT(build/include)
+#include "support/android_writer.h"
+
+namespace shelfguard {
+namespace {
+
+using testing::ArscIdOf;
+using testing::ArscResource;
+using testing::ArscSpec;
+using testing::ArscValue;
+using testing::BuildArsc;
+using testing::GetU32;
+using testing::PutU32;
+
+ArscValue S(std::string s) {
+  ArscValue v;
+  v.str = std::move(s);
+  return v;
+}
+ArscValue Ref(std::string r) {
+  ArscValue v;
+  v.type = testing::kWReference;
+  v.ref = std::move(r);
+  return v;
+}
+
+ArscSpec Spec(bool utf8 = true) {
+  ArscSpec spec;
+  spec.utf8 = utf8;
+  spec.resources = {
+      {"string", "app_name", {{"", S("Demo")}, {"zh-rCN", S("演示应用")}, {"en", S("Demo EN")}}, {}},
+      {"string", "version_name", {{"", S("1.0")}}, {}},
+      {"string", "alias", {{"", Ref("string/app_name")}}, {}},
+      {"string", "loop1", {{"", Ref("string/loop2")}}, {}},
+      {"string", "loop2", {{"", Ref("string/loop1")}}, {}},
+      {"string", "only_zh", {{"zh-rCN", S("备案号：京ICP备12345678号-1A")}}, {}},
+      {"string", "density", {{"hdpi", S("hd")}}, {}},
+      {"xml", "network_security_config", {{"", S("res/xml/network_security_config.xml")}}, {}},
+      {"integer", "code", {{"", ArscValue{testing::kWIntDec, 7, "", ""}}}, {}},
+      {"array", "items", {}, {{0x02000000, S("first")}, {0x02000001, S("second")}}},
+  };
+  return spec;
+}
+
+bool HasAnomaly(const ArscTable& t, std::string_view code) {
+  return std::any_of(t.anomalies.begin(), t.anomalies.end(),
+                     [&](const Anomaly& a) { return a.code == code; });
+}
+
+void ExpectValid(const ArscTable& t, const ArscSpec& spec) {
+  ASSERT_EQ(t.packages.size(), 1u);
+  EXPECT_EQ(t.packages[0].id, 0x7fu);
+  EXPECT_EQ(t.packages[0].name, "com.example.app");
+  auto name = t.ResolveString(ArscIdOf(spec, "string", "app_name"));
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
+  EXPECT_EQ(*name, "Demo");  // the default configuration, not zh-rCN or en
+  EXPECT_EQ(*t.ResolveString(ArscIdOf(spec, "string", "alias")), "Demo");
+  EXPECT_EQ(*t.ResolveString(ArscIdOf(spec, "string", "version_name")), "1.0");
+  EXPECT_EQ(*t.ResolveString(ArscIdOf(spec, "integer", "code")), "7");
+  EXPECT_EQ(*t.ResolveString(ArscIdOf(spec, "xml", "network_security_config")),
+            "res/xml/network_security_config.xml");
+  // Only a non-default configuration exists: the fallback is used.
+  EXPECT_EQ(*t.ResolveString(ArscIdOf(spec, "string", "density")), "hd");
+  EXPECT_EQ(t.ResourceName(ArscIdOf(spec, "string", "app_name")), "string/app_name");
+  EXPECT_EQ(t.ResourceName(ArscIdOf(spec, "xml", "network_security_config")),
+            "xml/network_security_config");
+}
+
+TEST(ArscTest, ParsesValidTableUtf8) {
+  ArscSpec spec = Spec(true);
+  auto t = ParseArsc(BuildArsc(spec), nullptr);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ExpectValid(*t, spec);
+  EXPECT_TRUE(t->anomalies.empty()) << t->anomalies[0].code;
+}
+
+TEST(ArscTest, ParsesValidTableUtf16) {
+  ArscSpec spec = Spec(false);
+  auto t = ParseArsc(BuildArsc(spec), nullptr);
+  ASSERT_TRUE(t.ok());
+  ExpectValid(*t, spec);
+}
+
+TEST(ArscTest, ReferenceLoopsAndMissingIdsAreErrors) {
+  ArscSpec spec = Spec();
+  auto t = ParseArsc(BuildArsc(spec), nullptr);
+  ASSERT_TRUE(t.ok());
+  auto loop = t->ResolveString(ArscIdOf(spec, "string", "loop1"));
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.status().code(), "malformed");
+  auto missing = t->ResolveString(0x7f7f0001);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), "not-found");
+  EXPECT_FALSE(t->ResolveString(ArscIdOf(spec, "array", "items")).ok());  // a bag
+}
+
+TEST(ArscTest, EnumeratesEveryStringOfEveryConfiguration) {
+  ArscSpec spec = Spec();
+  auto t = ParseArsc(BuildArsc(spec), nullptr);
+  ASSERT_TRUE(t.ok());
+  std::multimap<std::string, std::pair<std::string, std::string>> seen;
+  t->ForEachString([&](const ArscStringValue& v) { seen.insert({v.name, {v.config, v.value}}); });
+  auto has = [&](const std::string& name, const std::string& cfg, const std::string& val) {
+    auto range = seen.equal_range(name);
+    for (auto it = range.first; it != range.second; ++it)
+      if (it->second.first == cfg && it->second.second == val) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("string/app_name", "", "Demo"));
+  EXPECT_TRUE(has("string/app_name", "zh-rCN", "演示应用"));
+  EXPECT_TRUE(has("string/app_name", "en", "Demo EN"));
+  EXPECT_TRUE(has("string/only_zh", "zh-rCN", "备案号：京ICP备12345678号-1A"));
+  EXPECT_TRUE(has("string/density", "hdpi", "hd"));
+  EXPECT_TRUE(has("array/items", "", "first"));
+  EXPECT_TRUE(has("array/items", "", "second"));
+  // References and integers are not string values.
+  EXPECT_EQ(seen.count("string/alias"), 0u);
+  EXPECT_EQ(seen.count("integer/code"), 0u);
+}
+
+TEST(ArscTest, EveryTruncationIsSafeAndKeepsTheGlobalPool) {
+  ArscSpec spec = Spec();
+  std::string good = BuildArsc(spec);
+  uint32_t pool_end = 12 + GetU32(good, 12 + 4);
+  for (size_t n = 0; n < good.size(); ++n) {
+    auto t = ParseArsc(std::string_view(good).substr(0, n), nullptr);
+    if (n < 12) {
+      EXPECT_FALSE(t.ok()) << n;
+      continue;
+    }
+    if (!t.ok()) {
+      EXPECT_EQ(t.status().code(), "malformed") << n;
+      continue;
+    }
+    EXPECT_TRUE(t->truncated) << n;
+    if (n >= pool_end) {
+      EXPECT_EQ(t->strings.size(), 9u) << n;  // the pool parsed whole
+    }
+  }
+}
+
+TEST(ArscTest, BumpedEntryCountIsCutToOffsetsTable) {
+  ArscSpec spec = Spec();
+  std::string d = BuildArsc(spec);
+  // Find the first ResTable_type chunk (type 0x0201) by scanning chunk
+  // headers inside the package.
+  size_t pkg = 12 + GetU32(d, 16);
+  size_t pos = pkg + 288;
+  while (pos < d.size() && (GetU32(d, pos) & 0xffff) != 0x0201) pos += GetU32(d, pos + 4);
+  ASSERT_LT(pos, d.size());
+  PutU32(&d, pos + 12, 0x7fffffff);
+  auto t = ParseArsc(d, nullptr);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(HasAnomaly(*t, "arsc-bad-entry-count"));
+  EXPECT_EQ(*t->ResolveString(ArscIdOf(spec, "string", "app_name")), "Demo");
+}
+
+TEST(ArscTest, EntryOffsetPastEndDropsOnlyThatEntry) {
+  ArscSpec spec = Spec();
+  std::string d = BuildArsc(spec);
+  size_t pkg = 12 + GetU32(d, 16);
+  size_t pos = pkg + 288;
+  while (pos < d.size() && (GetU32(d, pos) & 0xffff) != 0x0201) pos += GetU32(d, pos + 4);
+  ASSERT_LT(pos, d.size());
+  uint16_t header = static_cast<uint16_t>(GetU32(d, pos) >> 16);
+  // First type is "string" in the default configuration: entry 0 is app_name.
+  PutU32(&d, pos + header, 0x00fffff0);
+  auto t = ParseArsc(d, nullptr);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(HasAnomaly(*t, "arsc-bad-entry"));
+  // app_name falls back to the English configuration; version_name intact.
+  EXPECT_EQ(*t->ResolveString(ArscIdOf(spec, "string", "app_name")), "Demo EN");
+  EXPECT_EQ(*t->ResolveString(ArscIdOf(spec, "string", "version_name")), "1.0");
+}
+
+TEST(ArscTest, BadPackageChunkSizeStops) {
+  ArscSpec spec = Spec();
+  std::string d = BuildArsc(spec);
+  size_t pkg = 12 + GetU32(d, 16);
+  PutU32(&d, pkg + 4, 0xffffff00);
+  auto t = ParseArsc(d, nullptr);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(HasAnomaly(*t, "arsc-bad-chunk"));
+  EXPECT_TRUE(t->packages.empty());
+  EXPECT_EQ(t->strings.size(), 9u);
+}
+
+TEST(ArscTest, NotATableIsMalformed) {
+  EXPECT_EQ(ParseArsc("", nullptr).status().code(), "malformed");
+  EXPECT_EQ(ParseArsc(std::string(64, '\0'), nullptr).status().code(), "malformed");
+  std::string axml = "\x03\x00\x08\x00\x08\x00\x00\x00";
+  EXPECT_EQ(ParseArsc(axml, nullptr).status().code(), "malformed");
+}
+
+TEST(ArscTest, BudgetCapsCounts) {
+  Limits limits;
+  limits.max_table_items = 5;
+  Budget budget(limits);
+  auto t = ParseArsc(BuildArsc(Spec()), &budget);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), "over-limit");
+}
+
+TEST(ArscTest, RandomByteFlipsNeverCrash) {
+  std::string good = BuildArsc(Spec());
+  uint32_t seed = 777;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string d = good;
+    for (int k = 0; k < 4; ++k) {
+      seed = seed * 1103515245 + 12345;
+      d[(seed >> 8) % d.size()] = static_cast<char>(seed >> 24);
+    }
+    auto t = ParseArsc(d, nullptr);
+    if (t.ok()) {
+      t->ForEachString([](const ArscStringValue&) {});
+      for (uint32_t id = 0x7f010000; id < 0x7f010010; ++id) t->ResolveString(id).status().IgnoreError();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shelfguard

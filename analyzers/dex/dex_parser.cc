@@ -1,0 +1,540 @@
+#include "dex/dex_parser.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "shelfguard/byte_reader.h"
+
+namespace shelfguard::dex {
+
+namespace {
+
+// Sizes of the fixed-width id items (DEX spec, "id sections").
+constexpr uint64_t kStringIdSize = 4;
+constexpr uint64_t kTypeIdSize = 4;
+constexpr uint64_t kProtoIdSize = 12;
+constexpr uint64_t kFieldIdSize = 8;
+constexpr uint64_t kMethodIdSize = 8;
+constexpr uint64_t kClassDefSize = 32;
+constexpr uint32_t kEndianConstant = 0x12345678;
+constexpr uint32_t kReverseEndianConstant = 0x78563412;
+constexpr size_t kArenaChunk = 64 * 1024;
+
+// What an instruction refers to, by the kind of its index operand
+// (DEX spec, "Dalvik bytecode": op, format, "kind" columns).
+enum RefKind : uint8_t { kNone, kString, kType, kField, kMethod };
+
+// Length in 16-bit code units of every opcode and the kind of its index.
+// Formats: 10x/12x/11n/11x/10t = 1, 20t/22x/21t/21s/21h/21c/23x/22b/22t/22s/
+// 22c = 2, 32x/30t/31t/31i/31c/35c/3rc = 3, 45cc/4rcc = 4, 51l = 5.
+struct OpInfo {
+  uint8_t units;
+  RefKind ref;
+  bool wide_index;  // 31c: 32-bit index in units 1..2
+};
+
+constexpr OpInfo MakeOp(uint8_t op) {
+  // Unused opcodes are given size 1 so the walk can continue; the verifier
+  // rejects them, so valid code never contains them.
+  if (op == 0x00) return {1, kNone, false};                      // nop (payloads: below)
+  if (op >= 0x01 && op <= 0x0b) {
+    constexpr uint8_t kMove[] = {0, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 1};
+    return {kMove[op], kNone, false};
+  }
+  if (op >= 0x0c && op <= 0x12) return {1, kNone, false};
+  if (op == 0x13 || op == 0x15 || op == 0x16 || op == 0x19) return {2, kNone, false};
+  if (op == 0x14 || op == 0x17) return {3, kNone, false};
+  if (op == 0x18) return {5, kNone, false};                       // const-wide 51l
+  if (op == 0x1a) return {2, kString, false};                     // const-string 21c
+  if (op == 0x1b) return {3, kString, true};                      // const-string/jumbo 31c
+  if (op == 0x1c) return {2, kType, false};                       // const-class
+  if (op == 0x1d || op == 0x1e) return {1, kNone, false};
+  if (op == 0x1f) return {2, kType, false};                       // check-cast
+  if (op == 0x20) return {2, kType, false};                       // instance-of 22c
+  if (op == 0x21) return {1, kNone, false};
+  if (op == 0x22) return {2, kType, false};                       // new-instance
+  if (op == 0x23) return {2, kType, false};                       // new-array 22c
+  if (op == 0x24 || op == 0x25) return {3, kType, false};         // filled-new-array[/range]
+  if (op == 0x26) return {3, kNone, false};                       // fill-array-data 31t
+  if (op == 0x27 || op == 0x28) return {1, kNone, false};
+  if (op == 0x29) return {2, kNone, false};
+  if (op == 0x2a || op == 0x2b || op == 0x2c) return {3, kNone, false};
+  if (op >= 0x2d && op <= 0x3d) return {2, kNone, false};         // cmp, if-*
+  if (op >= 0x3e && op <= 0x43) return {1, kNone, false};         // unused
+  if (op >= 0x44 && op <= 0x51) return {2, kNone, false};         // aget/aput 23x
+  if (op >= 0x52 && op <= 0x6d) return {2, kField, false};        // iget/iput 22c, sget/sput 21c
+  if (op >= 0x6e && op <= 0x72) return {3, kMethod, false};       // invoke-* 35c
+  if (op == 0x73) return {1, kNone, false};
+  if (op >= 0x74 && op <= 0x78) return {3, kMethod, false};       // invoke-*/range 3rc
+  if (op == 0x79 || op == 0x7a) return {1, kNone, false};
+  if (op >= 0x7b && op <= 0x8f) return {1, kNone, false};         // unop 12x
+  if (op >= 0x90 && op <= 0xaf) return {2, kNone, false};         // binop 23x
+  if (op >= 0xb0 && op <= 0xcf) return {1, kNone, false};         // binop/2addr 12x
+  if (op >= 0xd0 && op <= 0xe2) return {2, kNone, false};         // lit16 22s, lit8 22b
+  if (op >= 0xe3 && op <= 0xf9) return {1, kNone, false};         // unused
+  if (op == 0xfa || op == 0xfb) return {4, kMethod, false};       // invoke-polymorphic 45cc/4rcc
+  if (op == 0xfc || op == 0xfd) return {3, kNone, false};         // invoke-custom (call_site)
+  return {2, kNone, false};                                       // const-method-handle/-type
+}
+
+struct OpTable {
+  OpInfo op[256];
+  constexpr OpTable() : op() {
+    for (int i = 0; i < 256; ++i) op[i] = MakeOp(static_cast<uint8_t>(i));
+  }
+};
+constexpr OpTable kOps;
+
+// Package part of a class descriptor: "Lcom/a/B;" -> "com/a", "[[Lx/Y;" ->
+// "x"; "" for the default package; primitives give "" with ok == false.
+std::string_view PackageOf(std::string_view d, bool* ok) {
+  size_t i = 0;
+  while (i < d.size() && d[i] == '[') ++i;
+  if (i >= d.size() || d[i] != 'L') {
+    *ok = false;
+    return {};
+  }
+  *ok = true;
+  d = d.substr(i + 1);
+  size_t slash = d.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : d.substr(0, slash);
+}
+
+}  // namespace
+
+void DexFile::AddProblem(std::string code, std::string detail) {
+  // Hostile files could produce one problem per item; keep a bounded number.
+  if (problems_.size() < 32) problems_.push_back({std::move(code), std::move(detail)});
+}
+
+void DexFile::AppendDottedName(std::string_view d, std::string* out) {
+  if (d.size() >= 2 && d.front() == 'L' && d.back() == ';') {
+    size_t start = out->size();
+    out->append(d.data() + 1, d.size() - 2);
+    std::replace(out->begin() + static_cast<std::ptrdiff_t>(start), out->end(), '/', '.');
+  } else {
+    out->append(d);
+  }
+}
+
+// MUTF-8 (DEX spec, "MUTF-8 (Modified UTF-8) encoding"): like CESU-8, so
+// supplementary characters arrive as two 3-byte surrogates, and U+0000 is
+// C0 80. Re-encode as standard UTF-8; invalid sequences become U+FFFD.
+std::string_view DexFile::DecodeMutf8(const uint8_t* p, size_t n) {
+  // The output is at most as long as the input (surrogate pairs shrink from
+  // 6 to 4 bytes; U+FFFD replaces at least one byte with 3, so reserve 3x).
+  size_t need = n * 3;
+  if (need > arena_cap_ - arena_used_) {
+    size_t sz = std::max(need, kArenaChunk);
+    arena_.push_back(std::unique_ptr<char[]>(new char[sz]));
+    arena_cap_ = sz;
+    arena_used_ = 0;
+  }
+  char* out = arena_.back().get() + arena_used_;
+  char* o = out;
+  auto put = [&o](uint32_t cp) {
+    if (cp < 0x80) {
+      *o++ = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      *o++ = static_cast<char>(0xc0 | (cp >> 6));
+      *o++ = static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      *o++ = static_cast<char>(0xe0 | (cp >> 12));
+      *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      *o++ = static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      *o++ = static_cast<char>(0xf0 | (cp >> 18));
+      *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      *o++ = static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  };
+  size_t i = 0;
+  while (i < n) {
+    uint8_t b = p[i];
+    uint32_t cp;
+    if (b < 0x80) {
+      cp = b;
+      i += 1;
+    } else if ((b & 0xe0) == 0xc0 && i + 1 < n && (p[i + 1] & 0xc0) == 0x80) {
+      cp = ((b & 0x1fu) << 6) | (p[i + 1] & 0x3fu);
+      i += 2;
+    } else if ((b & 0xf0) == 0xe0 && i + 2 < n && (p[i + 1] & 0xc0) == 0x80 &&
+               (p[i + 2] & 0xc0) == 0x80) {
+      cp = ((b & 0x0fu) << 12) | ((p[i + 1] & 0x3fu) << 6) | (p[i + 2] & 0x3fu);
+      i += 3;
+      // A high surrogate followed by a low one is one supplementary char.
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 2 < n && p[i] == 0xed && (p[i + 1] & 0xf0) == 0xb0 &&
+          (p[i + 2] & 0xc0) == 0x80) {
+        uint32_t lo = ((p[i] & 0x0fu) << 12) | ((p[i + 1] & 0x3fu) << 6) | (p[i + 2] & 0x3fu);
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i += 3;
+      } else if (cp >= 0xd800 && cp <= 0xdfff) {
+        cp = 0xfffd;  // lone surrogate: not representable in UTF-8
+      }
+    } else {
+      cp = 0xfffd;
+      i += 1;
+    }
+    put(cp);
+  }
+  size_t len = static_cast<size_t>(o - out);
+  arena_used_ += len;
+  return std::string_view(out, len);
+}
+
+void DexFile::ParseStrings(uint32_t count, uint32_t off) {
+  ByteReader r(data_);
+  const uint8_t* d = r.data();
+  const size_t size = r.size();
+  strings_.reserve(count);
+  string_flags_.assign(count, 0);
+  size_t bad = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t data_off = 0;
+    r.PeekLEAt<uint32_t>(off + uint64_t{i} * kStringIdSize, &data_off);  // range checked by caller
+    // string_data_item: uleb128 utf16_size, then MUTF-8 bytes, then NUL.
+    if (!r.Seek(data_off)) {
+      strings_.emplace_back();
+      ++bad;
+      continue;
+    }
+    auto utf16 = r.ReadUleb128();
+    if (!utf16) {
+      strings_.emplace_back();
+      ++bad;
+      continue;
+    }
+    size_t start = r.pos();
+    // Each UTF-16 unit takes 1..3 MUTF-8 bytes; search for the NUL no
+    // further than that, so a lying size cannot make us scan the whole file.
+    uint64_t max_len = uint64_t{*utf16} * 3 + 1;
+    size_t lim = static_cast<size_t>(std::min<uint64_t>(max_len, size - start));
+    const uint8_t* nul = static_cast<const uint8_t*>(std::memchr(d + start, 0, lim));
+    size_t len = nul != nullptr ? static_cast<size_t>(nul - (d + start)) : lim;
+    if (nul == nullptr) ++bad;
+    // Fast path: plain ASCII is its own UTF-8, a view into the input.
+    bool ascii = true;
+    for (size_t k = 0; k < len; ++k) {
+      if (d[start + k] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      strings_.emplace_back(reinterpret_cast<const char*>(d + start), len);
+    } else {
+      strings_.push_back(DecodeMutf8(d + start, len));
+    }
+  }
+  if (bad > 0) {
+    AddProblem("dex-bad-string", std::to_string(bad) + " of " + std::to_string(count) +
+                                     " strings have offsets past the end or no terminator");
+  }
+}
+
+Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, const Budget* budget,
+                                                const ParseOptions& options) {
+  if (data.size() < kHeaderSize) {
+    return Status::Malformed("dex: " + std::to_string(data.size()) +
+                             " bytes, shorter than the 112-byte header");
+  }
+  const uint8_t* h = reinterpret_cast<const uint8_t*>(data.data());
+  // magic: "dex\n" + 3 version digits + "\0".
+  if (std::memcmp(h, "dex\n", 4) != 0 || h[7] != 0) {
+    return Status::Malformed("dex: bad magic");
+  }
+  std::unique_ptr<DexFile> f(new DexFile());
+  f->data_ = data;
+  f->budget_ = budget;
+  if (h[4] >= '0' && h[4] <= '9' && h[5] >= '0' && h[5] <= '9' && h[6] >= '0' && h[6] <= '9') {
+    f->version_ = (h[4] - '0') * 100 + (h[5] - '0') * 10 + (h[6] - '0');
+  }
+  if (f->version_ < 35 || f->version_ > 41) {
+    f->AddProblem("dex-unknown-version",
+                  "version '" + std::string(reinterpret_cast<const char*>(h + 4), 3) +
+                      "' outside 035-041; parsed as 035");
+  }
+  ByteReader r(data);
+  uint32_t endian = *r.LEAt<uint32_t>(40);
+  if (endian == kReverseEndianConstant) {
+    return Status::Unsupported("dex: big-endian (reverse endian tag) files are not used by Android");
+  }
+  if (endian != kEndianConstant) {
+    f->AddProblem("dex-bad-endian-tag", "endian_tag is not 0x12345678");
+  }
+  f->declared_file_size_ = *r.LEAt<uint32_t>(32);
+  if (f->declared_file_size_ > data.size()) {
+    f->AddProblem("dex-truncated", "header declares " + std::to_string(f->declared_file_size_) +
+                                       " bytes, " + std::to_string(data.size()) + " present");
+  }
+  f->ParseTables(h);
+  if (options.scan_code) f->ScanCode(options);
+  return f;
+}
+
+void DexFile::ParseTables(const uint8_t* h) {
+  ByteReader r(data_);
+  const uint64_t size = data_.size();
+  // Reads one id section's (count, offset) from the header and returns how
+  // many items actually fit in the file and the limits (never more).
+  auto section = [&](const char* what, size_t hdr_off, uint64_t item_size, uint32_t* off) {
+    uint32_t count = *r.LEAt<uint32_t>(hdr_off);
+    *off = *r.LEAt<uint32_t>(hdr_off + 4);
+    if (count == 0) return uint32_t{0};
+    uint64_t fit = *off <= size ? (size - *off) / item_size : 0;
+    uint32_t n = count;
+    if (fit < count) {
+      n = static_cast<uint32_t>(fit);
+      AddProblem("dex-table-truncated", std::string(what) + ": " + std::to_string(count) +
+                                            " declared at offset " + std::to_string(*off) +
+                                            ", " + std::to_string(n) + " fit in the file");
+    }
+    if (budget_ != nullptr) {
+      Status st = budget_->CheckCount(std::string("dex ") + what, n);
+      if (!st.ok()) {
+        AddProblem("dex-over-limit", st.message());
+        n = static_cast<uint32_t>(std::min<uint64_t>(n, budget_->limits().max_table_items));
+      }
+    }
+    return n;
+  };
+  uint32_t off = 0;
+  uint32_t n = section("string_ids", 56, kStringIdSize, &off);
+  ParseStrings(n, off);
+
+  n = section("type_ids", 64, kTypeIdSize, &off);
+  types_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) types_[i] = *r.LEAt<uint32_t>(off + uint64_t{i} * 4);
+
+  n = section("proto_ids", 72, kProtoIdSize, &off);
+  protos_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t p = off + uint64_t{i} * kProtoIdSize;
+    protos_[i] = {*r.LEAt<uint32_t>(p), *r.LEAt<uint32_t>(p + 4), *r.LEAt<uint32_t>(p + 8)};
+  }
+  n = section("field_ids", 80, kFieldIdSize, &off);
+  fields_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t p = off + uint64_t{i} * kFieldIdSize;
+    fields_[i] = {*r.LEAt<uint16_t>(p), *r.LEAt<uint16_t>(p + 2), *r.LEAt<uint32_t>(p + 4)};
+  }
+  n = section("method_ids", 88, kMethodIdSize, &off);
+  methods_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t p = off + uint64_t{i} * kMethodIdSize;
+    methods_[i] = {*r.LEAt<uint16_t>(p), *r.LEAt<uint16_t>(p + 2), *r.LEAt<uint32_t>(p + 4)};
+  }
+  n = section("class_defs", 96, kClassDefSize, &off);
+  classes_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t p = off + uint64_t{i} * kClassDefSize;
+    ClassDef& c = classes_[i];
+    c.class_idx = *r.LEAt<uint32_t>(p);
+    c.access_flags = *r.LEAt<uint32_t>(p + 4);
+    c.superclass_idx = *r.LEAt<uint32_t>(p + 8);
+    c.interfaces_off = *r.LEAt<uint32_t>(p + 12);
+    c.source_file_idx = *r.LEAt<uint32_t>(p + 16);
+    c.annotations_off = *r.LEAt<uint32_t>(p + 20);
+    c.class_data_off = *r.LEAt<uint32_t>(p + 24);
+    c.static_values_off = *r.LEAt<uint32_t>(p + 28);
+  }
+  (void)h;
+
+  // Strings that name structure rather than hold program data.
+  auto mark = [this](uint32_t s) {
+    if (s < string_flags_.size()) string_flags_[s] |= kStructural;
+  };
+  for (uint32_t s : types_) mark(s);
+  for (const ProtoId& p : protos_) mark(p.shorty_idx);
+  for (const FieldId& fd : fields_) mark(fd.name_idx);
+  for (const MethodId& m : methods_) mark(m.name_idx);
+  for (const ClassDef& c : classes_) mark(c.source_file_idx);
+}
+
+void DexFile::ScanCode(const ParseOptions& options) {
+  ByteReader r(data_);
+  const uint64_t size = data_.size();
+  type_flags_.assign(types_.size(), 0);
+  method_invoked_.assign(methods_.size(), 0);
+  if (classes_.empty()) return;
+
+  // Package id of every type: two types are in the same package when their
+  // ids are equal. 0 means "not a class type" (primitive or bad index).
+  std::vector<uint32_t> pkg(types_.size(), 0);
+  {
+    std::unordered_map<std::string_view, uint32_t> ids;
+    ids.reserve(std::min<size_t>(types_.size(), 4096));
+    for (size_t t = 0; t < types_.size(); ++t) {
+      bool ok = false;
+      std::string_view p = PackageOf(TypeDescriptor(static_cast<uint32_t>(t)), &ok);
+      if (!ok) continue;
+      auto it = ids.try_emplace(p, static_cast<uint32_t>(ids.size() + 1)).first;
+      pkg[t] = it->second;
+    }
+  }
+  uint32_t cur_pkg = 0;
+  auto ref_type = [&](uint32_t t) {
+    if (t >= type_flags_.size()) return;
+    uint8_t fl = kRefAnywhere;
+    if (pkg[t] != 0 && pkg[t] != cur_pkg) fl |= kRefOutside;
+    type_flags_[t] |= fl;
+  };
+
+  uint64_t budget_units = options.max_units_total != 0 ? options.max_units_total
+                                                       : std::max<uint64_t>(size * 2, 1u << 20);
+  uint64_t bad_class_data = 0, bad_code = 0;
+  bool stopped = false;
+  for (size_t ci = 0; ci < classes_.size() && !stopped; ++ci) {
+    const ClassDef& c = classes_[ci];
+    cur_pkg = c.class_idx < pkg.size() ? pkg[c.class_idx] : 0;
+    // Subclassing or implementing a type from another package uses it.
+    if (c.superclass_idx != kNoIndex) ref_type(c.superclass_idx);
+    if (c.interfaces_off != 0) {
+      // type_list: uint size, then size x ushort type_idx.
+      uint32_t n = 0;
+      if (r.PeekLEAt<uint32_t>(c.interfaces_off, &n)) {
+        uint64_t fit = (size - c.interfaces_off - 4) / 2;
+        if (n > fit) n = static_cast<uint32_t>(fit);
+        for (uint32_t k = 0; k < n; ++k) {
+          uint16_t t = 0;
+          if (r.PeekLEAt<uint16_t>(c.interfaces_off + 4 + uint64_t{k} * 2, &t)) ref_type(t);
+        }
+      }
+    }
+    if (c.class_data_off == 0) continue;
+    if ((ci & 63) == 0 && budget_ != nullptr && budget_->Expired()) {
+      AddProblem("dex-timeout", "deadline passed; code of " +
+                                    std::to_string(classes_.size() - ci) + " classes not walked");
+      code_complete_ = false;
+      break;
+    }
+    if (!r.Seek(c.class_data_off)) {
+      ++bad_class_data;
+      continue;
+    }
+    // class_data_item: four uleb128 sizes, then encoded fields and methods.
+    uint32_t sizes[4];
+    bool ok = true;
+    for (uint32_t& s : sizes) {
+      auto v = r.ReadUleb128();
+      if (!v) ok = false;
+      s = v.value_or(0);
+    }
+    // An encoded_field is at least 2 bytes, an encoded_method at least 3:
+    // counts beyond what the remaining bytes hold are lies.
+    uint64_t nfields = uint64_t{sizes[0]} + sizes[1];
+    if (!ok || nfields * 2 > r.remaining()) {
+      ++bad_class_data;
+      continue;
+    }
+    for (uint64_t k = 0; k < nfields && ok; ++k) {
+      ok = r.ReadUleb128().has_value() && r.ReadUleb128().has_value();
+    }
+    uint64_t nmethods = uint64_t{sizes[2]} + sizes[3];
+    if (!ok || nmethods * 3 > r.remaining()) {
+      ++bad_class_data;
+      continue;
+    }
+    uint32_t method_idx = 0;
+    for (uint64_t k = 0; k < nmethods; ++k) {
+      if (k == sizes[2]) method_idx = 0;  // virtual methods restart the diff chain
+      auto diff = r.ReadUleb128();
+      auto flags = r.ReadUleb128();
+      auto code_off = r.ReadUleb128();
+      if (!diff || !flags || !code_off) {
+        ++bad_class_data;
+        break;
+      }
+      method_idx += *diff;
+      (void)method_idx;
+      if (*code_off == 0) continue;  // abstract or native
+      // code_item: registers, ins, outs, tries (u16 each), debug_info_off,
+      // insns_size (u32), insns[insns_size] (u16).
+      uint32_t insns_size = 0;
+      if (!r.PeekLEAt<uint32_t>(uint64_t{*code_off} + 12, &insns_size) ||
+          !InRange(uint64_t{*code_off} + 16, uint64_t{insns_size} * 2, size)) {
+        ++bad_code;
+        continue;
+      }
+      ++methods_with_code_;
+      uint32_t units = std::min(insns_size, options.max_units_per_method);
+      if (units < insns_size) code_complete_ = false;
+      if (units > budget_units) {
+        AddProblem("dex-code-budget", "code units over the walk budget; rest not walked");
+        code_complete_ = false;
+        stopped = true;
+        break;
+      }
+      budget_units -= units;
+      const uint8_t* insns = r.data() + *code_off + 16;
+      auto unit = [insns](uint32_t i) {
+        return static_cast<uint16_t>(insns[2 * i] | (insns[2 * i + 1] << 8));
+      };
+      uint32_t pc = 0;
+      while (pc < units) {
+        uint16_t u0 = unit(pc);
+        uint8_t op = static_cast<uint8_t>(u0 & 0xff);
+        uint32_t len = kOps.op[op].units;
+        if (op == 0x00 && u0 != 0) {
+          // Payload pseudo-instructions (ident in the high byte): their size
+          // comes from their own header.
+          uint32_t ident = u0 >> 8;
+          if (pc + 4 > units) break;
+          if (ident == 1) {          // packed-switch-payload: 4 + size*2 units
+            len = 4 + uint32_t{unit(pc + 1)} * 2;
+          } else if (ident == 2) {   // sparse-switch-payload: 2 + size*4 units
+            len = 2 + uint32_t{unit(pc + 1)} * 4;
+          } else if (ident == 3) {   // fill-array-data-payload
+            uint64_t width = unit(pc + 1);
+            uint64_t count = unit(pc + 2) | (uint32_t{unit(pc + 3)} << 16);
+            uint64_t l = 4 + (width * count + 1) / 2;
+            len = l > units ? units : static_cast<uint32_t>(l);
+          }
+          pc += len;
+          continue;
+        }
+        if (pc + len > units) break;  // instruction cut by the end of the method
+        const OpInfo& info = kOps.op[op];
+        if (info.ref != kNone) {
+          uint32_t idx = unit(pc + 1);
+          if (info.wide_index) idx |= uint32_t{unit(pc + 2)} << 16;
+          switch (info.ref) {
+            case kString:
+              if (idx < string_flags_.size()) string_flags_[idx] |= kLoadedByCode;
+              break;
+            case kType:
+              ref_type(idx);
+              break;
+            case kField:
+              if (idx < fields_.size()) ref_type(fields_[idx].class_idx);
+              break;
+            case kMethod:
+              if (idx < methods_.size()) {
+                method_invoked_[idx] = 1;
+                ref_type(methods_[idx].class_idx);
+              }
+              break;
+            default:
+              break;
+          }
+        }
+        pc += len;
+      }
+      units_decoded_ += units;
+    }
+  }
+  if (bad_class_data > 0) {
+    code_complete_ = false;
+    AddProblem("dex-bad-class-data", std::to_string(bad_class_data) +
+                                         " class_data items out of range or inconsistent");
+  }
+  if (bad_code > 0) {
+    code_complete_ = false;
+    AddProblem("dex-bad-code-item",
+               std::to_string(bad_code) + " code items out of range; not walked");
+  }
+}
+
+}  // namespace shelfguard::dex

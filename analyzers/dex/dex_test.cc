@@ -1,0 +1,496 @@
+// DEX parser and analyzer tests. Fixtures are real DEX files assembled at test
+// time with smali (Debian package "smali") from the text below, then
+// corrupted in memory; the tests assert both what survived and the error.
+#include <zip.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dex/dex_analyzer.h"
+#include "dex/dex_parser.h"
+#include "dex/host_names.h"
+#include "shelfguard/analyzer.h"
+#include "shelfguard/archive.h"
+
+namespace shelfguard::dex {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMainSmali[] = R"(
+.class public Lcom/app/Main;
+.super Ljava/lang/Object;
+.source "Main.java"
+.method public static run(I)V
+    .registers 4
+    const-string v0, "https://api.example.com/v1?x=1"
+    new-instance v1, Lcom/sdk/ads/AdView;
+    invoke-direct {v1}, Lcom/sdk/ads/AdView;-><init>()V
+    packed-switch p0, :pswitch_data
+    goto :after
+    :pswitch_data
+    .packed-switch 0x1
+        :after
+        :after
+    .end packed-switch
+    :after
+    const/4 v2, 3
+    new-array v2, v2, [I
+    fill-array-data v2, :array_data
+    goto :after2
+    :array_data
+    .array-data 4
+        0x1
+        0x2
+        0x3
+    .end array-data
+    :after2
+    const-string/jumbo v0, "after-payloads \uD83D\uDE00"
+    sget-object v0, Lcom/sdk/track/Stats;->INSTANCE:Lcom/sdk/track/Stats;
+    return-void
+.end method
+)";
+
+constexpr char kAdSmali[] = R"(
+.class public Lcom/sdk/ads/AdView;
+.super Ljava/lang/Object;
+.field static TAG:Ljava/lang/String; = "\u5907\u6848 ICP 12345678"
+.method public constructor <init>()V
+    .registers 2
+    invoke-direct {p0}, Ljava/lang/Object;-><init>()V
+    const-string v0, "ads.example.cn"
+    new-instance v1, Lcom/sdk/ads/Loader;
+    return-void
+.end method
+)";
+
+constexpr char kLoaderSmali[] = R"(
+.class public Lcom/sdk/ads/Loader;
+.super Ljava/lang/Object;
+)";
+
+constexpr char kStatsSmali[] = R"(
+.class public Lcom/sdk/track/Stats;
+.super Ljava/lang/Object;
+.field public static INSTANCE:Lcom/sdk/track/Stats;
+)";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Assembles smali sources into one DEX; "" when smali is not installed.
+std::string Assemble(const std::vector<std::string>& sources, const std::string& tag) {
+  fs::path dir = fs::temp_directory_path() /
+                 ("sg_dex_test_" + std::to_string(::getpid()) + "_" + tag);
+  fs::create_directories(dir);
+  std::string cmd = "smali a -o " + (dir / "out.dex").string();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    fs::path src = dir / ("s" + std::to_string(i) + ".smali");
+    std::ofstream(src) << sources[i];
+    cmd += " " + src.string();
+  }
+  cmd += " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return "";
+  std::string out = ReadFile(dir / "out.dex");
+  fs::remove_all(dir);
+  return out;
+}
+
+class DexTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fixture_ = new std::string(Assemble({kMainSmali, kAdSmali, kLoaderSmali, kStatsSmali}, "main"));
+  }
+  static void TearDownTestSuite() {
+    delete fixture_;
+    fixture_ = nullptr;
+  }
+  void SetUp() override {
+    if (fixture_->empty()) GTEST_SKIP() << "smali not installed; cannot build DEX fixtures";
+  }
+  static std::string* fixture_;
+};
+std::string* DexTest::fixture_ = nullptr;
+
+std::set<std::string> ClassNames(const DexFile& f) {
+  std::set<std::string> out;
+  for (const ClassDef& c : f.classes()) out.insert(std::string(f.TypeDescriptor(c.class_idx)));
+  return out;
+}
+
+int StringIndex(const DexFile& f, std::string_view s) {
+  for (size_t i = 0; i < f.strings().size(); ++i) {
+    if (f.strings()[i] == s) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int TypeIndex(const DexFile& f, std::string_view d) {
+  for (size_t i = 0; i < f.type_string_idx().size(); ++i) {
+    if (f.TypeDescriptor(static_cast<uint32_t>(i)) == d) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void PutU32(std::string* b, size_t off, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*b)[off + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint32_t GetU32(const std::string& b, size_t off) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<uint8_t>(b[off + i])} << (8 * i);
+  return v;
+}
+bool HasProblem(const DexFile& f, std::string_view code) {
+  for (const Problem& p : f.problems()) {
+    if (p.code == code) return true;
+  }
+  return false;
+}
+
+TEST_F(DexTest, ParsesValidFixture) {
+  auto r = DexFile::Parse(*fixture_, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const DexFile& f = **r;
+  EXPECT_EQ(f.version(), 35);
+  EXPECT_TRUE(f.problems().empty()) << f.problems().front().code;
+  EXPECT_EQ(ClassNames(f), (std::set<std::string>{"Lcom/app/Main;", "Lcom/sdk/ads/AdView;",
+                                                  "Lcom/sdk/ads/Loader;", "Lcom/sdk/track/Stats;"}));
+  EXPECT_TRUE(f.code_complete());
+  EXPECT_EQ(f.methods_with_code(), 2u);
+}
+
+TEST_F(DexTest, DecodesMutf8) {
+  auto r = DexFile::Parse(*fixture_, nullptr);
+  ASSERT_TRUE(r.ok());
+  // U+5907 U+6848 are 3-byte sequences; U+1F600 arrives as a surrogate pair
+  // (two 3-byte MUTF-8 sequences) and must become one 4-byte UTF-8 sequence.
+  EXPECT_GE(StringIndex(**r, "\xe5\xa4\x87\xe6\xa1\x88 ICP 12345678"), 0);
+  EXPECT_GE(StringIndex(**r, "after-payloads \xf0\x9f\x98\x80"), 0);
+}
+
+TEST_F(DexTest, CodeWalkFindsLoadedStringsAndOutsideReferences) {
+  auto r = DexFile::Parse(*fixture_, nullptr);
+  ASSERT_TRUE(r.ok());
+  const DexFile& f = **r;
+  auto loaded = [&](std::string_view s) {
+    int i = StringIndex(f, s);
+    EXPECT_GE(i, 0) << s;
+    return i >= 0 && (f.string_flags()[i] & kLoadedByCode) != 0;
+  };
+  EXPECT_TRUE(loaded("https://api.example.com/v1?x=1"));
+  EXPECT_TRUE(loaded("ads.example.cn"));
+  // Only reachable if the walk sized both payloads correctly.
+  EXPECT_TRUE(loaded("after-payloads \xf0\x9f\x98\x80"));
+  // A static field initial value is not loaded by code.
+  EXPECT_FALSE(loaded("\xe5\xa4\x87\xe6\xa1\x88 ICP 12345678"));
+
+  auto flags = [&](std::string_view d) {
+    int t = TypeIndex(f, d);
+    EXPECT_GE(t, 0) << d;
+    return t >= 0 ? f.type_flags()[t] : 0;
+  };
+  // AdView: new-instance from com.app -> referenced from outside.
+  EXPECT_NE(flags("Lcom/sdk/ads/AdView;") & kRefOutside, 0);
+  // Stats: only via sget from com.app -> outside.
+  EXPECT_NE(flags("Lcom/sdk/track/Stats;") & kRefOutside, 0);
+  // Loader: only from its own package.
+  EXPECT_EQ(flags("Lcom/sdk/ads/Loader;") & kRefOutside, 0);
+  EXPECT_NE(flags("Lcom/sdk/ads/Loader;") & kRefAnywhere, 0);
+  // Main: referenced by nobody.
+  EXPECT_EQ(flags("Lcom/app/Main;") & (kRefOutside | kRefAnywhere), 0);
+  // Structural strings are marked so analyzers can tell constants apart.
+  int run = StringIndex(f, "run");
+  ASSERT_GE(run, 0);
+  EXPECT_NE(f.string_flags()[run] & kStructural, 0);
+}
+
+TEST_F(DexTest, RejectsBadHeader) {
+  auto r = DexFile::Parse(fixture_->substr(0, 0x6f), nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "malformed");
+  std::string bad = *fixture_;
+  bad[0] = 'x';
+  EXPECT_EQ(DexFile::Parse(bad, nullptr).status().code(), "malformed");
+  bad = *fixture_;
+  PutU32(&bad, 40, 0x78563412);
+  EXPECT_EQ(DexFile::Parse(bad, nullptr).status().code(), "unsupported");
+}
+
+TEST_F(DexTest, EveryTruncationIsSurvivable) {
+  size_t full_classes = 4;
+  for (size_t n = 0x70; n <= fixture_->size(); ++n) {
+    std::string cut = fixture_->substr(0, n);
+    auto r = DexFile::Parse(cut, nullptr);
+    ASSERT_TRUE(r.ok()) << n;
+    EXPECT_LE((*r)->classes().size(), full_classes);
+    if (n < fixture_->size()) {
+      EXPECT_TRUE(HasProblem(**r, "dex-truncated")) << n;
+    }
+  }
+  // Cut just after the class_defs table (smali puts the data section after
+  // it): all class defs survive, their code cannot be walked.
+  uint32_t cd_off = GetU32(*fixture_, 100);
+  auto r = DexFile::Parse(fixture_->substr(0, cd_off + 4 * 32), nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->classes().size(), 4u);
+  EXPECT_FALSE((*r)->code_complete());
+}
+
+TEST_F(DexTest, HostileCountsAreCappedByTheBytes) {
+  std::string bad = *fixture_;
+  PutU32(&bad, 56, 0xffffffff);  // string_ids_size
+  PutU32(&bad, 96, 0x7fffffff);  // class_defs_size
+  auto r = DexFile::Parse(bad, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(HasProblem(**r, "dex-table-truncated"));
+  uint32_t str_off = GetU32(bad, 60);
+  EXPECT_EQ((*r)->strings().size(), (bad.size() - str_off) / 4);
+  EXPECT_LE((*r)->classes().size(), bad.size() / 32);
+  // The original strings are still there.
+  EXPECT_GE(StringIndex(**r, "https://api.example.com/v1?x=1"), 0);
+}
+
+TEST_F(DexTest, BudgetCapsTables) {
+  Limits limits;
+  limits.max_table_items = 3;
+  Budget budget(limits);
+  auto r = DexFile::Parse(*fixture_, &budget);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(HasProblem(**r, "dex-over-limit"));
+  EXPECT_LE((*r)->strings().size(), 3u);
+  EXPECT_LE((*r)->classes().size(), 3u);
+}
+
+TEST_F(DexTest, OffsetsPastTheEnd) {
+  std::string bad = *fixture_;
+  PutU32(&bad, 100, 0xffffff00);  // class_defs_off
+  auto r = DexFile::Parse(bad, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->classes().empty());
+  EXPECT_TRUE(HasProblem(**r, "dex-table-truncated"));
+  EXPECT_GT((*r)->strings().size(), 10u);
+
+  // Every class_data_off pointing past the end: classes survive, code is
+  // reported as not walked.
+  bad = *fixture_;
+  uint32_t cd_off = GetU32(bad, 100);
+  for (uint32_t i = 0; i < 4; ++i) PutU32(&bad, cd_off + i * 32 + 24, 0xfffffff0);
+  r = DexFile::Parse(bad, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->classes().size(), 4u);
+  EXPECT_TRUE(HasProblem(**r, "dex-bad-class-data"));
+  EXPECT_FALSE((*r)->code_complete());
+  EXPECT_EQ((*r)->methods_with_code(), 0u);
+
+  // String data offsets past the end: those strings are empty, others stay.
+  bad = *fixture_;
+  uint32_t str_off = GetU32(bad, 60);
+  PutU32(&bad, str_off, 0xfffffff0);
+  r = DexFile::Parse(bad, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(HasProblem(**r, "dex-bad-string"));
+  EXPECT_EQ((*r)->strings()[0], "");
+  EXPECT_EQ(ClassNames(**r).size(), 4u);
+}
+
+TEST_F(DexTest, RandomCorruptionNeverCrashes) {
+  uint32_t seed = 12345;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string bad = *fixture_;
+    for (int k = 0; k < 4; ++k) {
+      seed = seed * 1103515245 + 12345;
+      size_t pos = (seed >> 8) % bad.size();
+      bad[pos] = static_cast<char>(seed >> 24);
+    }
+    auto r = DexFile::Parse(bad, nullptr);
+    if (r.ok()) {
+      EXPECT_LE((*r)->classes().size(), bad.size() / 32);
+    }
+  }
+}
+
+TEST(DexNames, DottedNames) {
+  std::string out;
+  DexFile::AppendDottedName("Lcom/qq/e/ads/AdView$1;", &out);
+  EXPECT_EQ(out, "com.qq.e.ads.AdView$1");
+  out.clear();
+  DexFile::AppendDottedName("LTop;", &out);
+  EXPECT_EQ(out, "Top");
+}
+
+TEST(HostNames, FromUrlsAndBareNames) {
+  std::vector<std::string> got;
+  auto collect = [&](std::string_view s) {
+    got.clear();
+    ForEachHost(s, [&](std::string_view h) { got.emplace_back(h); });
+    return got;
+  };
+  EXPECT_EQ(collect("https://mi.gdt.qq.com/api?x=1"), std::vector<std::string>{"mi.gdt.qq.com"});
+  EXPECT_EQ(collect("see http://a.b.cn:8080/x and https://c.d.com"),
+            (std::vector<std::string>{"a.b.cn", "c.d.com"}));
+  EXPECT_EQ(collect("api.example.com"), std::vector<std::string>{"api.example.com"});
+  EXPECT_TRUE(collect("com.qq.e.ads.AdView").empty());
+  EXPECT_TRUE(collect("com.tencent.mm").empty());
+  EXPECT_TRUE(collect("libfoo.so").empty());
+  EXPECT_TRUE(collect("file:///sdcard/x").empty());
+}
+
+// ---- analyzer ----
+
+struct RecordingSink : EvidenceSink {
+  struct Table {
+    EvidenceKind kind;
+    std::string location;
+    std::map<std::string, bool> items;  // item -> referenced
+  };
+  std::vector<Table> tables;
+  void OnTable(EvidenceKind kind, std::string_view location,
+               const std::vector<std::string_view>& items,
+               const std::vector<bool>* referenced) override {
+    Table t{kind, std::string(location), {}};
+    for (size_t i = 0; i < items.size(); ++i) {
+      t.items[std::string(items[i])] = referenced != nullptr && (*referenced)[i];
+    }
+    tables.push_back(std::move(t));
+  }
+  void Finish(Facts*) override {}
+  const Table* Find(EvidenceKind k, std::string_view loc) const {
+    for (const Table& t : tables) {
+      if (t.kind == k && t.location == loc) return &t;
+    }
+    return nullptr;
+  }
+};
+
+struct RecordingText : TextSink {
+  std::vector<std::pair<std::string, std::string>> texts;
+  void OnText(std::string_view loc, std::string_view text) override {
+    texts.emplace_back(std::string(loc), std::string(text));
+  }
+  void Finish(Facts*) override {}
+};
+
+TEST_F(DexTest, AnalyzerOnBareDex) {
+  Facts facts;
+  facts.file = "/some/dir/app.dex";
+  Budget budget{Limits()};
+  RecordingSink ev;
+  RecordingText text;
+  ScanContext ctx(&facts, &budget, nullptr, &ev, &text);
+  ctx.set_bare_bytes(*fixture_);
+  NewDexAnalyzer()->Analyze(&ctx);
+  ASSERT_EQ(facts.code.size(), 1u);
+  EXPECT_EQ(facts.code[0].kind, "dex");
+  EXPECT_EQ(facts.code[0].location, "app.dex");
+  EXPECT_FALSE(facts.code[0].extra);
+  EXPECT_EQ(facts.code[0].classes, 4u);
+  const auto* classes = ev.Find(EvidenceKind::kClass, "app.dex");
+  ASSERT_NE(classes, nullptr);
+  EXPECT_EQ(classes->items, (std::map<std::string, bool>{{"com.app.Main", false},
+                                                         {"com.sdk.ads.AdView", true},
+                                                         {"com.sdk.ads.Loader", false},
+                                                         {"com.sdk.track.Stats", true}}));
+  const auto* hosts = ev.Find(EvidenceKind::kHost, "app.dex");
+  ASSERT_NE(hosts, nullptr);
+  EXPECT_EQ(hosts->items, (std::map<std::string, bool>{{"api.example.com", true},
+                                                       {"ads.example.cn", true}}));
+  const auto* strings = ev.Find(EvidenceKind::kString, "app.dex");
+  ASSERT_NE(strings, nullptr);
+  EXPECT_EQ(strings->items.count("run"), 0u);  // a method name, not a constant
+  ASSERT_EQ(strings->items.count("\xe5\xa4\x87\xe6\xa1\x88 ICP 12345678"), 1u);
+  EXPECT_FALSE(strings->items.at("\xe5\xa4\x87\xe6\xa1\x88 ICP 12345678"));
+  bool saw_icp = false;
+  for (const auto& [loc, t] : text.texts) saw_icp |= t == "\xe5\xa4\x87\xe6\xa1\x88 ICP 12345678";
+  EXPECT_TRUE(saw_icp);
+}
+
+TEST_F(DexTest, AnalyzerReportsMalformedBareDex) {
+  Facts facts;
+  facts.file = "bad.dex";
+  Budget budget{Limits()};
+  std::string bad = fixture_->substr(0, 0x40);
+  ScanContext ctx(&facts, &budget, nullptr, nullptr, nullptr);
+  ctx.set_bare_bytes(bad);
+  NewDexAnalyzer()->Analyze(&ctx);
+  ASSERT_EQ(facts.errors.size(), 1u);
+  EXPECT_EQ(facts.errors[0].code, "dex-malformed");
+  ASSERT_EQ(facts.code.size(), 1u);
+  EXPECT_NE(facts.code[0].note.find("not analysed"), std::string::npos);
+}
+
+// Builds a zip in memory with libzip.
+std::string MakeZip(const std::vector<std::pair<std::string, std::string>>& files) {
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err);
+  zip_source_keep(src);
+  zip_t* z = zip_open_from_source(src, ZIP_TRUNCATE, &err);
+  for (const auto& [name, data] : files) {
+    zip_source_t* s = zip_source_buffer(z, data.data(), data.size(), 0);
+    zip_file_add(z, name.c_str(), s, ZIP_FL_OVERWRITE);
+  }
+  zip_close(z);
+  zip_source_open(src);
+  zip_source_seek(src, 0, SEEK_END);
+  zip_int64_t n = zip_source_tell(src);
+  zip_source_seek(src, 0, SEEK_SET);
+  std::string out(static_cast<size_t>(n), '\0');
+  zip_source_read(src, out.data(), n);
+  zip_source_close(src);
+  zip_source_free(src);
+  zip_error_fini(&err);
+  return out;
+}
+
+TEST_F(DexTest, AnalyzerFindsMultidexAndExtraDex) {
+  std::string second = Assemble({kLoaderSmali}, "second");
+  ASSERT_FALSE(second.empty());
+  std::string jar = MakeZip({{"classes.dex", second}});
+  std::string apk = MakeZip({{"AndroidManifest.xml", "x"},
+                             {"classes.dex", *fixture_},
+                             {"classes2.dex", second},
+                             {"classes1.dex", second},  // not a multidex name: extra
+                             {"assets/payload.bin", *fixture_},
+                             {"assets/plugin.jar", jar},
+                             {"assets/encrypted.dex", std::string(200, 'z')}});
+  Facts facts;
+  Budget budget{Limits()};
+  auto archive = Archive::OpenMemory(apk, "t.apk", &budget, 0);
+  ASSERT_TRUE(archive.ok()) << archive.status().ToString();
+  RecordingSink ev;
+  ScanContext ctx(&facts, &budget, archive->get(), &ev, nullptr);
+  NewDexAnalyzer()->Analyze(&ctx);
+  std::map<std::string, bool> units;  // location -> extra
+  for (const CodeUnit& u : facts.code) units[u.location] = u.extra;
+  EXPECT_EQ(units, (std::map<std::string, bool>{{"classes.dex", false},
+                                                {"classes2.dex", false},
+                                                {"classes1.dex", true},
+                                                {"assets/payload.bin", true},
+                                                {"assets/plugin.jar!/classes.dex", true},
+                                                {"assets/encrypted.dex", true}}));
+  ASSERT_NE(ev.Find(EvidenceKind::kClass, "assets/plugin.jar!/classes.dex"), nullptr);
+  EXPECT_EQ(ev.Find(EvidenceKind::kClass, "classes2.dex")->items.count("com.sdk.ads.Loader"), 1u);
+  // The encrypted payload is an anomaly, not an error.
+  EXPECT_TRUE(facts.errors.empty());
+  bool anomaly = false;
+  for (const Anomaly& a : facts.anomalies) {
+    anomaly |= a.code == "dex-malformed" && a.location == "assets/encrypted.dex";
+  }
+  EXPECT_TRUE(anomaly);
+}
+
+}  // namespace
+}  // namespace shelfguard::dex

@@ -1,0 +1,95 @@
+// Host names embedded in code strings (DEX string constants, ELF .rodata),
+// for EvidenceKind::kHost tables. Header-only so the DEX and ELF analyzers
+// share it without a link dependency between their modules.
+#ifndef SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_
+#define SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_
+
+#include <cstddef>
+#include <string_view>
+
+namespace shelfguard {
+
+namespace host_internal {
+
+inline bool IsHostChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+// True when `label` (the last label of a dotted name) is a TLD common enough
+// that a bare dotted string ending in it is most likely a host, not a Java
+// package ("com.qq.e.ads") or a file name ("libfoo.so").
+inline bool IsCommonTld(std::string_view label) {
+  static constexpr std::string_view kTlds[] = {
+      "com", "cn", "net", "org", "io", "co", "me", "info", "biz", "cc", "tv", "top", "xyz",
+      "mobi", "app", "dev", "cloud", "tech", "site", "online", "vip", "ink", "ltd", "group",
+      "hk", "tw", "jp", "kr", "sg", "uk", "de", "fr", "ru", "in", "us", "edu", "gov"};
+  for (std::string_view t : kTlds) {
+    if (label.size() != t.size()) continue;
+    bool eq = true;
+    for (size_t i = 0; i < t.size() && eq; ++i) eq = (label[i] | 0x20) == t[i];
+    if (eq) return true;
+  }
+  return false;
+}
+
+}  // namespace host_internal
+
+// Length of the host at the start of `s` (after "scheme://"): stops at the
+// first character that cannot be in a host name (':', '/', '?', ...). A
+// userinfo part ("user@host") is not skipped: such URLs are rare in code and
+// the prefix then holds no '.', so nothing is reported. 0 when the prefix is
+// not a dotted name.
+inline size_t HostLength(std::string_view s) {
+  size_t n = 0;
+  bool dot = false;
+  while (n < s.size() && n < 253 && host_internal::IsHostChar(s[n])) {
+    dot |= s[n] == '.';
+    ++n;
+  }
+  if (!dot || n < 3 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.') return 0;
+  return n;
+}
+
+// A whole string that is a dotted host name ("api.example.com").
+inline bool LooksLikeBareHost(std::string_view s) {
+  if (s.size() < 4 || s.size() > 253) return false;
+  if (HostLength(s) != s.size()) return false;
+  size_t last = s.rfind('.');
+  std::string_view tld = s.substr(last + 1);
+  for (char c : tld) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  if (!host_internal::IsCommonTld(tld)) return false;
+  // Reversed-domain Java names ("com.tencent.mm.opensdk") start with a TLD;
+  // hosts do not.
+  size_t first = s.find('.');
+  if (host_internal::IsCommonTld(s.substr(0, first))) return false;
+  for (char c : s) {
+    if (c == '_') return false;  // not valid in host names; common in identifiers
+  }
+  return true;
+}
+
+// Host names in a string constant: the host of every "scheme://host" URL,
+// or the whole string when it is a bare dotted host name with a common TLD.
+// Calls `fn(std::string_view host)` for each; views point into `s`.
+template <typename Fn>
+void ForEachHost(std::string_view s, Fn fn) {
+  if (s.size() < 4 || s.size() > 8192) return;
+  size_t pos = s.find("://");
+  if (pos == std::string_view::npos) {
+    if (LooksLikeBareHost(s)) fn(s);
+    return;
+  }
+  while (pos != std::string_view::npos) {
+    std::string_view rest = s.substr(pos + 3);
+    size_t n = HostLength(rest);
+    if (n > 0) fn(rest.substr(0, n));
+    pos = s.find("://", pos + 3);
+  }
+}
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_

@@ -1,0 +1,138 @@
+// Mach-O parser: thin and universal (fat, fat64) images, 32- and 64-bit.
+//
+// Layouts follow Apple's <mach-o/loader.h>, <mach-o/fat.h>, <mach-o/nlist.h>,
+// the code-signing blob formats of <Kernel/kern/cs_blobs.h> and the
+// Objective-C runtime's class_t / class_ro_t (objc4 objc-runtime-new.h).
+// Every offset, size and count comes from untrusted bytes: reads go through
+// ByteReader, loops are capped by the bytes that could hold the items and by
+// named limits, and a broken structure becomes a `problems` entry while
+// everything that parsed before it is kept.
+//
+// Views (std::string_view) in the result point into the caller's buffer,
+// which must outlive the result.
+#ifndef SHELFGUARD_ANALYZERS_MACHO_MACHO_PARSER_H_
+#define SHELFGUARD_ANALYZERS_MACHO_MACHO_PARSER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shelfguard/limits.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard::macho {
+
+// Named caps (beyond Budget::CheckCount) for structures that are small in
+// any real binary.
+inline constexpr uint32_t kMaxFatArchs = 32;
+inline constexpr uint32_t kMaxLoadCommands = 16384;
+inline constexpr uint32_t kMaxSections = 4096;
+inline constexpr uint32_t kMaxBlobs = 64;
+inline constexpr size_t kMaxCStringLen = 4096;
+inline constexpr uint64_t kMaxEntitlementsBytes = 1 << 20;
+
+// Load-command numbers used here (loader.h).
+inline constexpr uint32_t kLcReqDyld = 0x80000000;
+inline constexpr uint32_t kLcSegment = 0x1;
+inline constexpr uint32_t kLcSymtab = 0x2;
+inline constexpr uint32_t kLcLoadDylib = 0xc;
+inline constexpr uint32_t kLcIdDylib = 0xd;
+inline constexpr uint32_t kLcLoadWeakDylib = 0x18 | kLcReqDyld;
+inline constexpr uint32_t kLcSegment64 = 0x19;
+inline constexpr uint32_t kLcCodeSignature = 0x1d;
+inline constexpr uint32_t kLcReexportDylib = 0x1f | kLcReqDyld;
+inline constexpr uint32_t kLcLazyLoadDylib = 0x20;
+inline constexpr uint32_t kLcEncryptionInfo = 0x21;
+inline constexpr uint32_t kLcVersionMinMacosx = 0x24;
+inline constexpr uint32_t kLcVersionMinIphoneos = 0x25;
+inline constexpr uint32_t kLcLoadUpwardDylib = 0x23 | kLcReqDyld;
+inline constexpr uint32_t kLcEncryptionInfo64 = 0x2c;
+inline constexpr uint32_t kLcVersionMinTvos = 0x2f;
+inline constexpr uint32_t kLcVersionMinWatchos = 0x30;
+inline constexpr uint32_t kLcBuildVersion = 0x32;
+
+struct Section {
+  std::string segname, sectname;
+  uint64_t addr = 0, size = 0;
+  uint32_t offset = 0;  // file offset within the slice
+  uint32_t flags = 0;
+};
+
+struct Segment {
+  std::string name;
+  uint64_t vmaddr = 0, vmsize = 0, fileoff = 0, filesize = 0;
+};
+
+struct Dylib {
+  std::string path;
+  uint32_t cmd = 0;  // kLcLoadDylib, kLcLoadWeakDylib, ...
+  const char* kind() const;  // "load" | "weak" | "reexport" | "lazy" | "upward"
+};
+
+// A string from the binary and whether code was seen referencing it.
+struct StringRef {
+  std::string_view text;
+  uint64_t addr = 0;
+  bool referenced = false;
+};
+
+struct Slice {
+  std::string arch;  // llvm-objdump spelling: arm64, armv7, armv7s, x86_64, i386 ...
+  uint32_t cputype = 0, cpusubtype = 0, filetype = 0;
+  bool is64 = false;
+  uint64_t offset = 0, size = 0;  // within the file
+  uint32_t ncmds = 0;
+  std::vector<Segment> segments;
+  std::vector<Section> sections;
+  std::vector<Dylib> dylibs;  // load/weak/reexport/lazy/upward, in order
+  std::string id_dylib;       // LC_ID_DYLIB of a dylib/framework
+  bool has_encryption_info = false;
+  uint32_t cryptid = 0, cryptoff = 0, cryptsize = 0;
+  std::string platform;  // ios | macos | tvos | watchos | ... (LC_BUILD_VERSION / VERSION_MIN)
+  std::string min_os;    // "12.0"
+  bool has_code_signature = false;
+  std::string entitlements;      // XML plist from the 0xfade7171 blob
+  std::string signing_id, team_id;  // from the CodeDirectory
+  std::vector<std::string_view> imported_symbols, exported_symbols;
+  // Filled only when the slice is analysed in depth (ParseOptions::deep).
+  std::vector<std::string_view> objc_classes;  // defined (classlist) + imported _OBJC_CLASS_$_
+  std::vector<bool> objc_class_referenced;
+  std::vector<StringRef> selectors;  // __objc_methname / __objc_selrefs
+  std::vector<StringRef> cstrings;   // __cstring (+ CFString contents)
+  bool disassembled = false;         // references were resolved with Capstone
+  uint64_t instructions = 0;
+  std::vector<std::string> problems;  // malformed structures, each a sentence
+};
+
+struct ParseOptions {
+  // Parse symbol tables, Objective-C metadata, strings and resolve code
+  // references for the preferred slice (the first arm64, else the first).
+  bool deep = true;
+  bool disassemble = true;
+  uint64_t max_code_bytes = 64ull << 20;  // text bytes disassembled per slice
+};
+
+struct File {
+  bool fat = false;
+  bool fat64 = false;
+  std::vector<Slice> slices;
+  int deep_slice = -1;  // index of the slice analysed in depth
+  std::vector<std::string> problems;  // container-level problems
+};
+
+// True when `data` starts with a Mach-O or universal magic.
+bool LooksLikeMachO(std::string_view data);
+
+// Parses `data`. Fails only when nothing could be parsed (bad magic, header
+// truncated); otherwise returns what parsed with problems recorded.
+// `budget` may be null (no table-count / deadline checks).
+Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* budget);
+
+// "arm64" etc. for a (cputype, cpusubtype) pair.
+std::string ArchName(uint32_t cputype, uint32_t cpusubtype);
+
+}  // namespace shelfguard::macho
+
+#endif  // SHELFGUARD_ANALYZERS_MACHO_MACHO_PARSER_H_

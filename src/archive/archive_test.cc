@@ -1,0 +1,415 @@
+// Archive layer tests: zips built by tests/fixtures/mkzip.py (valid and with
+// each oddity named in the spec), corrupted further here, and the corpus
+// files that carry the same oddities in the wild.
+#include "shelfguard/archive.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "support/corpus.h"
+#include "support/fixtures.h"
+
+namespace shelfguard {
+namespace {
+
+using testing::BuildZip;
+using testing::ReadFileBytes;
+
+bool HasAnomaly(const Archive& a, const std::string& code, const std::string& detail_part = "") {
+  for (const auto& an : a.anomalies()) {
+    if (an.code == code && an.detail.find(detail_part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string AnomalyList(const Archive& a) {
+  std::string s;
+  for (const auto& an : a.anomalies()) s += an.code + " @" + an.location + ": " + an.detail + "\n";
+  return s;
+}
+
+std::unique_ptr<Archive> OpenOk(const std::string& path, Budget* budget) {
+  auto r = Archive::OpenFile(path, budget);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return nullptr;
+  return std::move(r).value();
+}
+
+std::string ReadOk(Archive* a, std::string_view name) {
+  auto r = a->Read(name);
+  EXPECT_TRUE(r.ok()) << name << ": " << r.status().ToString();
+  return r.ok() ? *r : std::string("<error>");
+}
+
+constexpr char kThreeEntries[] = R"({"entries": [
+  {"name": "AndroidManifest.xml", "text": "manifest bytes manifest bytes manifest bytes"},
+  {"name": "assets/stored.txt", "text": "stored data", "method": 0},
+  {"name": "res/empty", "text": ""}]})";
+
+TEST(ArchiveTest, ValidZipFromFileAndMemory) {
+  std::string path = BuildZip(kThreeEntries);
+  ASSERT_FALSE(path.empty());
+  Limits limits;
+  for (bool memory : {false, true}) {
+    Budget budget(limits);
+    auto r = memory ? Archive::OpenMemory(ReadFileBytes(path), "mem.zip", &budget, 0)
+                    : Archive::OpenFile(path, &budget);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    Archive& a = **r;
+    ASSERT_EQ(a.entries().size(), 3u);
+    EXPECT_EQ(a.entries()[0].name, "AndroidManifest.xml");
+    EXPECT_EQ(a.entries()[0].method, 8);
+    EXPECT_EQ(a.entries()[1].method, 0);
+    EXPECT_EQ(a.entries()[1].size, 11u);
+    EXPECT_TRUE(a.anomalies().empty()) << AnomalyList(a);
+    EXPECT_EQ(ReadOk(&a, "AndroidManifest.xml"),
+              "manifest bytes manifest bytes manifest bytes");
+    EXPECT_EQ(ReadOk(&a, "assets/stored.txt"), "stored data");
+    EXPECT_EQ(ReadOk(&a, "res/empty"), "");
+    EXPECT_EQ(budget.total_inflated(), 44u + 11u);
+    auto missing = a.Read("nope");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.status().code(), "not-found");
+  }
+}
+
+TEST(ArchiveTest, MaxBytesReturnsPrefix) {
+  std::string path = BuildZip(kThreeEntries);
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  auto r = a->Read("AndroidManifest.xml", 8);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "manifest");
+}
+
+TEST(ArchiveTest, DuplicateNamesFirstWins) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "classes.dex", "text": "first"}, {"name": "classes.dex", "text": "second"}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->entries().size(), 2u);
+  EXPECT_FALSE(a->entries()[0].duplicate);
+  EXPECT_TRUE(a->entries()[1].duplicate);
+  EXPECT_EQ(ReadOk(a.get(), "classes.dex"), "first");
+  auto second = a->Read(a->entries()[1]);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, "second");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-duplicate-entry")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, NamesWithCrAndNulAreKeptRaw) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "test.txt\r", "text": "cr"}, {"name": "test.txt\u0000", "text": "nul"},
+    {"name": "test.txt", "text": "plain"}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->entries().size(), 3u);
+  EXPECT_EQ(a->entries()[0].name, std::string("test.txt\r"));
+  EXPECT_EQ(a->entries()[1].name, std::string("test.txt\0", 9));
+  EXPECT_EQ(ReadOk(a.get(), std::string("test.txt\0", 9)), "nul");
+  EXPECT_EQ(ReadOk(a.get(), "test.txt\r"), "cr");
+  EXPECT_EQ(ReadOk(a.get(), "test.txt"), "plain");
+  EXPECT_FALSE(a->entries()[2].duplicate);  // NUL does not truncate the name
+  EXPECT_TRUE(HasAnomaly(*a, "zip-name-control-char")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, JanusPrefixWithAbsoluteOffsets) {
+  std::string path = BuildZip(R"({"prefix": {"text": "dex\n035\u0000 a whole dex file here"},
+    "entries": [{"name": "AndroidManifest.xml", "text": "m"}, {"name": "classes.dex", "text": "d"}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ReadOk(a.get(), "classes.dex"), "d");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-prefixed-data", "Janus")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, PrefixWithRelativeOffsets) {
+  std::string path = BuildZip(R"({"prefix": {"repeat": "#", "count": 100},
+    "prefix_offsets": "relative",
+    "entries": [{"name": "a", "text": "alpha"}, {"name": "b", "text": "beta", "method": 0}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ReadOk(a.get(), "a"), "alpha");
+  EXPECT_EQ(ReadOk(a.get(), "b"), "beta");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-prefixed-data", "100 bytes")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, MaximalEocdCommentAndTrailingData) {
+  std::string path = BuildZip(R"({"entries": [{"name": "a", "text": "alpha"}],
+    "comment": {"repeat": "PK\u0005\u0006", "count": 16383}})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ReadOk(a.get(), "a"), "alpha");
+
+  std::string bytes = ReadFileBytes(BuildZip(R"({"entries": [{"name": "a", "text": "alpha"}]})"));
+  bytes += "trailing garbage";
+  Budget b2{Limits()};
+  auto t = Archive::OpenMemory(bytes, "t.zip", &b2, 0);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(ReadOk(t->get(), "a"), "alpha");
+  EXPECT_TRUE(HasAnomaly(**t, "zip-trailing-data", "16 bytes")) << AnomalyList(**t);
+}
+
+TEST(ArchiveTest, UnknownMethodIsInflatedAsDeflate) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "weird", "text": "deflated under method 21", "method": 21, "data_method": 8},
+    {"name": "stored-as-99", "text": "not deflate data at all", "method": 99, "data_method": 0}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->entries()[0].method, 21);
+  EXPECT_EQ(ReadOk(a.get(), "weird"), "deflated under method 21");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-unknown-method", "21")) << AnomalyList(*a);
+  auto bad = a->Read("stored-as-99");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), "malformed");
+}
+
+TEST(ArchiveTest, LocalHeaderMethodMismatch) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "META-INF/CERT.RSA", "text": "certificate certificate", "lh_method": 0}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(HasAnomaly(*a, "zip-header-mismatch", "local header")) << AnomalyList(*a);
+  EXPECT_EQ(ReadOk(a.get(), "META-INF/CERT.RSA"), "certificate certificate");
+}
+
+TEST(ArchiveTest, BombWithLyingSizeStopsAtLimit) {
+  // 64 MiB of zeros deflate to ~64 KiB; the headers claim 1000 bytes.
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "bomb", "repeat": 0, "count": 67108864, "declared_size": 1000},
+    {"name": "ok", "text": "fine"}]})");
+  ASSERT_FALSE(path.empty());
+  Limits limits;
+  limits.max_entry_bytes = 4u << 20;
+  Budget budget(limits);
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  auto r = a->Read("bomb");
+  if (r.ok()) {
+    // libzip may stop at the declared size; then it must not exceed it.
+    EXPECT_LE(r->size(), 1000u);
+  } else {
+    EXPECT_TRUE(r.status().code() == "over-limit" || r.status().code() == "malformed")
+        << r.status().ToString();
+  }
+  EXPECT_LE(budget.total_inflated(), (4u << 20) + (64u << 10));
+  EXPECT_EQ(ReadOk(a.get(), "ok"), "fine");
+}
+
+TEST(ArchiveTest, BombWithHonestSizeIsRefusedBeforeInflating) {
+  std::string path = BuildZip(R"({"entries": [{"name": "bomb", "repeat": 0, "count": 16777216}]})");
+  Limits limits;
+  limits.max_ratio = 100;
+  Budget budget(limits);
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  auto r = a->Read("bomb");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "over-limit");
+  EXPECT_NE(r.status().message().find("ratio"), std::string::npos) << r.status().message();
+  EXPECT_EQ(budget.total_inflated(), 0u);
+}
+
+TEST(ArchiveTest, OverlappingEntriesShareDataAndAreCharged) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "x", "repeat": "abc", "count": 1000},
+    {"name": "y", "text": "", "local": false, "offset_of": "x", "declared_size": 3000,
+     "declared_compressed": 0}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(HasAnomaly(*a, "zip-overlapping-entries")) << AnomalyList(*a);
+  EXPECT_EQ(ReadOk(a.get(), "x").size(), 3000u);
+}
+
+TEST(ArchiveTest, TotalInflatedLimitStopsOverlappingBomb) {
+  // Many central entries pointing at one local entry: the non-recursive bomb.
+  std::string spec = R"({"entries": [{"name": "x", "repeat": 0, "count": 1048576, "method": 0})";
+  for (int i = 0; i < 20; ++i) {
+    spec += R"(, {"name": "y)" + std::to_string(i) + R"(", "local": false, "offset_of": "x",
+             "method": 0, "declared_size": 1048576, "declared_compressed": 1048576,
+             "crc": 2805525020})";
+  }
+  spec += "]}";
+  std::string path = BuildZip(spec);
+  Limits limits;
+  limits.max_total_inflated = 5u << 20;
+  Budget budget(limits);
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  Status last;
+  for (const auto& e : a->entries()) {
+    auto r = a->Read(e);
+    if (!r.ok()) {
+      last = r.status();
+      if (last.code() == "over-limit") break;
+    }
+  }
+  EXPECT_EQ(last.code(), "over-limit") << last.ToString();
+  EXPECT_LE(budget.total_inflated(), (5u << 20) + (64u << 10));
+}
+
+TEST(ArchiveTest, TruncatedCentralDirectoryIsRecovered) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "AndroidManifest.xml", "text": "manifest"}, {"name": "b", "text": "bee"},
+    {"name": "c", "text": "sea"}], "truncate_cd": 70})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(HasAnomaly(*a, "zip-central-directory-damaged", "recovered")) << AnomalyList(*a);
+  ASSERT_EQ(a->entries().size(), 3u);
+  EXPECT_EQ(ReadOk(a.get(), "AndroidManifest.xml"), "manifest");
+  EXPECT_EQ(ReadOk(a.get(), "b"), "bee");
+  EXPECT_EQ(ReadOk(a.get(), "c"), "sea");
+}
+
+TEST(ArchiveTest, MissingEocdFallsBackToLocalHeaders) {
+  std::string path = BuildZip(R"({"entries": [{"name": "a", "text": "alpha"},
+    {"name": "b", "text": "beta"}], "no_eocd": true, "truncate_cd": 0})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->entries().size(), 2u);
+  EXPECT_EQ(ReadOk(a.get(), "b"), "beta");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-central-directory-damaged")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, EocdCountThatLiesIsNoticed) {
+  std::string path = BuildZip(R"({"entries": [{"name": "a", "text": "alpha"}],
+    "eocd": {"entries": 60000}})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->entries().size(), 1u);
+  EXPECT_EQ(ReadOk(a.get(), "a"), "alpha");
+  EXPECT_TRUE(HasAnomaly(*a, "zip-entry-count-mismatch", "60000")) << AnomalyList(*a);
+}
+
+TEST(ArchiveTest, EntryDataPastEndSurvivesOthers) {
+  std::string path = BuildZip(R"({"entries": [{"name": "a", "text": "alpha"},
+    {"name": "big", "text": "short", "declared_compressed": 100000, "method": 0}]})");
+  Budget budget{Limits()};
+  auto a = OpenOk(path, &budget);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(HasAnomaly(*a, "zip-bad-entry", "past the end")) << AnomalyList(*a);
+  EXPECT_EQ(ReadOk(a.get(), "a"), "alpha");
+  EXPECT_FALSE(a->Read("big").ok());
+}
+
+TEST(ArchiveTest, NotAZip) {
+  Budget budget{Limits()};
+  auto r = Archive::OpenMemory("this is plainly not a zip archive, just text", "t", &budget, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "not-a-zip");
+  auto empty = Archive::OpenMemory("", "e", &budget, 0);
+  ASSERT_FALSE(empty.ok());
+  auto missing = Archive::OpenFile("/nonexistent/x.apk", &budget);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), "io-error");
+  EXPECT_NE(missing.status().message().find("/nonexistent/x.apk"), std::string::npos);
+}
+
+TEST(ArchiveTest, EntryCountAndDepthLimits) {
+  std::string path = BuildZip(kThreeEntries);
+  Limits limits;
+  limits.max_entries = 2;
+  Budget budget(limits);
+  auto r = Archive::OpenFile(path, &budget);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "over-limit");
+  Budget b2{Limits()};
+  auto deep = Archive::OpenMemory(ReadFileBytes(path), "n", &b2, Limits().max_depth + 1);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), "over-limit");
+}
+
+// Every truncation and every single-byte change of a small valid zip either
+// fails to open with an error value or opens and reads every entry without
+// crashing (the sanitizer build checks the memory side).
+TEST(ArchiveTest, EveryTruncationAndByteFlipIsSafe) {
+  std::string good = ReadFileBytes(BuildZip(kThreeEntries));
+  ASSERT_GT(good.size(), 100u);
+  size_t opened = 0, refused = 0;
+  auto exercise = [&](std::string bytes) {
+    Budget budget{Limits()};
+    auto r = Archive::OpenMemory(std::move(bytes), "mut", &budget, 0);
+    if (!r.ok()) {
+      EXPECT_FALSE(r.status().code().empty());
+      ++refused;
+      return;
+    }
+    ++opened;
+    for (const auto& e : (*r)->entries()) {
+      auto d = (*r)->Read(e);
+      if (!d.ok()) {
+        EXPECT_FALSE(d.status().message().empty());
+      }
+    }
+  };
+  for (size_t n = 0; n < good.size(); ++n) exercise(good.substr(0, n));
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string m = good;
+      m[i] = static_cast<char>(m[i] ^ x);
+      exercise(m);
+    }
+  }
+  EXPECT_GT(opened, 0u);
+  EXPECT_GT(refused, 0u);
+}
+
+// The same oddities in real packages from the shared corpus.
+struct CorpusCase {
+  const char* file;
+  const char* anomaly;  // expected anomaly code, or ""
+  const char* readable; // an entry that must read, or ""
+};
+
+TEST(ArchiveCorpusTest, OdditiesInTheWild) {
+  SG_REQUIRE_CORPUS();
+  const CorpusCase cases[] = {
+      {"apk/fdroid__janus.apk", "zip-prefixed-data", "AndroidManifest.xml"},
+      {"apk/androguard-apksig__v1-only-with-cr-in-entry-name.apk", "zip-name-control-char",
+       "AndroidManifest.xml"},
+      {"apk/androguard-apksig__v1-only-with-nul-in-entry-name.apk", "zip-name-control-char",
+       "AndroidManifest.xml"},
+      {"apk/androguard-apksig__weird-compression-method.apk", "zip-unknown-method",
+       "META-INF/CERT.RSA"},
+      {"apk/androguard-apksig__mismatched-compression-method.apk", "zip-header-mismatch",
+       "AndroidManifest.xml"},
+      {"apk/androguard-apksig__v1-only-max-sized-eocd-comment.apk", "", "AndroidManifest.xml"},
+      {"apk/androguard-apksig__v2-only-truncated-cd.apk", "zip-central-directory-damaged",
+       "AndroidManifest.xml"},
+      {"apk/androguard-apksig__v2-only-garbage-between-cd-and-eocd.apk", "zip-gap-before-eocd",
+       "AndroidManifest.xml"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    std::string path = testing::CorpusDir() + "/" + c.file;
+    Budget budget{Limits()};
+    auto r = Archive::OpenFile(path, &budget);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (*c.anomaly != '\0') {
+      EXPECT_TRUE(HasAnomaly(**r, c.anomaly)) << AnomalyList(**r);
+    }
+    if (*c.readable != '\0') {
+      auto d = (*r)->Read(c.readable);
+      EXPECT_TRUE(d.ok()) << d.status().ToString();
+      if (d.ok()) {
+        EXPECT_FALSE(d->empty());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shelfguard

@@ -1,0 +1,73 @@
+// The rule catalogue (../shared/docs/rules.md) as code: one function per rule
+// in one explicit list. Rules read only Facts and the filing-side inputs in
+// RuleInput (never the package bytes, never the registry directly: the
+// Assessor does the look-ups once and hands the results in), so every rule
+// can be tested on synthetic facts and filings.
+#ifndef SHELFGUARD_SRC_POLICY_RULES_H_
+#define SHELFGUARD_SRC_POLICY_RULES_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry/filing.h"
+#include "shelfguard/facts.h"
+#include "shelfguard/report.h"
+
+namespace shelfguard::policy {
+
+struct RuleInput {
+  const Facts* facts = nullptr;
+  // The filing for this package: from the registry (looked up by package id)
+  // or the self-check filing when it lists the package. nullptr: none.
+  const Filing* filing = nullptr;
+  // A filing source was given (registry or self-check filing): "no filing"
+  // then means "unfiled" rather than "not checked".
+  bool have_source = false;
+  bool self_check = false;  // the source is a self-declared filing (--filing)
+  // The provider's blacklist entry, when the registry has one.
+  std::optional<BlacklistEntry> blacklist;
+  // Displayed 教APP备 numbers (normalised) → the registry filing that owns
+  // them, for the numbers the registry knows.
+  std::map<std::string, Filing> number_owners;
+  std::string today;  // YYYY-MM-DD
+};
+
+// What a rule needs to run; without it the rule is skipped (no finding).
+enum class Needs {
+  kFacts,   // facts only: always runs on an analysed package
+  kSource,  // a registry or self-check filing was given
+  kFiling,  // a filing for this package was found
+};
+
+using RuleFn = void (*)(const RuleInput& in, std::vector<Finding>* out);
+
+struct Rule {
+  const char* id;
+  Severity severity;
+  Needs needs;
+  bool runs_unanalysed;  // also runs when facts.analysed is false
+  const char* basis;
+  RuleFn fn;
+};
+
+// The explicit, ordered rule list.
+const std::vector<Rule>& RuleList();
+
+// Runs every applicable rule; findings are sorted (SortFindings).
+std::vector<Finding> RunRules(const RuleInput& in);
+
+// Severity descending, then rule id, then first evidence value (stable).
+void SortFindings(std::vector<Finding>* findings);
+
+// Date helpers (proleptic Gregorian, YYYY-MM-DD).
+bool IsIsoDate(std::string_view s);
+// `date` plus `months`, the day clamped to the month's length; nullopt when
+// `date` is not a valid date.
+std::optional<std::string> AddMonths(std::string_view date, int months);
+
+}  // namespace shelfguard::policy
+
+#endif  // SHELFGUARD_SRC_POLICY_RULES_H_

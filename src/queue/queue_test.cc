@@ -1,0 +1,220 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "queue/message.h"
+#include "queue/store.h"
+
+namespace shelfguard::queue {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sg_queue_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/queue.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<Store> Open() {
+    auto s = Store::Open(path_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  std::string dir_, path_;
+};
+
+JobSpec Spec(const std::string& name, const std::string& key = "") {
+  JobSpec s;
+  s.source = "spool";
+  s.name = name;
+  s.path = "/spool/" + name;
+  s.dedup_key = key;
+  return s;
+}
+
+JobResult Res(const std::string& sha) {
+  JobResult r;
+  r.sha256 = sha;
+  r.size = 10;
+  r.signatures_version = "sig1";
+  r.registry_version = "reg1";
+  r.verdict = "violation";
+  r.report = "{}";
+  return r;
+}
+
+TEST_F(StoreTest, DatabaseIsOwnerOnly) {
+  auto s = Open();
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(StoreTest, EnqueueClaimCompleteInOrder) {
+  auto s = Open();
+  auto a = s->Enqueue(Spec("a.apk"), 1);
+  auto b = s->Enqueue(Spec("b.apk"), 1);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_LT(*a, *b);
+  auto j = s->Claim(100, 1000);
+  ASSERT_TRUE(j.ok());
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->spec.name, "a.apk");
+  EXPECT_EQ((*j)->attempts, 1);
+  ASSERT_TRUE(s->Complete((*j)->id, Res("aa"), {{"m1", "{\"x\":1}", 0}}, 200).ok());
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.done, 1);
+  EXPECT_EQ(c.queued, 1);
+  EXPECT_EQ(c.outbox_pending, 1);
+  EXPECT_TRUE(s->HasResult("aa", "sig1", "reg1"));
+  EXPECT_FALSE(s->HasResult("aa", "sig2", "reg1"));
+}
+
+TEST_F(StoreTest, DedupKeyOnlyWhileActive) {
+  auto s = Open();
+  auto a = s->Enqueue(Spec("a.apk", "sha:1"), 1);
+  auto dup = s->Enqueue(Spec("a2.apk", "sha:1"), 1);
+  ASSERT_TRUE(a.ok() && dup.ok());
+  EXPECT_GT(*a, 0);
+  EXPECT_EQ(*dup, 0);
+  auto j = s->Claim(10, 1000);
+  ASSERT_TRUE(j.ok() && j->has_value());
+  ASSERT_TRUE(s->Complete((*j)->id, Res("1"), {}, 20).ok());
+  auto again = s->Enqueue(Spec("a3.apk", "sha:1"), 30);
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(*again, 0);
+}
+
+TEST_F(StoreTest, CompleteIsIdempotentAcrossRestart) {
+  int64_t id = 0;
+  {
+    auto s = Open();
+    id = *s->Enqueue(Spec("a.apk"), 1);
+    auto j = s->Claim(10, 100000);
+    ASSERT_TRUE(j.ok() && j->has_value());
+    // The process "dies" here, holding the job.
+  }
+  auto s = Open();
+  EXPECT_FALSE(s->Claim(20, 1000)->has_value());  // lease still held
+  auto n = s->RecoverRunning();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  auto j = s->Claim(30, 1000);
+  ASSERT_TRUE(j.ok() && j->has_value());
+  EXPECT_EQ((*j)->id, id);
+  EXPECT_EQ((*j)->attempts, 2);
+  std::vector<OutboxMessage> msgs = {{"m1", "{}", 0}, {"m2", "{}", 0}};
+  ASSERT_TRUE(s->Complete(id, Res("aa"), msgs, 40).ok());
+  // A second completion (a duplicate worker after a lease expiry) changes nothing.
+  JobResult other = Res("bb");
+  ASSERT_TRUE(s->Complete(id, other, msgs, 50).ok());
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.results, 1);
+  EXPECT_EQ(c.outbox_pending, 2);
+  EXPECT_EQ(s->GetResult(id)->sha256, "aa");
+}
+
+TEST_F(StoreTest, ExpiredLeaseIsReclaimed) {
+  auto s = Open();
+  ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());
+  ASSERT_TRUE(s->Claim(10, 100)->has_value());
+  EXPECT_FALSE(s->Claim(50, 100)->has_value());
+  auto j = s->Claim(200, 100);
+  ASSERT_TRUE(j.ok() && j->has_value());
+  EXPECT_EQ((*j)->attempts, 2);
+}
+
+TEST_F(StoreTest, RetryWaitsForNotBefore) {
+  auto s = Open();
+  ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());
+  auto j = s->Claim(10, 100);
+  ASSERT_TRUE(s->Retry((*j)->id, 500, "http 503").ok());
+  EXPECT_FALSE(s->Claim(100, 100)->has_value());
+  auto again = s->Claim(600, 100);
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->error, "http 503");
+  ASSERT_TRUE(s->Fail((*again)->id, "gave up", 700).ok());
+  EXPECT_EQ(s->GetCounts().failed, 1);
+}
+
+TEST_F(StoreTest, OutboxRedeliversAfterTimeoutAndRelease) {
+  auto s = Open();
+  auto id = *s->Enqueue(Spec("a.apk"), 1);
+  ASSERT_TRUE(s->Claim(1, 100)->has_value());
+  std::vector<OutboxMessage> msgs = {{"m1", "{\"a\":1}", 0}, {"m2", "{\"a\":2}", 0},
+                                     {"m3", "{\"a\":3}", 0}};
+  ASSERT_TRUE(s->Complete(id, Res("aa"), msgs, 2).ok());
+
+  auto got = s->TakeDeliverable("c1", 2, 1000, 500);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].id, "m1");
+  EXPECT_EQ((*got)[0].attempts, 1);
+  // Only m3 is free until the deadline passes.
+  auto more = s->TakeDeliverable("c2", 10, 1100, 500);
+  ASSERT_EQ(more->size(), 1u);
+  EXPECT_EQ((*more)[0].id, "m3");
+  ASSERT_EQ(*s->Ack({"m1"}, 1200), 1);
+  EXPECT_EQ(*s->Ack({"m1"}, 1200), 0);  // acking twice is harmless
+  // After the deadline m2 comes back (m3 too: c2 never acked).
+  auto late = s->TakeDeliverable("c1", 10, 1700, 500);
+  ASSERT_EQ(late->size(), 2u);
+  EXPECT_EQ((*late)[0].id, "m2");
+  EXPECT_EQ((*late)[0].attempts, 2);
+  // c1 reconnects: what it held is pending again at once.
+  EXPECT_EQ(*s->ReleaseConsumer("c1"), 2);
+  auto re = s->TakeDeliverable("c1", 10, 1800, 500);
+  EXPECT_EQ(re->size(), 2u);
+  ASSERT_EQ(*s->Ack({"m2", "m3"}, 1900), 2);
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.outbox_acked, 3);
+  EXPECT_EQ(c.outbox_pending + c.outbox_inflight, 0);
+}
+
+TEST(MessageTest, StableIdAndRoundTrip) {
+  Report r;
+  r.facts.file = "x.apk";
+  r.facts.sha256 = std::string(64, 'a');
+  r.facts.analysed = true;
+  r.facts.package.platform = Platform::kAndroid;
+  r.facts.package.id = "com.example";
+  Finding f;
+  f.rule_id = "SEC-DEBUGGABLE";
+  f.severity = Severity::kViolation;
+  f.message_en = "debuggable";
+  f.evidence.push_back({"manifest", "AndroidManifest.xml", "android:debuggable=true\xff", false});
+  r.findings.push_back(f);
+  Finding info = f;
+  info.rule_id = "INFO";
+  info.severity = Severity::kInfo;
+  r.findings.push_back(info);
+  ComputeVerdict(&r);
+  ScanOutcome o = OutcomeFromReport(r);
+  EXPECT_EQ(o.verdict, "violation");
+  auto back = ParseOutcome(SerializeOutcome(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->findings.size(), 2u);
+  EXPECT_EQ(back->package.id, "com.example");
+  MessageContext ctx{7, "spool", "s", "r", 0};
+  auto msgs = OutboxMessages(*back, ctx, Severity::kViolation);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].id.size(), 64u);
+  // Same package, rule and evidence: same id, whatever the job or versions.
+  MessageContext ctx2{8, "feed:x", "s2", "r2", 5};
+  EXPECT_EQ(OutboxMessages(*back, ctx2, Severity::kViolation)[0].id, msgs[0].id);
+  // Different evidence: different id.
+  f.evidence[0].value = "other";
+  EXPECT_NE(MessageId(o.sha256, f), msgs[0].id);
+  EXPECT_FALSE(ParseOutcome("{not json").ok());
+  EXPECT_FALSE(ParseOutcome("{\"package\":1}").ok());
+}
+
+}  // namespace
+}  // namespace shelfguard::queue

@@ -1,0 +1,407 @@
+#include "queue/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace shelfguard::queue {
+namespace {
+
+const char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS jobs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  dedup_key TEXT,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL DEFAULT '',
+  url TEXT NOT NULL DEFAULT '',
+  expect_sha256 TEXT NOT NULL DEFAULT '',
+  expect_size INTEGER NOT NULL DEFAULT 0,
+  meta TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'queued',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs(dedup_key)
+  WHERE dedup_key IS NOT NULL AND state IN ('queued', 'running');
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
+CREATE INDEX IF NOT EXISTS jobs_path ON jobs(path);
+CREATE TABLE IF NOT EXISTS results(
+  job_id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sig_version TEXT NOT NULL,
+  reg_version TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  error TEXT NOT NULL,
+  report TEXT NOT NULL,
+  finished_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS results_key ON results(sha256, sig_version, reg_version);
+CREATE TABLE IF NOT EXISTS outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  msg_id TEXT NOT NULL UNIQUE,
+  job_id INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  consumer TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  deadline_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL DEFAULT 0,
+  acked_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
+)sql";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
+  ~Stmt() { sqlite3_finalize(st_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
+  int Step() { return sqlite3_step(st_); }
+  void Reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  std::string Text(int c) const {
+    const unsigned char* t = sqlite3_column_text(st_, c);
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      static_cast<size_t>(sqlite3_column_bytes(st_, c)));
+  }
+  int64_t Int(int c) const { return sqlite3_column_int64(st_, c); }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+Status DbError(sqlite3* db, const std::string& what) {
+  return Status::IoError("queue database: " + what + ": " + sqlite3_errmsg(db));
+}
+
+// Rolls back unless committed.
+class Txn {
+ public:
+  explicit Txn(sqlite3* db) : db_(db) {
+    ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~Txn() {
+    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool ok() const { return ok_; }
+  bool Commit() {
+    done_ = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+    return done_;
+  }
+
+ private:
+  sqlite3* db_;
+  bool ok_ = false, done_ = false;
+};
+
+const char kJobColumns[] =
+    "id, source, COALESCE(dedup_key, ''), name, path, url, expect_sha256, expect_size, meta, "
+    "state, attempts, error";
+
+Job ReadJob(const Stmt& s) {
+  Job j;
+  j.id = s.Int(0);
+  j.spec.source = s.Text(1);
+  j.spec.dedup_key = s.Text(2);
+  j.spec.name = s.Text(3);
+  j.spec.path = s.Text(4);
+  j.spec.url = s.Text(5);
+  j.spec.expect_sha256 = s.Text(6);
+  j.spec.expect_size = static_cast<uint64_t>(s.Int(7));
+  j.spec.meta = s.Text(8);
+  j.state = s.Text(9);
+  j.attempts = static_cast<int>(s.Int(10));
+  j.error = s.Text(11);
+  return j;
+}
+
+}  // namespace
+
+Store::~Store() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status Store::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError(std::string("queue database: ") + msg);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sync) {
+  // Create the file owner-only before SQLite opens it (SQLite would use 0644
+  // minus umask); the -wal and -shm files inherit the main file's mode.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  std::unique_ptr<Store> s(new Store());
+  if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Status::IoError(path + ": cannot open database: " +
+                           (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(s->db_, 10000);
+  SG_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
+  SG_RETURN_IF_ERROR(s->Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  SG_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
+  SG_RETURN_IF_ERROR(s->Exec(kSchema));
+  return s;
+}
+
+Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "INSERT OR IGNORE INTO jobs(source, dedup_key, name, path, url, expect_sha256, "
+          "expect_size, meta, created_ms) VALUES(?,?,?,?,?,?,?,?,?)");
+  if (!st.ok()) return DbError(db_, "prepare enqueue");
+  st.Bind(1, spec.source);
+  if (spec.dedup_key.empty()) {
+    st.BindNull(2);
+  } else {
+    st.Bind(2, spec.dedup_key);
+  }
+  st.Bind(3, spec.name).Bind(4, spec.path).Bind(5, spec.url).Bind(6, spec.expect_sha256);
+  st.Bind(7, static_cast<int64_t>(spec.expect_size)).Bind(8, spec.meta).Bind(9, now_ms);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "enqueue");
+  if (sqlite3_changes(db_) == 0) return int64_t{0};
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(db_);
+  if (!txn.ok()) return DbError(db_, "begin claim");
+  std::string sql = std::string("SELECT ") + kJobColumns +
+                    " FROM jobs WHERE (state = 'queued' AND not_before <= ?1) OR "
+                    "(state = 'running' AND lease_until < ?1) ORDER BY id LIMIT 1";
+  Stmt sel(db_, sql.c_str());
+  if (!sel.ok()) return DbError(db_, "prepare claim");
+  sel.Bind(1, now_ms);
+  int rc = sel.Step();
+  if (rc == SQLITE_DONE) return std::optional<Job>();
+  if (rc != SQLITE_ROW) return DbError(db_, "claim");
+  Job job = ReadJob(sel);
+  Stmt up(db_,
+          "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ? "
+          "WHERE id = ?");
+  up.Bind(1, now_ms + lease_ms).Bind(2, job.id);
+  if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
+  if (!txn.Commit()) return DbError(db_, "commit claim");
+  job.state = "running";
+  job.attempts += 1;
+  return std::optional<Job>(std::move(job));
+}
+
+Result<int64_t> Store::RecoverRunning() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_, "UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'");
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "recover");
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Status Store::Complete(int64_t job_id, const JobResult& r,
+                       const std::vector<OutboxMessage>& messages, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(db_);
+  if (!txn.ok()) return DbError(db_, "begin complete");
+  Stmt res(db_,
+           "INSERT OR IGNORE INTO results(job_id, sha256, size, sig_version, reg_version, "
+           "verdict, error, report, finished_ms) VALUES(?,?,?,?,?,?,?,?,?)");
+  res.Bind(1, job_id).Bind(2, r.sha256).Bind(3, static_cast<int64_t>(r.size));
+  res.Bind(4, r.signatures_version).Bind(5, r.registry_version).Bind(6, r.verdict);
+  res.Bind(7, r.error).Bind(8, r.report).Bind(9, now_ms);
+  if (res.Step() != SQLITE_DONE) return DbError(db_, "insert result");
+  Stmt out(db_,
+           "INSERT OR IGNORE INTO outbox(msg_id, job_id, payload, created_ms) VALUES(?,?,?,?)");
+  for (const auto& m : messages) {
+    out.Reset();
+    out.Bind(1, m.id).Bind(2, job_id).Bind(3, m.payload).Bind(4, now_ms);
+    if (out.Step() != SQLITE_DONE) return DbError(db_, "insert outbox");
+  }
+  Stmt up(db_,
+          "UPDATE jobs SET state = 'done', finished_ms = ?, error = ?, lease_until = 0 "
+          "WHERE id = ?");
+  up.Bind(1, now_ms).Bind(2, r.error).Bind(3, job_id);
+  if (up.Step() != SQLITE_DONE) return DbError(db_, "finish job");
+  if (!txn.Commit()) return DbError(db_, "commit complete");
+  return Status::Ok();
+}
+
+Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, lease_until = 0 "
+          "WHERE id = ? AND state = 'running'");
+  st.Bind(1, not_before_ms).Bind(2, error).Bind(3, job_id);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "retry");
+  return Status::Ok();
+}
+
+Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "UPDATE jobs SET state = 'failed', error = ?, finished_ms = ?, lease_until = 0 "
+          "WHERE id = ?");
+  st.Bind(1, error).Bind(2, now_ms).Bind(3, job_id);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "fail");
+  return Status::Ok();
+}
+
+std::optional<Job> Store::GetJob(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";
+  Stmt st(db_, sql.c_str());
+  st.Bind(1, id);
+  if (st.Step() != SQLITE_ROW) return std::nullopt;
+  return ReadJob(st);
+}
+
+std::optional<Job> Store::FindJobByPath(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string sql =
+      std::string("SELECT ") + kJobColumns + " FROM jobs WHERE path = ? ORDER BY id DESC LIMIT 1";
+  Stmt st(db_, sql.c_str());
+  st.Bind(1, path);
+  if (st.Step() != SQLITE_ROW) return std::nullopt;
+  return ReadJob(st);
+}
+
+std::optional<JobResult> Store::GetResult(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT sha256, size, sig_version, reg_version, verdict, error, report FROM results "
+          "WHERE job_id = ?");
+  st.Bind(1, job_id);
+  if (st.Step() != SQLITE_ROW) return std::nullopt;
+  JobResult r;
+  r.sha256 = st.Text(0);
+  r.size = static_cast<uint64_t>(st.Int(1));
+  r.signatures_version = st.Text(2);
+  r.registry_version = st.Text(3);
+  r.verdict = st.Text(4);
+  r.error = st.Text(5);
+  r.report = st.Text(6);
+  return r;
+}
+
+bool Store::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
+          "AND verdict != 'error' LIMIT 1");
+  st.Bind(1, sha256).Bind(2, sig).Bind(3, reg);
+  return st.Step() == SQLITE_ROW;
+}
+
+Counts Store::GetCounts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Counts c;
+  Stmt jobs(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  while (jobs.Step() == SQLITE_ROW) {
+    std::string s = jobs.Text(0);
+    int64_t n = jobs.Int(1);
+    if (s == "queued") c.queued = n;
+    else if (s == "running") c.running = n;
+    else if (s == "done") c.done = n;
+    else if (s == "failed") c.failed = n;
+  }
+  Stmt out(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  while (out.Step() == SQLITE_ROW) {
+    std::string s = out.Text(0);
+    int64_t n = out.Int(1);
+    if (s == "pending") c.outbox_pending = n;
+    else if (s == "inflight") c.outbox_inflight = n;
+    else if (s == "acked") c.outbox_acked = n;
+  }
+  Stmt res(db_, "SELECT COUNT(*) FROM results");
+  if (res.Step() == SQLITE_ROW) c.results = res.Int(0);
+  return c;
+}
+
+Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& consumer, int max,
+                                                          int64_t now_ms,
+                                                          int64_t ack_timeout_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<OutboxMessage> msgs;
+  if (max <= 0) return msgs;
+  Txn txn(db_);
+  if (!txn.ok()) return DbError(db_, "begin take");
+  Stmt sel(db_,
+           "SELECT seq, msg_id, payload, attempts FROM outbox WHERE state = 'pending' OR "
+           "(state = 'inflight' AND deadline_ms < ?) ORDER BY seq LIMIT ?");
+  sel.Bind(1, now_ms).Bind(2, static_cast<int64_t>(max));
+  std::vector<int64_t> seqs;
+  int rc;
+  while ((rc = sel.Step()) == SQLITE_ROW) {
+    seqs.push_back(sel.Int(0));
+    msgs.push_back({sel.Text(1), sel.Text(2), static_cast<int>(sel.Int(3)) + 1});
+  }
+  if (rc != SQLITE_DONE) return DbError(db_, "take");
+  Stmt up(db_,
+          "UPDATE outbox SET state = 'inflight', consumer = ?, deadline_ms = ?, "
+          "attempts = attempts + 1 WHERE seq = ?");
+  for (int64_t seq : seqs) {
+    up.Reset();
+    up.Bind(1, consumer).Bind(2, now_ms + ack_timeout_ms).Bind(3, seq);
+    if (up.Step() != SQLITE_DONE) return DbError(db_, "mark in flight");
+  }
+  if (!txn.Commit()) return DbError(db_, "commit take");
+  return msgs;
+}
+
+Result<int64_t> Store::Ack(const std::vector<std::string>& ids, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(db_);
+  if (!txn.ok()) return DbError(db_, "begin ack");
+  Stmt up(db_,
+          "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state != 'acked'");
+  int64_t n = 0;
+  for (const auto& id : ids) {
+    up.Reset();
+    up.Bind(1, now_ms).Bind(2, id);
+    if (up.Step() != SQLITE_DONE) return DbError(db_, "ack");
+    n += sqlite3_changes(db_);
+  }
+  if (!txn.Commit()) return DbError(db_, "commit ack");
+  return n;
+}
+
+Result<int64_t> Store::ReleaseConsumer(const std::string& consumer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "UPDATE outbox SET state = 'pending', deadline_ms = 0 WHERE state = 'inflight' AND "
+          "consumer = ?");
+  st.Bind(1, consumer);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "release");
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+}  // namespace shelfguard::queue

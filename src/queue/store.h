@@ -1,0 +1,125 @@
+// Store: the daemon's durable state in one SQLite database (WAL):
+//   * jobs    — the job queue. A job is claimed with a lease; its result is
+//               written at most once (keyed by job id) in the same
+//               transaction that marks it done and fills the outbox, so a
+//               crash at any point either loses nothing or repeats a scan
+//               whose second result is ignored.
+//   * results — one row per finished job: package sha256, the signatures and
+//               registry versions it was scanned with, verdict and report.
+//   * outbox  — violation messages awaiting acknowledgement by a consumer
+//               (at-least-once delivery; ids are stable, see message.h).
+// Thread-safe: one connection guarded by a mutex. Errors are values.
+#ifndef SHELFGUARD_SRC_QUEUE_STORE_H_
+#define SHELFGUARD_SRC_QUEUE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shelfguard/status.h"
+
+struct sqlite3;
+
+namespace shelfguard::queue {
+
+struct JobSpec {
+  std::string source;         // "spool" | "dir:<name>" | "feed:<name>" | "submit"
+  std::string dedup_key;      // unique among queued/running jobs; empty: none
+  std::string name;           // label for logs and reports
+  std::string path;           // local file to scan (or the download target)
+  std::string url;            // when set, downloaded before scanning
+  std::string expect_sha256;  // verified before scanning when set
+  uint64_t expect_size = 0;   // 0: unknown
+  std::string meta;           // JSON text (feed entry ...), opaque to the store
+};
+
+struct Job {
+  int64_t id = 0;
+  JobSpec spec;
+  std::string state;  // queued | running | done | failed
+  int attempts = 0;   // claims so far, including the current one
+  std::string error;
+};
+
+struct JobResult {
+  std::string sha256;
+  uint64_t size = 0;
+  std::string signatures_version;
+  std::string registry_version;
+  std::string verdict;  // pass|info|review|violation|block|error
+  std::string error;    // why the scan failed (verdict "error"), else empty
+  std::string report;   // report JSON
+};
+
+struct OutboxMessage {
+  std::string id;       // stable message id (dedup key for consumers)
+  std::string payload;  // JSON text
+  int attempts = 0;     // deliveries so far (including this one)
+};
+
+struct Counts {
+  int64_t queued = 0, running = 0, done = 0, failed = 0;
+  int64_t outbox_pending = 0, outbox_inflight = 0, outbox_acked = 0;
+  int64_t results = 0;
+};
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Opens or creates the database at `path` (file mode 0600). `full_sync`
+  // selects synchronous=FULL (survives power loss) instead of NORMAL (survives
+  // process crashes, the WAL default).
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool full_sync = false);
+
+  // Adds a job. Returns its id, or 0 when a queued/running job with the same
+  // dedup key already exists.
+  Result<int64_t> Enqueue(const JobSpec& spec, int64_t now_ms);
+  // Claims the oldest runnable job (queued and not_before <= now, or running
+  // with an expired lease) for `lease_ms`. nullopt: nothing to do.
+  Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms);
+  // Returns every running job to the queue (at start-up: the previous process
+  // died holding them). Returns how many.
+  Result<int64_t> RecoverRunning();
+  // Finishes a job: inserts its result (ignored if one exists), adds the
+  // outbox messages (ignored if their id exists) and marks the job done, all
+  // in one transaction. Idempotent.
+  Status Complete(int64_t job_id, const JobResult& result,
+                  const std::vector<OutboxMessage>& messages, int64_t now_ms);
+  // Puts a claimed job back for a retry at `not_before_ms`.
+  Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error);
+  // Marks a job failed without a scan result (download error, bad sha256 ...).
+  Status Fail(int64_t job_id, const std::string& error, int64_t now_ms);
+
+  std::optional<Job> GetJob(int64_t id);
+  std::optional<Job> FindJobByPath(const std::string& path);
+  std::optional<JobResult> GetResult(int64_t job_id);
+  // True when a package with this sha256 was scanned with these versions.
+  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg);
+  // Number of result rows for a job id (tests: must be 0 or 1).
+  Counts GetCounts();
+
+  // Outbox. Takes up to `max` messages that are pending, or in flight past
+  // their deadline, marks them in flight to `consumer` until now + ack_timeout.
+  Result<std::vector<OutboxMessage>> TakeDeliverable(const std::string& consumer, int max,
+                                                     int64_t now_ms, int64_t ack_timeout_ms);
+  // Acknowledges messages by id; returns how many changed state.
+  Result<int64_t> Ack(const std::vector<std::string>& ids, int64_t now_ms);
+  // A consumer (re)connected: what it held in flight is pending again.
+  Result<int64_t> ReleaseConsumer(const std::string& consumer);
+
+ private:
+  Store() = default;
+  Status Exec(const char* sql);
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+};
+
+}  // namespace shelfguard::queue
+
+#endif  // SHELFGUARD_SRC_QUEUE_STORE_H_

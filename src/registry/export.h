@@ -1,0 +1,78 @@
+// Reading and validating registry exports (docs/registry-format.md): the JSON
+// form {"format": "shelfguard-registry/1", "filings": [...], "blacklist": [...]}
+// and the CSV form (one row per filing or blacklist entry, lists split on ';').
+//
+// Exports are untrusted: sizes and counts are capped, every identifier is
+// validated with src/ids, and a bad record is reported with the file, the
+// line where it starts and the field, while the good records still load.
+#ifndef SHELFGUARD_SRC_REGISTRY_EXPORT_H_
+#define SHELFGUARD_SRC_REGISTRY_EXPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry/filing.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard {
+
+// Caps on untrusted exports.
+struct ExportLimits {
+  uint64_t max_bytes = 1ull << 30;      // whole export file
+  uint64_t max_records = 2000000;       // filings + blacklist entries
+  size_t max_string_bytes = 1024;       // one text field
+  size_t max_list_items = 1024;         // one list field
+  size_t max_problems = 10000;          // reported problems kept (the count is exact)
+};
+
+struct ImportProblem {
+  std::string file;
+  uint64_t line = 0;     // 1-based line where the record starts (0: whole file)
+  std::string field;     // dotted path, e.g. provider.credit_code, android_packages[1]
+  std::string message;   // English
+  std::string ToString() const;  // file:line: field: message
+};
+
+struct ParsedExport {
+  std::vector<Filing> filings;
+  std::vector<uint64_t> filing_lines;  // line of each filing, parallel to filings
+  std::vector<BlacklistEntry> blacklist;
+  std::vector<ImportProblem> problems;  // capped at max_problems
+  uint64_t bad_records = 0;             // records rejected
+  uint64_t problem_count = 0;           // all problems, also beyond the cap
+  std::string sha256;                   // hex SHA-256 of the export bytes
+  std::string format;                   // json | csv
+};
+
+// Parses and validates an export file. Fails only when nothing can be read
+// (missing file, over the size cap, not JSON/CSV at all, wrong "format");
+// bad records are listed in `problems` and left out.
+Result<ParsedExport> ParseExportFile(const std::string& path, const ExportLimits& limits = {});
+// Same, from bytes; `label` names the source in problems. The format is
+// sniffed: '{' first (after a BOM and white space) is JSON, otherwise CSV.
+Result<ParsedExport> ParseExportBytes(std::string_view bytes, const std::string& label,
+                                      const ExportLimits& limits = {});
+
+// One filing object (as an element of "filings") from JSON text. Problems
+// name `label` and lines relative to the text.
+Result<Filing> ParseFilingJson(std::string_view text, const std::string& label);
+
+// The JSON form of one filing (the export schema), and of a blacklist entry.
+std::string FilingToJson(const Filing& f, bool pretty);
+std::string BlacklistToJson(const BlacklistEntry& b, bool pretty);
+
+// Consistency warnings that do not make a record invalid: provider province
+// against the filing number, credit code and ICP abbreviation; missing ICP,
+// App-ICP or graded-protection filing; subject training without a licence.
+std::vector<std::string> FilingWarnings(const Filing& f);
+
+// Identifier checks shared with import (exposed for tests and `show`).
+bool IsValidAndroidPackage(std::string_view id);
+bool IsValidBundleId(std::string_view id);
+bool IsValidDate(std::string_view ymd);  // YYYY-MM-DD, a real calendar date
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_SRC_REGISTRY_EXPORT_H_

@@ -1,0 +1,246 @@
+// Loader and validator of the signature database: the shipped files load,
+// and each kind of broken file is refused with a message naming the file and
+// the entry.
+#include "signatures/signature_db.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <re2/re2.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "signatures/matcher.h"
+
+namespace shelfguard {
+namespace {
+
+std::string SourceDir() {
+  const char* s = std::getenv("SG_SOURCE_DIR");
+  return s != nullptr ? s : SHELFGUARD_SOURCE_DIR;
+}
+
+// A valid file with one entry; tests corrupt it one way at a time.
+std::string ValidFile(const std::string& entry_extra = "", const std::string& file_extra = "") {
+  return R"({"format": "shelfguard-signatures/1", "version": "1", )" + file_extra +
+         R"("sdks": [{"id": "demo-ads", "name": "Demo Ads", "vendor": "Demo",
+                      "category": "ads", "source": "https://example.invalid/docs",
+                      "patterns": {"classes": ["com.demo.ads."],
+                                   "native_libs": ["libdemo*.so"]})" +
+         entry_extra + "}]}";
+}
+
+std::vector<SignatureProblem> Problems(const std::string& text) {
+  std::vector<SignatureProblem> problems;
+  ParseSignatureFile("t.json", text, &problems);
+  return problems;
+}
+
+// Asserts exactly one problem and that it mentions `needle`.
+void ExpectOneProblem(const std::string& text, const std::string& needle) {
+  auto p = Problems(text);
+  ASSERT_EQ(p.size(), 1u) << text;
+  EXPECT_EQ(p[0].file, "t.json");
+  EXPECT_NE(p[0].ToString().find(needle), std::string::npos) << p[0].ToString();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("sg_sigs_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  void Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name) << text;
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path path_;
+};
+
+TEST(SignatureFile, ValidFileParses) {
+  std::vector<SignatureProblem> problems;
+  auto entries = ParseSignatureFile("t.json", ValidFile(), &problems);
+  ASSERT_TRUE(problems.empty()) << problems[0].ToString();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].id, "demo-ads");
+  EXPECT_EQ(entries[0].category, "ads");
+  EXPECT_EQ(entries[0].file, "t.json");
+  EXPECT_EQ(entries[0].patterns[static_cast<size_t>(PatternGroup::kClasses)].at(0), "com.demo.ads.");
+  EXPECT_EQ(entries[0].patterns[static_cast<size_t>(PatternGroup::kNativeLibs)].at(0),
+            "libdemo*.so");
+}
+
+TEST(SignatureFile, ConditionsParse) {
+  std::vector<SignatureProblem> problems;
+  auto entries = ParseSignatureFile(
+      "t.json",
+      ValidFile(R"(, "requires": ["native_libs"],
+                    "exclude": {"classes": ["com.demo.ads.id."]},
+                    "not_alone": {"classes": ["com.demo.ads.util."]})"),
+      &problems);
+  ASSERT_TRUE(problems.empty()) << problems[0].ToString();
+  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_EQ(entries[0].requires_any.size(), 1u);
+  EXPECT_EQ(entries[0].requires_any[0], PatternGroup::kNativeLibs);
+  EXPECT_EQ(entries[0].exclude[0].size(), 1u);
+  EXPECT_EQ(entries[0].not_alone[0].size(), 1u);
+}
+
+TEST(SignatureFile, NotJson) { ExpectOneProblem("{\"format\": ", "not valid JSON"); }
+
+TEST(SignatureFile, WrongFormat) {
+  std::string text = ValidFile();
+  text.replace(text.find("signatures/1"), 12, "signatures/9");
+  ExpectOneProblem(text, "\"format\"");
+}
+
+TEST(SignatureFile, MissingVersion) {
+  std::string text = ValidFile();
+  text.replace(text.find(R"("version": "1", )"), 16, "");
+  ExpectOneProblem(text, "\"version\"");
+}
+
+TEST(SignatureFile, MissingSource) {
+  std::string text = ValidFile();
+  text.replace(text.find(R"("source": "https://example.invalid/docs",)"), 41, "");
+  auto p = Problems(text);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].entry, "demo-ads");
+  EXPECT_NE(p[0].message.find("source"), std::string::npos);
+}
+
+TEST(SignatureFile, UnknownCategory) {
+  std::string text = ValidFile();
+  text.replace(text.find(R"("category": "ads")"), 17, R"("category": "adverts")");
+  ExpectOneProblem(text, "unknown category 'adverts'");
+}
+
+TEST(SignatureFile, BadRegex) {
+  ExpectOneProblem(ValidFile(R"(, "exclude": {"strings": ["re:(unclosed"]})"),
+                   "bad regular expression");
+}
+
+TEST(SignatureFile, UnknownGroupAndKey) {
+  ExpectOneProblem(ValidFile(R"(, "exclude": {"klasses": ["x."]})"), "unknown pattern group");
+  ExpectOneProblem(ValidFile(R"(, "requirse": ["classes"])"), "unknown key 'requirse'");
+  ExpectOneProblem(ValidFile("", R"("extra": 1, )"), "unknown top-level key 'extra'");
+}
+
+TEST(SignatureFile, RequiresGroupWithoutPatterns) {
+  ExpectOneProblem(ValidFile(R"(, "requires": ["frameworks"])"), "no patterns");
+}
+
+TEST(SignatureFile, BadIdAndEmptyPattern) {
+  std::string text = ValidFile();
+  text.replace(text.find(R"("id": "demo-ads")"), 16, R"("id": "Demo Ads")");
+  ExpectOneProblem(text, "id must be");
+  ExpectOneProblem(ValidFile(R"(, "not_alone": {"classes": [""]})"), "empty");
+}
+
+TEST(SignatureFile, PackerOnlyForPackers) {
+  ExpectOneProblem(ValidFile(R"(, "packer": {"note": "x"})"), "only allowed for category packer");
+}
+
+TEST(SignatureDir, DuplicateIdAcrossFilesNamesBothFiles) {
+  TempDir dir;
+  dir.Write("a.json", ValidFile());
+  dir.Write("b.json", ValidFile());
+  auto problems = CheckSignatureDir(dir.path());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].file, "b.json");
+  EXPECT_EQ(problems[0].entry, "demo-ads");
+  EXPECT_NE(problems[0].message.find("a.json"), std::string::npos);
+  auto db = LoadSignatureDb(dir.path());
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("b.json"), std::string::npos);
+  EXPECT_NE(db.status().message().find("duplicate id"), std::string::npos);
+}
+
+TEST(SignatureDir, EmptyAndMissingDirectories) {
+  TempDir dir;
+  EXPECT_FALSE(LoadSignatureDb(dir.path()).ok());
+  EXPECT_FALSE(LoadSignatureDb(dir.path() + "/nope").ok());
+  dir.Write("x.json", ValidFile());
+  auto db = LoadSignatureDb(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->entries().size(), 1u);
+}
+
+TEST(SignatureDir, ShippedDatabaseIsValid) {
+  const std::string dir = SourceDir() + "/signatures";
+  size_t count = 0;
+  auto problems = CheckSignatureDir(dir, &count);
+  for (const auto& p : problems) ADD_FAILURE() << p.ToString();
+  EXPECT_GE(count, 150u);
+  auto db = LoadSignatureDb(dir);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::map<std::string, int> per_category;
+  std::set<std::string> ids;
+  for (const auto& e : (*db)->entries()) {
+    EXPECT_TRUE(IsKnownCategory(e.category)) << e.id;
+    EXPECT_FALSE(e.source.empty()) << e.id;
+    EXPECT_TRUE(ids.insert(e.id).second) << e.id;
+    per_category[e.category]++;
+  }
+  // Every category the rules read is covered.
+  for (const char* c : {"ads", "game-engine", "game-sdk", "payment", "face", "live-streaming",
+                        "photo-search", "analytics", "push", "packer"}) {
+    EXPECT_GT(per_category[c], 0) << c;
+  }
+  for (const char* id : {"pangle", "gdt", "kuaishou-ads", "baidu-mobads", "sigmob", "mintegral",
+                         "admob", "unity", "cocos", "unreal", "godot", "libgdx", "alipay",
+                         "wechat-pay", "unionpay", "tencent-legu", "qihoo-jiagu", "bangcle",
+                         "ijiami", "umeng", "jpush", "tencent-trtc", "agora", "zego"}) {
+    EXPECT_TRUE(ids.count(id)) << id;
+  }
+}
+
+TEST(PatternToRegex, Translations) {
+  using sigs::PatternToRegex;
+  auto full = [](PatternGroup g, EvidenceKind k, const std::string& p, const std::string& item) {
+    return RE2::FullMatch(item, RE2(PatternToRegex(g, k, p)));
+  };
+  EXPECT_TRUE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.e.ads.AdView"));
+  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.easy.X"));
+  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "xcom.qq.e.A"));
+  EXPECT_TRUE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so",
+                   "lib/armeabi/libcocos2dcpp.so"));
+  EXPECT_FALSE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so",
+                    "lib/armeabi/libcocos2dcpp.so.bak"));
+  EXPECT_FALSE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libunity.so",
+                    "lib/x86/notlibunity.so"));
+  EXPECT_TRUE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "assets/bin/Data/",
+                   "assets/bin/Data/level0"));
+  EXPECT_TRUE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex",
+                   "lib/armeabi/mix.dex"));
+  EXPECT_FALSE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex",
+                    "lib/a/b/mix.dex"));
+  EXPECT_TRUE(full(PatternGroup::kFrameworks, EvidenceKind::kAsset, "GDTMobSDK.framework",
+                   "Payload/A.app/Frameworks/GDTMobSDK.framework/GDTMobSDK"));
+  EXPECT_TRUE(full(PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "MI.GDT.QQ.COM"));
+  EXPECT_FALSE(full(PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "notgdt.qq.com"));
+  EXPECT_TRUE(full(PatternGroup::kStrings, EvidenceKind::kString, "openadsdk", "x openadsdk y"));
+  EXPECT_TRUE(full(PatternGroup::kSymbols, EvidenceKind::kSymbol, "UnitySendMessage",
+                   "_UnitySendMessage"));
+  EXPECT_TRUE(full(PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq", "PayReq"));
+  EXPECT_FALSE(full(PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq",
+                    "PayRequest"));
+  // Regex metacharacters in literal patterns are literal.
+  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "a.b.", "aXb.C"));
+}
+
+}  // namespace
+}  // namespace shelfguard

@@ -1,0 +1,230 @@
+// The libcurl client against a real HTTP server on 127.0.0.1.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "net/http.h"
+#include "support/http_server.h"
+
+namespace shelfguard {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::HttpRoute;
+using testing::HttpServer;
+
+// SHA-256("hello world\n").
+constexpr char kHelloSha[] = "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
+
+class NetHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    dir_ = fs::temp_directory_path() / ("sg_net_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    server_.Stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  static net::HttpOptions Fast() {
+    net::HttpOptions o;
+    o.connect_timeout_ms = 2000;
+    o.total_timeout_ms = 3000;
+    o.low_speed_seconds = 2;
+    return o;
+  }
+  HttpServer server_;
+  fs::path dir_;
+};
+
+TEST_F(NetHttpTest, Ok200WithHeadersAndDigest) {
+  HttpRoute r;
+  r.body = "hello world\n";
+  r.etag = "\"v1\"";
+  r.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT";
+  r.headers = {{"X-Custom-Header", "Yes"}};
+  server_.Route("/a", r);
+  auto resp = net::Get(server_.Url("/a"), Fast());
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "hello world\n");
+  EXPECT_EQ(resp->bytes, 12u);
+  EXPECT_EQ(resp->sha256, kHelloSha);
+  EXPECT_EQ(resp->headers["etag"], "\"v1\"");
+  EXPECT_EQ(resp->headers["last-modified"], "Wed, 01 Jan 2025 00:00:00 GMT");
+  EXPECT_EQ(resp->headers["x-custom-header"], "Yes");
+  auto log = server_.requests();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].method, "GET");
+  EXPECT_EQ(log[0].headers.count("if-none-match"), 0u);
+}
+
+TEST_F(NetHttpTest, ConditionalGet304) {
+  HttpRoute r;
+  r.body = "hello world\n";
+  r.etag = "\"v1\"";
+  r.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT";
+  server_.Route("/a", r);
+  net::HttpOptions o = Fast();
+  o.if_none_match = "\"v1\"";
+  auto resp = net::Get(server_.Url("/a"), o);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 304);
+  EXPECT_TRUE(resp->body.empty());
+  EXPECT_EQ(server_.requests().back().headers["if-none-match"], "\"v1\"");
+
+  o.if_none_match.clear();
+  o.if_modified_since = "Wed, 01 Jan 2025 00:00:00 GMT";
+  resp = net::Get(server_.Url("/a"), o);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 304);
+
+  o.if_none_match = "\"v0\"";  // stale ETag: full body
+  o.if_modified_since.clear();
+  resp = net::Get(server_.Url("/a"), o);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "hello world\n");
+}
+
+TEST_F(NetHttpTest, ErrorStatusesAreReturnedNotErrors) {
+  HttpRoute r;
+  r.status = 500;
+  r.body = "boom";
+  server_.Route("/err", r);
+  auto resp = net::Get(server_.Url("/err"), Fast());
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 500);
+  EXPECT_EQ(resp->body, "boom");
+  resp = net::Get(server_.Url("/missing"), Fast());
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 404);
+}
+
+TEST_F(NetHttpTest, TruncatedBodyIsAnError) {
+  HttpRoute r;
+  r.body = std::string(10000, 'x');
+  r.truncate_at = 100;
+  server_.Route("/t", r);
+  auto resp = net::Get(server_.Url("/t"), Fast());
+  ASSERT_FALSE(resp.ok());
+  EXPECT_NE(resp.status().message().find("truncated"), std::string::npos)
+      << resp.status().ToString();
+}
+
+TEST_F(NetHttpTest, OversizeBodyAbortsWhileStreaming) {
+  HttpRoute r;
+  r.body = std::string(300000, 'x');
+  server_.Route("/big", r);
+  net::HttpOptions o = Fast();
+  o.max_bytes = 100000;
+  auto resp = net::Get(server_.Url("/big"), o);  // refused from Content-Length
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), "over-limit") << resp.status().ToString();
+
+  // No Content-Length: the cap must hold while streaming.
+  HttpRoute nolen = r;
+  nolen.omit_content_length = true;
+  server_.Route("/nolen", nolen);
+  resp = net::Get(server_.Url("/nolen"), o);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), "over-limit") << resp.status().ToString();
+  o.max_bytes = 300000;  // exactly at the cap is fine
+  resp = net::Get(server_.Url("/nolen"), o);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->bytes, 300000u);
+  o.max_bytes = 100000;
+
+  // Download removes the partial file.
+  fs::path out = dir_ / "big.bin";
+  auto d = net::Download(server_.Url("/nolen"), out.string(), o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), "over-limit");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(NetHttpTest, SlowServerPastTheTimeout) {
+  HttpRoute r;
+  r.body = "late";
+  r.delay_ms = 5000;
+  server_.Route("/slow", r);
+  net::HttpOptions o = Fast();
+  o.total_timeout_ms = 700;
+  auto t0 = std::chrono::steady_clock::now();
+  auto resp = net::Get(server_.Url("/slow"), o);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), "timeout") << resp.status().ToString();
+  EXPECT_LT(ms, 3000);
+}
+
+TEST_F(NetHttpTest, RedirectToNonHttpSchemeIsRefused) {
+  HttpRoute r;
+  r.status = 302;
+  r.location = "file:///etc/passwd";
+  server_.Route("/redir", r);
+  auto resp = net::Get(server_.Url("/redir"), Fast());
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), "unsupported") << resp.status().ToString();
+
+  // A redirect to http is followed.
+  HttpRoute ok;
+  ok.body = "hello world\n";
+  server_.Route("/target", ok);
+  HttpRoute r2;
+  r2.status = 302;
+  r2.location = server_.Url("/target");
+  server_.Route("/redir2", r2);
+  resp = net::Get(server_.Url("/redir2"), Fast());
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "hello world\n");
+
+  // Non-http URLs are refused up front.
+  EXPECT_EQ(net::Get("file:///etc/passwd", Fast()).status().code(), "unsupported");
+  EXPECT_EQ(net::Get("ftp://127.0.0.1/x", Fast()).status().code(), "unsupported");
+}
+
+TEST_F(NetHttpTest, DownloadWritesPrivateFileOrNothing) {
+  HttpRoute r;
+  r.body = "hello world\n";
+  server_.Route("/a", r);
+  fs::path out = dir_ / "a.bin";
+  auto d = net::Download(server_.Url("/a"), out.string(), Fast());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->status, 200);
+  EXPECT_TRUE(d->body.empty());
+  EXPECT_EQ(d->sha256, kHelloSha);
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "hello world\n");
+
+  // 404 and truncation: no file left behind.
+  fs::path miss = dir_ / "miss.bin";
+  d = net::Download(server_.Url("/nope"), miss.string(), Fast());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->status, 404);
+  EXPECT_FALSE(fs::exists(miss));
+  HttpRoute t;
+  t.body = std::string(5000, 'y');
+  t.truncate_at = 10;
+  server_.Route("/t", t);
+  fs::path trunc = dir_ / "t.bin";
+  d = net::Download(server_.Url("/t"), trunc.string(), Fast());
+  EXPECT_FALSE(d.ok());
+  EXPECT_FALSE(fs::exists(trunc));
+}
+
+}  // namespace
+}  // namespace shelfguard
