@@ -293,7 +293,21 @@ void AndroidManifestAnalyzer::Analyze(ScanContext* ctx) {
   ctx_ = ctx;
   facts_ = &ctx->facts();
   Archive* archive = ctx->archive();
-  if (archive == nullptr) return;  // a bare DEX has no manifest
+  if (archive == nullptr) {
+    // A bare DEX has no manifest. But a DEX that ends in a zip holding
+    // AndroidManifest.xml is the Janus polyglot (CVE-2017-13156): Android
+    // installs the zip and runs the DEX. Say so, since its manifest was not
+    // read.
+    std::string_view b = ctx->bare_bytes();
+    std::string_view tail = b.size() > (1u << 17) ? b.substr(b.size() - (1u << 17)) : b;
+    if (tail.find(std::string_view("PK\x05\x06", 4)) != std::string_view::npos &&
+        b.find(kManifestName) != std::string_view::npos) {
+      ctx->AddAnomaly("janus-dex-zip", "",
+                      "DEX file followed by a zip with AndroidManifest.xml (Janus, CVE-2017-13156); "
+                      "the manifest was not analysed");
+    }
+    return;
+  }
   const ArchiveEntry* entry = archive->Find(kManifestName);
   if (entry == nullptr) {
     ctx->AddError("manifest-missing", "no AndroidManifest.xml in the package");

@@ -296,6 +296,22 @@ TEST(AndroidAnalyzerTest, CorruptArscIsAnAnomalyNotAnError) {
   EXPECT_EQ(s->facts.permissions.size(), 4u);
 }
 
+TEST(AndroidAnalyzerTest, BareDexWithAppendedZipIsJanusAnomaly) {
+  XmlElem m{"manifest", {XmlAttr::Plain("package", "a.b")}, {}, ""};
+  std::string polyglot = std::string("dex\n035\0", 8) + std::string(100, '\0') +
+                         BuildZip({{"AndroidManifest.xml", BuildAxml(m)}});
+  for (bool janus : {true, false}) {
+    Facts facts;
+    Budget budget{Limits()};
+    ScanContext ctx(&facts, &budget, nullptr, nullptr, nullptr);
+    std::string bytes = janus ? polyglot : std::string("dex\n035\0", 8) + std::string(100, '\0');
+    ctx.set_bare_bytes(bytes);
+    NewAndroidManifestAnalyzer()->Analyze(&ctx);
+    EXPECT_EQ(HasAnomaly(facts, "janus-dex-zip"), janus);
+    EXPECT_TRUE(facts.errors.empty());
+  }
+}
+
 TEST(AndroidAnalyzerTest, DangerousPermissionTable) {
   for (const char* p : {"android.permission.CAMERA", "android.permission.RECORD_AUDIO",
                         "android.permission.READ_CONTACTS", "android.permission.ACCESS_FINE_LOCATION",

@@ -229,3 +229,38 @@ TEST(ArscTest, RandomByteFlipsNeverCrash) {
 
 }  // namespace
 }  // namespace shelfguard
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace shelfguard {
+namespace {
+
+// The fuzz seeds in tests/fuzz_seeds/arsc are written by this fixture
+// writer (SG_WRITE_SEEDS=1 regenerates them); each must still parse.
+std::string SeedDir() {
+  const char* s = std::getenv("SG_SOURCE_DIR");
+  return std::string(s != nullptr ? s : SHELFGUARD_SOURCE_DIR) + "/tests/fuzz_seeds/arsc";
+}
+
+TEST(ArscTest, FuzzSeedsAreWriterOutputAndParse) {
+  std::map<std::string, std::string> seeds = {
+      {"table_utf8.arsc", BuildArsc(Spec(true))},
+      {"table_utf16.arsc", BuildArsc(Spec(false))},
+  };
+  if (std::getenv("SG_WRITE_SEEDS") != nullptr) {
+    std::filesystem::create_directories(SeedDir());
+    for (const auto& [name, data] : seeds) std::ofstream(SeedDir() + "/" + name, std::ios::binary) << data;
+  }
+  for (const auto& [name, data] : seeds) {
+    std::ifstream in(SeedDir() + "/" + name, std::ios::binary);
+    ASSERT_TRUE(in.good()) << name;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, data) << name << " is stale; regenerate with SG_WRITE_SEEDS=1";
+    EXPECT_TRUE(ParseArsc(bytes, nullptr).ok()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace shelfguard

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 // Module tests link only sg_axml (CMakeLists.txt), so the fixture writer's
 // source, which depends only on the standard library, is compiled in here.
@@ -318,6 +319,43 @@ TEST(AxmlTest, FormatsTypedValuesLikeAapt) {
   EXPECT_EQ(FormatResValue(kTypeDimension, (16u << 8) | 0x01), "16.0dip");
   EXPECT_EQ(FormatResValue(kTypeIntColorArgb8, 0xff00ff00), "#ff00ff00");
   EXPECT_EQ(FormatResValue(kTypeString, 0, "abc"), "abc");
+}
+
+}  // namespace
+}  // namespace shelfguard
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace shelfguard {
+namespace {
+
+// The fuzz seeds in tests/fuzz_seeds/axml are written by this fixture
+// writer (SG_WRITE_SEEDS=1 regenerates them); each must still parse.
+std::string SeedDir() {
+  const char* s = std::getenv("SG_SOURCE_DIR");
+  return std::string(s != nullptr ? s : SHELFGUARD_SOURCE_DIR) + "/tests/fuzz_seeds/axml";
+}
+
+TEST(AxmlTest, FuzzSeedsAreWriterOutputAndParse) {
+  std::map<std::string, std::string> seeds = {
+      {"manifest_utf16.axml", BuildAxml(Manifest(), false)},
+      {"manifest_utf8.axml", BuildAxml(Manifest(), true)},
+      {"obfuscated_names.axml",
+       BuildAxml(XmlElem{"manifest", {XmlAttr::Int("", attr::kVersionCode, 7), XmlAttr::Plain("package", "p.q")}, {}, ""})},
+  };
+  if (std::getenv("SG_WRITE_SEEDS") != nullptr) {
+    std::filesystem::create_directories(SeedDir());
+    for (const auto& [name, data] : seeds) std::ofstream(SeedDir() + "/" + name, std::ios::binary) << data;
+  }
+  for (const auto& [name, data] : seeds) {
+    std::ifstream in(SeedDir() + "/" + name, std::ios::binary);
+    ASSERT_TRUE(in.good()) << name;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, data) << name << " is stale; regenerate with SG_WRITE_SEEDS=1";
+    EXPECT_TRUE(ParseAxml(bytes, nullptr).ok()) << name;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "elf/elf_parser.h"
+#include "shelfguard/byte_reader.h"
 
 namespace shelfguard::elf {
 
@@ -298,6 +299,13 @@ uint64_t WalkCapstone(const ElfFile& elf, cs_arch arch, cs_mode mode, const uint
           uint32_t v = 0;
           if (op.type == ARM_OP_IMM) {
             v = static_cast<uint32_t>(op.imm);
+            // "add ip, pc, #0, #12": a modified immediate printed as value
+            // and rotation (A32 "modified immediate constants"); rotate right.
+            if (i + 1 < a.op_count && a.operands[i + 1].type == ARM_OP_IMM) {
+              uint32_t rot = static_cast<uint32_t>(a.operands[i + 1].imm) & 31;
+              v = rot == 0 ? v : (v >> rot) | (v << (32 - rot));
+              ++i;
+            }
           } else if (op.type == ARM_OP_REG && op.reg == ARM_REG_PC) {
             v = pcv;
           } else if (op.type == ARM_OP_REG && reg_ok(op.reg) && valid[op.reg] &&

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <filesystem>
 #include <mutex>
@@ -128,7 +129,13 @@ int RunScan(int argc, char** argv) {
     } else if (a == "--jobs" || a == "-j") {
       const char* v = value("--jobs");
       if (v == nullptr) return 2;
-      jobs = static_cast<unsigned>(std::max(1, std::atoi(v)));
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v, &end, 10);
+      if (end == v || *end != '\0' || n == 0 || n > 1024) {
+        std::fprintf(stderr, "shelfguard scan: --jobs takes a number from 1 to 1024, not '%s'\n", v);
+        return 2;
+      }
+      jobs = static_cast<unsigned>(n);
     } else if (a == "--signatures") {
       const char* v = value("--signatures");
       if (v == nullptr) return 2;
@@ -211,13 +218,24 @@ int RunScan(int argc, char** argv) {
   auto flush_ready = [&]() {  // requires mu
     while (printed < files.size() && done[printed]) {
       const Report& r = *done[printed];
-      if (format == "json") {
-        std::fputs(ReportToJson(r, pretty).c_str(), out);
-        std::fputc('\n', out);
-      } else {
-        std::fputs(ReportToText(r, color).c_str(), out);
-        std::fputc('\n', out);
+      std::string text;
+      try {
+        text = format == "json" ? ReportToJson(r, pretty) : ReportToText(r, color);
+      } catch (const std::exception& e) {
+        // Never lose a report silently: print a minimal one with the error.
+        Report minimal;
+        minimal.facts.file = r.facts.file;
+        minimal.facts.sha256 = r.facts.sha256;
+        minimal.facts.size = r.facts.size;
+        minimal.facts.errors.push_back({"internal-error", r.facts.file +
+                                                              ": report could not be printed: " +
+                                                              e.what()});
+        text = format == "json" ? ReportToJson(minimal, pretty) : ReportToText(minimal, color);
+        done[printed]->facts.analysed = false;
+        done[printed]->facts.errors = minimal.facts.errors;
       }
+      std::fputs(text.c_str(), out);
+      std::fputc('\n', out);
       if (!r.facts.analysed) {
         std::string why = r.facts.errors.empty() ? "unknown error" : r.facts.errors[0].message;
         std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", r.facts.file.c_str(), why.c_str());
@@ -234,7 +252,15 @@ int RunScan(int argc, char** argv) {
     for (;;) {
       size_t i = next.fetch_add(1);
       if (i >= files.size()) return;
-      Report r = (*assessor)->Assess((*engine)->ScanFile(files[i]));
+      Report r;
+      try {
+        r = (*assessor)->Assess((*engine)->ScanFile(files[i]));
+      } catch (const std::exception& e) {
+        // A bug must cost one file's report, not the whole run.
+        r = Report();
+        r.facts.file = files[i];
+        r.facts.errors.push_back({"internal-error", files[i] + ": " + e.what()});
+      }
       std::lock_guard<std::mutex> lock(mu);
       done[i] = std::move(r);
       ++finished;

@@ -10,8 +10,6 @@ int NotYet(const char* what) {
   return 2;
 }
 }  // namespace
-int RunSignatures(int, char**) { return NotYet("signatures"); }
-int RunRegistry(int, char**) { return NotYet("registry"); }
 int RunSubmit(int, char**) { return NotYet("submit"); }
 int RunConsume(int, char**) { return NotYet("consume"); }
 int RunStatus(int, char**) { return NotYet("status"); }

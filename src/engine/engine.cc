@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <memory>
 
@@ -82,7 +83,15 @@ void RunAnalyzers(Platform platform, ScanContext* ctx) {
       ctx->AddError(ctx->budget().CheckDeadline());
       break;
     }
-    an->Analyze(ctx);
+    // Analyzers report problems as values; an exception escaping one (a
+    // bug, or bad_alloc) must not take the scan or the process down.
+    try {
+      an->Analyze(ctx);
+    } catch (const std::exception& e) {
+      ctx->AddError("internal-error", std::string("analyzer ") + an->name() + " failed: " + e.what());
+    } catch (...) {
+      ctx->AddError("internal-error", std::string("analyzer ") + an->name() + " failed");
+    }
   }
 }
 

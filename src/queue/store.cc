@@ -275,6 +275,16 @@ Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
   return Status::Ok();
 }
 
+Status Store::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "UPDATE jobs SET state = 'done', error = ?, finished_ms = ?, lease_until = 0 "
+          "WHERE id = ?");
+  st.Bind(1, note).Bind(2, now_ms).Bind(3, job_id);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "skip");
+  return Status::Ok();
+}
+
 std::optional<Job> Store::GetJob(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";

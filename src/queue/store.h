@@ -95,6 +95,8 @@ class Store {
   Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error);
   // Marks a job failed without a scan result (download error, bad sha256 ...).
   Status Fail(int64_t job_id, const std::string& error, int64_t now_ms);
+  // Marks a job done without a result (its package was already scanned).
+  Status Skip(int64_t job_id, const std::string& note, int64_t now_ms);
 
   std::optional<Job> GetJob(int64_t id);
   std::optional<Job> FindJobByPath(const std::string& path);

@@ -1,0 +1,119 @@
+// Benchmark: one `shelfguard scan` process over every APK of the shared
+// corpus against a loop of `aapt dump badging` over the same files, measured
+// in the same run. Prints both times and the ratio (target <= 0.3).
+//
+// usage: scan_vs_aapt [--jobs N] [CORPUS_DIR]
+//   CORPUS_DIR defaults to $SHELFGUARD_CORPUS, else <source>/../shared/corpus.
+//   The shelfguard binary is the one next to this program.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+constexpr double kTarget = 0.3;
+
+// Runs argv with stdout/stderr to /dev/null; returns the exit status or -1.
+int Spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int st = 0;
+  if (waitpid(pid, &st, 0) < 0) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string jobs;
+  std::string corpus;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--jobs" && i + 1 < argc) {
+      jobs = argv[++i];
+    } else if (a == "-h" || a == "--help") {
+      std::printf("usage: scan_vs_aapt [--jobs N] [CORPUS_DIR]\n");
+      return 0;
+    } else {
+      corpus = a;
+    }
+  }
+  if (corpus.empty()) {
+    const char* env = std::getenv("SHELFGUARD_CORPUS");
+    corpus = env != nullptr ? env : std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus";
+  }
+  std::error_code ec;
+  std::vector<std::string> apks;
+  for (const auto& e : std::filesystem::directory_iterator(corpus + "/apk", ec)) {
+    if (e.is_regular_file(ec) && e.path().extension() == ".apk") apks.push_back(e.path().string());
+  }
+  if (apks.empty()) {
+    std::fprintf(stderr, "scan_vs_aapt: no APKs under %s/apk (set SHELFGUARD_CORPUS)\n",
+                 corpus.c_str());
+    return 2;
+  }
+  std::sort(apks.begin(), apks.end());
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+  std::string shelfguard = self + "/shelfguard";
+  if (!std::filesystem::exists(shelfguard)) {
+    std::fprintf(stderr, "scan_vs_aapt: %s not built\n", shelfguard.c_str());
+    return 2;
+  }
+
+  // Warm the page cache for both contenders alike.
+  for (const auto& f : apks) std::filesystem::file_size(f, ec);
+  Spawn({shelfguard, "--version"});
+  Spawn({"aapt", "version"});
+
+  std::vector<std::string> scan = {shelfguard, "scan", "--format", "json", "--no-progress",
+                                    "--fail-on", "never", "-o", "/dev/null"};
+  if (!jobs.empty()) {
+    scan.push_back("--jobs");
+    scan.push_back(jobs);
+  }
+  scan.insert(scan.end(), apks.begin(), apks.end());
+  auto t0 = std::chrono::steady_clock::now();
+  int scan_rc = Spawn(scan);
+  auto t1 = std::chrono::steady_clock::now();
+  size_t aapt_ok = 0;
+  for (const auto& f : apks) {
+    if (Spawn({"aapt", "dump", "badging", f}) == 0) ++aapt_ok;
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  if (scan_rc < 0) {
+    std::fprintf(stderr, "scan_vs_aapt: shelfguard did not run to completion\n");
+    return 2;
+  }
+  double s = Seconds(t0, t1), a = Seconds(t1, t2);
+  double ratio = a > 0 ? s / a : 0;
+  std::printf("files:                 %zu APKs (%zu accepted by aapt)\n", apks.size(), aapt_ok);
+  std::printf("shelfguard scan:       %.3f s (one process, exit %d)\n", s, scan_rc);
+  std::printf("aapt dump badging:     %.3f s (one process per file)\n", a);
+  std::printf("ratio shelfguard/aapt: %.3f (target <= %.1f): %s\n", ratio, kTarget,
+              ratio <= kTarget ? "met" : "NOT met");
+  return 0;
+}

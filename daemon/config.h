@@ -1,0 +1,106 @@
+// shelfguardd configuration: one option table (config.cc, kOptions) drives
+// the TOML keys, their defaults, `shelfguardd --help` and the sample config
+// (`shelfguardd --print-config`, samples/shelfguard.toml). Every key is
+// documented in docs/daemon.md. A bad config is rejected as a whole with the
+// key and the reason; nothing is half-applied.
+#ifndef SHELFGUARD_DAEMON_CONFIG_H_
+#define SHELFGUARD_DAEMON_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shelfguard/limits.h"
+#include "shelfguard/report.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard::daemon {
+
+struct SocketConfig {
+  std::string endpoint;             // tcp://127.0.0.1:PORT or ipc://PATH
+  bool curve = false;               // require CURVE from clients
+  std::vector<std::string> allow;   // Z85 public keys allowed when curve is on
+};
+
+struct FeedConfig {
+  std::string name;
+  std::string url;
+  int64_t interval_s = 300;
+};
+
+struct DirConfig {
+  std::string name;
+  std::string path;
+  int64_t interval_s = 300;
+};
+
+struct Config {
+  std::string config_path;  // the file read (relative paths resolve against its dir)
+
+  // [daemon]
+  std::string state_dir;     // database, lock, spool default
+  int workers = 0;           // 0: number of cores
+  bool allow_remote = false; // allow binding to non-loopback addresses
+  bool full_sync = false;    // SQLite synchronous=FULL
+  std::string log_level = "info";
+
+  // [scan]
+  std::string signatures_dir;
+  std::string registry;
+  std::string isolation = "fork";  // fork | none
+  int64_t grace_ms = 2000;
+  int64_t max_attempts = 3;
+  int64_t max_memory_mb = 0;       // RLIMIT_AS for the scanning child; 0: none
+  Limits limits;
+
+  // [spool]
+  bool spool_enabled = true;
+  std::string spool_dir;     // default: <state_dir>/spool
+  int64_t spool_poll_ms = 1000;
+  int64_t spool_settle_ms = 2000;
+
+  // [http]
+  int64_t connect_timeout_ms = 10000;
+  int64_t total_timeout_ms = 300000;
+  int64_t low_speed_seconds = 30;
+  int64_t max_feed_bytes = 8 << 20;
+  int64_t max_feed_packages = 100000;
+  int64_t retries = 3;
+  int64_t backoff_ms = 1000;
+  std::string ca_file;
+
+  // sockets
+  SocketConfig submit, control, delivery, publish;
+  int64_t submit_max_bytes = 64 << 20;
+  bool submit_allow_paths = true;
+  int64_t ack_timeout_ms = 30000;
+  int64_t batch = 64;
+  Severity min_severity = Severity::kViolation;
+  int64_t drain_timeout_ms = 3000;
+
+  // [curve]
+  std::string curve_secret_key;       // Z85, 40 chars
+  std::string curve_secret_key_file;
+
+  std::vector<FeedConfig> feeds;
+  std::vector<DirConfig> directories;
+
+  int effective_workers() const;
+  std::string db_path() const { return state_dir + "/queue.db"; }
+  // The server's secret key (from the key or the file), or empty.
+  std::string ServerSecret() const;
+};
+
+// Parses TOML text. `path` names the file for messages and is the base for
+// relative paths. Errors name the key: "key 'spool.poll_ms': must be > 0".
+Result<Config> ParseConfig(const std::string& text, const std::string& path);
+Result<Config> LoadConfig(const std::string& path);
+
+// The defaults, as a commented TOML file (every key, every limit).
+std::string SampleConfig();
+// Key table for --help: "  key  default  help" lines.
+std::string ConfigHelp();
+
+}  // namespace shelfguard::daemon
+
+#endif  // SHELFGUARD_DAEMON_CONFIG_H_

@@ -1,0 +1,32 @@
+// Daemon: the sources (spool, directories, feeds, submissions), the worker
+// pool, the ZeroMQ I/O thread (submit, control/status, delivery, publish,
+// ZAP) and reload/drain. Created from a validated Config; Run() blocks until
+// Stop() (SIGTERM) or, in once mode, until one sweep is scanned and drained.
+#ifndef SHELFGUARD_DAEMON_DAEMON_H_
+#define SHELFGUARD_DAEMON_DAEMON_H_
+
+#include <memory>
+#include <string>
+
+#include "config.h"
+#include "shelfguard/status.h"
+
+namespace shelfguard::daemon {
+
+class Daemon {
+ public:
+  virtual ~Daemon() = default;
+  // Creates the state and spool directories (0700), takes the lock, opens the
+  // queue, builds the engine and assessor and binds every socket.
+  static Result<std::unique_ptr<Daemon>> Create(const Config& config, bool once);
+  // Runs until stopped; returns the process exit code.
+  virtual int Run() = 0;
+  // Thread-safe requests (the signal loop calls them).
+  virtual void RequestStop() = 0;
+  virtual void RequestReload() = 0;
+  virtual bool Finished() const = 0;
+};
+
+}  // namespace shelfguard::daemon
+
+#endif  // SHELFGUARD_DAEMON_DAEMON_H_

@@ -1,0 +1,371 @@
+// `shelfguard registry`: import, sync, show and validate filing records.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "ids/identifiers.h"
+#include "net/http.h"
+#include "registry/export.h"
+#include "registry/registry.h"
+#include "registry/sync.h"
+
+namespace shelfguard::cli {
+namespace {
+
+const char kHelp[] =
+    "usage: shelfguard registry <subcommand> [options]\n"
+    "\n"
+    "Maintains the local filing registry (a SQLite database) that 'scan --registry'\n"
+    "checks packages against. Formats: docs/registry-format.md.\n"
+    "\n"
+    "subcommands:\n"
+    "  import FILE [--db PATH]            load a registry export (.json or .csv),\n"
+    "                                     replacing the database atomically\n"
+    "  sync URL [--db PATH] [--ca FILE]   fetch the export over HTTP(S) (conditional\n"
+    "                                     GET), validate it and swap it in; on failure\n"
+    "                                     the old database keeps serving\n"
+    "  show ID [--db PATH] [--format text|json]\n"
+    "                                     look up a filing by package id, bundle id,\n"
+    "                                     filing number (教APP备...) or credit code\n"
+    "  validate FILE                      check an export; report every bad record\n"
+    "\n"
+    "--db default: $XDG_DATA_HOME/shelfguard/registry.db, else\n"
+    "              ~/.local/share/shelfguard/registry.db\n"
+    "\n"
+    "exit codes: 0 success; 1 bad records were found (import/sync/validate: the\n"
+    "            good ones were loaded) or show found nothing; 2 the command failed\n";
+
+const char kImportHelp[] =
+    "usage: shelfguard registry import FILE [--db PATH]\n"
+    "\n"
+    "Validates every record of a registry export (JSON or CSV) and writes the good\n"
+    "ones to a new database that replaces PATH atomically. Bad records are listed\n"
+    "as FILE:LINE: FIELD: problem. Exit 0 all loaded, 1 some records rejected,\n"
+    "2 nothing imported.\n";
+
+const char kSyncHelp[] =
+    "usage: shelfguard registry sync URL [--db PATH] [--ca FILE] [--timeout SECONDS]\n"
+    "\n"
+    "Downloads the registry export from URL (http or https only; TLS verified;\n"
+    "If-None-Match / If-Modified-Since from the previous sync of the same URL),\n"
+    "validates it, writes a new database and renames it over PATH. On any failure\n"
+    "(network, HTTP status, truncated or invalid export) PATH is left untouched.\n"
+    "  --ca FILE         extra CA bundle for https\n"
+    "  --timeout SECONDS whole-transfer timeout (default 120)\n"
+    "Exit 0 updated or already current, 1 updated but some records rejected,\n"
+    "2 failed (the old database keeps serving).\n";
+
+const char kShowHelp[] =
+    "usage: shelfguard registry show ID [--db PATH] [--format text|json]\n"
+    "\n"
+    "ID is an Android package name, an iOS bundle id, a filing number (教APP备...)\n"
+    "or a provider's unified social credit code. Prints the filing(s), the\n"
+    "provider's blacklist entry, and warnings about their identifiers.\n"
+    "--db may also name an export file. Exit 0 found, 1 not found, 2 error.\n";
+
+const char kValidateHelp[] =
+    "usage: shelfguard registry validate FILE\n"
+    "\n"
+    "Checks every record of a registry export (JSON or CSV) and prints each bad\n"
+    "one as FILE:LINE: FIELD: problem. Exit 0 all valid, 1 some bad, 2 unreadable.\n";
+
+bool IsHelp(const std::string& a) { return a == "-h" || a == "--help"; }
+
+struct Args {
+  std::vector<std::string> positional;
+  std::string db, ca, format = "text";
+  long timeout_s = 120;
+  bool help = false;
+};
+
+// Parses the options shared by the subcommands; returns false (after a
+// message) on a bad option.
+bool ParseArgs(const char* sub, int argc, char** argv, Args* out) {
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* dst) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "shelfguard registry %s: %s needs a value\n", sub, a.c_str());
+        return false;
+      }
+      *dst = argv[++i];
+      return true;
+    };
+    if (IsHelp(a)) {
+      out->help = true;
+    } else if (a == "--db") {
+      if (!value(&out->db)) return false;
+    } else if (a == "--ca") {
+      if (!value(&out->ca)) return false;
+    } else if (a == "--format") {
+      if (!value(&out->format)) return false;
+      if (out->format != "text" && out->format != "json") {
+        std::fprintf(stderr, "shelfguard registry %s: --format must be text or json\n", sub);
+        return false;
+      }
+    } else if (a == "--timeout") {
+      std::string v;
+      if (!value(&v)) return false;
+      char* end = nullptr;
+      out->timeout_s = std::strtol(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || out->timeout_s <= 0 || out->timeout_s > 86400) {
+        std::fprintf(stderr, "shelfguard registry %s: bad --timeout '%s'\n", sub, v.c_str());
+        return false;
+      }
+    } else if (a.size() > 1 && a[0] == '-') {
+      std::fprintf(stderr, "shelfguard registry %s: unknown option '%s'\n", sub, a.c_str());
+      return false;
+    } else {
+      out->positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+// The database path: --db, else the default (its directory created 0700).
+bool ResolveDb(const char* sub, Args* args, bool create_dir) {
+  if (!args->db.empty()) return true;
+  args->db = DefaultDatabasePath();
+  if (create_dir) {
+    std::filesystem::path dir = std::filesystem::path(args->db).parent_path();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || ::chmod(dir.c_str(), 0700) != 0) {
+      std::fprintf(stderr, "shelfguard registry %s: cannot create %s: %s\n", sub, dir.c_str(),
+                   ec ? ec.message().c_str() : std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
+}
+
+void PrintProblems(const std::vector<ImportProblem>& problems, uint64_t bad, uint64_t total) {
+  for (const ImportProblem& p : problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
+  if (total > problems.size()) {
+    std::fprintf(stderr, "... %llu more problems not shown\n",
+                 static_cast<unsigned long long>(total - problems.size()));
+  }
+  if (bad > 0) {
+    std::fprintf(stderr, "%llu bad record(s) rejected\n", static_cast<unsigned long long>(bad));
+  }
+}
+
+int Import(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs("import", argc, argv, &args)) return 2;
+  if (args.help) {
+    std::fputs(kImportHelp, stdout);
+    return 0;
+  }
+  if (args.positional.size() != 1) {
+    std::fputs(kImportHelp, stderr);
+    return 2;
+  }
+  if (!ResolveDb("import", &args, true)) return 2;
+  Result<ImportSummary> r = ImportExport(args.positional[0], args.db);
+  if (!r.ok()) {
+    std::fprintf(stderr, "shelfguard registry import: %s\n", r.status().ToString().c_str());
+    return 2;
+  }
+  PrintProblems(r->problems, r->bad_records, r->problems.size());
+  std::printf("imported %llu filings and %llu blacklist entries into %s (version %s)\n",
+              static_cast<unsigned long long>(r->filings),
+              static_cast<unsigned long long>(r->blacklist), args.db.c_str(), r->version.c_str());
+  return r->bad_records > 0 ? 1 : 0;
+}
+
+int Sync(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs("sync", argc, argv, &args)) return 2;
+  if (args.help) {
+    std::fputs(kSyncHelp, stdout);
+    return 0;
+  }
+  if (args.positional.size() != 1) {
+    std::fputs(kSyncHelp, stderr);
+    return 2;
+  }
+  if (!ResolveDb("sync", &args, true)) return 2;
+  net::HttpOptions http;
+  http.ca_file = args.ca;
+  http.total_timeout_ms = args.timeout_s * 1000;
+  http.max_bytes = 1ull << 30;  // the export size cap (ExportLimits::max_bytes)
+  Result<SyncResult> r = SyncRegistry(args.positional[0], args.db, http);
+  if (!r.ok()) {
+    std::fprintf(stderr, "shelfguard registry sync: %s\n", r.status().ToString().c_str());
+    return 2;
+  }
+  if (!r->updated) {
+    std::printf("%s is current (HTTP %ld)\n", args.db.c_str(), r->http_status);
+    return 0;
+  }
+  PrintProblems(r->summary.problems, r->summary.bad_records, r->summary.problems.size());
+  std::printf("synced %llu filings and %llu blacklist entries into %s (version %s)\n",
+              static_cast<unsigned long long>(r->summary.filings),
+              static_cast<unsigned long long>(r->summary.blacklist), args.db.c_str(),
+              r->summary.version.c_str());
+  return r->summary.bad_records > 0 ? 1 : 0;
+}
+
+void PrintFilingText(const Filing& f) {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& e : v) s += (s.empty() ? "" : ", ") + e;
+    return s.empty() ? std::string("-") : s;
+  };
+  auto yn = [](bool b) { return b ? "yes" : "no"; };
+  std::printf("filing_number:    %s\n", f.filing_number.c_str());
+  std::printf("app_name:         %s\n", f.app_name.c_str());
+  std::printf("provider:         %s (credit code %s, province %s)\n", f.provider.name.c_str(),
+              f.provider.credit_code.c_str(), f.provider.province.c_str());
+  std::printf("android_packages: %s\n", list(f.android_packages).c_str());
+  std::printf("ios_bundle_ids:   %s\n", list(f.ios_bundle_ids).c_str());
+  std::printf("icp_number:       %s\n", f.icp_number.empty() ? "-" : f.icp_number.c_str());
+  std::printf("app_icp_number:   %s\n", f.app_icp_number.empty() ? "-" : f.app_icp_number.c_str());
+  std::printf("mlps:             %s (level %d)\n",
+              f.mlps.filing_number.empty() ? "-" : f.mlps.filing_number.c_str(), f.mlps.level);
+  std::printf("category:         %s\n", f.category.c_str());
+  std::printf("audience:         %s\n", list(f.audience).c_str());
+  std::printf("use:              %s\n", f.use.c_str());
+  std::printf("licence_number:   %s\n", f.licence_number ? f.licence_number->c_str() : "-");
+  std::printf("declared:         permissions: %s\n", list(f.declared.permissions).c_str());
+  std::printf("                  ios_usage_keys: %s\n", list(f.declared.ios_usage_keys).c_str());
+  std::printf("                  personal_info: %s\n", list(f.declared.personal_info).c_str());
+  std::printf("                  sdks: %s\n", list(f.declared.sdks).c_str());
+  std::printf("                  biometric: %s (reviewed: %s), payment: %s, live_streaming: %s\n",
+              yn(f.declared.biometric), yn(f.declared.biometric_reviewed), yn(f.declared.payment),
+              yn(f.declared.live_streaming));
+  std::printf("version:          %s\n", f.version.empty() ? "-" : f.version.c_str());
+  std::printf("status:           %s%s%s\n", f.status.c_str(),
+              f.status_since.empty() ? "" : " since ", f.status_since.c_str());
+}
+
+int Show(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs("show", argc, argv, &args)) return 2;
+  if (args.help) {
+    std::fputs(kShowHelp, stdout);
+    return 0;
+  }
+  if (args.positional.size() != 1) {
+    std::fputs(kShowHelp, stderr);
+    return 2;
+  }
+  if (!ResolveDb("show", &args, false)) return 2;
+  Result<std::unique_ptr<Registry>> reg = Registry::Open(args.db);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "shelfguard registry show: %s\n", reg.status().ToString().c_str());
+    return 2;
+  }
+  const std::string id = ids::NormalizeNumber(args.positional[0]);
+  std::vector<Filing> found;
+  if (auto f = (*reg)->FindByFilingNumber(id)) found.push_back(std::move(*f));
+  if (found.empty()) found = (*reg)->FindByCreditCode(id);
+  if (found.empty()) {
+    if (auto f = (*reg)->FindByPackage(Platform::kAndroid, args.positional[0])) {
+      found.push_back(std::move(*f));
+    }
+  }
+  if (found.empty()) {
+    if (auto f = (*reg)->FindByPackage(Platform::kIos, args.positional[0])) {
+      found.push_back(std::move(*f));
+    }
+  }
+  // A blacklisted provider may have no filings left.
+  std::optional<BlacklistEntry> only_blacklist;
+  if (found.empty()) only_blacklist = (*reg)->FindBlacklist(id);
+
+  if (args.format == "json") {
+    nlohmann::json out;
+    out["query"] = args.positional[0];
+    out["registry_version"] = (*reg)->version();
+    out["matches"] = nlohmann::json::array();
+    for (const Filing& f : found) {
+      nlohmann::json m;
+      m["filing"] = nlohmann::json::parse(FilingToJson(f, false), nullptr, false);
+      m["warnings"] = FilingWarnings(f);
+      auto bl = (*reg)->FindBlacklist(f.provider.credit_code);
+      m["blacklist"] =
+          bl ? nlohmann::json::parse(BlacklistToJson(*bl, false), nullptr, false) : nullptr;
+      out["matches"].push_back(std::move(m));
+    }
+    out["blacklist"] = only_blacklist
+                           ? nlohmann::json::parse(BlacklistToJson(*only_blacklist, false), nullptr, false)
+                           : nlohmann::json(nullptr);
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (i > 0) std::printf("\n");
+      PrintFilingText(found[i]);
+      if (auto bl = (*reg)->FindBlacklist(found[i].provider.credit_code)) {
+        std::printf("blacklist:        since %s%s%s: %s\n", bl->since.c_str(),
+                    bl->until.empty() ? "" : " until ", bl->until.c_str(), bl->reason.c_str());
+      }
+      for (const std::string& w : FilingWarnings(found[i])) {
+        std::printf("warning:          %s\n", w.c_str());
+      }
+    }
+    if (only_blacklist) {
+      std::printf("provider %s has no filings; blacklisted since %s%s%s: %s\n",
+                  only_blacklist->credit_code.c_str(), only_blacklist->since.c_str(),
+                  only_blacklist->until.empty() ? "" : " until ", only_blacklist->until.c_str(),
+                  only_blacklist->reason.c_str());
+    }
+    if (found.empty() && !only_blacklist) {
+      std::fprintf(stderr, "shelfguard registry show: no filing for '%s' in %s\n",
+                   args.positional[0].c_str(), args.db.c_str());
+    }
+  }
+  return found.empty() && !only_blacklist ? 1 : 0;
+}
+
+int Validate(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs("validate", argc, argv, &args)) return 2;
+  if (args.help) {
+    std::fputs(kValidateHelp, stdout);
+    return 0;
+  }
+  if (args.positional.size() != 1) {
+    std::fputs(kValidateHelp, stderr);
+    return 2;
+  }
+  Result<ParsedExport> r = ParseExportFile(args.positional[0]);
+  if (!r.ok()) {
+    std::fprintf(stderr, "shelfguard registry validate: %s\n", r.status().ToString().c_str());
+    return 2;
+  }
+  for (const ImportProblem& p : r->problems) std::printf("%s\n", p.ToString().c_str());
+  if (r->problem_count > r->problems.size()) {
+    std::printf("... %llu more problems not shown\n",
+                static_cast<unsigned long long>(r->problem_count - r->problems.size()));
+  }
+  std::printf("%s: %zu valid filings, %zu valid blacklist entries, %llu bad records\n",
+              args.positional[0].c_str(), r->filings.size(), r->blacklist.size(),
+              static_cast<unsigned long long>(r->bad_records));
+  return r->bad_records > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int RunRegistry(int argc, char** argv) {
+  if (argc < 2 || IsHelp(argv[1])) {
+    std::fputs(kHelp, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string sub = argv[1];
+  if (sub == "import") return Import(argc, argv);
+  if (sub == "sync") return Sync(argc, argv);
+  if (sub == "show") return Show(argc, argv);
+  if (sub == "validate") return Validate(argc, argv);
+  std::fprintf(stderr, "shelfguard registry: unknown subcommand '%s'\n\n%s", sub.c_str(), kHelp);
+  return 2;
+}
+
+}  // namespace shelfguard::cli

@@ -1,0 +1,516 @@
+#include "registry/registry.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ids/identifiers.h"
+
+namespace shelfguard {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kDbFormat[] = "shelfguard-registry-db/1";
+
+// The schema (docs/registry-format.md). Lists are JSON arrays of strings.
+// android_packages / ios_bundle_ids are kept in the row for reading back and
+// in `packages` (one row per id) for lookups.
+constexpr char kSchema[] = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE filings(
+  id INTEGER PRIMARY KEY,
+  filing_number TEXT NOT NULL,
+  app_name TEXT NOT NULL,
+  provider_name TEXT NOT NULL,
+  credit_code TEXT NOT NULL,
+  province TEXT NOT NULL,
+  android_packages TEXT NOT NULL,
+  ios_bundle_ids TEXT NOT NULL,
+  icp_number TEXT NOT NULL,
+  app_icp_number TEXT NOT NULL,
+  mlps_filing_number TEXT NOT NULL,
+  mlps_level INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  audience TEXT NOT NULL,
+  app_use TEXT NOT NULL,
+  licence_number TEXT,
+  declared_permissions TEXT NOT NULL,
+  declared_ios_usage_keys TEXT NOT NULL,
+  declared_personal_info TEXT NOT NULL,
+  declared_sdks TEXT NOT NULL,
+  declared_biometric INTEGER NOT NULL,
+  declared_biometric_reviewed INTEGER NOT NULL,
+  declared_payment INTEGER NOT NULL,
+  declared_live_streaming INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_since TEXT NOT NULL,
+  source_line INTEGER NOT NULL
+);
+CREATE TABLE packages(
+  platform TEXT NOT NULL,
+  package_id TEXT NOT NULL,
+  filing_id INTEGER NOT NULL REFERENCES filings(id),
+  PRIMARY KEY(platform, package_id)
+) WITHOUT ROWID;
+CREATE TABLE blacklist(
+  id INTEGER PRIMARY KEY,
+  credit_code TEXT NOT NULL,
+  since TEXT NOT NULL,
+  until TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql";
+
+// Indexes are built after the bulk insert (faster than maintaining them).
+constexpr char kIndexes[] = R"sql(
+CREATE UNIQUE INDEX filings_by_number ON filings(filing_number);
+CREATE INDEX filings_by_credit_code ON filings(credit_code);
+CREATE INDEX blacklist_by_credit_code ON blacklist(credit_code, since);
+)sql";
+
+constexpr char kFilingColumns[] =
+    "f.id, f.filing_number, f.app_name, f.provider_name, f.credit_code, f.province, "
+    "f.android_packages, f.ios_bundle_ids, f.icp_number, f.app_icp_number, "
+    "f.mlps_filing_number, f.mlps_level, f.category, f.audience, f.app_use, f.licence_number, "
+    "f.declared_permissions, f.declared_ios_usage_keys, f.declared_personal_info, "
+    "f.declared_sdks, f.declared_biometric, f.declared_biometric_reviewed, f.declared_payment, "
+    "f.declared_live_streaming, f.version, f.status, f.status_since";
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+struct StmtCloser {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
+
+Status DbError(sqlite3* db, const std::string& what) {
+  return Status::IoError(what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError(std::string("sqlite: ") + msg);
+  }
+  return Status::Ok();
+}
+
+Result<StmtPtr> PrepareStmt(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+      SQLITE_OK) {
+    return DbError(db, "prepare");
+  }
+  return StmtPtr(st);
+}
+
+void BindText(sqlite3_stmt* st, int i, std::string_view v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string ListJson(const std::vector<std::string>& v) {
+  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> ParseList(const unsigned char* text) {
+  std::vector<std::string> out;
+  if (text == nullptr) return out;
+  json j = json::parse(reinterpret_cast<const char*>(text), nullptr, false);
+  if (!j.is_array()) return out;
+  for (const json& e : j) {
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::string ColText(sqlite3_stmt* st, int i) {
+  const unsigned char* t = sqlite3_column_text(st, i);
+  return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
+                                    static_cast<size_t>(sqlite3_column_bytes(st, i)))
+                      : std::string();
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Creates the schema and loads `parsed` in one transaction.
+Status Populate(sqlite3* db, const ParsedExport& parsed,
+                const std::map<std::string, std::string>& extra_meta) {
+  SG_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  Status st = [&]() -> Status {
+    SG_RETURN_IF_ERROR(Exec(db, kSchema));
+    auto ins = PrepareStmt(db,
+                           "INSERT INTO filings VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                           "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)");
+    if (!ins.ok()) return ins.status();
+    auto pkg = PrepareStmt(db, "INSERT INTO packages VALUES(?1,?2,?3)");
+    if (!pkg.ok()) return pkg.status();
+    sqlite3_stmt* s = ins->get();
+    sqlite3_stmt* p = pkg->get();
+    for (size_t i = 0; i < parsed.filings.size(); ++i) {
+      const Filing& f = parsed.filings[i];
+      int64_t id = static_cast<int64_t>(i) + 1;
+      sqlite3_reset(s);
+      sqlite3_bind_int64(s, 1, id);
+      BindText(s, 2, f.filing_number);
+      BindText(s, 3, f.app_name);
+      BindText(s, 4, f.provider.name);
+      BindText(s, 5, f.provider.credit_code);
+      BindText(s, 6, f.provider.province);
+      BindText(s, 7, ListJson(f.android_packages));
+      BindText(s, 8, ListJson(f.ios_bundle_ids));
+      BindText(s, 9, f.icp_number);
+      BindText(s, 10, f.app_icp_number);
+      BindText(s, 11, f.mlps.filing_number);
+      sqlite3_bind_int(s, 12, f.mlps.level);
+      BindText(s, 13, f.category);
+      BindText(s, 14, ListJson(f.audience));
+      BindText(s, 15, f.use);
+      if (f.licence_number) {
+        BindText(s, 16, *f.licence_number);
+      } else {
+        sqlite3_bind_null(s, 16);
+      }
+      BindText(s, 17, ListJson(f.declared.permissions));
+      BindText(s, 18, ListJson(f.declared.ios_usage_keys));
+      BindText(s, 19, ListJson(f.declared.personal_info));
+      BindText(s, 20, ListJson(f.declared.sdks));
+      sqlite3_bind_int(s, 21, f.declared.biometric ? 1 : 0);
+      sqlite3_bind_int(s, 22, f.declared.biometric_reviewed ? 1 : 0);
+      sqlite3_bind_int(s, 23, f.declared.payment ? 1 : 0);
+      sqlite3_bind_int(s, 24, f.declared.live_streaming ? 1 : 0);
+      BindText(s, 25, f.version);
+      BindText(s, 26, f.status);
+      BindText(s, 27, f.status_since);
+      sqlite3_bind_int64(s, 28, static_cast<int64_t>(
+                                    i < parsed.filing_lines.size() ? parsed.filing_lines[i] : 0));
+      if (sqlite3_step(s) != SQLITE_DONE) {
+        return DbError(db, "insert filing " + f.filing_number);
+      }
+      auto add = [&](const char* platform, const std::string& pid) -> Status {
+        sqlite3_reset(p);
+        sqlite3_bind_text(p, 1, platform, -1, SQLITE_STATIC);
+        BindText(p, 2, pid);
+        sqlite3_bind_int64(p, 3, id);
+        if (sqlite3_step(p) != SQLITE_DONE) return DbError(db, "insert package " + pid);
+        return Status::Ok();
+      };
+      for (const std::string& a : f.android_packages) SG_RETURN_IF_ERROR(add("android", a));
+      for (const std::string& b : f.ios_bundle_ids) SG_RETURN_IF_ERROR(add("ios", b));
+    }
+    auto bl = PrepareStmt(db, "INSERT INTO blacklist(credit_code,since,until,reason) VALUES(?1,?2,?3,?4)");
+    if (!bl.ok()) return bl.status();
+    for (const BlacklistEntry& b : parsed.blacklist) {
+      sqlite3_stmt* q = bl->get();
+      sqlite3_reset(q);
+      BindText(q, 1, b.credit_code);
+      BindText(q, 2, b.since);
+      BindText(q, 3, b.until);
+      BindText(q, 4, b.reason);
+      if (sqlite3_step(q) != SQLITE_DONE) return DbError(db, "insert blacklist entry");
+    }
+    SG_RETURN_IF_ERROR(Exec(db, kIndexes));
+    std::map<std::string, std::string> meta = extra_meta;
+    meta["format"] = kDbFormat;
+    meta["sha256"] = parsed.sha256;
+    meta["source_format"] = parsed.format;
+    meta["imported_at"] = NowUtc();
+    meta["filings"] = std::to_string(parsed.filings.size());
+    meta["blacklist"] = std::to_string(parsed.blacklist.size());
+    meta["bad_records"] = std::to_string(parsed.bad_records);
+    auto m = PrepareStmt(db, "INSERT OR REPLACE INTO meta VALUES(?1,?2)");
+    if (!m.ok()) return m.status();
+    for (const auto& [k, v] : meta) {
+      sqlite3_reset(m->get());
+      BindText(m->get(), 1, k);
+      BindText(m->get(), 2, v);
+      if (sqlite3_step(m->get()) != SQLITE_DONE) return DbError(db, "insert meta");
+    }
+    return Status::Ok();
+  }();
+  if (!st.ok()) {
+    Exec(db, "ROLLBACK").IgnoreError();
+    return st;
+  }
+  return Exec(db, "COMMIT");
+}
+
+Status FsyncPath(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IoError("fsync " + path + ": " + std::strerror(e));
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> LoadMeta(sqlite3* db) {
+  std::map<std::string, std::string> meta;
+  auto st = PrepareStmt(db, "SELECT key, value FROM meta");
+  if (!st.ok()) return meta;
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    meta[ColText(st->get(), 0)] = ColText(st->get(), 1);
+  }
+  return meta;
+}
+
+bool IsSqliteFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[16] = {0};
+  in.read(magic, sizeof(magic));
+  return in.gcount() == 16 && std::memcmp(magic, "SQLite format 3", 16) == 0;
+}
+
+}  // namespace
+
+Registry::~Registry() {
+  for (sqlite3_stmt* s : {by_package_, by_number_, by_credit_, blacklist_}) sqlite3_finalize(s);
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status Registry::Prepare() {
+  std::string cols = kFilingColumns;
+  struct {
+    sqlite3_stmt** out;
+    std::string sql;
+  } stmts[] = {
+      {&by_package_, "SELECT " + cols +
+                         " FROM packages p JOIN filings f ON f.id = p.filing_id"
+                         " WHERE p.platform = ?1 AND p.package_id = ?2"},
+      {&by_number_, "SELECT " + cols + " FROM filings f WHERE f.filing_number = ?1"},
+      {&by_credit_, "SELECT " + cols + " FROM filings f WHERE f.credit_code = ?1 ORDER BY f.id"},
+      {&blacklist_, "SELECT credit_code, since, until, reason FROM blacklist"
+                    " WHERE credit_code = ?1 ORDER BY since DESC, id DESC LIMIT 1"},
+  };
+  for (auto& s : stmts) {
+    auto r = PrepareStmt(db_, s.sql);
+    if (!r.ok()) return Status::Malformed("not a shelfguard registry database: " + r.status().message());
+    *s.out = r->release();
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
+  std::unique_ptr<Registry> reg(new Registry());
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::NotFound("registry not found: " + path);
+  }
+  if (IsSqliteFile(path)) {
+    if (sqlite3_open_v2(path.c_str(), &reg->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return DbError(reg->db_, "open " + path);
+    }
+    reg->meta_ = LoadMeta(reg->db_);
+    if (reg->meta_["format"] != kDbFormat) {
+      return Status::Malformed(path + ": not a shelfguard registry database (meta.format is \"" +
+                               reg->meta_["format"] + "\")");
+    }
+  } else {
+    Result<ParsedExport> parsed = ParseExportFile(path);
+    if (!parsed.ok()) return parsed.status();
+    if (sqlite3_open_v2(":memory:", &reg->db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return DbError(reg->db_, "open in-memory database");
+    }
+    SG_RETURN_IF_ERROR(Populate(reg->db_, *parsed, {{"source", path}}));
+    reg->meta_ = LoadMeta(reg->db_);
+    reg->load_problems_ = std::move(parsed->problems);
+  }
+  SG_RETURN_IF_ERROR(reg->Prepare());
+  const std::string& sha = reg->meta_["sha256"];
+  reg->version_ = "sha256:" + sha.substr(0, 16);
+  reg->filing_count_ = std::strtoull(reg->meta_["filings"].c_str(), nullptr, 10);
+  reg->blacklist_count_ = std::strtoull(reg->meta_["blacklist"].c_str(), nullptr, 10);
+  return reg;
+}
+
+std::optional<Filing> Registry::ReadFiling(sqlite3_stmt* st) const {
+  Filing f;
+  f.filing_number = ColText(st, 1);
+  f.app_name = ColText(st, 2);
+  f.provider.name = ColText(st, 3);
+  f.provider.credit_code = ColText(st, 4);
+  f.provider.province = ColText(st, 5);
+  f.android_packages = ParseList(sqlite3_column_text(st, 6));
+  f.ios_bundle_ids = ParseList(sqlite3_column_text(st, 7));
+  f.icp_number = ColText(st, 8);
+  f.app_icp_number = ColText(st, 9);
+  f.mlps.filing_number = ColText(st, 10);
+  f.mlps.level = sqlite3_column_int(st, 11);
+  f.category = ColText(st, 12);
+  f.audience = ParseList(sqlite3_column_text(st, 13));
+  f.use = ColText(st, 14);
+  if (sqlite3_column_type(st, 15) != SQLITE_NULL) f.licence_number = ColText(st, 15);
+  f.declared.permissions = ParseList(sqlite3_column_text(st, 16));
+  f.declared.ios_usage_keys = ParseList(sqlite3_column_text(st, 17));
+  f.declared.personal_info = ParseList(sqlite3_column_text(st, 18));
+  f.declared.sdks = ParseList(sqlite3_column_text(st, 19));
+  f.declared.biometric = sqlite3_column_int(st, 20) != 0;
+  f.declared.biometric_reviewed = sqlite3_column_int(st, 21) != 0;
+  f.declared.payment = sqlite3_column_int(st, 22) != 0;
+  f.declared.live_streaming = sqlite3_column_int(st, 23) != 0;
+  f.version = ColText(st, 24);
+  f.status = ColText(st, 25);
+  f.status_since = ColText(st, 26);
+  return f;
+}
+
+std::optional<Filing> Registry::FindByPackage(Platform platform, std::string_view id) const {
+  const char* p = platform == Platform::kAndroid ? "android"
+                  : platform == Platform::kIos   ? "ios"
+                                                 : nullptr;
+  if (p == nullptr || id.empty()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_reset(by_package_);
+  sqlite3_bind_text(by_package_, 1, p, -1, SQLITE_STATIC);
+  BindText(by_package_, 2, id);
+  std::optional<Filing> out;
+  if (sqlite3_step(by_package_) == SQLITE_ROW) out = ReadFiling(by_package_);
+  sqlite3_reset(by_package_);
+  return out;
+}
+
+std::optional<Filing> Registry::FindByFilingNumber(std::string_view number) const {
+  std::string n = ids::NormalizeNumber(number);
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_reset(by_number_);
+  BindText(by_number_, 1, n);
+  std::optional<Filing> out;
+  if (sqlite3_step(by_number_) == SQLITE_ROW) out = ReadFiling(by_number_);
+  sqlite3_reset(by_number_);
+  return out;
+}
+
+std::vector<Filing> Registry::FindByCreditCode(std::string_view code) const {
+  std::string c = ids::NormalizeNumber(code);
+  std::vector<Filing> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_reset(by_credit_);
+  BindText(by_credit_, 1, c);
+  while (sqlite3_step(by_credit_) == SQLITE_ROW) {
+    if (auto f = ReadFiling(by_credit_)) out.push_back(std::move(*f));
+  }
+  sqlite3_reset(by_credit_);
+  return out;
+}
+
+std::optional<BlacklistEntry> Registry::FindBlacklist(std::string_view credit_code) const {
+  std::string c = ids::NormalizeNumber(credit_code);
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_reset(blacklist_);
+  BindText(blacklist_, 1, c);
+  std::optional<BlacklistEntry> out;
+  if (sqlite3_step(blacklist_) == SQLITE_ROW) {
+    BlacklistEntry b;
+    b.credit_code = ColText(blacklist_, 0);
+    b.since = ColText(blacklist_, 1);
+    b.until = ColText(blacklist_, 2);
+    b.reason = ColText(blacklist_, 3);
+    out = std::move(b);
+  }
+  sqlite3_reset(blacklist_);
+  return out;
+}
+
+Result<Filing> LoadFilingJson(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError("cannot open " + path);
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > (16u << 20)) return Status::OverLimit(path + ": over 16 MiB");
+  }
+  return ParseFilingJson(text, path);
+}
+
+Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
+                     const std::map<std::string, std::string>& meta) {
+  namespace fs = std::filesystem;
+  static std::atomic<unsigned> counter{0};
+  fs::path target(db_path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-" +
+                            std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+                        .string();
+  ::unlink(tmp.c_str());
+  Status st = [&]() -> Status {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return DbError(raw, "create " + tmp);
+    // The temp file is private until the rename, so no journal is needed: a
+    // crash leaves only a stray temp file, never a broken live database.
+    SG_RETURN_IF_ERROR(Exec(db.get(),
+                            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                            " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;"));
+    SG_RETURN_IF_ERROR(Populate(db.get(), parsed, meta));
+    if (sqlite3_close_v2(db.release()) != SQLITE_OK) return Status::IoError("close " + tmp);
+    SG_RETURN_IF_ERROR(FsyncPath(tmp, false));
+    if (::rename(tmp.c_str(), db_path.c_str()) != 0) {
+      return Status::IoError("rename " + tmp + " -> " + db_path + ": " + std::strerror(errno));
+    }
+    return FsyncPath(dir.string(), true);
+  }();
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
+}
+
+Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path) {
+  Result<ParsedExport> parsed = ParseExportFile(export_path);
+  if (!parsed.ok()) return parsed.status();
+  std::string abs = std::filesystem::absolute(export_path).string();
+  SG_RETURN_IF_ERROR(WriteDatabase(*parsed, db_path, {{"source", abs}}));
+  ImportSummary s;
+  s.filings = parsed->filings.size();
+  s.blacklist = parsed->blacklist.size();
+  s.bad_records = parsed->bad_records;
+  s.problems = std::move(parsed->problems);
+  s.version = "sha256:" + parsed->sha256.substr(0, 16);
+  return s;
+}
+
+std::map<std::string, std::string> ReadDatabaseMeta(const std::string& db_path) {
+  std::map<std::string, std::string> meta;
+  if (!IsSqliteFile(db_path)) return meta;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return meta;
+  return LoadMeta(db.get());
+}
+
+std::string DefaultDatabasePath() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/shelfguard/registry.db";
+  const char* home = std::getenv("HOME");
+  std::string h = home != nullptr && home[0] != '\0' ? home : ".";
+  return h + "/.local/share/shelfguard/registry.db";
+}
+
+}  // namespace shelfguard

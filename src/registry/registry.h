@@ -1,0 +1,106 @@
+// The filing registry: an SQLite database holding the data model of
+// filing.h (docs/registry-format.md), built from a registry export by
+// `shelfguard registry import` / `sync`, and read by the policy engine.
+//
+// A Registry is immutable after Open() and its const methods are safe to call
+// from several threads (one connection, prepared statements behind a mutex).
+// Databases are replaced, never edited in place: a new one is written to a
+// temporary file in the same directory, fsynced and renamed over the old one,
+// so readers see either the old or the new copy, never a half-written one.
+#ifndef SHELFGUARD_SRC_REGISTRY_REGISTRY_H_
+#define SHELFGUARD_SRC_REGISTRY_REGISTRY_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry/export.h"
+#include "registry/filing.h"
+#include "shelfguard/facts.h"
+#include "shelfguard/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace shelfguard {
+
+class Registry {
+ public:
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // path: a SQLite database (made by `registry import`), or a registry export
+  // (.json / .csv) loaded into an in-memory database. Bad records of an export
+  // are left out and listed in load_problems().
+  static Result<std::unique_ptr<Registry>> Open(const std::string& path);
+
+  // Android package / iOS bundle id.
+  std::optional<Filing> FindByPackage(Platform platform, std::string_view id) const;
+  std::optional<Filing> FindByFilingNumber(std::string_view number) const;
+  std::vector<Filing> FindByCreditCode(std::string_view code) const;
+  // The most recent blacklist entry of the provider, if any.
+  std::optional<BlacklistEntry> FindBlacklist(std::string_view credit_code) const;
+  // Identifies the contents: "sha256:<16 hex of the export>"; changes whenever
+  // the contents change.
+  std::string version() const { return version_; }
+
+  size_t filing_count() const { return filing_count_; }
+  size_t blacklist_count() const { return blacklist_count_; }
+  // The database's meta table (format, source, sha256, imported_at, etag ...).
+  const std::map<std::string, std::string>& meta() const { return meta_; }
+  // Problems met while loading an export directly (empty for a database).
+  const std::vector<ImportProblem>& load_problems() const { return load_problems_; }
+
+ private:
+  Registry() = default;
+  Status Prepare();
+  std::optional<Filing> ReadFiling(sqlite3_stmt* st) const;
+
+  sqlite3* db_ = nullptr;
+  mutable std::mutex mu_;  // guards the statements below
+  sqlite3_stmt* by_package_ = nullptr;
+  sqlite3_stmt* by_number_ = nullptr;
+  sqlite3_stmt* by_credit_ = nullptr;
+  sqlite3_stmt* blacklist_ = nullptr;
+  std::string version_;
+  size_t filing_count_ = 0;
+  size_t blacklist_count_ = 0;
+  std::map<std::string, std::string> meta_;
+  std::vector<ImportProblem> load_problems_;
+};
+
+// One filing object (self-check `scan --filing`), same schema as one element
+// of "filings"; every identifier is validated.
+Result<Filing> LoadFilingJson(const std::string& path);
+
+struct ImportSummary {
+  uint64_t filings = 0;
+  uint64_t blacklist = 0;
+  uint64_t bad_records = 0;
+  std::vector<ImportProblem> problems;
+  std::string version;
+};
+
+// Writes `parsed` as a new database at `db_path`, atomically replacing any
+// existing file (temp file in the same directory, fsync, rename). `meta` adds
+// entries to the meta table (source, etag, last_modified ...).
+Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
+                     const std::map<std::string, std::string>& meta);
+
+// Parses, validates and imports an export file into `db_path`.
+Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path);
+
+// Reads the meta table of an existing database (empty map when absent).
+std::map<std::string, std::string> ReadDatabaseMeta(const std::string& db_path);
+
+// $XDG_DATA_HOME/shelfguard/registry.db or ~/.local/share/shelfguard/registry.db.
+std::string DefaultDatabasePath();
+
+}  // namespace shelfguard
+
+#endif  // SHELFGUARD_SRC_REGISTRY_REGISTRY_H_

@@ -1,0 +1,71 @@
+#include "registry/sync.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+
+namespace shelfguard {
+
+Result<SyncResult> SyncRegistry(const std::string& url, const std::string& db_path,
+                                net::HttpOptions http) {
+  namespace fs = std::filesystem;
+  std::map<std::string, std::string> old = ReadDatabaseMeta(db_path);
+  if (old["sync_url"] == url) {
+    http.if_none_match = old["etag"];
+    http.if_modified_since = old["last_modified"];
+  }
+  fs::path target(db_path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  static std::atomic<unsigned> counter{0};
+  std::string tmp = (dir / ("." + target.filename().string() + ".download-" +
+                            std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+                        .string();
+  Result<net::HttpResponse> resp = net::Download(url, tmp, http);
+  if (!resp.ok()) return resp.status();  // Download removed tmp
+  SyncResult out;
+  out.http_status = resp->status;
+  if (resp->status == 304) {
+    ::unlink(tmp.c_str());
+    return out;
+  }
+  if (resp->status != 200) {
+    ::unlink(tmp.c_str());
+    return Status::IoError("GET " + url + ": HTTP " + std::to_string(resp->status) +
+                           "; the registry was not changed");
+  }
+  Result<ParsedExport> parsed = ParseExportFile(tmp);
+  ::unlink(tmp.c_str());
+  if (!parsed.ok()) {
+    return Status(parsed.status().code(),
+                  parsed.status().message() + " (from " + url + "); the registry was not changed");
+  }
+  if (parsed->filings.empty()) {
+    return Status::Invalid("the export from " + url + " has no valid filings (" +
+                           std::to_string(parsed->bad_records) +
+                           " bad records); the registry was not changed");
+  }
+  std::map<std::string, std::string> meta = {{"source", url}, {"sync_url", url}};
+  auto header = [&](const char* name) {
+    auto it = resp->headers.find(name);
+    return it != resp->headers.end() ? it->second : std::string();
+  };
+  meta["etag"] = header("etag");
+  meta["last_modified"] = header("last-modified");
+  std::time_t now = std::time(nullptr);
+  meta["synced_at"] = std::to_string(static_cast<long long>(now));
+  Status st = WriteDatabase(*parsed, db_path, meta);
+  if (!st.ok()) {
+    return Status(st.code(), st.message() + "; the registry was not changed");
+  }
+  out.updated = true;
+  out.summary.filings = parsed->filings.size();
+  out.summary.blacklist = parsed->blacklist.size();
+  out.summary.bad_records = parsed->bad_records;
+  out.summary.problems = std::move(parsed->problems);
+  out.summary.version = "sha256:" + parsed->sha256.substr(0, 16);
+  return out;
+}
+
+}  // namespace shelfguard
