@@ -207,6 +207,9 @@ const std::vector<Option>& Options() {
                         "retries of a failed package download (transport error, 5xx)"));
     o->push_back(IntOpt("http.backoff_ms", &Config::backoff_ms, 0, 3600000,
                         "first retry delay; doubles on each retry"));
+    o->push_back(IntOpt("http.refetch_failed_s", &Config::refetch_failed_s, 0, 86400 * 30,
+                        "a feed package whose download failed is tried again by later sweeps "
+                        "only after this long"));
     o->push_back(StrOpt("http.ca_file", &Config::ca_file,
                         "extra CA bundle (PEM); empty: the system store. TLS verification "
                         "is always on"));

@@ -67,6 +67,7 @@ struct Config {
   int64_t max_feed_packages = 100000;
   int64_t retries = 3;
   int64_t backoff_ms = 1000;
+  int64_t refetch_failed_s = 3600;
   std::string ca_file;
 
   // sockets

@@ -528,6 +528,8 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
       continue;
     }
     if (store_->HasResult(sha, s.sig_version, s.reg_version)) continue;
+    std::string key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
+    if (store_->FailedSince(key, now - c.refetch_failed_s * 1000)) continue;
     queue::JobSpec spec;
     spec.source = "feed:" + f.name;
     spec.url = url;
@@ -536,7 +538,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     spec.name = app_id + (version.empty() ? "" : "@" + version);
     spec.path = SpoolSub("downloads") + "/" + f.name + "-" + sha + (platform == "ios" ? ".ipa" : ".apk");
     spec.meta = Dump(e);
-    spec.dedup_key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
+    spec.dedup_key = key;
     auto id = store_->Enqueue(spec, now);
     if (id.ok() && *id > 0) {
       ++queued;

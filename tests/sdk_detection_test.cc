@@ -28,7 +28,7 @@ std::shared_ptr<const SignatureDb> ShippedDb() {
 
 // Runs one scan's sink over `feed` and returns the facts it resolved.
 template <typename Feed>
-Facts Run(const SignatureDb& db, Feed feed, Facts facts = Facts()) {
+Facts FeedSink(const SignatureDb& db, Feed feed, Facts facts = Facts()) {
   auto sink = db.NewSink();
   feed(sink.get());
   sink->Finish(&facts);
@@ -59,7 +59,7 @@ class SdkDetection : public ::testing::Test {
 TEST_F(SdkDetection, UnityFolderWithoutRuntimeIsNotUnity) {
   Items assets = {"AndroidManifest.xml", "assets/bin/Data/sharedassets1.assets.split0",
                   "classes.dex"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kAsset, "", assets, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kAsset, "", assets, nullptr); });
   EXPECT_EQ(Find(f, "unity"), nullptr);
   EXPECT_TRUE(f.sdks.empty());
 }
@@ -67,7 +67,7 @@ TEST_F(SdkDetection, UnityFolderWithoutRuntimeIsNotUnity) {
 TEST_F(SdkDetection, UnityWithRuntimeLibraryIsUnity) {
   Items assets = {"assets/bin/Data/level0", "lib/arm64-v8a/libunity.so", "lib/arm64-v8a/libil2cpp.so"};
   Items libs = {"lib/arm64-v8a/libunity.so", "lib/arm64-v8a/libil2cpp.so"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kAsset, "", assets, nullptr);
     s->OnTable(EvidenceKind::kNativeLib, "lib", libs, nullptr);
   });
@@ -83,14 +83,14 @@ TEST_F(SdkDetection, UnityLibraryFromAssetTableAlone) {
   // The ELF analyzer may not list a library (e.g. a truncated ELF); the path
   // in the package is enough.
   Items assets = {"lib/armeabi-v7a/libunity.so"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kAsset, "", assets, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kAsset, "", assets, nullptr); });
   ASSERT_NE(Find(f, "unity"), nullptr);
 }
 
 TEST_F(SdkDetection, AdvertisingIdAloneIsNotAdMob) {
   Items classes = {"com.google.android.gms.ads.identifier.AdvertisingIdClient",
                    "com.google.android.gms.ads.identifier.AdvertisingIdClient$Info"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr);
   });
   EXPECT_EQ(Find(f, "admob"), nullptr);
@@ -99,12 +99,30 @@ TEST_F(SdkDetection, AdvertisingIdAloneIsNotAdMob) {
   EXPECT_EQ(id->category, "other");
 }
 
+TEST_F(SdkDetection, AdvertisingIdWithItsAdHostIsNotAdMob) {
+  // The advertising-ID library embeds pagead2.googlesyndication.com.
+  Items classes = {"com.google.android.gms.ads.identifier.AdvertisingIdClient"};
+  Items hosts = {"pagead2.googlesyndication.com"};
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
+    s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr);
+    s->OnTable(EvidenceKind::kHost, "classes.dex", hosts, nullptr);
+  });
+  EXPECT_EQ(Find(f, "admob"), nullptr);
+  Items more = {"com.google.android.gms.ads.AdView"};
+  Facts g = FeedSink(*db_, [&](EvidenceSink* s) {
+    s->OnTable(EvidenceKind::kClass, "classes.dex", more, nullptr);
+    s->OnTable(EvidenceKind::kHost, "classes.dex", hosts, nullptr);
+  });
+  ASSERT_NE(Find(g, "admob"), nullptr);
+  EXPECT_TRUE(HasEvidence(*Find(g, "admob"), "host", "pagead2.googlesyndication.com"));
+}
+
 TEST_F(SdkDetection, AdMobClassesAreAdMob) {
   Items classes = {"com.google.android.gms.ads.identifier.AdvertisingIdClient",
                    "com.google.android.gms.ads.AdView",
                    "com.google.android.gms.ads.internal.ClientApi"};
   std::vector<bool> refs = {true, true, false};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kClass, "classes.dex", classes, &refs);
   });
   const SdkHit* a = Find(f, "admob");
@@ -120,7 +138,7 @@ TEST_F(SdkDetection, AdMobClassesAreAdMob) {
 
 TEST_F(SdkDetection, StringOnlyIsWeak) {
   Items strings = {"com.qq.e.comm.managers.GDTADManager", "hello"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kString, "classes.dex", strings, nullptr);
   });
   const SdkHit* g = Find(f, "gdt");
@@ -132,11 +150,11 @@ TEST_F(SdkDetection, StringOnlyIsWeak) {
 TEST_F(SdkDetection, HostOnlyIsWeakAndClassesMakeItPresent) {
   Items hosts = {"mi.gdt.qq.com"};
   Items classes = {"com.qq.e.ads.splash.SplashAD"};
-  Facts weak = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kHost, "classes.dex", hosts, nullptr); });
+  Facts weak = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kHost, "classes.dex", hosts, nullptr); });
   ASSERT_NE(Find(weak, "gdt"), nullptr);
   EXPECT_EQ(Find(weak, "gdt")->confidence, "weak");
   std::vector<bool> not_ref = {false};
-  Facts present = Run(*db_, [&](EvidenceSink* s) {
+  Facts present = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kHost, "classes.dex", hosts, nullptr);
     s->OnTable(EvidenceKind::kClass, "classes.dex", classes, &not_ref);
   });
@@ -148,7 +166,7 @@ TEST_F(SdkDetection, HostOnlyIsWeakAndClassesMakeItPresent) {
 
 TEST_F(SdkDetection, ComponentsMatchClassPrefixes) {
   Items comps = {"com.qq.e.ads.ADActivity", "com.bytedance.sdk.openadsdk.activity.TTDelegateActivity"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kComponent, "AndroidManifest.xml", comps, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kComponent, "AndroidManifest.xml", comps, nullptr); });
   ASSERT_NE(Find(f, "gdt"), nullptr);
   ASSERT_NE(Find(f, "pangle"), nullptr);
   EXPECT_TRUE(HasEvidence(*Find(f, "gdt"), "component", "com.qq.e.ads.ADActivity"));
@@ -158,13 +176,13 @@ TEST_F(SdkDetection, ComponentsMatchClassPrefixes) {
 TEST_F(SdkDetection, PrefixMustEndAtPackageBoundary) {
   Items classes = {"com.qq.easy.Thing", "com.kwadx.Foo", "com.example.app.MainActivity",
                    "org.cocos2dxfake.Lib"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr); });
   EXPECT_TRUE(f.sdks.empty()) << f.sdks[0].id;
 }
 
 TEST_F(SdkDetection, CocosByLibraryGlob) {
   Items libs = {"lib/armeabi/libcocos2dcpp.so"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kNativeLib, "lib", libs, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kNativeLib, "lib", libs, nullptr); });
   const SdkHit* c = Find(f, "cocos");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->category, "game-engine");
@@ -174,7 +192,7 @@ TEST_F(SdkDetection, LeguPackerFillsPackerInfo) {
   Items classes = {"com.tencent.StubShell.TxAppEntry", "com.tencent.StubShell.ZipUtil"};
   Items assets = {"lib/armeabi/libshella-2.8.so", "lib/armeabi/mix.dex", "lib/armeabi/mixz.dex",
                   "classes.dex"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr);
     s->OnTable(EvidenceKind::kAsset, "", assets, nullptr);
   });
@@ -190,7 +208,7 @@ TEST_F(SdkDetection, LeguPackerFillsPackerInfo) {
 
 TEST_F(SdkDetection, PackerNameInStringIsNotPacked) {
   Items strings = {"com.tencent.StubShell.TxAppEntry"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kString, "classes.dex", strings, nullptr); });
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kString, "classes.dex", strings, nullptr); });
   EXPECT_FALSE(f.packer.packed);
   ASSERT_NE(Find(f, "tencent-legu"), nullptr);
   EXPECT_EQ(Find(f, "tencent-legu")->confidence, "weak");
@@ -200,7 +218,7 @@ TEST_F(SdkDetection, IosTables) {
   Items frameworks = {"@rpath/GDTMobSDK.framework/GDTMobSDK"};
   Items objc = {"BUAdSDKManager", "WXApi", "PayReq", "PayRequestHelper"};
   Items assets = {"Payload/App.app/Frameworks/UnityFramework.framework/UnityFramework"};
-  Facts f = Run(*db_, [&](EvidenceSink* s) {
+  Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kFramework, "Payload/App.app/App", frameworks, nullptr);
     s->OnTable(EvidenceKind::kObjcClass, "Payload/App.app/App", objc, nullptr);
     s->OnTable(EvidenceKind::kAsset, "", assets, nullptr);
@@ -218,11 +236,11 @@ TEST_F(SdkDetection, IosTables) {
 TEST_F(SdkDetection, FairPlayEncryptionIsReportedAsPacked) {
   Facts in;
   in.ios.encrypted = true;
-  Facts f = Run(*db_, [](EvidenceSink*) {}, in);
+  Facts f = FeedSink(*db_, [](EvidenceSink*) {}, in);
   EXPECT_TRUE(f.packer.packed);
   ASSERT_EQ(f.packer.names.size(), 1u);
   EXPECT_NE(f.packer.not_analysed[0].find("encrypted"), std::string::npos);
-  Facts clean = Run(*db_, [](EvidenceSink*) {});
+  Facts clean = FeedSink(*db_, [](EvidenceSink*) {});
   EXPECT_FALSE(clean.packer.packed);
 }
 
@@ -235,7 +253,7 @@ TEST_F(SdkDetection, EvidenceIsBoundedAndOrderIsStable) {
   Items rev(storage.rbegin(), storage.rend());
   Items libs = {"lib/arm64-v8a/libunity.so"};
   auto feed = [&](const Items& classes) {
-    return Run(*db_, [&](EvidenceSink* s) {
+    return FeedSink(*db_, [&](EvidenceSink* s) {
       s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr);
       s->OnTable(EvidenceKind::kNativeLib, "lib", libs, nullptr);
     });
@@ -258,7 +276,7 @@ TEST_F(SdkDetection, ConcurrentScansShareOneDatabase) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
-        Facts f = Run(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr); });
+        Facts f = FeedSink(*db_, [&](EvidenceSink* s) { s->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr); });
         counts[t] += f.sdks.size();
       }
     });
@@ -292,7 +310,7 @@ TEST(SdkConditions, NotAloneRequiresExclude) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
 
   auto scan = [&](Items classes, Items assets) {
-    return Run(**db, [&](EvidenceSink* k) {
+    return FeedSink(**db, [&](EvidenceSink* k) {
       k->OnTable(EvidenceKind::kClass, "classes.dex", classes, nullptr);
       k->OnTable(EvidenceKind::kAsset, "", assets, nullptr);
     });

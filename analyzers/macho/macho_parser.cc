@@ -491,6 +491,7 @@ void SliceParser::CollectObjc() {
   // Defined classes: __objc_classlist -> class_t -> class_ro_t -> name.
   std::unordered_map<uint64_t, size_t> class_index;  // class_t address -> objc_classes index
   std::unordered_set<std::string_view> names;
+  std::vector<uint64_t> class_addrs;
   if (const Section* cl = FindSection("", "__objc_classlist")) {
     uint64_t n = cl->size / ps;
     if (CountOk("Objective-C classes", n)) {
@@ -511,6 +512,7 @@ void SliceParser::CollectObjc() {
         if (!name_addr) continue;
         auto name = StringAtVm(*name_addr);
         if (!name || name->empty()) continue;
+        if (class_addrs.size() < (1u << 20)) class_addrs.push_back(*cls);
         if (names.insert(*name).second) {
           class_index[*cls] = s_->objc_classes.size();
           s_->objc_classes.push_back(*name);
@@ -525,6 +527,54 @@ void SliceParser::CollectObjc() {
         auto nm = body->substr(start, i - start);
         if (!nm.empty() && names.insert(nm).second) s_->objc_classes.push_back(nm);
         start = i + 1;
+      }
+    }
+  }
+  // Method names from each class's (and metaclass's) method list: selectors
+  // implemented here even when no code sends them.
+  std::unordered_set<std::string_view> sel_names;
+  for (const auto& x : s_->selectors) sel_names.insert(x.text);
+  for (uint64_t cls : class_addrs) {
+    for (int meta = 0; meta < 2; ++meta) {
+      uint64_t c = cls;
+      if (meta == 1) {
+        auto isa = ReadPtrAt(cls);
+        auto m = isa ? DecodePtr(*isa) : std::nullopt;
+        if (!m) continue;
+        c = *m;
+      }
+      auto data_raw = ReadPtrAt(c + 4 * ps);
+      auto ro = data_raw ? DecodePtr(*data_raw & ~uint64_t{s_->is64 ? 7u : 3u}) : std::nullopt;
+      if (!ro) continue;
+      auto ml_raw = ReadPtrAt(s_->is64 ? *ro + 32 : *ro + 20);  // baseMethods
+      auto ml = ml_raw ? DecodePtr(*ml_raw) : std::nullopt;
+      if (!ml) continue;
+      auto ml_off = VmToOff(*ml);
+      if (!ml_off) continue;
+      auto entflags = r_.LEAt<uint32_t>(*ml_off), count = r_.LEAt<uint32_t>(*ml_off + 4);
+      if (!count) continue;
+      // Relative method lists (flag 0x80000000): int32 offsets, the name one
+      // pointing at a selector reference.
+      bool relative = (*entflags & 0x80000000u) != 0;
+      uint32_t entsize = *entflags & 0xfffc;
+      if (entsize == 0) continue;
+      uint64_t n = std::min<uint64_t>(*count, (r_.size() - *ml_off - 8) / entsize);
+      for (uint64_t i = 0; i < n && sel_names.size() < (1u << 22); ++i) {
+        uint64_t ent = *ml + 8 + i * entsize;
+        std::optional<uint64_t> name_addr;
+        if (relative) {
+          auto rel = r_.LEAt<int32_t>(*ml_off + 8 + i * entsize);
+          if (!rel) break;
+          auto p = ReadPtrAt(ent + static_cast<int64_t>(*rel));
+          name_addr = p ? DecodePtr(*p) : std::nullopt;
+        } else {
+          auto p = ReadPtrAt(ent);
+          name_addr = p ? DecodePtr(*p) : std::nullopt;
+        }
+        if (!name_addr) continue;
+        auto name = StringAtVm(*name_addr);
+        if (name && !name->empty() && sel_names.insert(*name).second)
+          s_->selectors.push_back({*name, 0, false});
       }
     }
   }
@@ -844,8 +894,11 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
     }
     // Deep analysis for the first arm64 slice, else the first parsable one.
     int deep = -1;
+    auto outside = [&](size_t i) {
+      return !f.slices[i].problems.empty() && f.slices[i].problems[0] == "slice outside the file";
+    };
     for (size_t i = 0; i < f.slices.size(); ++i) {
-      if (f.slices[i].cputype == (kCpuTypeArm | kCpuArchAbi64)) {
+      if (f.slices[i].cputype == (kCpuTypeArm | kCpuArchAbi64) && !outside(i)) {
         deep = static_cast<int>(i);
         break;
       }
@@ -853,7 +906,7 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
     size_t ri = 0;
     for (size_t i = 0; i < f.slices.size(); ++i) {
       Slice& s = f.slices[i];
-      if (!s.problems.empty() && s.problems[0] == "slice outside the file") continue;
+      if (outside(i)) continue;
       auto [off, size] = ranges[ri++];
       uint32_t want_type = s.cputype, want_sub = s.cpusubtype;
       if (deep < 0) deep = static_cast<int>(i);

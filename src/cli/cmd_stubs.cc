@@ -10,7 +10,4 @@ int NotYet(const char* what) {
   return 2;
 }
 }  // namespace
-int RunSubmit(int, char**) { return NotYet("submit"); }
-int RunConsume(int, char**) { return NotYet("consume"); }
-int RunStatus(int, char**) { return NotYet("status"); }
 }  // namespace shelfguard::cli

@@ -176,7 +176,20 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
   } else if (data->size() >= 4) {
     std::copy_n(data->data(), 4, magic);
   }
+  bool janus = false;
   if (std::string_view(magic, 4) == std::string_view("dex\n", 4)) {
+    // A DEX with a zip appended (the Janus layout, CVE-2017-13156) is both a
+    // DEX and an APK: Android installs it as an APK, so when the zip holds a
+    // manifest it is analysed as one, and the prefix is recorded.
+    auto probe = path != nullptr ? Archive::OpenFile(*path, &budget)
+                                 : Archive::OpenMemory(*data, name, &budget, 0);
+    janus = probe.ok() && (*probe)->Find("AndroidManifest.xml") != nullptr;
+  }
+  if (janus) {
+    facts.anomalies.push_back({"janus-dex-prefix", name,
+                               "a DEX file precedes the zip data; old Android versions run it "
+                               "instead of classes.dex (CVE-2017-13156)"});
+  } else if (std::string_view(magic, 4) == std::string_view("dex\n", 4)) {
     std::string bytes;
     if (path != nullptr) {
       std::ifstream in(*path, std::ios::binary);

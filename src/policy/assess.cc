@@ -7,31 +7,11 @@
 #include "policy/assess.h"
 
 #include <ctime>
-#include <mutex>
 #include <optional>
 
 #include "ids/identifiers.h"
 #include "policy/rules.h"
-#if __has_include("registry/registry.h")
 #include "registry/registry.h"
-#else
-// TEMPORARY until src/registry/registry.h lands: a registry that cannot open.
-namespace shelfguard {
-class Registry {
- public:
-  static Result<std::unique_ptr<Registry>> Open(const std::string& path) {
-    return Status::Unsupported(path + ": registry support is not built yet");
-  }
-  std::optional<Filing> FindByPackage(Platform, std::string_view) const { return std::nullopt; }
-  std::optional<Filing> FindByFilingNumber(std::string_view) const { return std::nullopt; }
-  std::optional<BlacklistEntry> FindBlacklist(std::string_view) const { return std::nullopt; }
-  std::string version() const { return ""; }
-};
-inline Result<Filing> LoadFilingJson(const std::string& path) {
-  return Status::Unsupported(path + ": filing loading is not built yet");
-}
-}  // namespace shelfguard
-#endif
 
 namespace shelfguard {
 namespace {
@@ -83,7 +63,6 @@ class PolicyAssessor : public Assessor {
       if (self_filing_) {
         if (ListsPackage(*self_filing_, f.package.platform, f.package.id)) filing = *self_filing_;
       } else if (registry_ != nullptr) {
-        std::lock_guard<std::mutex> lock(mu_);
         Platform p = f.package.platform;
         filing = registry_->FindByPackage(p, f.package.id);
       }
@@ -91,7 +70,6 @@ class PolicyAssessor : public Assessor {
     if (filing) in.filing = &*filing;
 
     if (registry_ != nullptr && f.analysed) {
-      std::lock_guard<std::mutex> lock(mu_);
       if (filing && !filing->provider.credit_code.empty())
         in.blacklist = registry_->FindBlacklist(filing->provider.credit_code);
       size_t lookups = 0;
@@ -111,10 +89,7 @@ class PolicyAssessor : public Assessor {
 
   std::string registry_version() const override {
     std::string v;
-    if (registry_ != nullptr) {
-      std::lock_guard<std::mutex> lock(mu_);
-      v = registry_->version();
-    }
+    if (registry_ != nullptr) v = registry_->version();
     if (self_filing_) {
       if (!v.empty()) v += "+";
       v += "filing:" + (self_filing_->filing_number.empty() ? std::string("(no number)")
@@ -124,9 +99,8 @@ class PolicyAssessor : public Assessor {
   }
 
  private:
-  // Registry look-ups are serialised: the registry may hold one SQLite
-  // connection, and look-ups are cheap next to a package scan.
-  mutable std::mutex mu_;
+  // Immutable after construction; Registry look-ups are thread-safe (the
+  // registry serialises its SQLite statements itself).
   std::unique_ptr<Registry> registry_;
   std::optional<Filing> self_filing_;
   std::string today_;

@@ -121,6 +121,23 @@ TEST_F(StoreTest, CompleteIsIdempotentAcrossRestart) {
   EXPECT_EQ(s->GetResult(id)->sha256, "aa");
 }
 
+TEST_F(StoreTest, FailedSinceAndSkip) {
+  auto s = Open();
+  ASSERT_TRUE(s->Enqueue(Spec("a.apk", "sha:x"), 1).ok());
+  ASSERT_TRUE(s->Enqueue(Spec("b.apk", "sha:y"), 1).ok());
+  auto a = s->Claim(10, 100);
+  ASSERT_TRUE(s->Fail((*a)->id, "404", 100).ok());
+  EXPECT_TRUE(s->FailedSince("sha:x", 50));
+  EXPECT_FALSE(s->FailedSince("sha:x", 150));
+  EXPECT_FALSE(s->FailedSince("sha:y", 0));
+  auto b = s->Claim(20, 100);
+  ASSERT_TRUE(s->Skip((*b)->id, "already scanned", 30).ok());
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.done, 1);
+  EXPECT_EQ(c.failed, 1);
+  EXPECT_EQ(c.results, 0);
+}
+
 TEST_F(StoreTest, ExpiredLeaseIsReclaimed) {
   auto s = Open();
   ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());

@@ -33,6 +33,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs(dedup_key)
   WHERE dedup_key IS NOT NULL AND state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_path ON jobs(path);
+CREATE INDEX IF NOT EXISTS jobs_key ON jobs(dedup_key, state);
 CREATE TABLE IF NOT EXISTS results(
   job_id INTEGER PRIMARY KEY,
   sha256 TEXT NOT NULL,
@@ -328,6 +329,14 @@ bool Store::HasResult(const std::string& sha256, const std::string& sig, const s
           "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
           "AND verdict != 'error' LIMIT 1");
   st.Bind(1, sha256).Bind(2, sig).Bind(3, reg);
+  return st.Step() == SQLITE_ROW;
+}
+
+bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT 1 FROM jobs WHERE dedup_key = ? AND state = 'failed' AND finished_ms >= ? LIMIT 1");
+  st.Bind(1, dedup_key).Bind(2, since_ms);
   return st.Step() == SQLITE_ROW;
 }
 

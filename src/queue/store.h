@@ -103,6 +103,8 @@ class Store {
   std::optional<JobResult> GetResult(int64_t job_id);
   // True when a package with this sha256 was scanned with these versions.
   bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg);
+  // True when a job with this dedup key failed at or after `since_ms`.
+  bool FailedSince(const std::string& dedup_key, int64_t since_ms);
   // Number of result rows for a job id (tests: must be 0 or 1).
   Counts GetCounts();
 

@@ -1,0 +1,318 @@
+// Mach-O parser tests over binaries built by tests/fixtures/mkipa.py (real
+// clang + ld64.lld output), then corrupted in place.
+#include "macho/macho_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "shelfguard/archive.h"
+#include "support/corpus.h"
+
+namespace shelfguard::macho {
+namespace {
+
+bool HaveToolchain() {
+  return std::system("command -v clang >/dev/null 2>&1 && command -v ld64.lld-14 >/dev/null 2>&1 "
+                     "&& command -v python3 >/dev/null 2>&1") == 0;
+}
+
+// Builds tests/fixtures/specs/<spec>.json once per process and returns the
+// bytes of `member` inside the IPA.
+std::string FromIpa(const std::string& spec, const std::string& member) {
+  static std::map<std::string, std::string> built;
+  std::string& path = built[spec];
+  if (path.empty()) {
+    std::string dir = testing::BinaryDir() + "/test-fixtures";
+    std::filesystem::create_directories(dir);
+    path = dir + "/macho-" + spec + ".ipa";
+    std::string cmd = "python3 '" + testing::SourceDir() + "/tests/fixtures/mkipa.py' '" +
+                      testing::SourceDir() + "/tests/fixtures/specs/" + spec + ".json' '" + path + "'";
+    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "mkipa failed: " << cmd;
+  }
+  Limits limits;
+  Budget budget(limits);
+  auto a = Archive::OpenFile(path, &budget);
+  if (!a.ok()) {
+    ADD_FAILURE() << a.status().ToString();
+    return "";
+  }
+  auto bytes = (*a)->Read(member);
+  if (!bytes.ok()) {
+    ADD_FAILURE() << member << ": " << bytes.status().ToString();
+    return "";
+  }
+  return std::move(bytes).value();
+}
+
+#define REQUIRE_TOOLCHAIN() \
+  if (!HaveToolchain()) GTEST_SKIP() << "clang / ld64.lld-14 / python3 not installed"
+
+bool Has(const std::vector<std::string>& v, std::string_view needle) {
+  return std::any_of(v.begin(), v.end(), [&](const std::string& s) {
+    return s.find(needle) != std::string::npos;
+  });
+}
+
+const StringRef* FindStr(const std::vector<StringRef>& v, std::string_view s) {
+  for (const auto& x : v) {
+    if (x.text == s) return &x;
+  }
+  return nullptr;
+}
+
+int ClassIndex(const Slice& s, std::string_view name) {
+  for (size_t i = 0; i < s.objc_classes.size(); ++i) {
+    if (s.objc_classes[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+TEST(MachO, ThinArm64FromClangAndLld) {
+  REQUIRE_TOOLCHAIN();
+  std::string bin = FromIpa("ipa-full", "Payload/EduDemo.app/EduDemo");
+  ASSERT_TRUE(LooksLikeMachO(bin));
+  Limits limits;
+  Budget budget(limits);
+  auto f = Parse(bin, ParseOptions(), &budget);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_FALSE(f->fat);
+  ASSERT_EQ(f->slices.size(), 1u);
+  const Slice& s = f->slices[0];
+  EXPECT_TRUE(s.problems.empty()) << s.problems[0];
+  EXPECT_EQ(s.arch, "arm64");
+  EXPECT_TRUE(s.is64);
+  EXPECT_EQ(s.platform, "ios");
+  EXPECT_EQ(s.min_os, "12.0");
+  std::vector<std::string> dylibs;
+  for (const auto& d : s.dylibs) dylibs.push_back(std::string(d.kind()) + " " + d.path);
+  EXPECT_TRUE(Has(dylibs, "load /System/Library/Frameworks/Foundation.framework/Foundation"));
+  EXPECT_TRUE(Has(dylibs, "load /System/Library/Frameworks/LocalAuthentication.framework"));
+  EXPECT_TRUE(Has(dylibs, "weak /System/Library/Frameworks/AdSupport.framework/AdSupport"));
+  EXPECT_TRUE(Has(dylibs, "load @rpath/WechatOpenSDK.framework/WechatOpenSDK"));
+  // The signature mkipa appended: entitlements blob and CodeDirectory team.
+  EXPECT_TRUE(s.has_code_signature);
+  EXPECT_NE(s.entitlements.find("aps-environment"), std::string::npos);
+  EXPECT_EQ(s.team_id, "ABCDE12345");
+  EXPECT_EQ(s.signing_id, "cn.example.edudemo");
+  EXPECT_EQ(s.cryptid, 0u);
+  // Objective-C: defined classes from the classlist, imported by symbol.
+  ASSERT_TRUE(s.disassembled);
+  int gdt = ClassIndex(s, "GDTSplashAd"), unused = ClassIndex(s, "GDTUnusedView"),
+      la = ClassIndex(s, "LAContext");
+  ASSERT_GE(gdt, 0);
+  ASSERT_GE(unused, 0);
+  ASSERT_GE(la, 0);
+  EXPECT_TRUE(s.objc_class_referenced[gdt]);
+  EXPECT_FALSE(s.objc_class_referenced[unused]);
+  // Selectors: sent (selref loaded by ADRP+LDR) vs merely implemented.
+  const StringRef* eval = FindStr(s.selectors, "evaluatePolicy:localizedReason:reply:");
+  ASSERT_NE(eval, nullptr);
+  EXPECT_TRUE(eval->referenced);
+  const StringRef* req = FindStr(s.selectors, "requestAccessForMediaType:completionHandler:");
+  ASSERT_NE(req, nullptr);
+  EXPECT_FALSE(req->referenced);
+  // C strings: passed to a call (ADRP+ADD) vs only stored in data.
+  const StringRef* used = FindStr(s.cstrings, "https://mi.gdt.qq.com/gdt_mview.fcg");
+  ASSERT_NE(used, nullptr);
+  EXPECT_TRUE(used->referenced);
+  const StringRef* unref = FindStr(s.cstrings, "https://unused.example.org/path");
+  ASSERT_NE(unref, nullptr);
+  EXPECT_FALSE(unref->referenced);
+  EXPECT_NE(std::find(s.imported_symbols.begin(), s.imported_symbols.end(), "_sg_use"),
+            s.imported_symbols.end());
+  EXPECT_NE(std::find(s.exported_symbols.begin(), s.exported_symbols.end(), "_main"),
+            s.exported_symbols.end());
+}
+
+TEST(MachO, Fat64WithEncryptedSlice) {
+  REQUIRE_TOOLCHAIN();
+  std::string bin = FromIpa("ipa-encrypted-fat", "Wrapped/Payload/Locked.app/Locked");
+  auto f = Parse(bin, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(f->fat);
+  EXPECT_TRUE(f->fat64);
+  ASSERT_EQ(f->slices.size(), 2u);
+  EXPECT_EQ(f->slices[0].arch, "arm64");
+  EXPECT_EQ(f->slices[1].arch, "x86_64");
+  EXPECT_EQ(f->deep_slice, 0);
+  EXPECT_TRUE(f->slices[0].has_encryption_info);
+  EXPECT_EQ(f->slices[0].cryptid, 1u);
+  // Encrypted text is not disassembled.
+  EXPECT_FALSE(f->slices[0].disassembled);
+  EXPECT_EQ(f->slices[1].min_os, "12.0");
+}
+
+TEST(MachO, Fat32WithHandAssembledArmv7) {
+  REQUIRE_TOOLCHAIN();
+  std::string bin = FromIpa("ipa-armv7-fat", "Payload/Old.app/Old");
+  auto f = Parse(bin, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->slices.size(), 2u);
+  const Slice& v7 = f->slices[0];
+  EXPECT_EQ(v7.arch, "armv7");
+  EXPECT_FALSE(v7.is64);
+  EXPECT_EQ(v7.min_os, "9.0");
+  ASSERT_EQ(v7.dylibs.size(), 1u);
+  EXPECT_EQ(v7.dylibs[0].path, "/System/Library/Frameworks/Foundation.framework/Foundation");
+  EXPECT_TRUE(v7.has_encryption_info);
+  EXPECT_EQ(v7.cryptid, 0u);
+  EXPECT_EQ(f->deep_slice, 1);  // arm64 preferred
+  EXPECT_GE(ClassIndex(f->slices[1], "OldApp"), 0);
+}
+
+// --- corruptions -------------------------------------------------------------
+
+void Put32(std::string* b, size_t off, uint32_t v) { std::memcpy(b->data() + off, &v, 4); }
+uint32_t Get32(const std::string& b, size_t off) {
+  uint32_t v;
+  std::memcpy(&v, b.data() + off, 4);
+  return v;
+}
+// Offset of the first load command `cmd` in a thin 64-bit image.
+size_t FindCmd(const std::string& b, uint32_t cmd) {
+  size_t off = 32;
+  for (uint32_t i = 0; i < Get32(b, 16); ++i) {
+    if (Get32(b, off) == cmd) return off;
+    off += Get32(b, off + 4);
+  }
+  return 0;
+}
+
+class MachOCorrupt : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveToolchain()) GTEST_SKIP() << "clang / ld64.lld-14 / python3 not installed";
+    bin_ = FromIpa("ipa-full", "Payload/EduDemo.app/EduDemo");
+    ASSERT_GT(bin_.size(), 4096u);
+  }
+  std::string bin_;
+};
+
+TEST_F(MachOCorrupt, NcmdsBumpedKeepsCommandsThatFit) {
+  Put32(&bin_, 16, 0x7fffffff);
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  const Slice& s = f->slices[0];
+  EXPECT_TRUE(Has(s.problems, "ncmds 2147483647 cannot fit"));
+  EXPECT_GE(s.dylibs.size(), 4u);  // all real commands still parsed
+}
+
+TEST_F(MachOCorrupt, SizeofcmdsPastEnd) {
+  Put32(&bin_, 20, 0xfffffff0);
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "sizeofcmds"));
+  EXPECT_EQ(f->slices[0].arch, "arm64");
+}
+
+TEST_F(MachOCorrupt, CmdsizeZeroStopsTheWalk) {
+  size_t off = FindCmd(bin_, kLcLoadDylib);
+  ASSERT_NE(off, 0u);
+  Put32(&bin_, off + 4, 0);
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "outside the load-command area"));
+  EXPECT_TRUE(f->slices[0].dylibs.empty());
+  EXPECT_FALSE(f->slices[0].segments.empty());  // segments came before
+}
+
+TEST_F(MachOCorrupt, DylibNameOffsetPastCommand) {
+  size_t off = FindCmd(bin_, kLcLoadDylib);
+  Put32(&bin_, off + 8, 0x10000);
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "dylib name offset out of range"));
+  EXPECT_GE(f->slices[0].dylibs.size(), 3u);  // the others survive
+}
+
+TEST_F(MachOCorrupt, CodeSignaturePastEnd) {
+  size_t off = FindCmd(bin_, kLcCodeSignature);
+  ASSERT_NE(off, 0u);
+  Put32(&bin_, off + 8, static_cast<uint32_t>(bin_.size() + 100));
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "code signature"));
+  EXPECT_TRUE(f->slices[0].entitlements.empty());
+  EXPECT_GE(f->slices[0].dylibs.size(), 4u);
+}
+
+TEST_F(MachOCorrupt, SymbolCountPastEnd) {
+  size_t off = FindCmd(bin_, kLcSymtab);
+  ASSERT_NE(off, 0u);
+  Put32(&bin_, off + 12, 0x40000000);
+  auto f = Parse(bin_, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "nsyms 1073741824 runs past the end"));
+}
+
+TEST_F(MachOCorrupt, SymbolCountOverBudget) {
+  Limits limits;
+  limits.max_table_items = 2;
+  Budget budget(limits);
+  auto f = Parse(bin_, ParseOptions(), &budget);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->slices[0].problems, "over max_table_items"));
+  EXPECT_TRUE(f->slices[0].imported_symbols.empty());
+}
+
+TEST_F(MachOCorrupt, TruncatedImageKeepsHeaderFacts) {
+  std::string half = bin_.substr(0, bin_.size() / 2);
+  auto f = Parse(half, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  const Slice& s = f->slices[0];
+  EXPECT_EQ(s.arch, "arm64");
+  EXPECT_GE(s.dylibs.size(), 4u);
+  EXPECT_FALSE(s.problems.empty());
+  EXPECT_TRUE(s.entitlements.empty());  // the signature was cut off
+}
+
+TEST_F(MachOCorrupt, EveryTruncationIsSafe) {
+  for (size_t n = 0; n < bin_.size(); n += std::max<size_t>(1, n / 16)) {
+    auto f = Parse(std::string_view(bin_).substr(0, n), ParseOptions(), nullptr);
+    if (n < 32) {
+      EXPECT_FALSE(f.ok()) << n;
+    }
+  }
+}
+
+TEST(MachOHeaders, RejectsGarbageAndBadFat) {
+  EXPECT_FALSE(Parse("", ParseOptions(), nullptr).ok());
+  EXPECT_FALSE(Parse("hello world, not a binary", ParseOptions(), nullptr).ok());
+  // A Java class file: 0xcafebabe followed by a version, not an arch count.
+  std::string java("\xca\xfe\xba\xbe\x00\x00\x00\x34", 8);
+  auto j = Parse(java, ParseOptions(), nullptr);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), "malformed");
+  // A fat header whose only slice lies past the end.
+  std::string fat("\xca\xfe\xba\xbe\x00\x00\x00\x01"
+                  "\x01\x00\x00\x0c\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x10\x00\x00\x00\x00\x0e",
+                  28);
+  auto f = Parse(fat, ParseOptions(), nullptr);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(Has(f->problems, "runs past the end of the file"));
+  ASSERT_EQ(f->slices.size(), 1u);
+  EXPECT_EQ(f->slices[0].arch, "arm64");
+  EXPECT_EQ(f->deep_slice, -1);
+  // Big-endian (PowerPC) thin images are reported, not parsed.
+  auto be = Parse(std::string("\xfe\xed\xfa\xce\x00\x00\x00\x12", 8) + std::string(40, '\0'),
+                  ParseOptions(), nullptr);
+  ASSERT_FALSE(be.ok());
+}
+
+TEST(MachOHeaders, ArchNames) {
+  EXPECT_EQ(ArchName(0x0100000c, 0), "arm64");
+  EXPECT_EQ(ArchName(0x0100000c, 0x80000002), "arm64e");
+  EXPECT_EQ(ArchName(12, 9), "armv7");
+  EXPECT_EQ(ArchName(12, 11), "armv7s");
+  EXPECT_EQ(ArchName(12, 6), "armv6");
+  EXPECT_EQ(ArchName(0x01000007, 3), "x86_64");
+  EXPECT_EQ(ArchName(7, 3), "i386");
+}
+
+}  // namespace
+}  // namespace shelfguard::macho

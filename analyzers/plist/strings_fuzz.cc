@@ -1,0 +1,16 @@
+// libFuzzer target: .strings parsing (old-style, UTF-16, plist forms) and,
+// on the same bytes, the CMS unwrapper. Seeds: tests/fuzz_seeds/strings/.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "plist/plist_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  auto s = shelfguard::plist::ParseStrings(in);
+  (void)s;
+  auto c = shelfguard::plist::UnwrapCms(in);
+  (void)c;
+  return 0;
+}

@@ -1,0 +1,116 @@
+// Load benchmark: a sweep of N packages (default 1000: the corpus repeated
+// under different names) by `shelfguardd --once` with two workers, against
+// `shelfguard scan --jobs 2` over the same files in one process. Prints
+// packages per second for both and their ratio (target >= 0.8).
+//
+//   daemon_load_bench [N] [--isolation fork|none]
+// Corpus: $SHELFGUARD_CORPUS/apk or <source>/../shared/corpus/apk.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double RunTimed(const std::string& cmd, int* rc) {
+  auto t0 = std::chrono::steady_clock::now();
+  int st = std::system(cmd.c_str());
+  auto t1 = std::chrono::steady_clock::now();
+  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return std::chrono::duration<double>(t1 - t0).count();
+}
+
+// Fills `dir` with `n` names for the corpus files, round robin (hard links
+// when the file system allows, else symlinks).
+void Populate(const std::vector<fs::path>& corpus, const fs::path& dir, int n) {
+  fs::create_directories(dir);
+  for (int i = 0; i < n; ++i) {
+    const fs::path& src = corpus[static_cast<size_t>(i) % corpus.size()];
+    fs::path dst = dir / (std::to_string(i) + "-" + src.filename().string());
+    std::error_code ec;
+    fs::create_hard_link(src, dst, ec);
+    if (ec) fs::create_symlink(fs::absolute(src), dst, ec);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 1000;
+  std::string isolation = "fork";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--isolation" && i + 1 < argc) {
+      isolation = argv[++i];
+    } else {
+      n = std::max(1, std::atoi(argv[i]));
+    }
+  }
+  const char* env = std::getenv("SHELFGUARD_CORPUS");
+  fs::path corpus_dir = env != nullptr ? fs::path(env) / "apk"
+                                       : fs::path(SHELFGUARD_SOURCE_DIR) / ".." / "shared" / "corpus" / "apk";
+  std::vector<fs::path> corpus;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(corpus_dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".apk") corpus.push_back(e.path());
+  }
+  if (corpus.empty()) {
+    std::fprintf(stderr, "daemon_load_bench: no corpus at %s (set SHELFGUARD_CORPUS)\n", corpus_dir.c_str());
+    return 2;
+  }
+  std::sort(corpus.begin(), corpus.end());
+  fs::path bin = fs::canonical("/proc/self/exe").parent_path();
+  char tmpl[] = "/tmp/sg_daemon_bench.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return 2;
+  fs::path tmp = tmpl;
+
+  // The daemon's spool and the scan's directory hold the same N names.
+  Populate(corpus, tmp / "state" / "spool" / "incoming", n);
+  Populate(corpus, tmp / "pkgs", n);
+  {
+    std::ofstream c(tmp / "shelfguard.toml");
+    c << "[daemon]\nstate_dir = \"state\"\nworkers = 2\nlog_level = \"warn\"\n"
+      << "[scan]\nisolation = \"" << isolation << "\"\n"
+      << "[submit]\nendpoint = \"ipc://" << tmp.string() << "/s.sock\"\n"
+      << "[control]\nendpoint = \"ipc://" << tmp.string() << "/c.sock\"\n"
+      << "[delivery]\nendpoint = \"ipc://" << tmp.string() << "/d.sock\"\n"
+      << "[publish]\nendpoint = \"ipc://" << tmp.string() << "/p.sock\"\n";
+  }
+  std::printf("daemon_load_bench: %d packages (%zu distinct corpus files), 2 workers, isolation %s\n", n,
+              corpus.size(), isolation.c_str());
+  int rc_scan = 0, rc_daemon = 0;
+  std::string scan_cmd = (bin / "shelfguard").string() + " scan --jobs 2 --format json --no-progress -o " +
+                         (tmp / "scan.jsonl").string() + " " + (tmp / "pkgs").string() + " 2>" +
+                         (tmp / "scan.err").string();
+  double t_scan = RunTimed(scan_cmd, &rc_scan);
+  std::string daemon_cmd = (bin / "shelfguardd").string() + " --config " + (tmp / "shelfguard.toml").string() +
+                           " --once >" + (tmp / "daemon.out").string() + " 2>" + (tmp / "daemon.err").string();
+  double t_daemon = RunTimed(daemon_cmd, &rc_daemon);
+
+  std::ifstream summary(tmp / "daemon.out");
+  std::string line;
+  while (std::getline(summary, line)) std::printf("  %s\n", line.c_str());
+  size_t done = 0;
+  for (const char* sub : {"done", "quarantine"}) {
+    for (const auto& e : fs::directory_iterator(tmp / "state" / "spool" / sub, ec)) {
+      (void)e;
+      ++done;
+    }
+  }
+  double pps_scan = n / t_scan, pps_daemon = done / t_daemon;
+  std::printf("shelfguard scan --jobs 2 : %6.2f s  %8.1f packages/s  (exit %d)\n", t_scan, pps_scan, rc_scan);
+  std::printf("shelfguardd --once (2 w.): %6.2f s  %8.1f packages/s  (exit %d, %zu/%d packages moved)\n",
+              t_daemon, pps_daemon, rc_daemon, done, n);
+  std::printf("ratio daemon/scan: %.2f (target >= 0.80)\n", pps_daemon / pps_scan);
+  if (std::getenv("SG_KEEP_TMP") == nullptr) fs::remove_all(tmp, ec);
+  return rc_daemon == 0 && done == static_cast<size_t>(n) ? 0 : 1;
+}

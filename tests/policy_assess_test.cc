@@ -1,0 +1,125 @@
+// The Assessor on the sample registry: look-ups by package id, blacklist by
+// date, number owners, verdicts, options, and concurrent use.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "policy/assess.h"
+#include "support/corpus.h"
+
+namespace shelfguard {
+namespace {
+
+std::string Registry() { return testing::SourceDir() + "/samples/registry.json"; }
+
+Facts AppFacts(const std::string& id, const std::string& shown) {
+  Facts f;
+  f.analysed = true;
+  f.package.platform = Platform::kAndroid;
+  f.package.id = id;
+  f.package.version_name = "1.0.0";
+  f.app_flags.allow_backup = false;
+  if (!shown.empty()) f.displayed_numbers.push_back({"moe-filing", shown, shown, "res/values/strings.xml", true, ""});
+  return f;
+}
+
+bool Has(const Report& r, const std::string& id) {
+  for (const auto& f : r.findings)
+    if (f.rule_id == id) return true;
+  return false;
+}
+
+std::unique_ptr<Assessor> Make(const std::string& today) {
+  AssessOptions o;
+  o.registry_path = Registry();
+  o.today = today;
+  auto a = Assessor::Create(o);
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  return a.ok() ? std::move(a).value() : nullptr;
+}
+
+TEST(Assessor, FindsFilingByPackageAndComputesVerdict) {
+  auto a = Make("2026-10-01");
+  ASSERT_NE(a, nullptr);
+  Report r = a->Assess(AppFacts("cn.shelfguard.sample.revoked", "教APP备3100102号"));
+  EXPECT_TRUE(Has(r, "FILING-REVOKED"));
+  EXPECT_FALSE(Has(r, "FILING-UNFILED"));
+  EXPECT_EQ(r.verdict, Severity::kBlock);
+  EXPECT_EQ(r.findings.front().severity, Severity::kBlock);
+
+  Report u = a->Assess(AppFacts("cn.shelfguard.sample.nowhere", "教APP备1100101号"));
+  EXPECT_TRUE(Has(u, "FILING-UNFILED"));
+  EXPECT_TRUE(Has(u, "FILING-MISMATCH"));  // shows another app's number
+  EXPECT_NE(a->registry_version(), "none");
+}
+
+TEST(Assessor, BlacklistDependsOnToday) {
+  auto in_force = Make("2026-10-01");
+  auto before = Make("2026-08-31");
+  auto after = Make("2027-03-01");
+  ASSERT_TRUE(in_force && before && after);
+  Facts f = AppFacts("cn.shelfguard.sample.banned", "教APP备5100106号");
+  EXPECT_TRUE(Has(in_force->Assess(f), "FILING-PROVIDER-BANNED"));
+  EXPECT_FALSE(Has(before->Assess(f), "FILING-PROVIDER-BANNED"));
+  EXPECT_FALSE(Has(after->Assess(f), "FILING-PROVIDER-BANNED"));
+}
+
+TEST(Assessor, NoSourceRunsFactsRulesOnly) {
+  auto a = Assessor::Create(AssessOptions{});
+  ASSERT_TRUE(a.ok());
+  Report r = (*a)->Assess(AppFacts("cn.shelfguard.sample.nowhere", ""));
+  EXPECT_FALSE(Has(r, "FILING-UNFILED"));
+  EXPECT_TRUE(Has(r, "FILING-NOT-DISPLAYED"));
+  EXPECT_EQ((*a)->registry_version(), "none");
+}
+
+TEST(Assessor, RejectsBadOptions) {
+  AssessOptions o;
+  o.today = "01/10/2026";
+  EXPECT_FALSE(Assessor::Create(o).ok());
+  o.today = "";
+  o.registry_path = "/nonexistent/registry.json";
+  EXPECT_FALSE(Assessor::Create(o).ok());
+}
+
+TEST(Assessor, UnanalysedPackageGetsOnlyMalformed) {
+  auto a = Make("2026-10-01");
+  ASSERT_NE(a, nullptr);
+  Facts f;
+  f.errors.push_back({"not-a-package", "x: not an APK or IPA"});
+  Report r = a->Assess(f);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule_id, "SEC-MALFORMED");
+}
+
+TEST(Assessor, ConcurrentAssessGivesTheSameResults) {
+  auto a = Make("2026-10-01");
+  ASSERT_NE(a, nullptr);
+  const std::vector<std::string> ids = {"cn.shelfguard.sample.full", "cn.shelfguard.sample.banned",
+                                        "cn.shelfguard.sample.subject", "cn.x.unfiled"};
+  std::vector<std::vector<std::string>> expected;
+  for (const auto& id : ids) {
+    std::vector<std::string> v;
+    for (const auto& f : a->Assess(AppFacts(id, "教APP备1100101号")).findings) v.push_back(f.rule_id);
+    expected.push_back(v);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        size_t k = static_cast<size_t>(i + t) % ids.size();
+        std::vector<std::string> v;
+        for (const auto& f : a->Assess(AppFacts(ids[k], "教APP备1100101号")).findings) v.push_back(f.rule_id);
+        if (v != expected[k]) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace shelfguard
