@@ -128,7 +128,12 @@ int main(int argc, char** argv) {
   // shelfguard, one thread.
   size_t sdks = 0;
   std::vector<std::map<zip_uint64_t, uint64_t>> reads(apks.size());
-  double scan_s = 0;
+  // The machine is shared: each timing is the best of kRuns.
+  constexpr int kRuns = 3;
+  double scan_s = 1e30;
+  for (int run = 0; run < kRuns; ++run) {
+  double this_run = 0;
+  sdks = 0;
   for (size_t i = 0; i < apks.size(); ++i) {
     g_record = true;
     g_first = nullptr;
@@ -136,9 +141,12 @@ int main(int argc, char** argv) {
     g_bytes.clear();
     double t = Now();
     sdks += (*engine)->ScanFile(apks[i]).sdks.size();
-    scan_s += Now() - t;
+    this_run += Now() - t;
     g_record = false;
-    for (const auto& [key, n] : g_bytes) reads[i][key.second] += n;
+    if (run == 0)
+      for (const auto& [key, n] : g_bytes) reads[i][key.second] += n;
+  }
+  scan_s = std::min(scan_s, this_run);
   }
 
   std::string tmp = fs::temp_directory_path() / ("sg_sdk_bench_" + std::to_string(getpid()));
@@ -153,10 +161,11 @@ int main(int argc, char** argv) {
     EngineOptions tiny_opts;
     tiny_opts.signatures_dir = tmp + "/tiny";
     auto tiny = Engine::Create(tiny_opts);
-    if (tiny.ok()) {
+    tiny_s = 1e30;
+    for (int run = 0; tiny.ok() && run < kRuns; ++run) {
       double t = Now();
       for (const auto& a : apks) (*tiny)->ScanFile(a);
-      tiny_s = Now() - t;
+      tiny_s = std::min(tiny_s, Now() - t);
     }
   }
 
@@ -190,6 +199,9 @@ int main(int argc, char** argv) {
   // bytes, into one reused buffer.
   uint64_t floor_bytes = 0;
   std::vector<char> buf(1 << 16);
+  double floor_s = 1e30;
+  for (int run = 0; run < kRuns; ++run) {
+  floor_bytes = 0;
   t0 = Now();
   for (size_t i = 0; i < apks.size(); ++i) {
     if (reads[i].empty()) continue;
@@ -210,7 +222,8 @@ int main(int argc, char** argv) {
     }
     zip_discard(za);
   }
-  double floor_s = Now() - t0;
+  floor_s = std::min(floor_s, Now() - t0);
+  }
   fs::remove_all(tmp);
 
   std::printf("shelfguard scan (1 thread): %8.3f s  (%zu SDK hits)\n", scan_s, sdks);

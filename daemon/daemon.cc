@@ -173,7 +173,7 @@ class DaemonImpl : public Daemon {
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
   // Workers.
   void WorkerLoop(int index);
-  void ProcessJob(const queue::Job& job);
+  void ProcessJob(const queue::Job& job, ScanService* service);
   void FinishFile(const queue::Job& job, const std::string& verdict);
   void FailJob(const queue::Job& job, const std::string& error, const std::string& code);
   net::HttpOptions HttpOpts(const Config& c, uint64_t max_bytes) const;
@@ -198,6 +198,7 @@ class DaemonImpl : public Daemon {
 
   std::atomic<bool> stopping_{false}, finished_{false}, once_swept_{false}, reload_sweep_{false};
   std::atomic<bool> workers_done_{false};
+  std::atomic<int64_t> generation_{0};  // bumped by each successful reload
   std::atomic<int> busy_{0};
   std::condition_variable cv_;
   std::mutex cv_mu_;
@@ -353,6 +354,7 @@ void DaemonImpl::RequestReload() {
     cfg_ = std::make_shared<const Config>(std::move(c));
     scanner_ = *sc;
   }
+  generation_++;  // workers restart their scan services with the new config
   reload_sweep_.store(true);
   cv_.notify_all();
   Log(LogLevel::kInfo, "reload.done",
@@ -609,6 +611,8 @@ void DaemonImpl::SchedulerLoop() {
 // ---------------------------------------------------------------- workers
 
 void DaemonImpl::WorkerLoop(int index) {
+  ScanService service;
+  int64_t service_gen = -1;
   while (!stopping_) {
     auto c = cfg();
     int64_t lease = static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms + c->total_timeout_ms +
@@ -625,7 +629,24 @@ void DaemonImpl::WorkerLoop(int index) {
       continue;
     }
     busy_++;
-    ProcessJob(**job);
+    if (c->isolation == "fork" && (!service.running() || service_gen != generation_.load())) {
+      // (Re)start this worker's scan service with the current config.
+      service_gen = generation_.load();
+      Status st = service.Start(c->config_path, 60000);
+      if (!st.ok()) {
+        Log(LogLevel::kError, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
+        RecordError("scan service: " + st.ToString());
+        if ((*job)->attempts >= c->max_attempts) {
+          FailJob(**job, st.ToString(), "scan-service");
+        } else {
+          Status rt = store_->Retry((*job)->id, NowMs() + 2000, st.ToString());
+          (void)rt;
+        }
+        busy_--;
+        continue;
+      }
+    }
+    ProcessJob(**job, c->isolation == "fork" ? &service : nullptr);
     busy_--;
   }
 }
@@ -662,7 +683,7 @@ void DaemonImpl::FailJob(const queue::Job& job, const std::string& error, const 
   }
 }
 
-void DaemonImpl::ProcessJob(const queue::Job& job) {
+void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service) {
   auto c = cfg();
   auto s = scanner();
   int64_t t0 = NowMs();
@@ -718,15 +739,20 @@ void DaemonImpl::ProcessJob(const queue::Job& job) {
   iso.deadline_ms = c->limits.deadline_ms;
   iso.grace_ms = c->grace_ms;
   iso.max_memory_mb = c->max_memory_mb;
-  queue::ScanOutcome o = ScanIsolated(*s->engine, *s->assessor, job.spec.path, job.spec.name, iso);
+  queue::ScanOutcome o = service != nullptr
+                             ? service->Scan(job.spec.path, job.spec.name, iso)
+                             : ScanIsolated(*s->engine, *s->assessor, job.spec.path, job.spec.name, iso);
+  // The versions the package was really scanned with.
+  std::string sig = service != nullptr ? service->sig_version() : s->sig_version;
+  std::string reg = service != nullptr ? service->reg_version() : s->reg_version;
   int64_t now = NowMs();
-  queue::MessageContext mc{job.id, job.spec.source, s->sig_version, s->reg_version, now};
+  queue::MessageContext mc{job.id, job.spec.source, sig, reg, now};
   std::vector<queue::OutboxMessage> msgs = queue::OutboxMessages(o, mc, c->min_severity);
   queue::JobResult r;
   r.sha256 = o.sha256;
   r.size = o.size;
-  r.signatures_version = s->sig_version;
-  r.registry_version = s->reg_version;
+  r.signatures_version = sig;
+  r.registry_version = reg;
   r.verdict = o.verdict;
   r.error = o.error;
   r.report = o.report;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "scan_child.h"
 
 namespace {
 
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
   using namespace shelfguard::daemon;
   std::string config_path;
   bool once = false, check = false;
+  // Internal: the per-worker scan service (scan_child.h).
+  if (argc == 5 && std::string(argv[1]) == "--scan-service" && std::string(argv[3]) == "--config") {
+    return ScanServiceMain(std::atoi(argv[2]), argv[4]);
+  }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {

@@ -1,10 +1,13 @@
 #include "scan_child.h"
 
+#include "config.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 namespace shelfguard::daemon {
 namespace {
@@ -180,6 +185,178 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
   return Failed(path, label, "scan-crashed",
                 "the scanner exited with status " + std::to_string(WEXITSTATUS(wstatus)) +
                     " without a result");
+}
+
+}  // namespace shelfguard::daemon
+
+namespace shelfguard::daemon {
+namespace {
+
+bool WriteFrame(int fd, const std::string& s) {
+  uint64_t n = s.size();
+  char hdr[8];
+  std::memcpy(hdr, &n, 8);
+  return WriteAll(fd, hdr, 8) && WriteAll(fd, s.data(), s.size());
+}
+
+// Reads one length-prefixed frame; timeout_ms < 0 waits forever.
+bool ReadFrame(int fd, std::string* out, int64_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string buf;
+  uint64_t want = UINT64_MAX;
+  char chunk[65536];
+  for (;;) {
+    if (want == UINT64_MAX && buf.size() >= 8) {
+      std::memcpy(&want, buf.data(), 8);
+      if (want > kMaxOutcomeBytes) return false;
+    }
+    if (want != UINT64_MAX && buf.size() >= 8 + want) {
+      *out = buf.substr(8, want);
+      return true;
+    }
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return false;
+      wait = static_cast<int>(std::min<int64_t>(left, 1000));
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    int pr = ::poll(&p, 1, wait);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) continue;
+    ssize_t r = ::read(fd, chunk, sizeof chunk);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf.append(chunk, static_cast<size_t>(r));
+  }
+}
+
+}  // namespace
+
+Status ScanService::Start(const std::string& config_path, int64_t timeout_ms) {
+  Stop();
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return Status::IoError(std::string("socketpair: ") + std::strerror(errno));
+  }
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return Status::IoError("cannot find /proc/self/exe");
+  }
+  exe[n] = '\0';
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return Status::IoError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(3);
+    ::dup2(sv[1], 3);  // dup2 clears FD_CLOEXEC on the new descriptor
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    const char* argv[] = {exe, "--scan-service", "3", "--config", config_path.c_str(), nullptr};
+    ::execv(exe, const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(sv[1]);
+  fd_ = sv[0];
+  pid_ = pid;
+  std::string hello;
+  if (!ReadFrame(fd_, &hello, timeout_ms)) {
+    Stop();
+    return Status::IoError("the scan service did not start");
+  }
+  auto j = nlohmann::json::parse(hello, nullptr, false);
+  if (!j.is_object() || !j.value("ok", false)) {
+    std::string err = j.is_object() ? j.value("error", "") : "bad hello";
+    Stop();
+    return Status::IoError("the scan service failed to start: " + err);
+  }
+  sig_ = j.value("signatures_version", "");
+  reg_ = j.value("registry_version", "");
+  return Status::Ok();
+}
+
+void ScanService::Stop() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int st;
+    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  pid_ = -1;
+}
+
+queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string& label,
+                                     const IsolationOptions& o) {
+  nlohmann::json req = {{"path", path}, {"label", label}, {"fork", o.fork}, {"deadline_ms", o.deadline_ms},
+                        {"grace_ms", o.grace_ms}, {"max_memory_mb", o.max_memory_mb}};
+  std::string reply;
+  int64_t timeout = static_cast<int64_t>(o.deadline_ms) + o.grace_ms + 30000;
+  if (running() && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
+      ReadFrame(fd_, &reply, timeout)) {
+    auto out = queue::ParseOutcome(reply);
+    if (out.ok()) return std::move(out).value();
+  }
+  Stop();
+  return Failed(path, label, "scan-isolation", "the scan service failed; it will be restarted");
+}
+
+int ScanServiceMain(int fd, const std::string& config_path) {
+  // The daemon stops the service itself (SIGKILL, or EOF on the socket); a
+  // terminal's SIGINT/SIGTERM to the process group must not kill a scan the
+  // draining daemon is waiting for.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  auto fail = [&](const std::string& why) {
+    nlohmann::json j = {{"ok", false}, {"error", why}};
+    WriteFrame(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return 2;
+  };
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return fail(config.status().message());
+  EngineOptions eo;
+  eo.limits = config->limits;
+  eo.signatures_dir = config->signatures_dir;
+  auto engine_r = Engine::Create(eo);
+  if (!engine_r.ok()) return fail("signatures: " + engine_r.status().ToString());
+  AssessOptions ao;
+  ao.registry_path = config->registry;
+  auto assessor_r = Assessor::Create(ao);
+  if (!assessor_r.ok()) return fail("registry: " + assessor_r.status().ToString());
+  const Engine& engine = **engine_r;
+  const Assessor& assessor = **assessor_r;
+  nlohmann::json hello = {{"ok", true},
+                          {"signatures_version", engine.signatures_version()},
+                          {"registry_version", assessor.registry_version()}};
+  if (!WriteFrame(fd, hello.dump())) return 1;
+  for (;;) {
+    std::string req;
+    if (!ReadFrame(fd, &req, -1)) return 0;  // the daemon closed the socket
+    auto j = nlohmann::json::parse(req, nullptr, false);
+    if (!j.is_object()) return 1;
+    IsolationOptions o;
+    o.fork = j.value("fork", true);
+    o.deadline_ms = j.value("deadline_ms", uint64_t{120000});
+    o.grace_ms = j.value("grace_ms", int64_t{2000});
+    o.max_memory_mb = j.value("max_memory_mb", int64_t{0});
+    queue::ScanOutcome out =
+        ScanIsolated(engine, assessor, j.value("path", ""), j.value("label", ""), o);
+    if (!WriteFrame(fd, queue::SerializeOutcome(out))) return 1;
+  }
 }
 
 }  // namespace shelfguard::daemon

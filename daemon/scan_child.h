@@ -11,6 +11,8 @@
 #define SHELFGUARD_DAEMON_SCAN_CHILD_H_
 
 #include <cstdint>
+#include <sys/types.h>
+
 #include <string>
 
 #include "policy/assess.h"
@@ -34,6 +36,37 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
 
 // Closed in forked children (the daemon's lock file).
 void SetChildCloseFd(int fd);
+
+// A scan service: a single-threaded helper process (`shelfguardd
+// --scan-service FD --config PATH`, started with fork+exec) that holds its own
+// Engine and Assessor and runs ScanIsolated() for one worker. The daemon is
+// multi-threaded (SQLite, libcurl, OpenSSL and ZeroMQ all hold locks on other
+// threads), so it never forks a scanner itself: a fork taken while another
+// thread holds such a lock would deadlock the child. The service forks from a
+// process with a single thread, where that cannot happen.
+class ScanService {
+ public:
+  ~ScanService() { Stop(); }
+  // Starts the helper with `config_path`; waits for it to report its versions.
+  Status Start(const std::string& config_path, int64_t timeout_ms);
+  bool running() const { return pid_ > 0; }
+  const std::string& sig_version() const { return sig_; }
+  const std::string& reg_version() const { return reg_; }
+  // Scans through the helper. When the helper fails, it is stopped (the next
+  // Start() replaces it) and an error outcome is returned.
+  queue::ScanOutcome Scan(const std::string& path, const std::string& label,
+                          const IsolationOptions& options);
+  void Stop();
+
+ private:
+  int fd_ = -1;
+  pid_t pid_ = -1;
+  std::string sig_, reg_;
+};
+
+// The helper's main: loads the config, builds its Engine and Assessor, says
+// hello on `fd` and serves scan requests until EOF. Returns the exit code.
+int ScanServiceMain(int fd, const std::string& config_path);
 
 }  // namespace shelfguard::daemon
 

@@ -37,17 +37,35 @@ void ComputeVerdict(Report* report) {
 
 namespace {
 
-// Strings from packages may hold invalid UTF-8; nlohmann would throw on dump.
+// Strings from packages may hold invalid UTF-8 (MUTF-8 surrogates, GBK
+// names, garbage); each invalid byte becomes U+FFFD. Follows the well-formed
+// byte sequences of Unicode 15 table 3-7: no overlongs, no surrogates, no
+// code points above U+10FFFF, and no NUL.
 std::string Utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   size_t i = 0;
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 1 && c == 0) ok = false;
+    unsigned char c = byte(i);
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0x01 && c <= 0x7F) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    bool ok = len > 0 && len <= s.size() - i;
+    if (ok && len > 1) ok = byte(i + 1) >= lo && byte(i + 1) <= hi;
+    for (size_t k = 2; ok && k < len; ++k) ok = (byte(i + k) & 0xC0) == 0x80;
     if (ok) {
       out.append(s.substr(i, len));
       i += len;
@@ -193,7 +211,8 @@ std::string ReportToJson(const Report& r, bool pretty) {
   for (const auto& e : f.errors) errors.push_back({{"code", e.code}, {"message", Utf8(e.message)}});
   j["errors"] = errors;
   j["analysed"] = f.analysed;
-  return pretty ? j.dump(2) : j.dump();
+  // `replace` is a second guard: a string that bypassed Utf8() cannot throw.
+  return j.dump(pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string ReportToText(const Report& r, bool color) {

@@ -46,6 +46,39 @@ struct ParsedExport {
   std::string format;                   // json | csv
 };
 
+// Receives the valid records of an export as they are read (StreamExport*),
+// so an import never holds the whole export in memory as a document.
+class ExportSink {
+ public:
+  virtual ~ExportSink() = default;
+  // `line`: where the record starts. A non-OK status stops the parse and
+  // becomes its result.
+  virtual Status AddFiling(Filing&& f, uint64_t line) = 0;
+  virtual Status AddBlacklist(BlacklistEntry&& b, uint64_t line) = 0;
+};
+
+// What a streamed parse found, apart from the records handed to the sink.
+struct ExportReport {
+  uint64_t filings = 0;                 // valid filings handed to the sink
+  uint64_t blacklist = 0;               // valid blacklist entries handed to the sink
+  std::vector<ImportProblem> problems;  // capped at max_problems
+  uint64_t bad_records = 0;
+  uint64_t problem_count = 0;
+  std::string sha256;
+  std::string format;  // json | csv
+};
+
+// Parses and validates an export, handing each valid record to `sink` as
+// soon as it has been read and checked (a later duplicate of a filing number
+// or package id is rejected, as in ParseExportFile). Fails as a whole like
+// ParseExportFile; records already handed over must then be discarded by the
+// caller (import writes to a temp database that is dropped).
+Result<ExportReport> StreamExportFile(const std::string& path, const ExportLimits& limits,
+                                      ExportSink* sink);
+// Same, from bytes; `label` names the source in problems and messages.
+Result<ExportReport> StreamExportBytes(std::string_view bytes, const std::string& label,
+                                       const ExportLimits& limits, ExportSink* sink);
+
 // Parses and validates an export file. Fails only when nothing can be read
 // (missing file, over the size cap, not JSON/CSV at all, wrong "format");
 // bad records are listed in `problems` and left out.

@@ -1,0 +1,88 @@
+#include "shelfguard/limits.h"
+
+#include <gtest/gtest.h>
+
+#include "shelfguard/byte_reader.h"
+
+namespace shelfguard {
+namespace {
+
+TEST(ByteReader, RefusesReadsPastTheEndWithoutMoving) {
+  const uint8_t data[] = {1, 0, 0, 0, 0xFF};
+  ByteReader r(data, sizeof(data));
+  EXPECT_EQ(r.ReadLE<uint32_t>(), 1u);
+  EXPECT_FALSE(r.ReadLE<uint32_t>().has_value());
+  EXPECT_EQ(r.pos(), 4u);
+  EXPECT_EQ(r.ReadLE<uint8_t>(), 0xFF);
+  EXPECT_FALSE(r.BytesAt(UINT64_MAX - 1, 4).has_value());  // offset + len would overflow
+  EXPECT_FALSE(r.Sub(2, UINT64_MAX).has_value());
+  EXPECT_FALSE(r.Seek(6));
+}
+
+TEST(ByteReader, CStringNeedsATerminatorInBounds) {
+  const char data[] = {'a', 'b', 0, 'c', 'd'};
+  ByteReader r(reinterpret_cast<const uint8_t*>(data), sizeof(data));
+  EXPECT_EQ(r.CStringAt(0, 16), "ab");
+  EXPECT_FALSE(r.CStringAt(3, 16).has_value());  // runs off the end
+  EXPECT_FALSE(r.CStringAt(0, 1).has_value());   // longer than allowed
+}
+
+TEST(ByteReader, Uleb128IsBoundedToFiveBytes) {
+  const uint8_t ok[] = {0xE5, 0x8E, 0x26};
+  ByteReader a(ok, sizeof(ok));
+  EXPECT_EQ(a.ReadUleb128(), 624485u);
+  const uint8_t endless[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+  ByteReader b(endless, sizeof(endless));
+  EXPECT_FALSE(b.ReadUleb128().has_value());
+}
+
+TEST(Budget, EntryLimitsAndRatio) {
+  Limits l;
+  l.max_entry_bytes = 10 << 20;
+  l.max_ratio = 100;
+  Budget b(l);
+  EXPECT_TRUE(b.CheckEntry("a", 1000, 5000).ok());
+  Status big = b.CheckEntry("big", 1 << 20, 11 << 20);
+  EXPECT_EQ(big.code(), "over-limit");
+  EXPECT_NE(big.message().find("big"), std::string::npos);
+  EXPECT_EQ(b.CheckEntry("bomb", 1000, 5 << 20).code(), "over-limit");
+}
+
+TEST(Budget, ChargesTotalAndStopsInflationPastLimits) {
+  Limits l;
+  l.max_total_inflated = 3 << 20;
+  l.max_ratio = 1000000;
+  Budget b(l);
+  EXPECT_TRUE(b.ChargeInflated("a", 2 << 20, 2 << 20, 1 << 20).ok());
+  Status st = b.ChargeInflated("b", 2 << 20, 2 << 20, 1 << 20);
+  EXPECT_EQ(st.code(), "over-limit");
+  EXPECT_EQ(b.total_inflated(), 4u << 20);
+}
+
+TEST(Budget, CountsDepthDeadlineAndCancel) {
+  Limits l;
+  l.max_table_items = 10;
+  l.max_depth = 2;
+  l.deadline_ms = 60000;
+  Budget b(l);
+  EXPECT_TRUE(b.CheckCount("strings", 10).ok());
+  EXPECT_EQ(b.CheckCount("strings", 11).code(), "over-limit");
+  EXPECT_TRUE(b.CheckDepth(2).ok());
+  EXPECT_FALSE(b.CheckDepth(3).ok());
+  EXPECT_FALSE(b.Expired());
+  b.Cancel();
+  EXPECT_TRUE(b.Expired());
+  EXPECT_EQ(b.CheckDeadline().code(), "timeout");
+}
+
+TEST(Limits, SetByName) {
+  Limits l;
+  EXPECT_TRUE(l.Set("max_entries", 7));
+  EXPECT_EQ(l.max_entries, 7u);
+  EXPECT_TRUE(l.Set("max_depth", 1));
+  EXPECT_EQ(l.max_depth, 1u);
+  EXPECT_FALSE(l.Set("no_such_limit", 1));
+}
+
+}  // namespace
+}  // namespace shelfguard
