@@ -3,7 +3,7 @@
 // `shelfguard scan --jobs 2` over the same files in one process. Prints
 // packages per second for both and their ratio (target >= 0.8).
 //
-//   daemon_load_bench [N] [--isolation fork|none]
+//   daemon_load_bench [N] [--isolation process|fork|none]
 // Corpus: $SHELFGUARD_CORPUS/apk or <source>/../shared/corpus/apk.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,7 +46,7 @@ void Populate(const std::vector<fs::path>& corpus, const fs::path& dir, int n) {
 
 int main(int argc, char** argv) {
   int n = 1000;
-  std::string isolation = "fork";
+  std::string isolation = "process";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--isolation" && i + 1 < argc) {

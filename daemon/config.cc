@@ -151,10 +151,13 @@ const std::vector<Option>& Options() {
     o->push_back(StrOpt("scan.registry", &Config::registry,
                         "filing registry (SQLite, .json or .csv export); empty: none"));
     o->push_back(StrOpt("scan.isolation", &Config::isolation,
-                        "fork: scan each package in a child process killed at the deadline; "
-                        "none: scan in the worker thread (no crash isolation)",
+                        "process: each worker scans in its own helper process, killed and "
+                        "replaced after a crash or at the deadline; fork: a fresh child per "
+                        "package (strongest, slower); none: in the worker thread (no isolation)",
                         [](const std::string& v) -> std::string {
-                          return v == "fork" || v == "none" ? "" : "must be fork or none";
+                          return v == "process" || v == "fork" || v == "none"
+                                     ? ""
+                                     : "must be process, fork or none";
                         }));
     o->push_back(IntOpt("scan.grace_ms", &Config::grace_ms, 0, 3600000,
                         "extra time after limits.deadline_ms before the child is killed"));

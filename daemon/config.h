@@ -47,7 +47,7 @@ struct Config {
   // [scan]
   std::string signatures_dir;
   std::string registry;
-  std::string isolation = "fork";  // fork | none
+  std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;
   int64_t max_memory_mb = 0;       // RLIMIT_AS for the scanning child; 0: none

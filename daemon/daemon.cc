@@ -629,7 +629,8 @@ void DaemonImpl::WorkerLoop(int index) {
       continue;
     }
     busy_++;
-    if (c->isolation == "fork" && (!service.running() || service_gen != generation_.load())) {
+    bool use_service = c->isolation != "none";
+    if (use_service && (!service.running() || service_gen != generation_.load())) {
       // (Re)start this worker's scan service with the current config.
       service_gen = generation_.load();
       Status st = service.Start(c->config_path, 60000);
@@ -646,7 +647,7 @@ void DaemonImpl::WorkerLoop(int index) {
         continue;
       }
     }
-    ProcessJob(**job, c->isolation == "fork" ? &service : nullptr);
+    ProcessJob(**job, use_service ? &service : nullptr);
     busy_--;
   }
 }

@@ -303,14 +303,39 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   nlohmann::json req = {{"path", path}, {"label", label}, {"fork", o.fork}, {"deadline_ms", o.deadline_ms},
                         {"grace_ms", o.grace_ms}, {"max_memory_mb", o.max_memory_mb}};
   std::string reply;
-  int64_t timeout = static_cast<int64_t>(o.deadline_ms) + o.grace_ms + 30000;
+  // In-service scans (fork == false) are bounded here: past the deadline and
+  // grace the whole service is killed and replaced. Per-package children are
+  // bounded by the service itself; this is only a backstop.
+  int64_t timeout = static_cast<int64_t>(o.deadline_ms) + o.grace_ms + (o.fork ? 30000 : 0);
+  auto started = std::chrono::steady_clock::now();
   if (running() && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
       ReadFrame(fd_, &reply, timeout)) {
     auto out = queue::ParseOutcome(reply);
     if (out.ok()) return std::move(out).value();
   }
+  bool timed_out = std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(timeout);
+  int st = 0;
+  bool exited = false;
+  if (pid_ > 0 && !timed_out) {
+    // EOF: the service died in the scan; collect how.
+    for (int i = 0; i < 50 && !exited; ++i) {
+      exited = ::waitpid(pid_, &st, WNOHANG) == pid_;
+      if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (exited) pid_ = -1;
+  }
   Stop();
-  return Failed(path, label, "scan-isolation", "the scan service failed; it will be restarted");
+  if (timed_out) {
+    return Failed(path, label, "timeout",
+                  "scan exceeded the deadline of " + std::to_string(o.deadline_ms) + " ms (+" +
+                      std::to_string(o.grace_ms) + " ms grace); the scanner was killed");
+  }
+  if (exited && WIFSIGNALED(st)) {
+    return Failed(path, label, "scan-crashed",
+                  std::string("the scanner died with signal ") + std::to_string(WTERMSIG(st)) + " (" +
+                      strsignal(WTERMSIG(st)) + ")");
+  }
+  return Failed(path, label, "scan-crashed", "the scan service failed without a result; it is restarted");
 }
 
 int ScanServiceMain(int fd, const std::string& config_path) {
@@ -337,6 +362,11 @@ int ScanServiceMain(int fd, const std::string& config_path) {
   ao.registry_path = config->registry;
   auto assessor_r = Assessor::Create(ao);
   if (!assessor_r.ok()) return fail("registry: " + assessor_r.status().ToString());
+  if (config->max_memory_mb > 0 && config->isolation == "process") {
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(config->max_memory_mb) << 20;
+    ::setrlimit(RLIMIT_AS, &rl);
+  }
   const Engine& engine = **engine_r;
   const Assessor& assessor = **assessor_r;
   nlohmann::json hello = {{"ok", true},

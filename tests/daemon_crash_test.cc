@@ -32,7 +32,8 @@ TEST(DaemonCrash, KillNineDaemonAndConsumerMidSweepLosesNothing) {
   ASSERT_GE(expected.size(), 6u);
 
   DaemonFixture d;
-  d.WriteConfig("workers = 1", "[spool]\npoll_ms = 50\n[delivery]\nack_timeout_ms = 60000\n");
+  d.delivery_extra = "ack_timeout_ms = 60000\n";  // redelivery must come from the reconnect
+  d.WriteConfig("workers = 1", "[spool]\npoll_ms = 50\n");
   ASSERT_TRUE(d.Start()) << ReadAll(d.log());
   std::string out = d.dir + "/violations.jsonl";
   std::vector<std::string> consume = {d.Cli(), "consume", "--endpoint", d.Ep("delivery"), "--out", out,

@@ -162,7 +162,7 @@ class DaemonFixture {
     std::string t = "[daemon]\nstate_dir = \"state\"\nlog_level = \"debug\"\n" + daemon_keys +
                     "\n[submit]\nendpoint = \"" + Ep("submit") + "\"\n" +
                     "[control]\nendpoint = \"" + Ep("control") + "\"\n" + control_extra +
-                    "[delivery]\nendpoint = \"" + Ep("delivery") + "\"\n" +
+                    "[delivery]\nendpoint = \"" + Ep("delivery") + "\"\n" + delivery_extra +
                     "[publish]\nendpoint = \"" + Ep("publish") + "\"\n" + extra;
     WriteAll(dir + "/shelfguard.toml", t);
   }
@@ -238,7 +238,7 @@ class DaemonFixture {
   }
 
   std::string dir;
-  std::string control_extra;
+  std::string control_extra, delivery_extra;  // more keys for those sections
   Process daemon;
   size_t starts_ = 0;
 };

@@ -173,7 +173,7 @@ int Import(int argc, char** argv) {
     std::fprintf(stderr, "shelfguard registry import: %s\n", r.status().ToString().c_str());
     return 2;
   }
-  PrintProblems(r->problems, r->bad_records, r->problems.size());
+  PrintProblems(r->problems, r->bad_records, r->problem_count);
   std::printf("imported %llu filings and %llu blacklist entries into %s (version %s)\n",
               static_cast<unsigned long long>(r->filings),
               static_cast<unsigned long long>(r->blacklist), args.db.c_str(), r->version.c_str());
@@ -205,7 +205,7 @@ int Sync(int argc, char** argv) {
     std::printf("%s is current (HTTP %ld)\n", args.db.c_str(), r->http_status);
     return 0;
   }
-  PrintProblems(r->summary.problems, r->summary.bad_records, r->summary.problems.size());
+  PrintProblems(r->summary.problems, r->summary.bad_records, r->summary.problem_count);
   std::printf("synced %llu filings and %llu blacklist entries into %s (version %s)\n",
               static_cast<unsigned long long>(r->summary.filings),
               static_cast<unsigned long long>(r->summary.blacklist), args.db.c_str(),
@@ -336,7 +336,13 @@ int Validate(int argc, char** argv) {
     std::fputs(kValidateHelp, stderr);
     return 2;
   }
-  Result<ParsedExport> r = ParseExportFile(args.positional[0]);
+  // Streamed: only the problems are kept, whatever the size of the export.
+  class CountOnly : public ExportSink {
+   public:
+    Status AddFiling(Filing&&, uint64_t) override { return Status::Ok(); }
+    Status AddBlacklist(BlacklistEntry&&, uint64_t) override { return Status::Ok(); }
+  } sink;
+  Result<ExportReport> r = StreamExportFile(args.positional[0], ExportLimits(), &sink);
   if (!r.ok()) {
     std::fprintf(stderr, "shelfguard registry validate: %s\n", r.status().ToString().c_str());
     return 2;
@@ -346,8 +352,9 @@ int Validate(int argc, char** argv) {
     std::printf("... %llu more problems not shown\n",
                 static_cast<unsigned long long>(r->problem_count - r->problems.size()));
   }
-  std::printf("%s: %zu valid filings, %zu valid blacklist entries, %llu bad records\n",
-              args.positional[0].c_str(), r->filings.size(), r->blacklist.size(),
+  std::printf("%s: %llu valid filings, %llu valid blacklist entries, %llu bad records\n",
+              args.positional[0].c_str(), static_cast<unsigned long long>(r->filings),
+              static_cast<unsigned long long>(r->blacklist),
               static_cast<unsigned long long>(r->bad_records));
   return r->bad_records > 0 ? 1 : 0;
 }

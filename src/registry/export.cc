@@ -1,10 +1,17 @@
 #include "registry/export.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -314,174 +321,559 @@ std::optional<Filing> FilingFromJsonValue(const json& j, RecordCheck* rc) {
   return f;
 }
 
-std::optional<BlacklistEntry> BlacklistFromJsonValue(const json& j, RecordCheck* rc) {
-  if (!j.is_object()) {
-    rc->Fail("blacklist", "must be a JSON object");
-    return std::nullopt;
-  }
-  BlacklistEntry b;
-  JsonFields f(j, "", rc);
-  b.credit_code = f.Str("credit_code");
-  b.since = f.Str("since");
-  b.until = f.Str("until");
-  b.reason = f.Str("reason");
-  ValidateBlacklist(&b, rc);
-  if (!rc->ok()) return std::nullopt;
-  return b;
-}
-
-// Finds where each element of the top-level arrays "filings" and "blacklist"
-// starts, as byte offsets. nlohmann::json keeps no positions, so this is a
-// small tokenizer over the (already syntax-checked) text: it tracks strings,
-// escapes and nesting depth only.
-void ElementOffsets(std::string_view t, std::vector<size_t>* filings,
-                    std::vector<size_t>* blacklist) {
-  int depth = 0;
-  std::string last_key;
-  std::string current;  // string being read
-  bool in_string = false, escape = false;
-  size_t string_depth = 0;
-  std::vector<size_t>* target = nullptr;  // array being listed (depth 2)
-  bool expect_value = false;              // at depth 2: next token starts an element
-  for (size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
-    if (in_string) {
-      if (escape) {
-        escape = false;
-      } else if (c == '\\') {
-        escape = true;
-      } else if (c == '"') {
-        in_string = false;
-        if (string_depth == 1) last_key = current;
-      } else if (string_depth == 1) {
-        current.push_back(c);
-      }
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (depth == 2 && target != nullptr && expect_value && c != ']') {
-      target->push_back(i);
-      expect_value = false;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        string_depth = depth;
-        current.clear();
-        break;
-      case '{':
-      case '[':
-        ++depth;
-        if (depth == 2 && c == '[') {
-          target = last_key == "filings" ? filings : last_key == "blacklist" ? blacklist : nullptr;
-          expect_value = true;
-        }
-        break;
-      case '}':
-      case ']':
-        --depth;
-        if (depth < 2) target = nullptr;
-        break;
-      case ',':
-        if (depth == 2) expect_value = true;
-        break;
-      default:
-        break;
-    }
-  }
-}
-
-// Line numbers (1-based) for sorted byte offsets.
-std::vector<uint64_t> OffsetsToLines(std::string_view t, const std::vector<size_t>& offs) {
-  std::vector<uint64_t> lines;
-  lines.reserve(offs.size());
-  uint64_t line = 1;
-  size_t pos = 0;
-  for (size_t off : offs) {
-    line += static_cast<uint64_t>(std::count(t.begin() + pos, t.begin() + off, '\n'));
-    pos = off;
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 uint64_t LineOfOffset(std::string_view t, size_t off) {
   off = std::min(off, t.size());
   return 1 + static_cast<uint64_t>(std::count(t.begin(), t.begin() + off, '\n'));
 }
 
-void AddProblems(ParsedExport* out, std::vector<ImportProblem>& ps, const ExportLimits& limits) {
+void AddProblems(ExportReport* out, std::vector<ImportProblem>& ps, const ExportLimits& limits) {
   out->problem_count += ps.size();
   for (ImportProblem& p : ps) {
     if (out->problems.size() < limits.max_problems) out->problems.push_back(std::move(p));
   }
 }
 
-Status ParseJson(std::string_view text, const std::string& label, const ExportLimits& limits,
-                 ParsedExport* out) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions caught here to name the position.
-    std::string where;
-    try {
-      (void)json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-      where = " at line " + std::to_string(LineOfOffset(text, e.byte > 0 ? e.byte - 1 : 0)) +
-              ": " + e.what();
-    } catch (...) {
+// Where validated records go, for both JSON and CSV: counts records against
+// the cap, rejects a later duplicate of a filing number or (platform, package
+// id) -- one package belongs to one filing -- and hands the rest to the sink.
+// Bad records are counted and their problems kept (capped).
+class RecordStream {
+ public:
+  RecordStream(const std::string& label, const ExportLimits& limits, ExportSink* sink,
+               ExportReport* report, size_t expected_records)
+      : label_(label), limits_(limits), sink_(sink), report_(report) {
+    expected_records = std::min<size_t>(expected_records, limits.max_records);
+    numbers_.reserve(expected_records);
+    packages_.reserve(expected_records * 2);
+  }
+
+  const std::string& label() const { return label_; }
+  const ExportLimits& limits() const { return limits_; }
+
+  // Counts one record (valid or not) against max_records.
+  Status CountRecord() {
+    if (++records_ > limits_.max_records) {
+      return Status::OverLimit(label_ + ": more than " + std::to_string(limits_.max_records) +
+                               " records");
     }
-    return Status::Malformed(label + ": not valid JSON" + where);
+    return Status::Ok();
   }
-  if (!doc.is_object()) return Status::Malformed(label + ": the export must be a JSON object");
-  auto fmt = doc.find("format");
-  if (fmt == doc.end() || !fmt->is_string() || fmt->get<std::string>() != kFormat) {
-    return Status::Malformed(label + ": \"format\" must be \"" + std::string(kFormat) + "\"");
+
+  void Reject(RecordCheck* rc) {
+    ++report_->bad_records;
+    AddProblems(report_, rc->problems(), limits_);
   }
-  auto fil = doc.find("filings");
-  if (fil == doc.end() || !fil->is_array()) {
-    return Status::Malformed(label + ": \"filings\" must be an array");
-  }
-  auto bl = doc.find("blacklist");
-  if (bl != doc.end() && !bl->is_null() && !bl->is_array()) {
-    return Status::Malformed(label + ": \"blacklist\" must be an array");
-  }
-  uint64_t records = fil->size() + (bl != doc.end() && bl->is_array() ? bl->size() : 0);
-  if (records > limits.max_records) {
-    return Status::OverLimit(label + ": " + std::to_string(records) + " records, over the cap of " +
-                             std::to_string(limits.max_records));
-  }
-  std::vector<size_t> foffs, boffs;
-  ElementOffsets(text, &foffs, &boffs);
-  std::vector<uint64_t> flines = OffsetsToLines(text, foffs);
-  std::vector<uint64_t> blines = OffsetsToLines(text, boffs);
-  out->filings.reserve(fil->size());
-  out->filing_lines.reserve(fil->size());
-  for (size_t i = 0; i < fil->size(); ++i) {
-    uint64_t line = i < flines.size() ? flines[i] : 0;
-    RecordCheck rc(label, line, limits);
-    std::optional<Filing> f = FilingFromJsonValue((*fil)[i], &rc);
-    if (f) {
-      out->filings.push_back(std::move(*f));
-      out->filing_lines.push_back(line);
-    } else {
-      ++out->bad_records;
-      AddProblems(out, rc.problems(), limits);
+
+  // `f` has been validated into `rc`; rejects it if rc holds problems or it
+  // repeats an earlier filing's number or ids.
+  Status AcceptFiling(Filing&& f, uint64_t line, RecordCheck* rc) {
+    if (!rc->ok()) {
+      Reject(rc);
+      return Status::Ok();
     }
+    auto n = numbers_.find(f.filing_number);
+    if (n != numbers_.end()) {
+      rc->Fail("filing_number", f.filing_number + " duplicates the record at line " +
+                                    std::to_string(kept_[n->second].line));
+    }
+    CheckIds(f.android_packages, 'a', "android_packages", rc);
+    CheckIds(f.ios_bundle_ids, 'i', "ios_bundle_ids", rc);
+    if (!rc->ok()) {
+      Reject(rc);
+      return Status::Ok();
+    }
+    uint32_t idx = static_cast<uint32_t>(kept_.size());
+    kept_.push_back({f.filing_number, line});
+    numbers_.emplace(f.filing_number, idx);
+    for (const std::string& p : f.android_packages) packages_.emplace(Key('a', p), idx);
+    for (const std::string& p : f.ios_bundle_ids) packages_.emplace(Key('i', p), idx);
+    ++report_->filings;
+    return sink_->AddFiling(std::move(f), line);
   }
-  if (bl != doc.end() && bl->is_array()) {
-    for (size_t i = 0; i < bl->size(); ++i) {
-      uint64_t line = i < blines.size() ? blines[i] : 0;
-      RecordCheck rc(label, line, limits);
-      std::optional<BlacklistEntry> b = BlacklistFromJsonValue((*bl)[i], &rc);
-      if (b) {
-        out->blacklist.push_back(std::move(*b));
-      } else {
-        ++out->bad_records;
-        AddProblems(out, rc.problems(), limits);
+
+  Status AcceptBlacklist(BlacklistEntry&& b, uint64_t line, RecordCheck* rc) {
+    if (!rc->ok()) {
+      Reject(rc);
+      return Status::Ok();
+    }
+    ++report_->blacklist;
+    return sink_->AddBlacklist(std::move(b), line);
+  }
+
+ private:
+  struct Kept {
+    std::string number;
+    uint64_t line;
+  };
+  static std::string Key(char platform, const std::string& id) {
+    std::string k;
+    k.reserve(id.size() + 2);
+    k.push_back(platform);
+    k.push_back(':');
+    k += id;
+    return k;
+  }
+  void CheckIds(const std::vector<std::string>& ids, char platform, const char* field,
+                RecordCheck* rc) {
+    for (size_t k = 0; k < ids.size(); ++k) {
+      auto p = packages_.find(Key(platform, ids[k]));
+      if (p != packages_.end()) {
+        const Kept& owner = kept_[p->second];
+        rc->Fail(std::string(field) + "[" + std::to_string(k) + "]",
+                 ids[k] + " is already filed by " + owner.number + " (line " +
+                     std::to_string(owner.line) + ")");
       }
     }
   }
-  return Status::Ok();
+
+  const std::string& label_;
+  const ExportLimits& limits_;
+  ExportSink* sink_;
+  ExportReport* report_;
+  uint64_t records_ = 0;
+  std::vector<Kept> kept_;
+  std::unordered_map<std::string, uint32_t> numbers_;
+  std::unordered_map<std::string, uint32_t> packages_;
+};
+
+// ---- JSON (streamed with nlohmann's SAX interface) ---------------------------
+
+// nlohmann::json values keep no source positions, so the input is fed to the
+// lexer through this iterator, which counts line breaks as characters are
+// consumed. When the SAX handler sees a record's '{', the lexer has read
+// exactly up to it, so the count gives the record's first line.
+struct LineCounter {
+  uint64_t newlines = 0;
+  char last = 0;  // the last character read (numbers read one past their end)
+};
+
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* p, LineCounter* lines) : p_(p), lines_(lines) {}
+  reference operator*() const { return *p_; }
+  CountingIterator& operator++() {
+    lines_->last = *p_;
+    if (*p_ == '\n') ++lines_->newlines;
+    ++p_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator old = *this;
+    ++*this;
+    return old;
+  }
+  bool operator==(const CountingIterator& o) const { return p_ == o.p_; }
+  bool operator!=(const CountingIterator& o) const { return p_ != o.p_; }
+
+ private:
+  const char* p_;
+  LineCounter* lines_;
+};
+
+// Builds each filing / blacklist entry directly from the SAX events, field by
+// field, with the checks and messages of the schema (docs/registry-format.md):
+// no document is ever built, so memory stays at one record whatever the size
+// of the export. Unknown keys and their values are skipped.
+class ExportSax : public nlohmann::json_sax<json> {
+ public:
+  ExportSax(std::string_view text, RecordStream* stream, const LineCounter* lines)
+      : text_(text), stream_(stream), lines_(lines) {}
+
+  // Set when the parse stopped (syntax error, wrong structure, sink error).
+  const Status& status() const { return status_; }
+  // After a complete parse: the checks that need the whole top-level object.
+  Status Finish() const {
+    if (!format_ok_) return FormatError();
+    if (!filings_seen_) {
+      return Status::Malformed(stream_->label() + ": \"filings\" must be an array");
+    }
+    return Status::Ok();
+  }
+
+  bool null() override { return Scalar(Kind::kNull, nullptr, 0, false); }
+  bool boolean(bool v) override { return Scalar(Kind::kBool, nullptr, 0, v); }
+  bool number_integer(number_integer_t v) override {
+    return Scalar(v >= -kMaxInt && v <= kMaxInt ? Kind::kInt : Kind::kNumber, nullptr, v, false);
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return Scalar(v <= static_cast<uint64_t>(kMaxInt) ? Kind::kInt : Kind::kNumber, nullptr,
+                  static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt)), false);
+  }
+  bool number_float(number_float_t, const string_t&) override {
+    return Scalar(Kind::kNumber, nullptr, 0, false);
+  }
+  bool string(string_t& v) override { return Scalar(Kind::kString, &v, 0, false); }
+  bool binary(binary_t&) override { return Scalar(Kind::kNumber, nullptr, 0, false); }
+  bool key(string_t& k) override {
+    if (skip_ > 0) return true;
+    key_.swap(k);
+    target_ = Resolve(ctx(), key_);
+    return true;
+  }
+  bool start_object(std::size_t) override { return Start(/*object=*/true); }
+  bool start_array(std::size_t) override { return Start(/*object=*/false); }
+  bool end_object() override { return End(); }
+  bool end_array() override { return End(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    status_ = Status::Malformed(stream_->label() + ": not valid JSON at line " +
+                                std::to_string(LineOfOffset(text_, position > 0 ? position - 1 : 0)) +
+                                ": " + e.what());
+    return false;
+  }
+
+ private:
+  static constexpr int64_t kMaxInt = 1000000;  // "a small integer" (mlps.level)
+  enum class Ctx { kRoot, kTop, kFilings, kBlacklists, kFiling, kProvider, kMlps, kDeclared,
+                   kEntry, kList };
+  enum class Kind { kNull, kBool, kInt, kNumber, kString, kObject, kArray };
+  // What the value of the current key is read into.
+  struct Target {
+    enum Type { kIgnore, kStr, kOptStr, kList, kBool, kInt, kObject } type = kIgnore;
+    std::string* str = nullptr;
+    std::optional<std::string>* opt = nullptr;
+    std::vector<std::string>* list = nullptr;
+    bool* flag = nullptr;
+    int* num = nullptr;
+    Ctx object = Ctx::kRoot;  // for kObject: the context it opens
+  };
+
+  Ctx ctx() const { return stack_.empty() ? Ctx::kRoot : stack_.back(); }
+
+  const char* Prefix(Ctx c) const {
+    switch (c) {
+      case Ctx::kProvider: return "provider.";
+      case Ctx::kMlps: return "mlps.";
+      case Ctx::kDeclared: return "declared.";
+      default: return "";
+    }
+  }
+  std::string Field() const { return Prefix(ctx()) + key_; }
+
+  Target Resolve(Ctx c, const std::string& k) {
+    Target t;
+    auto str = [&](std::string* s) { t.type = Target::kStr; t.str = s; };
+    auto list = [&](std::vector<std::string>* l) { t.type = Target::kList; t.list = l; };
+    auto flag = [&](bool* b) { t.type = Target::kBool; t.flag = b; };
+    auto object = [&](Ctx o) { t.type = Target::kObject; t.object = o; };
+    Filing& f = filing_;
+    switch (c) {
+      case Ctx::kFiling:
+        if (k == "filing_number") str(&f.filing_number);
+        else if (k == "app_name") str(&f.app_name);
+        else if (k == "provider") object(Ctx::kProvider);
+        else if (k == "android_packages") list(&f.android_packages);
+        else if (k == "ios_bundle_ids") list(&f.ios_bundle_ids);
+        else if (k == "icp_number") str(&f.icp_number);
+        else if (k == "app_icp_number") str(&f.app_icp_number);
+        else if (k == "mlps") object(Ctx::kMlps);
+        else if (k == "category") str(&f.category);
+        else if (k == "audience") list(&f.audience);
+        else if (k == "use") str(&f.use);
+        else if (k == "licence_number") { t.type = Target::kOptStr; t.opt = &f.licence_number; }
+        else if (k == "declared") object(Ctx::kDeclared);
+        else if (k == "version") str(&f.version);
+        else if (k == "status") str(&f.status);
+        else if (k == "status_since") str(&f.status_since);
+        break;
+      case Ctx::kProvider:
+        if (k == "name") str(&f.provider.name);
+        else if (k == "credit_code") str(&f.provider.credit_code);
+        else if (k == "province") str(&f.provider.province);
+        break;
+      case Ctx::kMlps:
+        if (k == "filing_number") str(&f.mlps.filing_number);
+        else if (k == "level") { t.type = Target::kInt; t.num = &f.mlps.level; }
+        break;
+      case Ctx::kDeclared:
+        if (k == "permissions") list(&f.declared.permissions);
+        else if (k == "ios_usage_keys") list(&f.declared.ios_usage_keys);
+        else if (k == "personal_info") list(&f.declared.personal_info);
+        else if (k == "sdks") list(&f.declared.sdks);
+        else if (k == "biometric") flag(&f.declared.biometric);
+        else if (k == "biometric_reviewed") flag(&f.declared.biometric_reviewed);
+        else if (k == "payment") flag(&f.declared.payment);
+        else if (k == "live_streaming") flag(&f.declared.live_streaming);
+        break;
+      case Ctx::kEntry:
+        if (k == "credit_code") str(&entry_.credit_code);
+        else if (k == "since") str(&entry_.since);
+        else if (k == "until") str(&entry_.until);
+        else if (k == "reason") str(&entry_.reason);
+        break;
+      default:
+        break;
+    }
+    return t;
+  }
+
+  // The line where the value just read starts (a number's lexer has read one
+  // character past it).
+  uint64_t Line(Kind k) const {
+    uint64_t n = lines_->newlines;
+    if ((k == Kind::kInt || k == Kind::kNumber) && lines_->last == '\n' && n > 0) --n;
+    return n + 1;
+  }
+
+  // RecordCheck::CheckText, naming the field only when there is a problem
+  // (most values are fine, and the name costs an allocation).
+  template <typename NameFn>
+  bool TextOk(const std::string& v, NameFn name) {
+    bool clean = v.size() <= stream_->limits().max_string_bytes;
+    for (size_t j = 0; clean && j < v.size(); ++j) {
+      unsigned char c = static_cast<unsigned char>(v[j]);
+      clean = c >= 0x20 && c != 0x7f;
+    }
+    return clean || check_->CheckText(name(), v);
+  }
+
+  bool Stop(Status st) {
+    status_ = std::move(st);
+    return false;
+  }
+  Status FormatError() const {
+    return Status::Malformed(stream_->label() + ": \"format\" must be \"" + std::string(kFormat) +
+                             "\"");
+  }
+
+  // A value of the top-level object.
+  bool TopValue(Kind k, const std::string* s) {
+    if (key_ == "format") {
+      if (k != Kind::kString || *s != kFormat) return Stop(FormatError());
+      format_ok_ = true;
+    } else if (key_ == "filings") {
+      if (k != Kind::kArray) {
+        return Stop(Status::Malformed(stream_->label() + ": \"filings\" must be an array"));
+      }
+      filings_seen_ = true;
+      stack_.push_back(Ctx::kFilings);
+      return true;
+    } else if (key_ == "blacklist") {
+      if (k == Kind::kArray) {
+        stack_.push_back(Ctx::kBlacklists);
+        return true;
+      }
+      if (k != Kind::kNull) {
+        return Stop(Status::Malformed(stream_->label() + ": \"blacklist\" must be an array"));
+      }
+    }
+    if (k == Kind::kObject || k == Kind::kArray) skip_ = 1;
+    return true;
+  }
+
+  // An element of "filings" or "blacklist": a record.
+  bool RecordStart(Kind k, bool filing) {
+    if (Status st = stream_->CountRecord(); !st.ok()) return Stop(std::move(st));
+    line_ = Line(k);
+    check_.emplace(stream_->label(), line_, stream_->limits());
+    if (k != Kind::kObject) {
+      check_->Fail(filing ? "filing" : "blacklist", "must be a JSON object");
+      stream_->Reject(&*check_);
+      if (k == Kind::kArray) skip_ = 1;
+      return true;
+    }
+    if (filing) {
+      filing_ = Filing();
+      stack_.push_back(Ctx::kFiling);
+    } else {
+      entry_ = BlacklistEntry();
+      stack_.push_back(Ctx::kEntry);
+    }
+    return true;
+  }
+
+  // An element of a list of strings.
+  bool ListElement(Kind k, std::string* s) {
+    size_t i = list_count_++;
+    if (i >= stream_->limits().max_list_items) {  // reported once, at the end
+      if (k == Kind::kObject || k == Kind::kArray) skip_ = 1;
+      return true;
+    }
+    auto field = [&] { return list_field_ + "[" + std::to_string(i) + "]"; };
+    if (k != Kind::kString) {
+      check_->Fail(field(), "must be a string");
+      if (k == Kind::kObject || k == Kind::kArray) skip_ = 1;
+    } else if (TextOk(*s, field)) {
+      list_->push_back(std::move(*s));
+    }
+    return true;
+  }
+
+  // A value of a field of a record (or of provider / mlps / declared).
+  bool FieldValue(Kind k, std::string* s, int64_t i, bool b) {
+    bool nested = k == Kind::kObject || k == Kind::kArray;
+    const Target& t = target_;
+    switch (t.type) {
+      case Target::kIgnore:
+        break;
+      case Target::kStr:
+      case Target::kOptStr:
+        if (k == Kind::kNull) {
+          if (t.type == Target::kOptStr) {
+            t.opt->reset();
+          } else {
+            t.str->clear();
+          }
+        } else if (k == Kind::kString && TextOk(*s, [&] { return Field(); })) {
+          if (t.type == Target::kOptStr) {
+            *t.opt = std::move(*s);
+          } else {
+            *t.str = std::move(*s);
+          }
+        } else {
+          if (k != Kind::kString) check_->Fail(Field(), "must be a string");
+          if (t.type == Target::kOptStr) {
+            *t.opt = std::string();
+          } else {
+            t.str->clear();
+          }
+        }
+        break;
+      case Target::kList:
+        t.list->clear();
+        if (k == Kind::kArray) {
+          list_ = t.list;
+          list_field_ = Field();
+          list_count_ = 0;
+          list_first_problem_ = check_->problems().size();
+          stack_.push_back(Ctx::kList);
+          return true;
+        }
+        if (k != Kind::kNull) check_->Fail(Field(), "must be an array of strings");
+        break;
+      case Target::kBool:
+        if (k == Kind::kBool) {
+          *t.flag = b;
+        } else {
+          *t.flag = false;
+          if (k != Kind::kNull) check_->Fail(Field(), "must be true or false");
+        }
+        break;
+      case Target::kInt:
+        if (k == Kind::kInt) {
+          *t.num = static_cast<int>(i);
+        } else {
+          *t.num = 0;
+          if (k != Kind::kNull) check_->Fail(Field(), "must be a small integer");
+        }
+        break;
+      case Target::kObject:
+        if (k == Kind::kObject) {
+          stack_.push_back(t.object);
+          return true;
+        }
+        if (k != Kind::kNull) check_->Fail(Field(), "must be an object");
+        break;
+    }
+    if (nested) skip_ = 1;
+    return true;
+  }
+
+  bool Value(Kind k, std::string* s, int64_t i, bool b) {
+    switch (ctx()) {
+      case Ctx::kRoot:
+        if (k != Kind::kObject) {
+          return Stop(Status::Malformed(stream_->label() + ": the export must be a JSON object"));
+        }
+        stack_.push_back(Ctx::kTop);
+        return true;
+      case Ctx::kTop:
+        return TopValue(k, s);
+      case Ctx::kFilings:
+        return RecordStart(k, /*filing=*/true);
+      case Ctx::kBlacklists:
+        return RecordStart(k, /*filing=*/false);
+      case Ctx::kList:
+        return ListElement(k, s);
+      default:
+        return FieldValue(k, s, i, b);
+    }
+  }
+
+  bool Scalar(Kind k, std::string* s, int64_t i, bool b) {
+    if (skip_ > 0) return true;
+    return Value(k, s, i, b);
+  }
+  bool Start(bool object) {
+    if (skip_ > 0) {
+      ++skip_;
+      return true;
+    }
+    return Value(object ? Kind::kObject : Kind::kArray, nullptr, 0, false);
+  }
+
+  bool End() {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    if (stack_.empty()) return true;
+    Ctx done = stack_.back();
+    stack_.pop_back();
+    Status st;
+    switch (done) {
+      case Ctx::kList: {
+        size_t max = stream_->limits().max_list_items;
+        if (list_count_ > max) {
+          // As for an oversized list read whole: one problem, no per-item ones.
+          check_->problems().resize(list_first_problem_);
+          check_->Fail(list_field_, "more than " + std::to_string(max) + " items");
+          list_->clear();
+        }
+        break;
+      }
+      case Ctx::kFiling:
+        ValidateFiling(&filing_, &*check_);
+        st = stream_->AcceptFiling(std::move(filing_), line_, &*check_);
+        break;
+      case Ctx::kEntry:
+        ValidateBlacklist(&entry_, &*check_);
+        st = stream_->AcceptBlacklist(std::move(entry_), line_, &*check_);
+        break;
+      default:
+        break;
+    }
+    if (!st.ok()) return Stop(std::move(st));
+    return true;
+  }
+
+  std::string_view text_;
+  RecordStream* stream_;
+  const LineCounter* lines_;
+  Status status_;
+  std::vector<Ctx> stack_;
+  int skip_ = 0;  // > 0: inside a value being skipped (its nesting depth)
+  std::string key_;
+  Target target_;
+  bool format_ok_ = false;
+  bool filings_seen_ = false;
+  // The record being read.
+  uint64_t line_ = 0;
+  std::optional<RecordCheck> check_;
+  Filing filing_;
+  BlacklistEntry entry_;
+  // The list being read.
+  std::vector<std::string>* list_ = nullptr;
+  std::string list_field_;
+  size_t list_count_ = 0;
+  size_t list_first_problem_ = 0;
+};
+
+Status StreamJson(std::string_view text, RecordStream* stream) {
+  LineCounter lines;
+  ExportSax sax(text, stream, &lines);
+  CountingIterator first(text.data(), &lines);
+  CountingIterator last(text.data() + text.size(), &lines);
+  bool ok = json::sax_parse(first, last, &sax);
+  if (!sax.status().ok()) return sax.status();
+  if (!ok) return Status::Malformed(stream->label() + ": not valid JSON");
+  return sax.Finish();
 }
 
 // ---- CSV (RFC 4180) ---------------------------------------------------------
@@ -557,8 +949,9 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-Status ParseCsv(std::string_view text, const std::string& label, const ExportLimits& limits,
-                ParsedExport* out) {
+Status StreamCsv(std::string_view text, RecordStream* out) {
+  const std::string& label = out->label();
+  const ExportLimits& limits = out->limits();
   size_t pos = 0;
   uint64_t line = 1;
   CsvRow header;
@@ -583,13 +976,9 @@ Status ParseCsv(std::string_view text, const std::string& label, const ExportLim
                              "provider_credit_code (see docs/registry-format.md)");
   }
   CsvRow row;
-  uint64_t records = 0;
   while (NextCsvRow(text, &pos, &line, &row, &err)) {
     if (row.fields.size() == 1 && row.fields[0].empty()) continue;  // blank line
-    if (++records > limits.max_records) {
-      return Status::OverLimit(label + ": more than " + std::to_string(limits.max_records) +
-                               " records");
-    }
+    SG_RETURN_IF_ERROR(out->CountRecord());
     RecordCheck rc(label, row.line, limits);
     if (!err.empty()) {
       rc.Fail("row", err);
@@ -630,12 +1019,7 @@ Status ParseCsv(std::string_view text, const std::string& label, const ExportLim
       b.until = get("blacklist_until");
       b.reason = get("blacklist_reason");
       ValidateBlacklist(&b, &rc);
-      if (rc.ok()) {
-        out->blacklist.push_back(std::move(b));
-      } else {
-        ++out->bad_records;
-        AddProblems(out, rc.problems(), limits);
-      }
+      SG_RETURN_IF_ERROR(out->AcceptBlacklist(std::move(b), row.line, &rc));
       continue;
     }
     if (!record.empty() && record != "filing") rc.Fail("record", "must be filing or blacklist");
@@ -682,63 +1066,9 @@ Status ParseCsv(std::string_view text, const std::string& label, const ExportLim
       else if (p.field == "provider.province") p.field = "provider_province";
       else if (p.field == "mlps.level") p.field = "mlps_level";
     }
-    if (rc.ok()) {
-      out->filings.push_back(std::move(f));
-      out->filing_lines.push_back(row.line);
-    } else {
-      ++out->bad_records;
-      AddProblems(out, rc.problems(), limits);
-    }
+    SG_RETURN_IF_ERROR(out->AcceptFiling(std::move(f), row.line, &rc));
   }
   return Status::Ok();
-}
-
-// Rejects later duplicates of a filing number or of a (platform, package id):
-// one package belongs to one filing.
-void RejectDuplicates(const std::string& label, const ExportLimits& limits, ParsedExport* out) {
-  std::unordered_map<std::string, size_t> numbers, packages;
-  numbers.reserve(out->filings.size());
-  packages.reserve(out->filings.size() * 2);
-  std::vector<Filing> kept;
-  std::vector<uint64_t> kept_lines;
-  kept.reserve(out->filings.size());
-  kept_lines.reserve(out->filings.size());
-  for (size_t i = 0; i < out->filings.size(); ++i) {
-    Filing& f = out->filings[i];
-    uint64_t line = out->filing_lines[i];
-    RecordCheck rc(label, line, limits);
-    auto n = numbers.find(f.filing_number);
-    if (n != numbers.end()) {
-      rc.Fail("filing_number", f.filing_number + " duplicates the record at line " +
-                                   std::to_string(kept_lines[n->second]));
-    }
-    auto check_ids = [&](const std::vector<std::string>& ids, const char* platform,
-                         const char* field) {
-      for (size_t k = 0; k < ids.size(); ++k) {
-        auto p = packages.find(std::string(platform) + ":" + ids[k]);
-        if (p != packages.end()) {
-          rc.Fail(std::string(field) + "[" + std::to_string(k) + "]",
-                  ids[k] + " is already filed by " + kept[p->second].filing_number +
-                      " (line " + std::to_string(kept_lines[p->second]) + ")");
-        }
-      }
-    };
-    check_ids(f.android_packages, "a", "android_packages");
-    check_ids(f.ios_bundle_ids, "i", "ios_bundle_ids");
-    if (!rc.ok()) {
-      ++out->bad_records;
-      AddProblems(out, rc.problems(), limits);
-      continue;
-    }
-    size_t idx = kept.size();
-    numbers.emplace(f.filing_number, idx);
-    for (const std::string& p : f.android_packages) packages.emplace("a:" + p, idx);
-    for (const std::string& p : f.ios_bundle_ids) packages.emplace("i:" + p, idx);
-    kept.push_back(std::move(f));
-    kept_lines.push_back(line);
-  }
-  out->filings = std::move(kept);
-  out->filing_lines = std::move(kept_lines);
 }
 
 json FilingJsonValue(const Filing& f) {
@@ -829,49 +1159,121 @@ bool IsValidDate(std::string_view d) {
   return day <= max;
 }
 
-Result<ParsedExport> ParseExportBytes(std::string_view bytes, const std::string& label,
-                                      const ExportLimits& limits) {
+Result<ExportReport> StreamExportBytes(std::string_view bytes, const std::string& label,
+                                       const ExportLimits& limits, ExportSink* sink) {
   if (bytes.size() > limits.max_bytes) {
     return Status::OverLimit(label + ": " + std::to_string(bytes.size()) +
                              " bytes, over the cap of " + std::to_string(limits.max_bytes));
   }
-  ParsedExport out;
-  out.sha256 = Sha256Hex(bytes);
+  ExportReport report;
+  report.sha256 = Sha256Hex(bytes);
   std::string_view t = bytes;
   if (t.substr(0, 3) == "\xEF\xBB\xBF") t.remove_prefix(3);  // UTF-8 BOM
   size_t first = t.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return Status::Malformed(label + ": empty export");
   Status st;
   try {
+    // A filing takes some 700 bytes of JSON; the estimate only sizes the
+    // duplicate index, and is capped by max_records.
+    RecordStream stream(label, limits, sink, &report, t.size() / 1024);
     if (t[first] == '{') {
-      out.format = "json";
-      st = ParseJson(t, label, limits, &out);
+      report.format = "json";
+      st = StreamJson(t, &stream);
     } else {
-      out.format = "csv";
-      st = ParseCsv(t, label, limits, &out);
+      report.format = "csv";
+      st = StreamCsv(t, &stream);
     }
-  } catch (const std::exception& e) {  // bad_alloc, json type errors: never cross modules
+  } catch (const std::exception& e) {  // bad_alloc, json errors: never cross modules
     return Status::Malformed(label + ": " + e.what());
   }
   if (!st.ok()) return st;
-  RejectDuplicates(label, limits, &out);
-  return out;
+  return report;
 }
 
-Result<ParsedExport> ParseExportFile(const std::string& path, const ExportLimits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open " + path);
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::IoError("cannot read " + path);
-  if (static_cast<uint64_t>(size) > limits.max_bytes) {
+Result<ExportReport> StreamExportFile(const std::string& path, const ExportLimits& limits,
+                                      ExportSink* sink, const std::string& label) {
+  const std::string& name = label.empty() ? path : label;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot open " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError("cannot read " + path + " (not a regular file)");
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > limits.max_bytes) {
+    ::close(fd);
     return Status::OverLimit(path + ": " + std::to_string(size) + " bytes, over the cap of " +
                              std::to_string(limits.max_bytes));
   }
-  in.seekg(0);
-  std::string data(static_cast<size_t>(size), '\0');
-  if (!in.read(data.data(), size)) return Status::IoError("cannot read " + path);
-  return ParseExportBytes(data, path, limits);
+  if (size == 0) {
+    ::close(fd);
+    return StreamExportBytes("", name, limits, sink);
+  }
+  // Read into an uninitialised buffer (no zero-fill of a large export). Not
+  // mmap: a file truncated by someone else while it is parsed would SIGBUS.
+  std::unique_ptr<char[]> data;
+  try {
+    data = std::make_unique_for_overwrite<char[]>(size);
+  } catch (const std::exception& e) {
+    ::close(fd);
+    return Status::OverLimit(path + ": " + e.what());
+  }
+  uint64_t got = 0;
+  while (got < size) {
+    ssize_t n = ::read(fd, data.get() + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  if (got != size) return Status::IoError("cannot read " + path + " (short read)");
+  return StreamExportBytes(std::string_view(data.get(), size), name, limits, sink);
+}
+
+namespace {
+
+// Keeps every record in memory (ParseExport*: validate, tests, small exports).
+class CollectingSink : public ExportSink {
+ public:
+  explicit CollectingSink(ParsedExport* out) : out_(out) {}
+  Status AddFiling(Filing&& f, uint64_t line) override {
+    out_->filings.push_back(std::move(f));
+    out_->filing_lines.push_back(line);
+    return Status::Ok();
+  }
+  Status AddBlacklist(BlacklistEntry&& b, uint64_t) override {
+    out_->blacklist.push_back(std::move(b));
+    return Status::Ok();
+  }
+
+ private:
+  ParsedExport* out_;
+};
+
+Result<ParsedExport> Collected(Result<ExportReport> r, ParsedExport&& out) {
+  if (!r.ok()) return r.status();
+  out.problems = std::move(r->problems);
+  out.bad_records = r->bad_records;
+  out.problem_count = r->problem_count;
+  out.sha256 = std::move(r->sha256);
+  out.format = std::move(r->format);
+  return std::move(out);
+}
+
+}  // namespace
+
+Result<ParsedExport> ParseExportBytes(std::string_view bytes, const std::string& label,
+                                      const ExportLimits& limits) {
+  ParsedExport out;
+  CollectingSink sink(&out);
+  return Collected(StreamExportBytes(bytes, label, limits, &sink), std::move(out));
+}
+
+Result<ParsedExport> ParseExportFile(const std::string& path, const ExportLimits& limits) {
+  ParsedExport out;
+  CollectingSink sink(&out);
+  return Collected(StreamExportFile(path, limits, &sink), std::move(out));
 }
 
 Result<Filing> ParseFilingJson(std::string_view text, const std::string& label) {

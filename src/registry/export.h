@@ -73,8 +73,9 @@ struct ExportReport {
 // or package id is rejected, as in ParseExportFile). Fails as a whole like
 // ParseExportFile; records already handed over must then be discarded by the
 // caller (import writes to a temp database that is dropped).
+// `label` names the source in problems and messages (default: `path`).
 Result<ExportReport> StreamExportFile(const std::string& path, const ExportLimits& limits,
-                                      ExportSink* sink);
+                                      ExportSink* sink, const std::string& label = "");
 // Same, from bytes; `label` names the source in problems and messages.
 Result<ExportReport> StreamExportBytes(std::string_view bytes, const std::string& label,
                                        const ExportLimits& limits, ExportSink* sink);

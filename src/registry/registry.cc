@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "ids/identifiers.h"
@@ -210,106 +211,177 @@ std::string NowUtc() {
   return buf;
 }
 
-// Creates the schema and loads `parsed` in one transaction.
-Status Populate(sqlite3* db, const ParsedExport& parsed,
-                const std::map<std::string, std::string>& extra_meta) {
-  SG_RETURN_IF_ERROR(Exec(db, "BEGIN"));
-  Status st = [&]() -> Status {
-    SG_RETURN_IF_ERROR(Exec(db, kSchema));
-    auto ins = PrepareStmt(db,
+// Writes a registry into an open, empty database in one transaction: Begin(),
+// then the records -- it is the sink of a streamed import, so each record is
+// inserted as soon as it has been read and validated -- then Finish(), which
+// builds the indexes and commits. Destroying an unfinished writer rolls back.
+class DbWriter : public ExportSink {
+ public:
+  explicit DbWriter(sqlite3* db) : db_(db) {}
+  ~DbWriter() override {
+    filing_.reset();
+    package_.reset();
+    blacklist_.reset();
+    if (open_) Exec(db_, "ROLLBACK").IgnoreError();
+  }
+  DbWriter(const DbWriter&) = delete;
+  DbWriter& operator=(const DbWriter&) = delete;
+
+  Status Begin() {
+    SG_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
+    open_ = true;
+    SG_RETURN_IF_ERROR(Exec(db_, kSchema));
+    auto ins = PrepareStmt(db_,
                            "INSERT INTO filings VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
                            "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)");
     if (!ins.ok()) return ins.status();
-    auto pkg = PrepareStmt(db, "INSERT INTO packages VALUES(?1,?2,?3)");
+    filing_ = std::move(*ins);
+    auto pkg = PrepareStmt(db_, "INSERT INTO packages VALUES(?1,?2,?3)");
     if (!pkg.ok()) return pkg.status();
-    sqlite3_stmt* s = ins->get();
-    sqlite3_stmt* p = pkg->get();
-    for (size_t i = 0; i < parsed.filings.size(); ++i) {
-      const Filing& f = parsed.filings[i];
-      int64_t id = static_cast<int64_t>(i) + 1;
-      sqlite3_reset(s);
-      sqlite3_bind_int64(s, 1, id);
-      BindText(s, 2, f.filing_number);
-      BindText(s, 3, f.app_name);
-      BindText(s, 4, f.provider.name);
-      BindText(s, 5, f.provider.credit_code);
-      BindText(s, 6, f.provider.province);
-      BindText(s, 7, ListJson(f.android_packages));
-      BindText(s, 8, ListJson(f.ios_bundle_ids));
-      BindText(s, 9, f.icp_number);
-      BindText(s, 10, f.app_icp_number);
-      BindText(s, 11, f.mlps.filing_number);
-      sqlite3_bind_int(s, 12, f.mlps.level);
-      BindText(s, 13, f.category);
-      BindText(s, 14, ListJson(f.audience));
-      BindText(s, 15, f.use);
-      if (f.licence_number) {
-        BindText(s, 16, *f.licence_number);
-      } else {
-        sqlite3_bind_null(s, 16);
-      }
-      BindText(s, 17, ListJson(f.declared.permissions));
-      BindText(s, 18, ListJson(f.declared.ios_usage_keys));
-      BindText(s, 19, ListJson(f.declared.personal_info));
-      BindText(s, 20, ListJson(f.declared.sdks));
-      sqlite3_bind_int(s, 21, f.declared.biometric ? 1 : 0);
-      sqlite3_bind_int(s, 22, f.declared.biometric_reviewed ? 1 : 0);
-      sqlite3_bind_int(s, 23, f.declared.payment ? 1 : 0);
-      sqlite3_bind_int(s, 24, f.declared.live_streaming ? 1 : 0);
-      BindText(s, 25, f.version);
-      BindText(s, 26, f.status);
-      BindText(s, 27, f.status_since);
-      sqlite3_bind_int64(s, 28, static_cast<int64_t>(
-                                    i < parsed.filing_lines.size() ? parsed.filing_lines[i] : 0));
-      if (sqlite3_step(s) != SQLITE_DONE) {
-        return DbError(db, "insert filing " + f.filing_number);
-      }
-      auto add = [&](const char* platform, const std::string& pid) -> Status {
-        sqlite3_reset(p);
-        sqlite3_bind_text(p, 1, platform, -1, SQLITE_STATIC);
-        BindText(p, 2, pid);
-        sqlite3_bind_int64(p, 3, id);
-        if (sqlite3_step(p) != SQLITE_DONE) return DbError(db, "insert package " + pid);
-        return Status::Ok();
-      };
-      for (const std::string& a : f.android_packages) SG_RETURN_IF_ERROR(add("android", a));
-      for (const std::string& b : f.ios_bundle_ids) SG_RETURN_IF_ERROR(add("ios", b));
-    }
-    auto bl = PrepareStmt(db, "INSERT INTO blacklist(credit_code,since,until,reason) VALUES(?1,?2,?3,?4)");
+    package_ = std::move(*pkg);
+    auto bl = PrepareStmt(
+        db_, "INSERT INTO blacklist(credit_code,since,until,reason) VALUES(?1,?2,?3,?4)");
     if (!bl.ok()) return bl.status();
-    for (const BlacklistEntry& b : parsed.blacklist) {
-      sqlite3_stmt* q = bl->get();
-      sqlite3_reset(q);
-      BindText(q, 1, b.credit_code);
-      BindText(q, 2, b.since);
-      BindText(q, 3, b.until);
-      BindText(q, 4, b.reason);
-      if (sqlite3_step(q) != SQLITE_DONE) return DbError(db, "insert blacklist entry");
+    blacklist_ = std::move(*bl);
+    return Status::Ok();
+  }
+
+  Status AddFiling(Filing&& f, uint64_t line) override {
+    sqlite3_stmt* s = filing_.get();
+    int64_t id = next_id_++;
+    // The list columns must outlive sqlite3_step (bound SQLITE_STATIC).
+    lists_[0] = ListJson(f.android_packages);
+    lists_[1] = ListJson(f.ios_bundle_ids);
+    lists_[2] = ListJson(f.audience);
+    lists_[3] = ListJson(f.declared.permissions);
+    lists_[4] = ListJson(f.declared.ios_usage_keys);
+    lists_[5] = ListJson(f.declared.personal_info);
+    lists_[6] = ListJson(f.declared.sdks);
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    BindStatic(s, 2, f.filing_number);
+    BindStatic(s, 3, f.app_name);
+    BindStatic(s, 4, f.provider.name);
+    BindStatic(s, 5, f.provider.credit_code);
+    BindStatic(s, 6, f.provider.province);
+    BindStatic(s, 7, lists_[0]);
+    BindStatic(s, 8, lists_[1]);
+    BindStatic(s, 9, f.icp_number);
+    BindStatic(s, 10, f.app_icp_number);
+    BindStatic(s, 11, f.mlps.filing_number);
+    sqlite3_bind_int(s, 12, f.mlps.level);
+    BindStatic(s, 13, f.category);
+    BindStatic(s, 14, lists_[2]);
+    BindStatic(s, 15, f.use);
+    if (f.licence_number) {
+      BindStatic(s, 16, *f.licence_number);
+    } else {
+      sqlite3_bind_null(s, 16);
     }
-    SG_RETURN_IF_ERROR(Exec(db, kIndexes));
-    std::map<std::string, std::string> meta = extra_meta;
+    BindStatic(s, 17, lists_[3]);
+    BindStatic(s, 18, lists_[4]);
+    BindStatic(s, 19, lists_[5]);
+    BindStatic(s, 20, lists_[6]);
+    sqlite3_bind_int(s, 21, f.declared.biometric ? 1 : 0);
+    sqlite3_bind_int(s, 22, f.declared.biometric_reviewed ? 1 : 0);
+    sqlite3_bind_int(s, 23, f.declared.payment ? 1 : 0);
+    sqlite3_bind_int(s, 24, f.declared.live_streaming ? 1 : 0);
+    BindStatic(s, 25, f.version);
+    BindStatic(s, 26, f.status);
+    BindStatic(s, 27, f.status_since);
+    sqlite3_bind_int64(s, 28, static_cast<int64_t>(line));
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);  // drops the references to f's strings
+    if (rc != SQLITE_DONE) return DbError(db_, "insert filing " + f.filing_number);
+    for (const std::string& a : f.android_packages) SG_RETURN_IF_ERROR(AddPackage("android", a, id));
+    for (const std::string& b : f.ios_bundle_ids) SG_RETURN_IF_ERROR(AddPackage("ios", b, id));
+    ++filings_;
+    return Status::Ok();
+  }
+
+  Status AddBlacklist(BlacklistEntry&& b, uint64_t) override {
+    sqlite3_stmt* q = blacklist_.get();
+    sqlite3_reset(q);
+    BindStatic(q, 1, b.credit_code);
+    BindStatic(q, 2, b.since);
+    BindStatic(q, 3, b.until);
+    BindStatic(q, 4, b.reason);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return DbError(db_, "insert blacklist entry");
+    ++blacklist_count_;
+    return Status::Ok();
+  }
+
+  // Builds the indexes, writes the meta table (`meta` plus format and
+  // imported_at) and commits.
+  Status Finish(std::map<std::string, std::string> meta) {
+    filing_.reset();
+    package_.reset();
+    blacklist_.reset();
+    SG_RETURN_IF_ERROR(Exec(db_, kIndexes));
     meta["format"] = kDbFormat;
-    meta["sha256"] = parsed.sha256;
-    meta["source_format"] = parsed.format;
     meta["imported_at"] = NowUtc();
-    meta["filings"] = std::to_string(parsed.filings.size());
-    meta["blacklist"] = std::to_string(parsed.blacklist.size());
-    meta["bad_records"] = std::to_string(parsed.bad_records);
-    auto m = PrepareStmt(db, "INSERT OR REPLACE INTO meta VALUES(?1,?2)");
+    meta["filings"] = std::to_string(filings_);
+    meta["blacklist"] = std::to_string(blacklist_count_);
+    auto m = PrepareStmt(db_, "INSERT OR REPLACE INTO meta VALUES(?1,?2)");
     if (!m.ok()) return m.status();
     for (const auto& [k, v] : meta) {
       sqlite3_reset(m->get());
       BindText(m->get(), 1, k);
       BindText(m->get(), 2, v);
-      if (sqlite3_step(m->get()) != SQLITE_DONE) return DbError(db, "insert meta");
+      if (sqlite3_step(m->get()) != SQLITE_DONE) return DbError(db_, "insert meta");
     }
+    m->reset();
+    SG_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+    open_ = false;
     return Status::Ok();
-  }();
-  if (!st.ok()) {
-    Exec(db, "ROLLBACK").IgnoreError();
-    return st;
   }
-  return Exec(db, "COMMIT");
+
+ private:
+  static void BindStatic(sqlite3_stmt* st, int i, const std::string& v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  Status AddPackage(const char* platform, const std::string& pid, int64_t id) {
+    sqlite3_stmt* p = package_.get();
+    sqlite3_reset(p);
+    sqlite3_bind_text(p, 1, platform, -1, SQLITE_STATIC);
+    BindStatic(p, 2, pid);
+    sqlite3_bind_int64(p, 3, id);
+    int rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    if (rc != SQLITE_DONE) return DbError(db_, "insert package " + pid);
+    return Status::Ok();
+  }
+
+  sqlite3* db_;
+  bool open_ = false;
+  StmtPtr filing_, package_, blacklist_;
+  int64_t next_id_ = 1;
+  uint64_t filings_ = 0;
+  uint64_t blacklist_count_ = 0;
+  std::string lists_[7];
+};
+
+// The meta entries describing an export (beside the caller's `extra`).
+std::map<std::string, std::string> ExportMeta(const ExportReport& r,
+                                              const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> meta = extra;
+  meta["sha256"] = r.sha256;
+  meta["source_format"] = r.format;
+  meta["bad_records"] = std::to_string(r.bad_records);
+  return meta;
+}
+
+// Opens the connection of a database that is private until it is renamed
+// into place (a temp file) or never outlives the process (:memory:): no
+// journal and no syncs while it is written -- a crash leaves only a stray
+// temp file, never a broken live database; the finished file is fsynced once
+// before the rename.
+Status TunePrivateDb(sqlite3* db) {
+  return Exec(db,
+              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+              " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
 }
 
 Status FsyncPath(const std::string& path, bool directory) {
@@ -388,16 +460,19 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
                                reg->meta_["format"] + "\")");
     }
   } else {
-    Result<ParsedExport> parsed = ParseExportFile(path);
-    if (!parsed.ok()) return parsed.status();
     if (sqlite3_open_v2(":memory:", &reg->db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
       return DbError(reg->db_, "open in-memory database");
     }
-    SG_RETURN_IF_ERROR(Populate(reg->db_, *parsed, {{"source", path}}));
+    SG_RETURN_IF_ERROR(TunePrivateDb(reg->db_));
+    DbWriter writer(reg->db_);
+    SG_RETURN_IF_ERROR(writer.Begin());
+    Result<ExportReport> report = StreamExportFile(path, ExportLimits(), &writer);
+    if (!report.ok()) return report.status();
+    SG_RETURN_IF_ERROR(writer.Finish(ExportMeta(*report, {{"source", path}})));
     reg->meta_ = LoadMeta(reg->db_);
-    reg->load_problems_ = std::move(parsed->problems);
+    reg->load_problems_ = std::move(report->problems);
   }
   SG_RETURN_IF_ERROR(reg->Prepare());
   const std::string& sha = reg->meta_["sha256"];
@@ -507,8 +582,12 @@ Result<Filing> LoadFilingJson(const std::string& path) {
   return ParseFilingJson(text, path);
 }
 
-Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
-                     const std::map<std::string, std::string>& meta) {
+namespace {
+
+// Creates a temp database beside db_path, has `fill` write it, fsyncs it and
+// renames it over db_path (then fsyncs the directory). On any failure the temp
+// file is removed and db_path is untouched.
+Status ReplaceDatabase(const std::string& db_path, const std::function<Status(sqlite3*)>& fill) {
   namespace fs = std::filesystem;
   static std::atomic<unsigned> counter{0};
   fs::path target(db_path);
@@ -522,12 +601,8 @@ Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
     int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     DbPtr db(raw);
     if (rc != SQLITE_OK) return DbError(raw, "create " + tmp);
-    // The temp file is private until the rename, so no journal is needed: a
-    // crash leaves only a stray temp file, never a broken live database.
-    SG_RETURN_IF_ERROR(Exec(db.get(),
-                            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                            " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;"));
-    SG_RETURN_IF_ERROR(Populate(db.get(), parsed, meta));
+    SG_RETURN_IF_ERROR(TunePrivateDb(db.get()));
+    SG_RETURN_IF_ERROR(fill(db.get()));
     if (sqlite3_close_v2(db.release()) != SQLITE_OK) return Status::IoError("close " + tmp);
     SG_RETURN_IF_ERROR(FsyncPath(tmp, false));
     if (::rename(tmp.c_str(), db_path.c_str()) != 0) {
@@ -539,18 +614,61 @@ Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
   return st;
 }
 
+}  // namespace
+
+Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
+                     const std::map<std::string, std::string>& meta) {
+  return ReplaceDatabase(db_path, [&](sqlite3* db) -> Status {
+    DbWriter writer(db);
+    SG_RETURN_IF_ERROR(writer.Begin());
+    for (size_t i = 0; i < parsed.filings.size(); ++i) {
+      Filing f = parsed.filings[i];
+      SG_RETURN_IF_ERROR(writer.AddFiling(
+          std::move(f), i < parsed.filing_lines.size() ? parsed.filing_lines[i] : 0));
+    }
+    for (const BlacklistEntry& b : parsed.blacklist) {
+      SG_RETURN_IF_ERROR(writer.AddBlacklist(BlacklistEntry(b), 0));
+    }
+    ExportReport r;
+    r.sha256 = parsed.sha256;
+    r.format = parsed.format;
+    r.bad_records = parsed.bad_records;
+    return writer.Finish(ExportMeta(r, meta));
+  });
+}
+
+Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path,
+                                   const ImportOptions& options) {
+  const std::string& label = options.label.empty() ? export_path : options.label;
+  ImportSummary summary;
+  Status st = ReplaceDatabase(db_path, [&](sqlite3* db) -> Status {
+    DbWriter writer(db);
+    SG_RETURN_IF_ERROR(writer.Begin());
+    Result<ExportReport> r = StreamExportFile(export_path, options.limits, &writer, label);
+    if (!r.ok()) return r.status();
+    if (options.require_filing && r->filings == 0) {
+      return Status::Invalid(label + " has no valid filings (" + std::to_string(r->bad_records) +
+                             " bad records)");
+    }
+    SG_RETURN_IF_ERROR(writer.Finish(ExportMeta(*r, options.meta)));
+    summary.filings = r->filings;
+    summary.blacklist = r->blacklist;
+    summary.bad_records = r->bad_records;
+    summary.problem_count = r->problem_count;
+    summary.problems = std::move(r->problems);
+    summary.version = "sha256:" + r->sha256.substr(0, 16);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return summary;
+}
+
 Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path) {
-  Result<ParsedExport> parsed = ParseExportFile(export_path);
-  if (!parsed.ok()) return parsed.status();
-  std::string abs = std::filesystem::absolute(export_path).string();
-  SG_RETURN_IF_ERROR(WriteDatabase(*parsed, db_path, {{"source", abs}}));
-  ImportSummary s;
-  s.filings = parsed->filings.size();
-  s.blacklist = parsed->blacklist.size();
-  s.bad_records = parsed->bad_records;
-  s.problems = std::move(parsed->problems);
-  s.version = "sha256:" + parsed->sha256.substr(0, 16);
-  return s;
+  ImportOptions options;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(export_path, ec);
+  options.meta["source"] = ec ? export_path : abs.string();
+  return ImportExport(export_path, db_path, options);
 }
 
 std::map<std::string, std::string> ReadDatabaseMeta(const std::string& db_path) {

@@ -82,8 +82,16 @@ struct ImportSummary {
   uint64_t filings = 0;
   uint64_t blacklist = 0;
   uint64_t bad_records = 0;
-  std::vector<ImportProblem> problems;
+  std::vector<ImportProblem> problems;  // capped (ExportLimits::max_problems)
+  uint64_t problem_count = 0;           // all problems, also beyond the cap
   std::string version;
+};
+
+struct ImportOptions {
+  std::map<std::string, std::string> meta;  // added to the meta table (source, etag ...)
+  std::string label;           // names the export in problems and errors (default: its path)
+  bool require_filing = false;  // refuse an export without a valid filing (sync)
+  ExportLimits limits;
 };
 
 // Writes `parsed` as a new database at `db_path`, atomically replacing any
@@ -92,8 +100,16 @@ struct ImportSummary {
 Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
                      const std::map<std::string, std::string>& meta);
 
-// Parses, validates and imports an export file into `db_path`.
+// Parses, validates and imports an export file into a new database that
+// atomically replaces `db_path` (meta "source" = the export's absolute path).
+// The export is streamed: each record is validated and inserted as it is
+// read, so memory does not grow with the export. Fails as a whole (db_path
+// untouched) when ParseExportFile would, or on a database error.
 Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path);
+// Same, with options; with require_filing an export without a valid filing
+// fails with "<label> has no valid filings (N bad records)".
+Result<ImportSummary> ImportExport(const std::string& export_path, const std::string& db_path,
+                                   const ImportOptions& options);
 
 // Reads the meta table of an existing database (empty map when absent).
 std::map<std::string, std::string> ReadDatabaseMeta(const std::string& db_path);

@@ -35,36 +35,28 @@ Result<SyncResult> SyncRegistry(const std::string& url, const std::string& db_pa
     return Status::IoError("GET " + url + ": HTTP " + std::to_string(resp->status) +
                            "; the registry was not changed");
   }
-  Result<ParsedExport> parsed = ParseExportFile(tmp);
-  ::unlink(tmp.c_str());
-  if (!parsed.ok()) {
-    return Status(parsed.status().code(),
-                  parsed.status().message() + " (from " + url + "); the registry was not changed");
-  }
-  if (parsed->filings.empty()) {
-    return Status::Invalid("the export from " + url + " has no valid filings (" +
-                           std::to_string(parsed->bad_records) +
-                           " bad records); the registry was not changed");
-  }
-  std::map<std::string, std::string> meta = {{"source", url}, {"sync_url", url}};
+  // The download is streamed into a temp database (ImportExport), which only
+  // replaces db_path when the export is complete, valid and has a filing.
+  ImportOptions options;
+  options.label = url;
+  options.require_filing = true;
+  options.meta = {{"source", url}, {"sync_url", url}};
   auto header = [&](const char* name) {
     auto it = resp->headers.find(name);
     return it != resp->headers.end() ? it->second : std::string();
   };
-  meta["etag"] = header("etag");
-  meta["last_modified"] = header("last-modified");
+  options.meta["etag"] = header("etag");
+  options.meta["last_modified"] = header("last-modified");
   std::time_t now = std::time(nullptr);
-  meta["synced_at"] = std::to_string(static_cast<long long>(now));
-  Status st = WriteDatabase(*parsed, db_path, meta);
-  if (!st.ok()) {
-    return Status(st.code(), st.message() + "; the registry was not changed");
+  options.meta["synced_at"] = std::to_string(static_cast<long long>(now));
+  Result<ImportSummary> imported = ImportExport(tmp, db_path, options);
+  ::unlink(tmp.c_str());
+  if (!imported.ok()) {
+    return Status(imported.status().code(),
+                  imported.status().message() + "; the registry was not changed");
   }
   out.updated = true;
-  out.summary.filings = parsed->filings.size();
-  out.summary.blacklist = parsed->blacklist.size();
-  out.summary.bad_records = parsed->bad_records;
-  out.summary.problems = std::move(parsed->problems);
-  out.summary.version = "sha256:" + parsed->sha256.substr(0, 16);
+  out.summary = std::move(*imported);
   return out;
 }
 
