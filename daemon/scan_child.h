@@ -1,8 +1,9 @@
-// Scanning one package, isolated: with isolation "fork" the Engine and the
-// Assessor run in a child process that writes the outcome to a pipe; the
-// parent kills it at the deadline (limits.deadline_ms + grace). A crash, a
-// hang or an allocation failure in a parser becomes an error outcome, never a
-// daemon crash. The parent itself never runs a parser.
+// Scanning one package, isolated. ScanIsolated() runs the Engine and the
+// Assessor in this process (fork == false) or in a forked child that writes
+// the outcome to a pipe and is killed at the deadline (limits.deadline_ms +
+// grace). The daemon calls it only through a ScanService (below), a
+// single-threaded helper process, so a crash, a hang or an allocation failure
+// in a parser becomes an error outcome, never a daemon crash.
 //
 // Test-only fault switch: with SHELFGUARD_TEST_FAULT=1 in the environment, a
 // package whose path contains "sg-fault-crash" aborts the scanner and one

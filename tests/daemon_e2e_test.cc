@@ -226,11 +226,14 @@ TEST(DaemonE2E, SubmitStatusReloadAndDrain) {
   EXPECT_NE(ReadAll(d.log()).find("daemon.stop"), std::string::npos);
 }
 
-TEST(DaemonE2E, IsolationCrashAndHangLeaveTheDaemonServing) {
+// A package that crashes or hangs the scanner (test-only fault switch) is
+// recorded with an error; the daemon keeps serving the next jobs.
+void CheckIsolation(const std::string& isolation) {
   std::string clean = BuildApk(kCleanApk), dbg = BuildApk(kDebugApk);
   ASSERT_FALSE(clean.empty());
   DaemonFixture d;
-  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 1500\n[scan]\ngrace_ms = 300\n[spool]\npoll_ms = 50\n");
+  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 1500\n[scan]\ngrace_ms = 300\nisolation = \"" +
+                                   isolation + "\"\n[spool]\npoll_ms = 50\n");
   ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
   d.Drop(clean, "a-sg-fault-crash.apk");
   d.Drop(clean, "b-sg-fault-hang.apk");
@@ -251,6 +254,9 @@ TEST(DaemonE2E, IsolationCrashAndHangLeaveTheDaemonServing) {
   d.daemon.Signal(SIGTERM);
   EXPECT_EQ(d.daemon.Wait(15000), 0);
 }
+
+TEST(DaemonE2E, IsolationProcessCrashAndHangLeaveTheDaemonServing) { CheckIsolation("process"); }
+TEST(DaemonE2E, IsolationForkCrashAndHangLeaveTheDaemonServing) { CheckIsolation("fork"); }
 
 TEST(DaemonE2E, CurveAllowList) {
   if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";

@@ -4,10 +4,10 @@
 // relocations that bind GOT slots to symbols, and printable strings of
 // read-only data sections. 32/64-bit, little/big endian (System V gABI).
 //
-// FindCodeReferences() then disassembles executable sections (ARM64 by
-// direct decoding of the few instruction classes that form addresses,
-// ARM32/Thumb and x86-64 with Capstone) to decide which strings and imported
-// symbols code actually references.
+// FindCodeReferences() then walks executable sections (ARM64 and ARM32/Thumb
+// by direct decoding of the few instruction classes that form addresses,
+// x86-64 with Capstone) to decide which strings and imported symbols code
+// actually references.
 //
 // Untrusted input: counts and offsets are checked against the bytes present
 // and Budget::CheckCount; tables are cut to what fits and the cut recorded in
@@ -131,8 +131,12 @@ class ElfFile {
 };
 
 struct CodeRefOptions {
-  uint64_t max_code_bytes = 64ull << 20;       // per library, direct ARM64 decoding
-  uint64_t max_capstone_bytes = 24ull << 20;   // per library, Capstone (ARM32, x86-64)
+  uint64_t max_code_bytes = 64ull << 20;       // per library, direct decoding (ARM64, ARM32/Thumb)
+  uint64_t max_capstone_bytes = 24ull << 20;   // per library, Capstone (x86-64, reference ARM walk)
+  // Walk ARM32/Thumb with Capstone instead of the direct decoder. Slow (an
+  // order of magnitude); kept as the reference the direct decoder is tested
+  // against.
+  bool capstone_arm = false;
 };
 
 struct CodeRefs {
