@@ -94,6 +94,8 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
     int lock_fd = g_close_fd.load();
     if (lock_fd >= 0) ::close(lock_fd);
     ::signal(SIGPIPE, SIG_DFL);
+    struct rlimit no_core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
     if (opt.max_memory_mb > 0) {
       struct rlimit rl;
       rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(opt.max_memory_mb) << 20;
@@ -199,8 +201,11 @@ bool WriteFrame(int fd, const std::string& s) {
   return WriteAll(fd, hdr, 8) && WriteAll(fd, s.data(), s.size());
 }
 
-// Reads one length-prefixed frame; timeout_ms < 0 waits forever.
-bool ReadFrame(int fd, std::string* out, int64_t timeout_ms) {
+// Reads one length-prefixed frame; timeout_ms < 0 waits forever. When it
+// fails because the time ran out, *timed_out is set (EOF and errors leave it
+// false), so the caller never has to infer the cause from a clock.
+bool ReadFrame(int fd, std::string* out, int64_t timeout_ms, bool* timed_out = nullptr) {
+  if (timed_out != nullptr) *timed_out = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string buf;
   uint64_t want = UINT64_MAX;
@@ -218,7 +223,10 @@ bool ReadFrame(int fd, std::string* out, int64_t timeout_ms) {
     if (timeout_ms >= 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
                       .count();
-      if (left <= 0) return false;
+      if (left <= 0) {
+        if (timed_out != nullptr) *timed_out = true;
+        return false;
+      }
       wait = static_cast<int>(std::min<int64_t>(left, 1000));
     }
     struct pollfd p = {fd, POLLIN, 0};
@@ -307,18 +315,18 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   // grace the whole service is killed and replaced. Per-package children are
   // bounded by the service itself; this is only a backstop.
   int64_t timeout = static_cast<int64_t>(o.deadline_ms) + o.grace_ms + (o.fork ? 30000 : 0);
-  auto started = std::chrono::steady_clock::now();
+  bool timed_out = false;
   if (running() && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
-      ReadFrame(fd_, &reply, timeout)) {
+      ReadFrame(fd_, &reply, timeout, &timed_out)) {
     auto out = queue::ParseOutcome(reply);
     if (out.ok()) return std::move(out).value();
   }
-  bool timed_out = std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(timeout);
   int st = 0;
   bool exited = false;
   if (pid_ > 0 && !timed_out) {
-    // EOF: the service died in the scan; collect how.
-    for (int i = 0; i < 50 && !exited; ++i) {
+    // EOF: the service died in the scan; collect how. A loaded machine can
+    // take a while to tear a process down, so allow up to five seconds.
+    for (int i = 0; i < 500 && !exited; ++i) {
       exited = ::waitpid(pid_, &st, WNOHANG) == pid_;
       if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -346,6 +354,10 @@ int ScanServiceMain(int fd, const std::string& config_path) {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGTERM, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
+  // A crash on hostile input is reported by the daemon; it must not also
+  // leave a core file of attacker-chosen size behind.
+  struct rlimit no_core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
   auto fail = [&](const std::string& why) {
     nlohmann::json j = {{"ok", false}, {"error", why}};
     WriteFrame(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -232,17 +232,17 @@ void CheckIsolation(const std::string& isolation) {
   std::string clean = BuildApk(kCleanApk), dbg = BuildApk(kDebugApk);
   ASSERT_FALSE(clean.empty());
   DaemonFixture d;
-  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 1500\n[scan]\ngrace_ms = 300\nisolation = \"" +
+  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 3000\n[scan]\ngrace_ms = 300\nisolation = \"" +
                                    isolation + "\"\n[spool]\npoll_ms = 50\n");
   ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
   d.Drop(clean, "a-sg-fault-crash.apk");
   d.Drop(clean, "b-sg-fault-hang.apk");
   d.Drop(dbg, "c-normal.apk");
-  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(), "queue", "done") == 3; }, 20000))
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(), "queue", "done") == 3; }, 60000))
       << d.Status().dump(1) << ReadAll(d.log());
   EXPECT_TRUE(d.daemon.Alive());
   Json st = d.Status();
-  EXPECT_EQ(d.Num(st, "errors", "scan"), 2);
+  EXPECT_EQ(d.Num(st, "errors", "scan"), 2) << st.dump(1) << ReadAll(d.log());
   EXPECT_EQ(d.CountFiles("quarantine"), 3u);  // two errors and one violation
   EXPECT_EQ(d.CountFiles("incoming") + d.CountFiles("work"), 0u);
   std::string log = ReadAll(d.log());

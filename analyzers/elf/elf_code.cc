@@ -377,11 +377,11 @@ class ArmDecoder {
         DataProcessing(pc, in, false);
         return;
       case 1:
-        if ((in & 0x01b00000) == 0x01000000) {  // MOVW
+        if ((in & 0x01f00000) == 0x01000000) {  // MOVW
           Set(rd, (in >> 4 & 0xf000) | (in & 0xfff));
           return;
         }
-        if ((in & 0x01b00000) == 0x01400000) {  // MOVT
+        if ((in & 0x01f00000) == 0x01400000) {  // MOVT
           if (Known(rd)) {
             uint32_t v = (val_[rd] & 0xffff) | ((in >> 4 & 0xf000) | (in & 0xfff)) << 16;
             Address(pc, v);
