@@ -20,7 +20,7 @@ TEST(ReportJson, InvalidUtf8IsReplacedAndOutputParses) {
   Report r = SampleReport();
   // Overlong NUL, a CESU surrogate, a lead byte past U+10FFFF, a lone
   // continuation byte and a truncated sequence, next to valid Chinese.
-  r.facts.package.label = std::string("\xC0\x80|\xED\xA0\x80|\xF5\x80\x80\x80|\x80|\xE6\x95", 18) + "|教育";
+  r.facts.package.label = std::string("\xC0\x80|\xED\xA0\x80|\xF5\x80\x80\x80|\x80|\xE6\x95", 16) + "|教育";
   std::string out = ReportToJson(r);
   nlohmann::json j = nlohmann::json::parse(out);  // throws on invalid UTF-8
   std::string label = j["package"]["label"];
