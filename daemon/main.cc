@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "config.h"
+#include "shelfguard/allocator.h"
 #include "daemon.h"
 #include "log.h"
 #include "scan_child.h"
@@ -41,6 +42,7 @@ const char kHelp[] =
 
 int main(int argc, char** argv) {
   using namespace shelfguard::daemon;
+  shelfguard::TuneAllocatorForScanning();
   std::string config_path;
   bool once = false, check = false;
   // Internal: the per-worker scan service (scan_child.h).

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "shelfguard/byte_reader.h"
+#include "shelfguard/utf8.h"
 
 namespace shelfguard {
 namespace {
@@ -21,24 +22,6 @@ constexpr uint32_t kStringPoolHeaderSize = 28;
 // anyway, but a cap keeps a single hostile string from dominating memory.
 constexpr uint32_t kMaxStringBytes = 1u << 20;
 constexpr uint32_t kNoIndex = 0xffffffffu;
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
 
 // Decodes string `i` whose data starts at absolute offset `off` of `r`,
 // which must not extend past `end`. Returns false when out of bounds.

@@ -607,15 +607,12 @@ void SliceParser::CollectObjc() {
 }
 
 void SliceParser::RefsArm64(std::string_view code, uint64_t addr) {
-  // ADRP materialises a 4 KiB page; the next instructions add the low 12
-  // bits (ADD immediate) or use them as a load/store offset (LDR/STR
-  // unsigned immediate). ADRP itself is recognised from its fixed encoding
-  // (ARM ARM C6.2.10); the paired instruction is decoded by Capstone, which
-  // handles the size-scaled immediates of every LDR/STR form.
-  csh h;
-  if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h) != CS_ERR_OK) return;
-  cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_insn* insn = cs_malloc(h);
+  // ADRP materialises a 4 KiB page; one of the next instructions adds the
+  // low 12 bits (ADD immediate) or uses them as a load/store offset (LDR/STR
+  // unsigned immediate). All three are decoded from their fixed encodings
+  // (ARM ARM C6.2.4 ADD (immediate), C6.2.10 ADRP, C3.3.13 load/store
+  // register (unsigned immediate)); macho_test checks the decoding against
+  // Capstone for every operand combination it draws.
   ByteReader r(code);
   size_t n = code.size() / 4;
   s_->instructions += n;
@@ -630,29 +627,13 @@ void SliceParser::RefsArm64(std::string_view code, uint64_t addr) {
     uint64_t page = (pc & ~uint64_t{0xfff}) + static_cast<uint64_t>(imm << 12);
     for (size_t j = i + 1; j < n && j <= i + 4; ++j) {
       uint32_t w2 = *r.LEAt<uint32_t>(j * 4);
-      bool add = (w2 & 0x7F800000u) == 0x11000000u;       // ADD (immediate), any width
-      bool ldst = (w2 & 0x3B000000u) == 0x39000000u;      // LDR/STR (unsigned offset)
-      if (!(add || ldst) || ((w2 >> 5) & 31) != rd) continue;
-      const uint8_t* p = reinterpret_cast<const uint8_t*>(code.data()) + j * 4;
-      size_t sz = 4;
-      uint64_t a = addr + j * 4;
-      if (!cs_disasm_iter(h, &p, &sz, &a, insn)) break;
-      const cs_arm64& d = insn->detail->arm64;
-      if (add && d.op_count >= 3 && d.operands[2].type == ARM64_OP_IMM) {
-        int64_t v = d.operands[2].imm;
-        if (d.operands[2].shift.type == ARM64_SFT_LSL) v <<= d.operands[2].shift.value;
-        refs_.insert(page + static_cast<uint64_t>(v));
-      } else if (ldst) {
-        for (uint8_t k = 0; k < d.op_count; ++k) {
-          if (d.operands[k].type == ARM64_OP_MEM)
-            refs_.insert(page + static_cast<uint64_t>(int64_t{d.operands[k].mem.disp}));
-        }
-      }
+      if (((w2 >> 5) & 31) != rd) continue;
+      std::optional<uint64_t> low = Arm64PageOffset(w2);
+      if (!low) continue;
+      refs_.insert(page + *low);
       break;
     }
   }
-  cs_free(insn, 1);
-  cs_close(&h);
 }
 
 void SliceParser::RefsArmv7(std::string_view code, uint64_t addr) {
@@ -929,6 +910,21 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
   f.slices.push_back(std::move(s));
   f.deep_slice = options.deep ? 0 : -1;
   return f;
+}
+
+std::optional<uint64_t> Arm64PageOffset(uint32_t w) {
+  if ((w & 0x7F800000u) == 0x11000000u) {  // ADD (immediate): sf 0 0 100010 sh imm12 Rn Rd
+    uint64_t imm = (w >> 10) & 0xfff;
+    return (w & (1u << 22)) != 0 ? imm << 12 : imm;
+  }
+  if ((w & 0x3B000000u) == 0x39000000u) {  // size 111 V 01 opc imm12 Rn Rt
+    uint32_t size = w >> 30, opc = (w >> 22) & 3;
+    bool simd = (w & (1u << 26)) != 0;
+    uint32_t scale = size;
+    if (simd && size == 0 && (opc & 2) != 0) scale = 4;  // 128-bit Q register
+    return uint64_t{(w >> 10) & 0xfff} << scale;
+  }
+  return std::nullopt;
 }
 
 }  // namespace shelfguard::macho

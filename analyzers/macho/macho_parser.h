@@ -133,6 +133,11 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
 // "arm64" etc. for a (cputype, cpusubtype) pair.
 std::string ArchName(uint32_t cputype, uint32_t cpusubtype);
 
+// The low part an AArch64 instruction adds to an ADRP page: the immediate of
+// ADD (immediate), or the scaled offset of LDR/STR (unsigned immediate,
+// integer and SIMD&FP). nullopt for any other instruction.
+std::optional<uint64_t> Arm64PageOffset(uint32_t insn);
+
 }  // namespace shelfguard::macho
 
 #endif  // SHELFGUARD_ANALYZERS_MACHO_MACHO_PARSER_H_

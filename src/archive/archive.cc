@@ -86,6 +86,9 @@ struct RawEntry {
   bool readable = false;      // local header found and data inside the file
 };
 
+// Packages up to this size are loaded into memory when opened.
+constexpr uint64_t kLoadWholeBytes = 16u << 20;
+
 // The package bytes: owned (memory, or a file loaded for repair) or read
 // from a file descriptor on demand.
 struct PackageBytes {
@@ -495,6 +498,12 @@ Result<std::unique_ptr<Archive>> Archive::OpenFile(const std::string& path, Budg
     return Status::OverLimit(path + ": package is " + std::to_string(a->impl_->size) +
                              " bytes, over max_package_bytes " +
                              std::to_string(budget->limits().max_package_bytes));
+  }
+  // Small packages are read whole with one read(): directory parsing and
+  // inflation then run from memory instead of a pread or fread per entry.
+  // Larger ones are read on demand, so memory stays bounded by the entries.
+  if (a->impl_->size <= kLoadWholeBytes && !a->impl_->Load()) {
+    return Status::IoError(path + ": read error: " + std::strerror(errno));
   }
   SG_RETURN_IF_ERROR(a->Init());
   return a;

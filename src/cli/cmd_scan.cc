@@ -208,39 +208,46 @@ int RunScan(int argc, char** argv) {
   const bool color = format == "text" && out == stdout && isatty(STDOUT_FILENO);
   const bool show_progress = progress && files.size() > 1 && isatty(STDERR_FILENO);
 
-  // Workers take files in order; reports are printed in input order as soon
-  // as every earlier one is done, so output is deterministic.
-  std::vector<std::optional<Report>> done(files.size());
+  // Reports are printed in input order as soon as every earlier one is
+  // done, so output is deterministic. Workers take files largest first
+  // within windows of kWindow files, so a big package does not start last
+  // and leave one core idle, while at most a window of reports waits.
+  constexpr size_t kWindow = 256;
+  std::vector<size_t> order(files.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (files.size() > 1) {
+    std::vector<uint64_t> sizes(files.size(), 0);
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::error_code ec;
+      auto sz = std::filesystem::file_size(files[i], ec);
+      sizes[i] = ec ? 0 : static_cast<uint64_t>(sz);
+    }
+    for (size_t w = 0; w < order.size(); w += kWindow) {
+      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), w + kWindow));
+      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(w), end,
+                       [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+    }
+  }
+  struct Done {
+    std::string text;
+    bool analysed = false;
+    Severity verdict = Severity::kPass;
+    std::string why;  // first error, when not analysed
+  };
+  std::vector<std::optional<Done>> done(files.size());
   std::mutex mu;
   std::atomic<size_t> next{0};
   size_t printed = 0, finished = 0;
   int exit_code = 0;
   auto flush_ready = [&]() {  // requires mu
     while (printed < files.size() && done[printed]) {
-      const Report& r = *done[printed];
-      std::string text;
-      try {
-        text = format == "json" ? ReportToJson(r, pretty) : ReportToText(r, color);
-      } catch (const std::exception& e) {
-        // Never lose a report silently: print a minimal one with the error.
-        Report minimal;
-        minimal.facts.file = r.facts.file;
-        minimal.facts.sha256 = r.facts.sha256;
-        minimal.facts.size = r.facts.size;
-        minimal.facts.errors.push_back({"internal-error", r.facts.file +
-                                                              ": report could not be printed: " +
-                                                              e.what()});
-        text = format == "json" ? ReportToJson(minimal, pretty) : ReportToText(minimal, color);
-        done[printed]->facts.analysed = false;
-        done[printed]->facts.errors = minimal.facts.errors;
-      }
-      std::fputs(text.c_str(), out);
+      const Done& d = *done[printed];
+      std::fputs(d.text.c_str(), out);
       std::fputc('\n', out);
-      if (!r.facts.analysed) {
-        std::string why = r.facts.errors.empty() ? "unknown error" : r.facts.errors[0].message;
-        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", r.facts.file.c_str(), why.c_str());
+      if (!d.analysed) {
+        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", files[printed].c_str(), d.why.c_str());
         exit_code = 2;
-      } else if (fail_on != Severity::kPass && r.verdict >= fail_on && exit_code == 0) {
+      } else if (fail_on != Severity::kPass && d.verdict >= fail_on && exit_code == 0) {
         exit_code = 1;
       }
       done[printed].reset();
@@ -248,10 +255,33 @@ int RunScan(int argc, char** argv) {
     }
     std::fflush(out);
   };
+  // Formats a report outside the lock; never loses one silently.
+  auto format_report = [&](Report& r) {
+    Done d;
+    try {
+      d.text = format == "json" ? ReportToJson(r, pretty) : ReportToText(r, color);
+    } catch (const std::exception& e) {
+      Report minimal;
+      minimal.facts.file = r.facts.file;
+      minimal.facts.sha256 = r.facts.sha256;
+      minimal.facts.size = r.facts.size;
+      minimal.facts.errors.push_back({"internal-error", r.facts.file +
+                                                            ": report could not be printed: " +
+                                                            e.what()});
+      d.text = format == "json" ? ReportToJson(minimal, pretty) : ReportToText(minimal, color);
+      r.facts.analysed = false;
+      r.facts.errors = minimal.facts.errors;
+    }
+    d.analysed = r.facts.analysed;
+    d.verdict = r.verdict;
+    if (!d.analysed) d.why = r.facts.errors.empty() ? "unknown error" : r.facts.errors[0].message;
+    return d;
+  };
   auto worker = [&]() {
     for (;;) {
-      size_t i = next.fetch_add(1);
-      if (i >= files.size()) return;
+      size_t k = next.fetch_add(1);
+      if (k >= files.size()) return;
+      size_t i = order[k];
       Report r;
       try {
         r = (*assessor)->Assess((*engine)->ScanFile(files[i]));
@@ -261,8 +291,9 @@ int RunScan(int argc, char** argv) {
         r.facts.file = files[i];
         r.facts.errors.push_back({"internal-error", files[i] + ": " + e.what()});
       }
+      Done d = format_report(r);
       std::lock_guard<std::mutex> lock(mu);
-      done[i] = std::move(r);
+      done[i] = std::move(d);
       ++finished;
       if (show_progress) {
         std::fprintf(stderr, "\r\033[K[%zu/%zu] %s", finished, files.size(), files[i].c_str());

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "shelfguard/allocator.h"
 #include "cli/commands.h"
 
 namespace {
@@ -38,6 +39,7 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shelfguard::TuneAllocatorForScanning();
   if (argc < 2) {
     Usage(stderr);
     return 2;

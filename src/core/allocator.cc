@@ -1,0 +1,26 @@
+#include "shelfguard/allocator.h"
+
+#include <malloc.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SG_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SG_ASAN 1
+#endif
+
+namespace shelfguard {
+
+void TuneAllocatorForScanning() {
+#if defined(__GLIBC__) && !defined(SG_ASAN)
+  // Buffers below 256 MiB come from the heap; up to 512 MiB of free heap top
+  // is kept rather than returned after each package.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_TOP_PAD, 16 << 20);
+#endif
+}
+
+}  // namespace shelfguard
