@@ -29,8 +29,10 @@ for f in build-san/*_fuzz; do
   args=("$work")
   [[ -d "$seeds" ]] && args+=("$seeds")
   echo "-- $name"
+  # A crashing input is kept in build-san/fuzz-artifacts/ (named in the output).
+  mkdir -p build-san/fuzz-artifacts
   "$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
-       "${args[@]}" 2>&1 | tail -n 3
+       -artifact_prefix=build-san/fuzz-artifacts/"$name"- "${args[@]}" 2>&1 | tail -n 3
   rm -rf "$work"
 done
 echo "== all tests passed"

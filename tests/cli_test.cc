@@ -195,6 +195,34 @@ TEST_F(CliTest, JsonReportHasTheDocumentedFields) {
   EXPECT_EQ(comps["com.example.clitest.Open"]["kind"], "receiver");
 }
 
+TEST_F(CliTest, ManifestOnlyReadsTheIdentityAndAssessesNoRule) {
+  std::string apk = EduApk();
+  ASSERT_FALSE(apk.empty());
+  CliRun full = Shelfguard({"scan", "--format", "json", "--fail-on", "never", apk});
+  CliRun quick = Shelfguard({"scan", "--format", "json", "--manifest-only", apk});
+  // Debuggable: a full scan finds a violation, a manifest-only scan assesses
+  // nothing, so the default --fail-on violation does not fire.
+  EXPECT_EQ(quick.exit_code, 0) << quick.err;
+  auto f = JsonLines(full.out), q = JsonLines(quick.out);
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(f[0]["scope"], "full");
+  EXPECT_EQ(q[0]["scope"], "manifest");
+  for (const char* k : {"package", "permissions", "app_flags", "components", "sha256", "size"}) {
+    EXPECT_EQ(q[0][k], f[0][k]) << k;
+  }
+  EXPECT_FALSE(f[0]["code"].empty());
+  EXPECT_TRUE(q[0]["code"].empty()) << q[0]["code"].dump();
+  bool debuggable = false;
+  for (const auto& x : f[0]["findings"]) debuggable |= x["rule"] == "SEC-DEBUGGABLE";
+  EXPECT_TRUE(debuggable) << f[0]["findings"].dump();
+  ASSERT_EQ(q[0]["findings"].size(), 1u) << q[0]["findings"].dump();
+  EXPECT_EQ(q[0]["findings"][0]["rule"], "SCAN-MANIFEST-ONLY");
+  EXPECT_EQ(q[0]["verdict"], "info");
+  CliRun text = Shelfguard({"scan", "--manifest-only", apk});
+  EXPECT_NE(text.out.find("manifest only"), std::string::npos) << text.out;
+}
+
 TEST_F(CliTest, UnanalysableFileExitsTwoAndNamesIt) {
   std::string bad = NotAZip();
   CliRun r = Shelfguard({"scan", "--format", "json", bad});

@@ -46,7 +46,9 @@ struct Recorder : EvidenceSink, TextSink {
                const std::vector<bool>* referenced) override {
     Table t{kind, std::string(location), {}, referenced ? *referenced : std::vector<bool>()};
     for (auto i : items) t.items.emplace_back(i);
-    if (referenced) EXPECT_EQ(referenced->size(), items.size());
+    if (referenced) {
+      EXPECT_EQ(referenced->size(), items.size());
+    }
     tables.push_back(std::move(t));
   }
   void OnText(std::string_view location, std::string_view text) override {

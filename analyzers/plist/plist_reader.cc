@@ -371,12 +371,72 @@ std::string_view PlistFormat(std::string_view data) {
   return "";
 }
 
+namespace {
+
+// libplist (2.2, built with assertions as Debian ships it) asserts that a
+// dict key holds no NUL (plist_get_key_val), which aborts the process on a
+// crafted binary plist. Before parsing, NUL code units in the string
+// objects of a binary plist are rewritten to '?' in a copy. Layout: a
+// 32-byte trailer (offset size, ref size, object count, top object, offset
+// table offset, big-endian), the offset table, objects whose marker's high
+// nibble 5 (ASCII) or 6 (UTF-16BE) is a string of the low nibble's length,
+// or of a following int object's length when the nibble is 0xF.
+std::string WithoutNulInStrings(std::string_view d) {
+  std::string out(d);
+  if (d.size() < 8 + 32) return out;
+  const uint64_t trailer = d.size() - 32;
+  auto be = [&](uint64_t at, unsigned n, uint64_t* v) {
+    if (n == 0 || n > 8 || at > trailer || trailer - at < n) return false;
+    *v = 0;
+    for (unsigned k = 0; k < n; ++k) *v = *v << 8 | static_cast<uint8_t>(d[at + k]);
+    return true;
+  };
+  const unsigned off_size = static_cast<uint8_t>(d[trailer + 6]);
+  uint64_t count = 0, table = 0;
+  for (unsigned k = 0; k < 8; ++k) {
+    count = count << 8 | static_cast<uint8_t>(d[trailer + 8 + k]);
+    table = table << 8 | static_cast<uint8_t>(d[trailer + 24 + k]);
+  }
+  if (off_size == 0 || off_size > 8 || table > trailer || count > (trailer - table) / off_size) {
+    return out;  // libplist rejects such a trailer itself
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t off = 0;
+    if (!be(table + i * off_size, off_size, &off) || off >= trailer) continue;
+    const uint8_t marker = static_cast<uint8_t>(d[off]);
+    const unsigned type = marker >> 4;
+    if (type != 5 && type != 6) continue;
+    uint64_t len = marker & 0xf, pos = off + 1;
+    if (len == 0xf) {
+      if (pos >= trailer || (static_cast<uint8_t>(d[pos]) >> 4) != 1) continue;
+      unsigned nb = 1u << (static_cast<uint8_t>(d[pos]) & 0xf);
+      if (!be(pos + 1, nb, &len)) continue;
+      pos += 1 + nb;
+    }
+    const uint64_t unit = type == 5 ? 1 : 2;
+    if (pos > trailer || len > (trailer - pos) / unit) continue;
+    for (uint64_t k = 0; k < len; ++k) {
+      uint64_t at = pos + k * unit;
+      if (unit == 1 && out[at] == '\0') out[at] = '?';
+      if (unit == 2 && out[at] == '\0' && out[at + 1] == '\0') out[at + 1] = '?';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<nlohmann::json> ParsePlist(std::string_view data) {
   if (data.size() > kMaxPlistBytes)
     return Status::OverLimit("plist of " + std::to_string(data.size()) + " bytes over " +
                              std::to_string(kMaxPlistBytes));
   if (PlistFormat(data).empty()) return Status::Malformed("not a property list");
   plist_t root = nullptr;
+  std::string safe;
+  if (PlistFormat(data) == "binary") {
+    safe = WithoutNulInStrings(data);
+    data = safe;
+  }
   plist_from_memory(data.data(), static_cast<uint32_t>(data.size()), &root);
   if (root == nullptr) return Status::Malformed("property list does not parse");
   std::unique_ptr<void, void (*)(plist_t)> guard(root, plist_free);

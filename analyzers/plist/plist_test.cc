@@ -61,6 +61,27 @@ TEST(Plist, BinaryFromPlistlib) {
   EXPECT_FALSE(b.ok() && b->is_object() && b->contains("k") && (*b)["n"].size() == 3);
 }
 
+// libplist aborts (an assertion) on a dict key with a NUL; such keys and
+// strings, ASCII and UTF-16, must parse with the NUL replaced.
+TEST(Plist, NulInBinaryKeysAndStringsDoesNotAbort) {
+  if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 missing";
+  std::string dir = testing::BinaryDir() + "/test-fixtures";
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/plist-nul-keys.plist";
+  std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps("
+                    "{\"CFBundle\\x00Name\": \"a\\x00b\", \"\\u5b66\\x00\": [\"\\u5b66\\x00x\"], "
+                    "\"ok\": 1}, fmt=plistlib.FMT_BINARY))' > '" + path + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::stringstream ss;
+  ss << std::ifstream(path, std::ios::binary).rdbuf();
+  auto j = ParsePlist(ss.str());
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ((*j)["ok"], 1) << j->dump();
+  EXPECT_EQ((*j)["CFBundle?Name"], "a?b") << j->dump();
+  ASSERT_TRUE(j->contains("学?")) << j->dump();
+  EXPECT_EQ((*j)["学?"][0], "学?x") << j->dump();
+}
+
 TEST(Plist, RejectsGarbageAndOversize) {
   EXPECT_EQ(ParsePlist("hello").status().code(), "malformed");
   EXPECT_EQ(ParsePlist("<?xml version=\"1.0\"?><plist><dict><key>a</key>").status().code(),

@@ -27,6 +27,11 @@ class EvidenceSinkFactory {
 struct EngineOptions {
   Limits limits;
   std::string signatures_dir;  // empty: the built-in default location
+  // Identity only: the manifest and resources of an APK (what `aapt dump
+  // badging` reads), the Info.plist and main executable of an IPA. No DEX,
+  // native code or asset analysis (SDKs only from manifest components);
+  // facts.scope says "manifest" and the assessor runs no rule on such facts.
+  bool manifest_only = false;
 };
 
 class Engine {

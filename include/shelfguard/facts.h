@@ -133,6 +133,8 @@ struct Facts {
   std::vector<DisplayedNumber> displayed_numbers;
   std::vector<Anomaly> anomalies;
   std::vector<ErrorItem> errors;
+  // "full", or "manifest" for a manifest-only scan (EngineOptions).
+  std::string scope = "full";
   // True when the package could be opened and identified. An unanalysable
   // file (not a zip, over a limit) has analysed == false and errors set.
   bool analysed = false;

@@ -40,6 +40,11 @@ const char kScanHelp[] =
     "  --jobs N             files scanned in parallel (default: number of cores)\n"
     "  --signatures DIR     SDK signature database (default: built-in)\n"
     "  --limit NAME=VALUE   override a limit (see below); may repeat\n"
+    "  --manifest-only      identity only: package, versions, SDK levels, permissions,\n"
+    "                       flags and components (APK manifest and resources; IPA\n"
+    "                       Info.plist and executable); no DEX, native code or asset\n"
+    "                       analysis (SDKs only from manifest components), no rules:\n"
+    "                       verdict 'info' (finding SCAN-MANIFEST-ONLY)\n"
     "  --no-progress        no progress line on stderr\n"
     "  -o, --output FILE    write reports to FILE instead of stdout\n"
     "\n"
@@ -136,6 +141,8 @@ int RunScan(int argc, char** argv) {
         return 2;
       }
       jobs = static_cast<unsigned>(n);
+    } else if (a == "--manifest-only") {
+      eopts.manifest_only = true;
     } else if (a == "--signatures") {
       const char* v = value("--signatures");
       if (v == nullptr) return 2;

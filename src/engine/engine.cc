@@ -77,8 +77,12 @@ const ArchiveEntry* FindNestedBaseApk(const Archive& a) {
   return best;
 }
 
-void RunAnalyzers(Platform platform, ScanContext* ctx) {
-  for (auto& an : MakeAnalyzers(platform)) {
+// The first analyzer of each platform reads the package identity (manifest
+// and resources, or Info.plist); `manifest_only` stops after it.
+void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = false) {
+  auto analyzers = MakeAnalyzers(platform);
+  if (manifest_only && analyzers.size() > 1) analyzers.resize(1);
+  for (auto& an : analyzers) {
     if (ctx->budget().Expired()) {
       ctx->AddError(ctx->budget().CheckDeadline());
       break;
@@ -248,8 +252,9 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
     return facts;
   }
   facts.package.platform = platform;
+  if (options_.manifest_only) facts.scope = "manifest";
   ScanContext ctx(&facts, &budget, archive.get(), evidence.get(), text.get());
-  RunAnalyzers(platform, &ctx);
+  RunAnalyzers(platform, &ctx, options_.manifest_only);
   evidence->Finish(&facts);
   text->Finish(&facts);
   facts.analysed = true;

@@ -202,6 +202,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
   }
   j["findings"] = findings;
   j["verdict"] = f.analysed ? SeverityName(r.verdict) : "error";
+  j["scope"] = f.scope;
   json anomalies = json::array();
   for (const auto& a : f.anomalies) {
     anomalies.push_back({{"code", a.code}, {"location", Utf8(a.location)}, {"detail", Utf8(a.detail)}});
@@ -227,6 +228,7 @@ std::string ReportToText(const Report& r, bool color) {
                                                                    : red;
   o << bold << Utf8(f.file) << reset << "  " << vc << "[" << verdict << "]" << reset << "\n";
   o << "  sha256      " << f.sha256 << "  (" << f.size << " bytes)\n";
+  if (f.scope != "full") o << "  scope       " << f.scope << " only (no code analysis, no rules assessed)\n";
   const auto& p = f.package;
   if (p.platform != Platform::kUnknown) {
     o << "  platform    " << PlatformName(p.platform) << "\n";

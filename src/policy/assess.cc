@@ -51,6 +51,21 @@ class PolicyAssessor : public Assessor {
     Report report;
     report.facts = std::move(facts);
     const Facts& f = report.facts;
+    if (f.analysed && f.scope == "manifest") {
+      // Most rules need code, SDK or displayed-number facts that a
+      // manifest-only scan does not gather: none is assessed, and the
+      // report says so instead of passing the package.
+      Finding n;
+      n.rule_id = "SCAN-MANIFEST-ONLY";
+      n.severity = Severity::kInfo;
+      n.message_en = "manifest-only scan: identity, permissions and components were read; no rule "
+                     "was assessed (run a full scan for a verdict)";
+      n.message_zh = "仅扫描清单：已读取身份、权限和组件，未评估任何规则（完整扫描才有结论）";
+      n.basis = "— (scope of the scan)";
+      report.findings.push_back(std::move(n));
+      ComputeVerdict(&report);
+      return report;
+    }
 
     policy::RuleInput in;
     in.facts = &f;
