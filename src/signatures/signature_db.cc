@@ -26,8 +26,6 @@ using nlohmann::json;
 // data, and the loader must not be made to allocate without bound.
 constexpr uint64_t kMaxFileBytes = 8ull << 20;
 constexpr size_t kMaxPatternBytes = 512;
-// RE2 memory budget per compiled set (the DFA grows lazily within it).
-constexpr int64_t kSetMaxMem = 48ll << 20;
 
 const char* const kGroupNames[kPatternGroupCount] = {
     "classes", "components", "native_libs", "assets",  "hosts",
