@@ -3,14 +3,13 @@
 //  (a) shelfguard scan vs an exodus-style pipeline: unzip the DEX files,
 //      dexdump them, grep -E the same class prefixes (target >= 20x faster);
 //  (b) shelfguard scan vs the floor: libzip inflating exactly the entries,
-//      and exactly the bytes, the scan read (recorded by interposing
-//      zip_fopen_index / zip_fread during the timed scan), one thread
+//      and exactly the bytes, the scan read (recorded through the archive
+//      layer's read observer during the timed scan), one thread
 //      (target <= 1.5x);
 //  (c) peak RSS of a child `shelfguard scan` on the largest corpus APK
 //      (target <= 64 MiB + 2 x its largest entry).
 //
 // usage: sdk_bench [CORPUS_DIR] [SHELFGUARD_BINARY]
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <zip.h>
 #include <sys/resource.h>
@@ -41,36 +40,17 @@ using shelfguard::Engine;
 using shelfguard::EngineOptions;
 using shelfguard::Limits;
 
-// Read recording: while g_record is set, every entry the scan opens through
-// libzip and the bytes it inflates from it are counted per (archive, index).
+// Read recording: while g_record is set, every entry the scan reads from the
+// package itself (nested archives are not counted) and the bytes it got are
+// counted per libzip index, through the archive layer's read observer.
 namespace {
 bool g_record = false;
-std::map<zip_file_t*, std::pair<zip_t*, zip_uint64_t>> g_open;
-std::map<std::pair<zip_t*, zip_uint64_t>, uint64_t> g_bytes;
-zip_t* g_first = nullptr;  // the package itself (nested archives are not counted)
+std::map<uint64_t, uint64_t> g_bytes;
+
+void RecordRead(uint32_t depth, const shelfguard::ArchiveEntry& entry, uint64_t bytes) {
+  if (g_record && depth == 0 && entry.index != UINT64_MAX) g_bytes[entry.index] += bytes;
+}
 }  // namespace
-
-extern "C" zip_file_t* zip_fopen_index(zip_t* za, zip_uint64_t index, zip_flags_t flags) {
-  using Fn = zip_file_t* (*)(zip_t*, zip_uint64_t, zip_flags_t);
-  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "zip_fopen_index"));
-  zip_file_t* f = real(za, index, flags);
-  if (g_record && f != nullptr) {
-    if (g_first == nullptr) g_first = za;
-    g_open[f] = {za, index};
-  }
-  return f;
-}
-
-extern "C" zip_int64_t zip_fread(zip_file_t* f, void* buf, zip_uint64_t n) {
-  using Fn = zip_int64_t (*)(zip_file_t*, void*, zip_uint64_t);
-  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "zip_fread"));
-  zip_int64_t got = real(f, buf, n);
-  if (g_record && got > 0) {
-    auto it = g_open.find(f);
-    if (it != g_open.end() && it->second.first == g_first) g_bytes[it->second] += got;
-  }
-  return got;
-}
 
 namespace {
 
@@ -130,6 +110,7 @@ double TimeScanProcess(const std::string& binary, const std::vector<std::string>
 int main(int argc, char** argv) {
   // The same allocator settings as the shelfguard binary, for the in-process scans.
   shelfguard::TuneAllocatorForScanning();
+  shelfguard::SetArchiveReadObserver(RecordRead);
   std::string corpus = argc > 1 ? argv[1] : SHELFGUARD_SOURCE_DIR "/../shared/corpus";
   std::string self = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::string binary = argc > 2 ? argv[2] : self + "/shelfguard";
@@ -169,15 +150,13 @@ int main(int argc, char** argv) {
   sdks = 0;
   for (size_t i = 0; i < apks.size(); ++i) {
     g_record = true;
-    g_first = nullptr;
-    g_open.clear();
     g_bytes.clear();
     double t = Now();
     sdks += (*engine)->ScanFile(apks[i]).sdks.size();
     this_run += Now() - t;
     g_record = false;
     if (run == 0)
-      for (const auto& [key, n] : g_bytes) reads[i][key.second] += n;
+      for (const auto& [index, n] : g_bytes) reads[i][index] += n;
   }
   scan_s = std::min(scan_s, this_run);
   }

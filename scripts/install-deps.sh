@@ -3,7 +3,7 @@
 # the tools the tests and fixture writers use (aapt, dexdump, smali, clang ...).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-runtime=(cmake make g++ pkg-config libzip-dev libcapstone-dev libre2-dev nlohmann-json3-dev
+runtime=(cmake make g++ pkg-config libzip-dev libdeflate-dev libcapstone-dev libre2-dev nlohmann-json3-dev
          libzmq3-dev cppzmq-dev libcurl4-openssl-dev libplist-dev libsqlite3-dev libssl-dev
          libtomlplusplus-dev python3 ca-certificates)
 testing=(libgtest-dev clang-14 lld-14 llvm-14 libclang-rt-14-dev aapt dexdump

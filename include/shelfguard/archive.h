@@ -49,9 +49,11 @@ class Archive {
   // or nullptr.
   const ArchiveEntry* Find(std::string_view name) const;
   // Inflates one entry into memory, charging the budget. Stops with an
-  // over-limit Status as soon as a limit is passed; never allocates the
-  // declared size up front. `max_bytes` (0: the limits' cap) truncates
-  // silently for callers that only need a prefix.
+  // over-limit Status as soon as a limit is passed. The declared size is
+  // allocated up front only when it is at most 64 MiB and already within the
+  // entry, ratio and total limits (whole-entry inflation of an in-memory
+  // package); other entries grow in steps as they inflate. `max_bytes` (0:
+  // the limits' cap) truncates silently for callers that only need a prefix.
   Result<std::string> Read(const ArchiveEntry& entry, uint64_t max_bytes = 0);
   Result<std::string> Read(std::string_view name, uint64_t max_bytes = 0);
 
@@ -63,6 +65,7 @@ class Archive {
  private:
   Archive() = default;
   Status Init();
+  Result<std::string> ReadEntry(const ArchiveEntry& entry, uint64_t max_bytes);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -73,6 +76,13 @@ class Archive {
   std::unordered_map<std::string, size_t> by_name_;
   std::vector<Anomaly> anomalies_;
 };
+
+// Benchmarks: when set, called after every successful Archive::Read with the
+// archive's nesting depth, the entry and the number of bytes returned (so a
+// benchmark can replay exactly the reads of a scan). Set it before scanning
+// starts; scans read it without synchronisation.
+using ArchiveReadObserver = void (*)(uint32_t depth, const ArchiveEntry& entry, uint64_t bytes);
+void SetArchiveReadObserver(ArchiveReadObserver observer);
 
 }  // namespace shelfguard
 

@@ -14,11 +14,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zip.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "shelfguard/byte_reader.h"
@@ -799,13 +802,80 @@ Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEn
 
 }  // namespace
 
+// Whole-entry inflation of an in-memory package with libdeflate: several
+// times faster than zlib's streaming inflate behind libzip, because it
+// decodes into a buffer of the known size in one call. Only for entries whose
+// claimed size (already held to the entry and ratio limits) is small enough
+// to allocate up front; anything unusual (a size or CRC that does not match
+// the directory, bad data, a larger entry) returns nullopt and is read
+// through libzip, which reports it as before.
+static std::optional<std::string> InflateWhole(std::string_view package, uint64_t data_offset,
+                                        uint64_t csize, uint16_t method, uint64_t usize,
+                                        uint32_t crc) {
+  constexpr uint64_t kMaxWholeBytes = 64u << 20;
+  if (usize > kMaxWholeBytes || !InRange(data_offset, csize, package.size())) return std::nullopt;
+  std::string_view in = package.substr(data_offset, csize);
+  std::string out;
+  if (method == 0) {
+    if (csize != usize) return std::nullopt;
+    out.assign(in);
+  } else if (method == 8) {
+    struct Free {
+      void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+    };
+    thread_local std::unique_ptr<libdeflate_decompressor, Free> d(libdeflate_alloc_decompressor());
+    if (d == nullptr) return std::nullopt;
+    out.resize(static_cast<size_t>(usize));
+    size_t got = 0;
+    if (libdeflate_deflate_decompress(d.get(), in.data(), in.size(), out.data(), out.size(),
+                                      &got) != LIBDEFLATE_SUCCESS ||
+        got != usize) {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (libdeflate_crc32(0, out.data(), out.size()) != crc) return std::nullopt;
+  return out;
+}
+
+namespace {
+ArchiveReadObserver g_read_observer = nullptr;
+}  // namespace
+
+void SetArchiveReadObserver(ArchiveReadObserver observer) { g_read_observer = observer; }
+
 Result<std::string> Archive::Read(const ArchiveEntry& entry, uint64_t max_bytes) {
+  Result<std::string> r = ReadEntry(entry, max_bytes);
+  if (g_read_observer != nullptr && r.ok()) g_read_observer(depth_, entry, r->size());
+  return r;
+}
+
+Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_bytes) {
   SG_RETURN_IF_ERROR(budget_->CheckDeadline());
   SG_RETURN_IF_ERROR(budget_->CheckEntry(entry.name, entry.compressed, entry.size));
   const std::string shown = Printable(entry.name);
   if (entry.encrypted) return Status::Unsupported(shown + ": entry is encrypted");
   if (entry.index == UINT64_MAX) {
     return Status::Malformed(shown + ": entry data cannot be located");
+  }
+  // Fast path: the package is in memory, its directory was not rebuilt (so
+  // the raw entries' offsets are offsets into it), the whole entry is wanted
+  // and fits in what is left of the package's inflate budget (otherwise the
+  // streaming path below stops exactly at the limit).
+  const auto at = reinterpret_cast<uintptr_t>(&entry), first = reinterpret_cast<uintptr_t>(entries_.data());
+  const size_t pos = at >= first ? (at - first) / sizeof(ArchiveEntry) : SIZE_MAX;
+  if (impl_->in_memory && !impl_->rebuilt && pos < entries_.size() && &entries_[pos] == &entry &&
+      pos < impl_->raw.size() && impl_->raw[pos].readable &&
+      entry.size <= budget_->limits().max_total_inflated - std::min(budget_->total_inflated(), budget_->limits().max_total_inflated) &&
+      (max_bytes == 0 || max_bytes >= entry.size)) {
+    const RawEntry& re = impl_->raw[pos];
+    auto whole = InflateWhole(impl_->data, re.data_offset, re.csize, re.method, re.usize, re.crc);
+    if (whole) {
+      SG_RETURN_IF_ERROR(
+          budget_->ChargeInflated(entry.name, whole->size(), whole->size(), entry.compressed));
+      return std::move(*whole);
+    }
   }
   if (!impl_->rebuilt && entry.method != 0 && entry.method != 8) {
     // libzip cannot inflate an unknown method; Android inflates it as

@@ -75,6 +75,35 @@ TEST(ArchiveTest, ValidZipFromFileAndMemory) {
   }
 }
 
+// Entries of a package read into memory are inflated whole; anything the
+// directory gets wrong (CRC, a size smaller or larger than the data) falls
+// back to the streaming path and ends in its error or data, from a file
+// (loaded whole) and from memory alike.
+TEST(ArchiveTest, WholeEntryInflationFallsBackOnWhatTheDirectoryGetsWrong) {
+  std::string path = BuildZip(R"({"entries": [
+    {"name": "good", "repeat": 97, "count": 300000},
+    {"name": "stored", "text": "stored bytes", "method": 0},
+    {"name": "badcrc", "text": "some text some text", "crc": 305419896},
+    {"name": "short", "repeat": 98, "count": 5000, "declared_size": 100},
+    {"name": "long", "text": "tiny", "declared_size": 4000}]})");
+  ASSERT_FALSE(path.empty());
+  for (bool memory : {false, true}) {
+    Budget budget{Limits()};
+    auto r = memory ? Archive::OpenMemory(ReadFileBytes(path), "mem.zip", &budget, 0)
+                    : Archive::OpenFile(path, &budget);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    Archive& a = **r;
+    EXPECT_EQ(ReadOk(&a, "good"), std::string(300000, 'a'));
+    EXPECT_EQ(ReadOk(&a, "stored"), "stored bytes");
+    auto crc = a.Read("badcrc");
+    EXPECT_FALSE(crc.ok()) << "read " << (crc.ok() ? crc->size() : 0) << " bytes";
+    // A wrong uncompressed size is not an error: the data is what inflates
+    // (and is charged), as libzip's streaming read gives it.
+    EXPECT_EQ(ReadOk(&a, "short"), std::string(5000, 'b'));
+    EXPECT_EQ(ReadOk(&a, "long"), "tiny");
+  }
+}
+
 TEST(ArchiveTest, MaxBytesReturnsPrefix) {
   std::string path = BuildZip(kThreeEntries);
   Budget budget{Limits()};
