@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 jobs=$(nproc)
-fuzz_seconds=${SG_FUZZ_SECONDS:-20}
+fuzz_seconds=${SG_FUZZ_SECONDS:-15}
 
 echo "== release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -14,7 +14,7 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 
 echo "== sanitizer (ASan+UBSan) build of the tests, and fuzzers"
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DSG_FUZZ=ON >/dev/null
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DSG_FUZZ=ON -DSG_BENCH=OFF >/dev/null
 cmake --build build-san -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
