@@ -427,8 +427,8 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
       continue;
     }
     Log(LogLevel::kDebug, "job.queued", {{"job", *id}, {"package", name}, {"source", "spool"}});
+    cv_.notify_one();  // a worker starts on it while the rest are queued
   }
-  if (!ready.empty()) cv_.notify_all();
 }
 
 void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s) {
@@ -455,7 +455,10 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
     spec.expect_sha256 = *sha;
     spec.dedup_key = "sha:" + *sha + ":" + s.sig_version + ":" + s.reg_version;
     auto id = store_->Enqueue(spec, NowMs());
-    if (id.ok() && *id > 0) ++queued;
+    if (id.ok() && *id > 0) {
+      ++queued;
+      cv_.notify_one();  // a worker starts on it while the rest are hashed and queued
+    }
   }
   Log(LogLevel::kInfo, "sweep.dir", {{"source", d.name}, {"packages", seen}, {"queued", queued}});
   if (queued > 0) cv_.notify_all();
