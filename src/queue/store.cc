@@ -200,16 +200,26 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(db_);
   if (!txn.ok()) return DbError(db_, "begin claim");
-  std::string sql = std::string("SELECT ") + kJobColumns +
-                    " FROM jobs WHERE (state = 'queued' AND not_before <= ?1) OR "
-                    "(state = 'running' AND lease_until < ?1) ORDER BY id LIMIT 1";
-  Stmt sel(db_, sql.c_str());
-  if (!sel.ok()) return DbError(db_, "prepare claim");
-  sel.Bind(1, now_ms);
-  int rc = sel.Step();
-  if (rc == SQLITE_DONE) return std::optional<Job>();
-  if (rc != SQLITE_ROW) return DbError(db_, "claim");
-  Job job = ReadJob(sel);
+  // The oldest job that is queued and due, or running past its lease. Two
+  // queries, each an index range on jobs_state(state, id): one query with
+  // OR made SQLite walk every job by id, finished ones included, so each
+  // claim cost grew with the history (quadratic over a sweep).
+  std::optional<Job> best;
+  for (const char* cond : {"state = 'queued' AND not_before <= ?1",
+                           "state = 'running' AND lease_until < ?1"}) {
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + cond +
+                      " ORDER BY id LIMIT 1";
+    Stmt sel(db_, sql.c_str());
+    if (!sel.ok()) return DbError(db_, "prepare claim");
+    sel.Bind(1, now_ms);
+    int rc = sel.Step();
+    if (rc == SQLITE_DONE) continue;
+    if (rc != SQLITE_ROW) return DbError(db_, "claim");
+    Job j = ReadJob(sel);
+    if (!best || j.id < best->id) best = std::move(j);
+  }
+  if (!best) return std::optional<Job>();
+  Job job = std::move(*best);
   Stmt up(db_,
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ? "
           "WHERE id = ?");
