@@ -810,8 +810,8 @@ Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEn
 // the directory, bad data, a larger entry) returns nullopt and is read
 // through libzip, which reports it as before.
 static std::optional<std::string> InflateWhole(std::string_view package, uint64_t data_offset,
-                                        uint64_t csize, uint16_t method, uint64_t usize,
-                                        uint32_t crc) {
+                                               uint64_t csize, uint16_t method, uint64_t usize,
+                                               uint32_t crc) {
   constexpr uint64_t kMaxWholeBytes = 64u << 20;
   if (usize > kMaxWholeBytes || !InRange(data_offset, csize, package.size())) return std::nullopt;
   std::string_view in = package.substr(data_offset, csize);
@@ -863,11 +863,13 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
   // the raw entries' offsets are offsets into it), the whole entry is wanted
   // and fits in what is left of the package's inflate budget (otherwise the
   // streaming path below stops exactly at the limit).
-  const auto at = reinterpret_cast<uintptr_t>(&entry), first = reinterpret_cast<uintptr_t>(entries_.data());
+  const auto at = reinterpret_cast<uintptr_t>(&entry);
+  const auto first = reinterpret_cast<uintptr_t>(entries_.data());
   const size_t pos = at >= first ? (at - first) / sizeof(ArchiveEntry) : SIZE_MAX;
+  const uint64_t total_cap = budget_->limits().max_total_inflated;
+  const uint64_t budget_left = total_cap - std::min(budget_->total_inflated(), total_cap);
   if (impl_->in_memory && !impl_->rebuilt && pos < entries_.size() && &entries_[pos] == &entry &&
-      pos < impl_->raw.size() && impl_->raw[pos].readable &&
-      entry.size <= budget_->limits().max_total_inflated - std::min(budget_->total_inflated(), budget_->limits().max_total_inflated) &&
+      pos < impl_->raw.size() && impl_->raw[pos].readable && entry.size <= budget_left &&
       (max_bytes == 0 || max_bytes >= entry.size)) {
     const RawEntry& re = impl_->raw[pos];
     auto whole = InflateWhole(impl_->data, re.data_offset, re.csize, re.method, re.usize, re.crc);

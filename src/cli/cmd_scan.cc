@@ -252,7 +252,8 @@ int RunScan(int argc, char** argv) {
       std::fputs(d.text.c_str(), out);
       std::fputc('\n', out);
       if (!d.analysed) {
-        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", files[printed].c_str(), d.why.c_str());
+        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", files[printed].c_str(),
+                     d.why.c_str());
         exit_code = 2;
       } else if (fail_on != Severity::kPass && d.verdict >= fail_on && exit_code == 0) {
         exit_code = 1;
