@@ -15,11 +15,12 @@ constexpr uint32_t kShtProgbits = 1, kShtSymtab = 2, kShtStrtab = 3, kShtRela = 
 constexpr uint32_t kPtLoad = 1, kPtDynamic = 2;
 // Dynamic tags.
 constexpr uint64_t kDtNull = 0, kDtNeeded = 1, kDtHash = 4, kDtStrtab = 5, kDtSymtab = 6,
-                   kDtStrsz = 10, kDtSoname = 14;
+                   kDtStrsz = 10, kDtSoname = 14, kDtGnuHash = 0x6ffffef5;
 // Named caps: a real library has far fewer; these bound hostile headers.
 constexpr uint32_t kMaxSections = 65535;
 constexpr uint32_t kMaxSegments = 4096;
 constexpr size_t kMaxNameLength = 4096;
+constexpr uint64_t kMaxGnuHashChain = 1u << 20;
 constexpr size_t kMaxStringLength = 16384;  // longer printable runs are cut
 constexpr uint64_t kMaxDynamicEntries = 1u << 16;
 
@@ -258,6 +259,7 @@ void ElfFile::ParseDynamic() {
       case kDtSymtab: dt_symtab_ = val; break;
       case kDtStrsz: dt_strsz_ = val; break;
       case kDtHash: dt_hash_ = val; break;
+      case kDtGnuHash: dt_gnu_hash_ = val; break;
       default: break;
     }
   }
@@ -307,15 +309,22 @@ void ElfFile::ParseDynsym() {
     }
     break;
   }
-  if (dynsym_section_ < 0 && dt_symtab_ != 0 && dt_hash_ != 0) {
-    // No sections: DT_SYMTAB sized by the SysV hash table's nchain.
-    std::string_view h = BytesAtAddress(dt_hash_, 8);
+  if (dynsym_section_ < 0 && dt_symtab_ != 0 && (dt_hash_ != 0 || dt_gnu_hash_ != 0)) {
+    // No sections: DT_SYMTAB sized by the SysV hash table's nchain, or else
+    // by the GNU hash table's highest chained symbol index.
+    std::string_view h = dt_hash_ != 0 ? BytesAtAddress(dt_hash_, 8) : std::string_view();
     std::string_view sym = BytesAtAddress(dt_symtab_, entsize);
-    if (h.size() == 8 && !sym.empty()) {
+    uint64_t count = 0;
+    if (h.size() == 8) {
       uint32_t nchain = 0;
       Get<uint32_t>(static_cast<uint64_t>(h.data() - data_.data()) + 4, &nchain);
+      count = nchain;
+    } else if (dt_gnu_hash_ != 0) {
+      count = GnuHashSymbolCount();
+    }
+    if (count > 0 && !sym.empty()) {
       off = static_cast<uint64_t>(sym.data() - data_.data());
-      size = uint64_t{nchain} * entsize;
+      size = count * entsize;
       strtab = BytesAtAddress(dt_strtab_, 1);
       if (!strtab.empty()) {
         strtab = std::string_view(strtab.data(),
@@ -447,6 +456,40 @@ void ElfFile::ParseStrings(const ParseOptions& options) {
       i += run + 1;
     }
   }
+}
+
+// GNU hash section (as the glibc and bionic loaders read it): nbuckets,
+// symoffset, bloom_size, bloom_shift (u32 each), bloom_size words of the
+// class's word size, nbuckets u32 buckets, then one u32 chain value per
+// symbol from symoffset on, the last of each chain with bit 0 set. The
+// symbol count is one past the highest index reached through the chains.
+uint64_t ElfFile::GnuHashSymbolCount() const {
+  std::string_view h = BytesAtAddress(dt_gnu_hash_, 16);
+  if (h.size() != 16) return 0;
+  const uint64_t base = static_cast<uint64_t>(h.data() - data_.data());
+  uint32_t nbuckets = 0, symoffset = 0, bloom_size = 0;
+  if (!Get<uint32_t>(base, &nbuckets) || !Get<uint32_t>(base + 4, &symoffset) ||
+      !Get<uint32_t>(base + 8, &bloom_size)) {
+    return 0;
+  }
+  const uint64_t word = is64() ? 8 : 4;
+  const uint64_t buckets = base + 16 + uint64_t{bloom_size} * word;
+  if (nbuckets == 0 || !InRange(buckets, uint64_t{nbuckets} * 4, data_.size())) return 0;
+  uint32_t last = 0;
+  for (uint32_t b = 0; b < nbuckets; ++b) {
+    uint32_t v = 0;
+    if (Get<uint32_t>(buckets + uint64_t{b} * 4, &v)) last = std::max(last, v);
+  }
+  if (last < symoffset) return symoffset;  // no hashed symbols
+  const uint64_t chains = buckets + uint64_t{nbuckets} * 4;
+  // Follow the last chain to its end; every step stays inside the file and
+  // the walk is bounded by the table-size limit.
+  for (uint64_t i = last; i - last < kMaxGnuHashChain; ++i) {
+    uint32_t c = 0;
+    if (!Get<uint32_t>(chains + (i - symoffset) * 4, &c)) return 0;
+    if (c & 1) return i + 1;
+  }
+  return 0;
 }
 
 }  // namespace shelfguard::elf

@@ -127,7 +127,9 @@ class ElfFile {
   std::unordered_map<uint64_t, uint32_t> reloc_slots_;
   std::vector<Problem> problems_;
   int dynsym_section_ = -1;
-  uint64_t dt_symtab_ = 0, dt_strtab_ = 0, dt_strsz_ = 0, dt_hash_ = 0;
+  uint64_t dt_symtab_ = 0, dt_strtab_ = 0, dt_strsz_ = 0, dt_hash_ = 0, dt_gnu_hash_ = 0;
+  // Number of dynamic symbols implied by the DT_GNU_HASH table (0: unknown).
+  uint64_t GnuHashSymbolCount() const;
 };
 
 struct CodeRefOptions {

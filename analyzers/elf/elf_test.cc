@@ -168,13 +168,38 @@ TEST_F(ElfTest, SectionHeadersPastTheEndFallBackToSegments) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(HasProblem(**r, "elf-table-truncated"));
   EXPECT_TRUE((*r)->sections().empty());
-  // DT_NEEDED and the dynamic symbols still come from PT_DYNAMIC / DT_HASH
-  // (or DT_GNU_HASH only: then symbols are lost, needed survive).
+  // DT_NEEDED and the dynamic symbols still come from PT_DYNAMIC and the
+  // hash table (DT_HASH or DT_GNU_HASH).
   std::set<std::string> needed((*r)->needed().begin(), (*r)->needed().end());
   EXPECT_EQ(needed.count("libc.so.6"), 1u);
   CodeRefs refs = FindCodeReferences(**r, nullptr);
   EXPECT_FALSE(refs.analysed);
   EXPECT_NE(refs.note.find("no section headers"), std::string::npos);
+}
+
+// Without section headers the dynamic symbols are sized from the hash
+// table: SysV DT_HASH's nchain, or GNU DT_GNU_HASH's chains. Both must give
+// the symbols the intact library has.
+TEST_F(ElfTest, DynamicSymbolsWithoutSectionsFromEitherHashStyle) {
+  for (const char* style : {"sysv", "gnu"}) {
+    std::string lib = BuildLibrary(std::string("-Wl,--hash-style=") + style);
+    ASSERT_FALSE(lib.empty()) << style;
+    if (static_cast<uint8_t>(lib[4]) != 2) GTEST_SKIP() << "offsets below assume ELF64";
+    auto intact = ElfFile::Parse(lib, nullptr);
+    ASSERT_TRUE(intact.ok());
+    std::set<std::string> want;
+    for (const auto& sym : (*intact)->dynamic_symbols()) want.emplace(sym.name);
+    ASSERT_GT(want.size(), 3u) << style;
+    std::string bad = lib;
+    PutU64(&bad, 40, 0xfffffffffff0ull);  // e_shoff past the end
+    auto r = ElfFile::Parse(bad, nullptr);
+    ASSERT_TRUE(r.ok()) << style;
+    EXPECT_TRUE((*r)->sections().empty());
+    std::set<std::string> got;
+    for (const auto& sym : (*r)->dynamic_symbols()) got.emplace(sym.name);
+    EXPECT_EQ(got, want) << style;
+    EXPECT_GE(SymbolIndex(**r, "puts"), 0) << style;
+  }
 }
 
 TEST_F(ElfTest, HostileCountsAreCapped) {

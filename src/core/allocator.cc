@@ -15,10 +15,11 @@ namespace shelfguard {
 
 void TuneAllocatorForScanning() {
 #if defined(__GLIBC__) && !defined(SG_ASAN)
-  // Buffers below 256 MiB come from the heap; up to 512 MiB of free heap top
-  // is kept rather than returned after each package.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // Buffers below 64 MiB come from the heap; up to 128 MiB of free heap top
+  // is kept rather than returned after each package (a long-running scan
+  // service holds at most that much unused).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
 #endif
 }
