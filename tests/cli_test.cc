@@ -96,7 +96,7 @@ std::string EduApk() {
 }
 
 std::string NotAZip() {
-  std::string p = BinaryDir() + "/cli_test_not_a_zip.apk";
+  std::string p = BinaryDir() + "/cli_test_not_a_zip." + std::to_string(getpid()) + ".apk";
   std::ofstream(p) << "this is not a zip archive\n";
   return p;
 }
@@ -301,7 +301,7 @@ TEST_F(CliTest, SeveralFilesInParallelReportInInputOrder) {
 TEST_F(CliTest, OutputFileOption) {
   std::string apk = EduApk();
   ASSERT_FALSE(apk.empty());
-  std::string out = BinaryDir() + "/cli_test_output.jsonl";
+  std::string out = BinaryDir() + "/cli_test_output." + std::to_string(getpid()) + ".jsonl";
   std::filesystem::remove(out);
   CliRun r = Shelfguard({"scan", "--format", "json", "--fail-on", "never", "-o", out, apk});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -2,6 +2,8 @@
 // plistutil (libplist-utils), Mach-O architectures / linked dylibs / cryptid
 // against llvm-objdump-14 --macho --private-headers. Broken IPAs must give a
 // clear error or a partial report.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,7 +43,7 @@ bool Have(const char* tool) {
 std::string TempFile(const std::string& name, const std::string& data) {
   std::string dir = testing::BinaryDir() + "/test-fixtures/ios-corpus";
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/" + name;
+  std::string path = dir + "/" + std::to_string(::getpid()) + "-" + name;  // per process
   std::ofstream(path, std::ios::binary) << data;
   return path;
 }

@@ -194,7 +194,7 @@ TEST_F(RulesE2e, SelfCheckFilingCoversPackage) {
   filing["mlps"] = {{"filing_number", "42010843107-20107"}, {"level", 2}};
   filing["declared"]["biometric"] = true;
   filing["declared"]["biometric_reviewed"] = true;
-  std::string path = BinaryDir() + "/rules_e2e_filing.json";
+  std::string path = BinaryDir() + "/rules_e2e_filing." + std::to_string(getpid()) + ".json";
   std::ofstream(path) << filing.dump();
   RunResult r = RunCli("scan --filing " + path + " --format json --no-progress " + Pkg("nomlps.apk"));
   json j = json::parse(r.out, nullptr, false);

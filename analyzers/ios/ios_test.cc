@@ -1,6 +1,8 @@
 // iOS analyzer tests over IPAs built by tests/fixtures/mkipa.py.
 #include "ios/ios_analyzer.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,7 +27,7 @@ std::string BuildIpa(const std::string& spec) {
   if (path.empty()) {
     std::string dir = testing::BinaryDir() + "/test-fixtures";
     std::filesystem::create_directories(dir);
-    path = dir + "/ios-" + spec + ".ipa";
+    path = dir + "/ios-" + spec + "." + std::to_string(::getpid()) + ".ipa";  // per process: tests run in parallel
     std::string cmd = "python3 '" + testing::SourceDir() + "/tests/fixtures/mkipa.py' '" +
                       testing::SourceDir() + "/tests/fixtures/specs/" + spec + ".json' '" + path + "'";
     if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "mkipa failed: " << cmd;

@@ -2,6 +2,8 @@
 // clang + ld64.lld output), then corrupted in place.
 #include "macho/macho_parser.h"
 
+#include <unistd.h>
+
 #include <capstone/capstone.h>
 #include <gtest/gtest.h>
 
@@ -31,7 +33,7 @@ std::string FromIpa(const std::string& spec, const std::string& member) {
   if (path.empty()) {
     std::string dir = testing::BinaryDir() + "/test-fixtures";
     std::filesystem::create_directories(dir);
-    path = dir + "/macho-" + spec + ".ipa";
+    path = dir + "/macho-" + spec + "." + std::to_string(::getpid()) + ".ipa";  // per process: tests run in parallel
     std::string cmd = "python3 '" + testing::SourceDir() + "/tests/fixtures/mkipa.py' '" +
                       testing::SourceDir() + "/tests/fixtures/specs/" + spec + ".json' '" + path + "'";
     if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "mkipa failed: " << cmd;

@@ -1,5 +1,7 @@
 #include "plist/plist_reader.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -37,7 +39,7 @@ TEST(Plist, BinaryFromPlistlib) {
   if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 missing";
   std::string dir = testing::BinaryDir() + "/test-fixtures";
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/plist-binary.plist";
+  std::string path = dir + "/plist-binary." + std::to_string(::getpid()) + ".plist";
   std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps("
                     "{\"k\": \"\\u5b66\", \"n\": [1, 2.5, True]}, fmt=plistlib.FMT_BINARY))' > '" +
                     path + "'";
@@ -67,7 +69,7 @@ TEST(Plist, NulInBinaryKeysAndStringsDoesNotAbort) {
   if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 missing";
   std::string dir = testing::BinaryDir() + "/test-fixtures";
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/plist-nul-keys.plist";
+  std::string path = dir + "/plist-nul-keys." + std::to_string(::getpid()) + ".plist";
   std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps("
                     "{\"CFBundle\\x00Name\": \"a\\x00b\", \"\\u5b66\\x00\": [\"\\u5b66\\x00x\"], "
                     "\"ok\": 1}, fmt=plistlib.FMT_BINARY))' > '" + path + "'";
@@ -137,7 +139,7 @@ TEST(Strings, Utf16BothOrders) {
 
 TEST(Cms, UnwrapsOpensslSignedDataAndRejectsCorruption) {
   if (std::system("command -v openssl >/dev/null 2>&1") != 0) GTEST_SKIP() << "openssl missing";
-  std::string dir = testing::BinaryDir() + "/test-fixtures/cms";
+  std::string dir = testing::BinaryDir() + "/test-fixtures/cms-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/in.plist") << kXml;
   std::string cmd = "cd '" + dir +

@@ -92,11 +92,16 @@ inline std::string Build(const std::string& tool, const std::string& ext,
   }
   std::filesystem::rename(tmp_spec, spec_path, ec);
   const std::string log = base + ".log" + std::to_string(getpid());
-  const std::string cmd = "python3 " + Quote(script) + " " + Quote(spec_path) + " " + Quote(out) +
-                          " >" + Quote(log) + " 2>&1";
+  // Built under a private name and renamed into place: tests run in
+  // parallel processes, and one must never open another's half-written file.
+  const std::string tmp_out = base + ".tmp" + std::to_string(getpid()) + ext;
+  const std::string cmd = "python3 " + Quote(script) + " " + Quote(spec_path) + " " +
+                          Quote(tmp_out) + " >" + Quote(log) + " 2>&1";
   int rc = std::system(cmd.c_str());
   std::string output = ReadText(log);
   std::filesystem::remove(log, ec);
+  if (rc == 0) std::filesystem::rename(tmp_out, out, ec);
+  std::filesystem::remove(tmp_out, ec);
   if (rc != 0 || !std::filesystem::exists(out, ec)) {
     return fail("building " + out + " from " + spec_path + " failed (status " +
                 std::to_string(rc) + "):\n" + output);
