@@ -5,6 +5,7 @@
 // rule of the catalogue.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
