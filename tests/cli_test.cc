@@ -28,18 +28,8 @@ struct CliRun {
   std::string out, err;
 };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string Slurp(const std::string& path) { return testing::ReadFileBytes(path); }
+std::string Quote(const std::string& s) { return testing::ShellQuote(s); }
 
 // Runs the shelfguard binary with `args`, stdout and stderr captured.
 CliRun Shelfguard(const std::vector<std::string>& args) {

@@ -126,6 +126,9 @@ inline std::string ReadFileBytes(const std::string& path) {
   return fixtures_internal::ReadText(path);
 }
 
+// `s` quoted for a POSIX shell command line.
+inline std::string ShellQuote(const std::string& s) { return fixtures_internal::Quote(s); }
+
 }  // namespace shelfguard::testing
 
 #endif  // SHELFGUARD_TESTS_SUPPORT_FIXTURES_H_
