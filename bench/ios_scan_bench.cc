@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "shelfguard/allocator.h"
+#include "shelfguard/process_setup.h"
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
 
@@ -54,7 +54,7 @@ double Floor(const std::string& path, const std::map<uint64_t, uint64_t>& reads)
 }  // namespace
 
 int main(int argc, char** argv) {
-  shelfguard::TuneAllocatorForScanning();  // as the shelfguard binary does
+  shelfguard::PrepareScanningProcess();  // as the shelfguard binary does
   shelfguard::SetArchiveReadObserver(RecordRead);
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) files.push_back(argv[i]);

@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "shelfguard/allocator.h"
+#include "shelfguard/process_setup.h"
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
 #include "signatures/signature_db.h"
@@ -109,7 +109,7 @@ double TimeScanProcess(const std::string& binary, const std::vector<std::string>
 
 int main(int argc, char** argv) {
   // The same allocator settings as the shelfguard binary, for the in-process scans.
-  shelfguard::TuneAllocatorForScanning();
+  shelfguard::PrepareScanningProcess();
   shelfguard::SetArchiveReadObserver(RecordRead);
   std::string corpus = argc > 1 ? argv[1] : SHELFGUARD_SOURCE_DIR "/../shared/corpus";
   std::string self = fs::read_symlink("/proc/self/exe").parent_path().string();

@@ -140,7 +140,8 @@ class DaemonImpl : public Daemon {
   int Run() override;
   void RequestStop() override {
     stopping_.store(true);
-    cv_.notify_all();
+    Wake();
+    NoteIdle();
   }
   void RequestReload() override;
   bool Finished() const override { return finished_.load(); }
@@ -159,6 +160,31 @@ class DaemonImpl : public Daemon {
     std::lock_guard<std::mutex> l(stats_mu_);
     recent_errors_.push_back(queue::ToIso8601(NowMs()) + " " + what);
     if (recent_errors_.size() > 20) recent_errors_.pop_front();
+  }
+  // Workers and the scheduler sleep until Wake() (new work, a reload, stop)
+  // or their poll interval. The counter makes a wake-up that comes between
+  // a worker's look at the queue and its wait count.
+  void NoteIdle() {
+    {
+      std::lock_guard<std::mutex> l(idle_mu_);
+      ++idle_seq_;
+    }
+    idle_cv_.notify_all();
+  }
+  uint64_t WakeSeq() {
+    std::lock_guard<std::mutex> l(cv_mu_);
+    return wake_seq_;
+  }
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> l(cv_mu_);
+      ++wake_seq_;
+    }
+    cv_.notify_all();
+  }
+  void WaitForWake(uint64_t seen, int ms) {
+    std::unique_lock<std::mutex> l(cv_mu_);
+    cv_.wait_for(l, std::chrono::milliseconds(ms), [&] { return stopping_.load() || wake_seq_ != seen; });
   }
   void PushEvent(Event e) {
     std::lock_guard<std::mutex> l(ev_mu_);
@@ -200,8 +226,12 @@ class DaemonImpl : public Daemon {
   std::atomic<bool> workers_done_{false};
   std::atomic<int64_t> generation_{0};  // bumped by each successful reload
   std::atomic<int> busy_{0};
-  std::condition_variable cv_;
+  std::condition_variable cv_;  // wakes workers and the scheduler
   std::mutex cv_mu_;
+  uint64_t wake_seq_ = 0;  // guarded by cv_mu_
+  std::condition_variable idle_cv_;  // a worker found the queue empty
+  std::mutex idle_mu_;
+  uint64_t idle_seq_ = 0;  // guarded by idle_mu_
 
   // Statistics.
   std::mutex stats_mu_;
@@ -224,6 +254,9 @@ class DaemonImpl : public Daemon {
   std::map<int64_t, std::string> pending_submits_;              // job id -> identity
   std::vector<Fetch> fetches_;
   int64_t last_fetch_scan_ms_ = 0;
+
+  // One scan service per worker (used unless isolation is "none").
+  std::vector<std::unique_ptr<ScanService>> services_;
 };
 
 net::HttpOptions DaemonImpl::HttpOpts(const Config& c, uint64_t max_bytes) const {
@@ -251,6 +284,14 @@ Status DaemonImpl::Init() {
                            "' is in use by another shelfguardd (lock " + lock + ")");
   }
   SetChildCloseFd(lock_fd_);
+  // The workers' scan services load their engines while this process loads
+  // its own (which checks the signatures and registry before anything runs).
+  for (int i = 0; i < c.effective_workers(); ++i) {
+    services_.push_back(std::make_unique<ScanService>());
+    if (c.isolation == "none") continue;
+    Status st = services_.back()->Launch(c.config_path);
+    if (!st.ok()) Log(LogLevel::kWarn, "scan_service.error", {{"worker", i}, {"error", st.ToString()}});
+  }
   auto store = queue::Store::Open(c.db_path(), c.full_sync);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
@@ -356,7 +397,7 @@ void DaemonImpl::RequestReload() {
   }
   generation_++;  // workers restart their scan services with the new config
   reload_sweep_.store(true);
-  cv_.notify_all();
+  Wake();
   Log(LogLevel::kInfo, "reload.done",
       {{"signatures_version", (*sc)->sig_version}, {"registry_version", (*sc)->reg_version}});
   if (restart_needed) {
@@ -427,7 +468,7 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
       continue;
     }
     Log(LogLevel::kDebug, "job.queued", {{"job", *id}, {"package", name}, {"source", "spool"}});
-    cv_.notify_one();  // a worker starts on it while the rest are queued
+    Wake();  // a worker starts on it while the rest are queued
   }
 }
 
@@ -457,11 +498,10 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
     auto id = store_->Enqueue(spec, NowMs());
     if (id.ok() && *id > 0) {
       ++queued;
-      cv_.notify_one();  // a worker starts on it while the rest are hashed and queued
+      Wake();  // a worker starts on it while the rest are hashed and queued
     }
   }
   Log(LogLevel::kInfo, "sweep.dir", {{"source", d.name}, {"packages", seen}, {"queued", queued}});
-  if (queued > 0) cv_.notify_all();
 }
 
 void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s) {
@@ -567,7 +607,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
   }
   Log(LogLevel::kInfo, "sweep.feed",
       {{"source", f.name}, {"packages", pkgs.size()}, {"queued", queued}, {"entry_errors", entry_errors}});
-  if (queued > 0) cv_.notify_all();
+  if (queued > 0) Wake();
 }
 
 void DaemonImpl::SchedulerLoop() {
@@ -575,6 +615,7 @@ void DaemonImpl::SchedulerLoop() {
   int64_t next_spool = 0;
   bool first = true;
   while (!stopping_) {
+    uint64_t seen = WakeSeq();
     if (reload_sweep_.exchange(false)) due.clear();
     auto c = cfg();
     auto s = scanner();
@@ -603,23 +644,37 @@ void DaemonImpl::SchedulerLoop() {
       if (first) {
         first = false;
         once_swept_.store(true);
-        cv_.notify_all();
+        NoteIdle();
       }
     }
-    std::unique_lock<std::mutex> l(cv_mu_);
-    cv_.wait_for(l, std::chrono::milliseconds(100));
+    WaitForWake(seen, 100);
   }
 }
 
 // ---------------------------------------------------------------- workers
 
 void DaemonImpl::WorkerLoop(int index) {
-  ScanService service;
+  ScanService& service = *services_[static_cast<size_t>(index)];
   int64_t service_gen = -1;
+  bool first = true;
   while (!stopping_) {
     auto c = cfg();
+    bool use_service = c->isolation != "none";
+    if (first && use_service) {
+      // Have the scan service (launched at start-up) ready before the first
+      // job arrives. A failure here is retried, and reported, when a job
+      // needs the service.
+      first = false;
+      service_gen = generation_.load();
+      Status st = service.running() ? service.WaitReady(60000) : service.Start(c->config_path, 60000);
+      if (!st.ok()) {
+        Log(LogLevel::kWarn, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
+        service.Stop();
+      }
+    }
     int64_t lease = static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms + c->total_timeout_ms +
                     60000;
+    uint64_t seen = WakeSeq();
     auto job = store_->Claim(NowMs(), lease);
     if (!job.ok()) {
       Log(LogLevel::kError, "queue.error", {{"error", job.status().ToString()}, {"worker", index}});
@@ -627,13 +682,12 @@ void DaemonImpl::WorkerLoop(int index) {
       continue;
     }
     if (!job->has_value()) {
-      std::unique_lock<std::mutex> l(cv_mu_);
-      cv_.wait_for(l, std::chrono::milliseconds(100));
+      NoteIdle();
+      WaitForWake(seen, 100);
       continue;
     }
     busy_++;
-    bool use_service = c->isolation != "none";
-    if (use_service && (!service.running() || service_gen != generation_.load())) {
+    if (use_service && (!service.ready() || service_gen != generation_.load())) {
       // (Re)start this worker's scan service with the current config.
       service_gen = generation_.load();
       Status st = service.Start(c->config_path, 60000);
@@ -653,6 +707,7 @@ void DaemonImpl::WorkerLoop(int index) {
     ProcessJob(**job, use_service ? &service : nullptr);
     busy_--;
   }
+  service.Stop();
 }
 
 void DaemonImpl::FinishFile(const queue::Job& job, const std::string& verdict) {
@@ -896,7 +951,7 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   if (!id.ok() || *id == 0) return reply_error("cannot queue: " + id.status().ToString());
   pending_submits_[*id] = identity;
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
-  cv_.notify_all();
+  Wake();
 }
 
 json DaemonImpl::StatusJson() {
@@ -1088,7 +1143,7 @@ void DaemonImpl::IoLoop() {
 int DaemonImpl::Run() {
   auto c = cfg();
   auto s = scanner();
-  int n = c->effective_workers();
+  int n = static_cast<int>(services_.size());  // one worker per service slot (Init)
   Log(LogLevel::kInfo, "daemon.start",
       {{"pid", ::getpid()}, {"workers", n}, {"once", once_}, {"state_dir", c->state_dir},
        {"signatures_version", s->sig_version}, {"registry_version", s->reg_version},
@@ -1103,8 +1158,15 @@ int DaemonImpl::Run() {
   // Once mode: after the sweep is queued and the queue is empty, keep
   // delivering to connected consumers for up to drain_timeout_ms.
   int64_t drained_since = 0;
+  uint64_t idle_seen = 0;
   while (!stopping_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+      // Woken early by a worker that found the queue empty.
+      std::unique_lock<std::mutex> l(idle_mu_);
+      idle_cv_.wait_for(l, std::chrono::milliseconds(50),
+                        [&] { return stopping_.load() || idle_seq_ != idle_seen; });
+      idle_seen = idle_seq_;
+    }
     if (!once_ || !once_swept_.load()) continue;
     queue::Counts qc = store_->GetCounts();
     if (qc.queued + qc.running > 0 || busy_.load() > 0) continue;
@@ -1117,7 +1179,7 @@ int DaemonImpl::Run() {
     }
   }
   stopping_.store(true);
-  cv_.notify_all();
+  Wake();
   Log(LogLevel::kInfo, "daemon.draining", {{"busy_workers", busy_.load()}});
   sched.join();
   for (auto& w : workers) w.join();

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "config.h"
-#include "shelfguard/allocator.h"
+#include "shelfguard/process_setup.h"
 #include "daemon.h"
 #include "log.h"
 #include "scan_child.h"
@@ -42,7 +42,7 @@ const char kHelp[] =
 
 int main(int argc, char** argv) {
   using namespace shelfguard::daemon;
-  shelfguard::TuneAllocatorForScanning();
+  shelfguard::PrepareScanningProcess();
   std::string config_path;
   bool once = false, check = false;
   // Internal: the per-worker scan service (scan_child.h).
@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR2);  // internal: wakes the signal thread at exit
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
     }
   });
   int rc = d->Run();
+  pthread_kill(signals.native_handle(), SIGUSR2);  // exit now, not at its next timeout
   signals.join();
   return rc;
 }

@@ -243,6 +243,11 @@ bool ReadFrame(int fd, std::string* out, int64_t timeout_ms, bool* timed_out = n
 }  // namespace
 
 Status ScanService::Start(const std::string& config_path, int64_t timeout_ms) {
+  SG_RETURN_IF_ERROR(Launch(config_path));
+  return WaitReady(timeout_ms);
+}
+
+Status ScanService::Launch(const std::string& config_path) {
   Stop();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -278,6 +283,13 @@ Status ScanService::Start(const std::string& config_path, int64_t timeout_ms) {
   ::close(sv[1]);
   fd_ = sv[0];
   pid_ = pid;
+  ready_ = false;
+  return Status::Ok();
+}
+
+Status ScanService::WaitReady(int64_t timeout_ms) {
+  if (pid_ <= 0) return Status::IoError("the scan service is not running");
+  if (ready_) return Status::Ok();
   std::string hello;
   if (!ReadFrame(fd_, &hello, timeout_ms)) {
     Stop();
@@ -291,6 +303,7 @@ Status ScanService::Start(const std::string& config_path, int64_t timeout_ms) {
   }
   sig_ = j.value("signatures_version", "");
   reg_ = j.value("registry_version", "");
+  ready_ = true;
   return Status::Ok();
 }
 
@@ -304,6 +317,7 @@ void ScanService::Stop() {
     }
   }
   pid_ = -1;
+  ready_ = false;
 }
 
 queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string& label,
@@ -316,7 +330,7 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   // bounded by the service itself; this is only a backstop.
   int64_t timeout = static_cast<int64_t>(o.deadline_ms) + o.grace_ms + (o.fork ? 30000 : 0);
   bool timed_out = false;
-  if (running() && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
+  if (running() && ready_ && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
       ReadFrame(fd_, &reply, timeout, &timed_out)) {
     auto out = queue::ParseOutcome(reply);
     if (out.ok()) return std::move(out).value();

@@ -50,7 +50,12 @@ class ScanService {
   ~ScanService() { Stop(); }
   // Starts the helper with `config_path`; waits for it to report its versions.
   Status Start(const std::string& config_path, int64_t timeout_ms);
+  // Start() in two steps: Launch() forks and execs the helper, which loads
+  // its engine meanwhile; WaitReady() waits for its hello (once).
+  Status Launch(const std::string& config_path);
+  Status WaitReady(int64_t timeout_ms);
   bool running() const { return pid_ > 0; }
+  bool ready() const { return pid_ > 0 && ready_; }
   const std::string& sig_version() const { return sig_; }
   const std::string& reg_version() const { return reg_; }
   // Scans through the helper. When the helper fails, it is stopped (the next
@@ -62,6 +67,7 @@ class ScanService {
  private:
   int fd_ = -1;
   pid_t pid_ = -1;
+  bool ready_ = false;
   std::string sig_, reg_;
 };
 

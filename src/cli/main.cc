@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "shelfguard/allocator.h"
+#include "shelfguard/process_setup.h"
 #include "cli/commands.h"
 
 namespace {
@@ -39,7 +39,7 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  shelfguard::TuneAllocatorForScanning();
+  shelfguard::PrepareScanningProcess();
   if (argc < 2) {
     Usage(stderr);
     return 2;

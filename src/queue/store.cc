@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 namespace shelfguard::queue {
 namespace {
@@ -59,12 +60,54 @@ CREATE TABLE IF NOT EXISTS outbox(
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 )sql";
 
-// A prepared statement that finalizes itself.
+}  // namespace
+
+// Prepared statements by SQL text, kept for the life of the connection:
+// preparing anew was a visible part of each job's claim and completion.
+// A statement already in use (the same SQL twice at once) is prepared
+// separately and finalized after use.
+struct StmtCache {
+  struct Entry {
+    sqlite3_stmt* st = nullptr;
+    bool busy = false;
+  };
+  explicit StmtCache(sqlite3* d) : db(d) {}
+  ~StmtCache() {
+    for (auto& [sql, e] : stmts) sqlite3_finalize(e.st);
+  }
+  sqlite3* db;
+  std::unordered_map<std::string, Entry> stmts;
+};
+
+namespace {
+
+// A statement from the cache, reset and released when it goes out of scope.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
-  ~Stmt() { sqlite3_finalize(st_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt(StmtCache& cache, const char* sql) : db_(cache.db) {
+    StmtCache::Entry& e = cache.stmts[sql];
+    if (e.st == nullptr) rc_ = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &e.st, nullptr);
+    if (e.st != nullptr && !e.busy) {
+      rc_ = SQLITE_OK;
+      st_ = e.st;
+      entry_ = &e;
+      e.busy = true;
+    } else if (e.st != nullptr) {
+      rc_ = sqlite3_prepare_v2(db_, sql, -1, &st_, nullptr);
+    }
+  }
+  ~Stmt() {
+    if (entry_ != nullptr) {
+      sqlite3_reset(st_);
+      sqlite3_clear_bindings(st_);
+      entry_->busy = false;
+    } else {
+      sqlite3_finalize(st_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK && st_ != nullptr; }
   Stmt& Bind(int i, const std::string& s) {
     sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
@@ -77,7 +120,7 @@ class Stmt {
     sqlite3_bind_null(st_, i);
     return *this;
   }
-  int Step() { return sqlite3_step(st_); }
+  int Step() { return st_ == nullptr ? SQLITE_MISUSE : sqlite3_step(st_); }
   void Reset() {
     sqlite3_reset(st_);
     sqlite3_clear_bindings(st_);
@@ -91,7 +134,9 @@ class Stmt {
   int64_t Int(int c) const { return sqlite3_column_int64(st_, c); }
 
  private:
+  sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
+  StmtCache::Entry* entry_ = nullptr;
   int rc_ = SQLITE_ERROR;
 };
 
@@ -102,20 +147,22 @@ Status DbError(sqlite3* db, const std::string& what) {
 // Rolls back unless committed.
 class Txn {
  public:
-  explicit Txn(sqlite3* db) : db_(db) {
-    ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
+  explicit Txn(StmtCache& cache) : cache_(cache) { ok_ = Run("BEGIN IMMEDIATE"); }
   ~Txn() {
-    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (ok_ && !done_) Run("ROLLBACK");
   }
   bool ok() const { return ok_; }
   bool Commit() {
-    done_ = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+    done_ = Run("COMMIT");
     return done_;
   }
 
  private:
-  sqlite3* db_;
+  bool Run(const char* sql) {
+    Stmt st(cache_, sql);
+    return st.ok() && st.Step() == SQLITE_DONE;
+  }
+  StmtCache& cache_;
   bool ok_ = false, done_ = false;
 };
 
@@ -143,6 +190,7 @@ Job ReadJob(const Stmt& s) {
 }  // namespace
 
 Store::~Store() {
+  cache_.reset();  // finalizes the statements
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
@@ -170,6 +218,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
                            (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(s->db_, 10000);
+  s->cache_ = std::make_unique<StmtCache>(s->db_);
   SG_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
   SG_RETURN_IF_ERROR(s->Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   SG_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
@@ -179,7 +228,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
 
 Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "INSERT OR IGNORE INTO jobs(source, dedup_key, name, path, url, expect_sha256, "
           "expect_size, meta, created_ms) VALUES(?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare enqueue");
@@ -198,7 +247,7 @@ Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
 
 Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(db_);
+  Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin claim");
   // The oldest job that is queued and due, or running past its lease. Two
   // queries, each an index range on jobs_state(state, id): one query with
@@ -209,7 +258,7 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
                            "state = 'running' AND lease_until < ?1"}) {
     std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + cond +
                       " ORDER BY id LIMIT 1";
-    Stmt sel(db_, sql.c_str());
+    Stmt sel(*cache_, sql.c_str());
     if (!sel.ok()) return DbError(db_, "prepare claim");
     sel.Bind(1, now_ms);
     int rc = sel.Step();
@@ -220,7 +269,7 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
   }
   if (!best) return std::optional<Job>();
   Job job = std::move(*best);
-  Stmt up(db_,
+  Stmt up(*cache_,
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ? "
           "WHERE id = ?");
   up.Bind(1, now_ms + lease_ms).Bind(2, job.id);
@@ -233,7 +282,7 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
 
 Result<int64_t> Store::RecoverRunning() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_, "UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'");
+  Stmt st(*cache_, "UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'");
   if (st.Step() != SQLITE_DONE) return DbError(db_, "recover");
   return static_cast<int64_t>(sqlite3_changes(db_));
 }
@@ -241,23 +290,23 @@ Result<int64_t> Store::RecoverRunning() {
 Status Store::Complete(int64_t job_id, const JobResult& r,
                        const std::vector<OutboxMessage>& messages, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(db_);
+  Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin complete");
-  Stmt res(db_,
+  Stmt res(*cache_,
            "INSERT OR IGNORE INTO results(job_id, sha256, size, sig_version, reg_version, "
            "verdict, error, report, finished_ms) VALUES(?,?,?,?,?,?,?,?,?)");
   res.Bind(1, job_id).Bind(2, r.sha256).Bind(3, static_cast<int64_t>(r.size));
   res.Bind(4, r.signatures_version).Bind(5, r.registry_version).Bind(6, r.verdict);
   res.Bind(7, r.error).Bind(8, r.report).Bind(9, now_ms);
   if (res.Step() != SQLITE_DONE) return DbError(db_, "insert result");
-  Stmt out(db_,
+  Stmt out(*cache_,
            "INSERT OR IGNORE INTO outbox(msg_id, job_id, payload, created_ms) VALUES(?,?,?,?)");
   for (const auto& m : messages) {
     out.Reset();
     out.Bind(1, m.id).Bind(2, job_id).Bind(3, m.payload).Bind(4, now_ms);
     if (out.Step() != SQLITE_DONE) return DbError(db_, "insert outbox");
   }
-  Stmt up(db_,
+  Stmt up(*cache_,
           "UPDATE jobs SET state = 'done', finished_ms = ?, error = ?, lease_until = 0 "
           "WHERE id = ?");
   up.Bind(1, now_ms).Bind(2, r.error).Bind(3, job_id);
@@ -268,7 +317,7 @@ Status Store::Complete(int64_t job_id, const JobResult& r,
 
 Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, lease_until = 0 "
           "WHERE id = ? AND state = 'running'");
   st.Bind(1, not_before_ms).Bind(2, error).Bind(3, job_id);
@@ -278,7 +327,7 @@ Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& er
 
 Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "UPDATE jobs SET state = 'failed', error = ?, finished_ms = ?, lease_until = 0 "
           "WHERE id = ?");
   st.Bind(1, error).Bind(2, now_ms).Bind(3, job_id);
@@ -288,7 +337,7 @@ Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
 
 Status Store::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "UPDATE jobs SET state = 'done', error = ?, finished_ms = ?, lease_until = 0 "
           "WHERE id = ?");
   st.Bind(1, note).Bind(2, now_ms).Bind(3, job_id);
@@ -299,7 +348,7 @@ Status Store::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
 std::optional<Job> Store::GetJob(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";
-  Stmt st(db_, sql.c_str());
+  Stmt st(*cache_, sql.c_str());
   st.Bind(1, id);
   if (st.Step() != SQLITE_ROW) return std::nullopt;
   return ReadJob(st);
@@ -309,7 +358,7 @@ std::optional<Job> Store::FindJobByPath(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql =
       std::string("SELECT ") + kJobColumns + " FROM jobs WHERE path = ? ORDER BY id DESC LIMIT 1";
-  Stmt st(db_, sql.c_str());
+  Stmt st(*cache_, sql.c_str());
   st.Bind(1, path);
   if (st.Step() != SQLITE_ROW) return std::nullopt;
   return ReadJob(st);
@@ -317,7 +366,7 @@ std::optional<Job> Store::FindJobByPath(const std::string& path) {
 
 std::optional<JobResult> Store::GetResult(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "SELECT sha256, size, sig_version, reg_version, verdict, error, report FROM results "
           "WHERE job_id = ?");
   st.Bind(1, job_id);
@@ -335,7 +384,7 @@ std::optional<JobResult> Store::GetResult(int64_t job_id) {
 
 bool Store::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
           "AND verdict != 'error' LIMIT 1");
   st.Bind(1, sha256).Bind(2, sig).Bind(3, reg);
@@ -344,7 +393,7 @@ bool Store::HasResult(const std::string& sha256, const std::string& sig, const s
 
 bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "SELECT 1 FROM jobs WHERE dedup_key = ? AND state = 'failed' AND finished_ms >= ? LIMIT 1");
   st.Bind(1, dedup_key).Bind(2, since_ms);
   return st.Step() == SQLITE_ROW;
@@ -353,7 +402,7 @@ bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
 Counts Store::GetCounts() {
   std::lock_guard<std::mutex> lock(mu_);
   Counts c;
-  Stmt jobs(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  Stmt jobs(*cache_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
   while (jobs.Step() == SQLITE_ROW) {
     std::string s = jobs.Text(0);
     int64_t n = jobs.Int(1);
@@ -362,7 +411,7 @@ Counts Store::GetCounts() {
     else if (s == "done") c.done = n;
     else if (s == "failed") c.failed = n;
   }
-  Stmt out(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  Stmt out(*cache_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
   while (out.Step() == SQLITE_ROW) {
     std::string s = out.Text(0);
     int64_t n = out.Int(1);
@@ -370,7 +419,7 @@ Counts Store::GetCounts() {
     else if (s == "inflight") c.outbox_inflight = n;
     else if (s == "acked") c.outbox_acked = n;
   }
-  Stmt res(db_, "SELECT COUNT(*) FROM results");
+  Stmt res(*cache_, "SELECT COUNT(*) FROM results");
   if (res.Step() == SQLITE_ROW) c.results = res.Int(0);
   return c;
 }
@@ -381,9 +430,9 @@ Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& con
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<OutboxMessage> msgs;
   if (max <= 0) return msgs;
-  Txn txn(db_);
+  Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin take");
-  Stmt sel(db_,
+  Stmt sel(*cache_,
            "SELECT seq, msg_id, payload, attempts FROM outbox WHERE state = 'pending' OR "
            "(state = 'inflight' AND deadline_ms < ?) ORDER BY seq LIMIT ?");
   sel.Bind(1, now_ms).Bind(2, static_cast<int64_t>(max));
@@ -394,7 +443,7 @@ Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& con
     msgs.push_back({sel.Text(1), sel.Text(2), static_cast<int>(sel.Int(3)) + 1});
   }
   if (rc != SQLITE_DONE) return DbError(db_, "take");
-  Stmt up(db_,
+  Stmt up(*cache_,
           "UPDATE outbox SET state = 'inflight', consumer = ?, deadline_ms = ?, "
           "attempts = attempts + 1 WHERE seq = ?");
   for (int64_t seq : seqs) {
@@ -408,9 +457,9 @@ Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& con
 
 Result<int64_t> Store::Ack(const std::vector<std::string>& ids, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(db_);
+  Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin ack");
-  Stmt up(db_,
+  Stmt up(*cache_,
           "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state != 'acked'");
   int64_t n = 0;
   for (const auto& id : ids) {
@@ -425,7 +474,7 @@ Result<int64_t> Store::Ack(const std::vector<std::string>& ids, int64_t now_ms) 
 
 Result<int64_t> Store::ReleaseConsumer(const std::string& consumer) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
+  Stmt st(*cache_,
           "UPDATE outbox SET state = 'pending', deadline_ms = 0 WHERE state = 'inflight' AND "
           "consumer = ?");
   st.Bind(1, consumer);

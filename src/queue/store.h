@@ -66,6 +66,8 @@ struct Counts {
   int64_t results = 0;
 };
 
+struct StmtCache;
+
 class Store {
  public:
   ~Store();
@@ -121,6 +123,7 @@ class Store {
   Store() = default;
   Status Exec(const char* sql);
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StmtCache> cache_;  // guarded by mu_
   std::mutex mu_;
 };
 

@@ -1,6 +1,7 @@
-#include "shelfguard/allocator.h"
+#include "shelfguard/process_setup.h"
 
 #include <malloc.h>
+#include <stdlib.h>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -13,7 +14,8 @@
 
 namespace shelfguard {
 
-void TuneAllocatorForScanning() {
+void PrepareScanningProcess() {
+  if (getenv("TZ") == nullptr) setenv("TZ", ":/etc/localtime", 0);
 #if defined(__GLIBC__) && !defined(SG_ASAN)
   // Buffers below 64 MiB come from the heap; up to 128 MiB of free heap top
   // is kept rather than returned after each package (a long-running scan
