@@ -3,7 +3,12 @@
 // `shelfguard scan --jobs 2` over the same files in one process. Prints
 // packages per second for both and their ratio (target >= 0.8).
 //
-//   daemon_load_bench [N] [--isolation process|fork|none]
+// The two run alternately for R rounds (default 3), each daemon round from
+// a fresh state directory; the ratio is taken from each side's best round,
+// so a burst of load on a shared machine in one round does not decide it.
+// Every round's figures are printed too.
+//
+//   daemon_load_bench [N] [--isolation process|fork|none] [--rounds R]
 // Corpus: $SHELFGUARD_CORPUS/apk or <source>/../shared/corpus/apk.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,12 +50,14 @@ void Populate(const std::vector<fs::path>& corpus, const fs::path& dir, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = 1000;
+  int n = 1000, rounds = 3;
   std::string isolation = "process";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--isolation" && i + 1 < argc) {
       isolation = argv[++i];
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
     } else {
       n = std::max(1, std::atoi(argv[i]));
     }
@@ -73,8 +80,8 @@ int main(int argc, char** argv) {
   if (mkdtemp(tmpl) == nullptr) return 2;
   fs::path tmp = tmpl;
 
-  // The daemon's spool and the scan's directory hold the same N names.
-  Populate(corpus, tmp / "state" / "spool" / "incoming", n);
+  // The scan's directory and, each round, the daemon's spool hold the same
+  // N names.
   Populate(corpus, tmp / "pkgs", n);
   {
     std::ofstream c(tmp / "shelfguard.toml");
@@ -85,32 +92,42 @@ int main(int argc, char** argv) {
       << "[delivery]\nendpoint = \"ipc://" << tmp.string() << "/d.sock\"\n"
       << "[publish]\nendpoint = \"ipc://" << tmp.string() << "/p.sock\"\n";
   }
-  std::printf("daemon_load_bench: %d packages (%zu distinct corpus files), 2 workers, isolation %s\n", n,
-              corpus.size(), isolation.c_str());
-  int rc_scan = 0, rc_daemon = 0;
+  std::printf("daemon_load_bench: %d packages (%zu distinct corpus files), 2 workers, isolation %s, %d rounds\n",
+              n, corpus.size(), isolation.c_str(), rounds);
   std::string scan_cmd = (bin / "shelfguard").string() + " scan --jobs 2 --format json --no-progress -o " +
                          (tmp / "scan.jsonl").string() + " " + (tmp / "pkgs").string() + " 2>" +
                          (tmp / "scan.err").string();
-  double t_scan = RunTimed(scan_cmd, &rc_scan);
   std::string daemon_cmd = (bin / "shelfguardd").string() + " --config " + (tmp / "shelfguard.toml").string() +
                            " --once >" + (tmp / "daemon.out").string() + " 2>" + (tmp / "daemon.err").string();
-  double t_daemon = RunTimed(daemon_cmd, &rc_daemon);
-
-  std::ifstream summary(tmp / "daemon.out");
-  std::string line;
-  while (std::getline(summary, line)) std::printf("  %s\n", line.c_str());
-  size_t done = 0;
-  for (const char* sub : {"done", "quarantine"}) {
-    for (const auto& e : fs::directory_iterator(tmp / "state" / "spool" / sub, ec)) {
-      (void)e;
-      ++done;
+  double best_scan = 1e300, best_daemon = 1e300;
+  bool ok = true;
+  for (int r = 1; r <= rounds; ++r) {
+    fs::remove_all(tmp / "state", ec);
+    Populate(corpus, tmp / "state" / "spool" / "incoming", n);
+    int rc_scan = 0, rc_daemon = 0;
+    double t_scan = RunTimed(scan_cmd, &rc_scan);
+    double t_daemon = RunTimed(daemon_cmd, &rc_daemon);
+    std::ifstream summary(tmp / "daemon.out");
+    std::string line;
+    while (std::getline(summary, line)) std::printf("  %s\n", line.c_str());
+    size_t done = 0;
+    for (const char* sub : {"done", "quarantine"}) {
+      for (const auto& e : fs::directory_iterator(tmp / "state" / "spool" / sub, ec)) {
+        (void)e;
+        ++done;
+      }
     }
+    bool round_ok = rc_daemon == 0 && done == static_cast<size_t>(n);
+    ok = ok && round_ok;
+    std::printf("round %d: shelfguard scan --jobs 2 %6.2f s %7.1f packages/s (exit %d) | shelfguardd --once %6.2f s "
+                "%7.1f packages/s (exit %d, %zu/%d moved) | ratio %.2f\n",
+                r, t_scan, n / t_scan, rc_scan, t_daemon, done / t_daemon, rc_daemon, done, n, t_scan / t_daemon);
+    best_scan = std::min(best_scan, t_scan);
+    if (round_ok) best_daemon = std::min(best_daemon, t_daemon);
   }
-  double pps_scan = n / t_scan, pps_daemon = done / t_daemon;
-  std::printf("shelfguard scan --jobs 2 : %6.2f s  %8.1f packages/s  (exit %d)\n", t_scan, pps_scan, rc_scan);
-  std::printf("shelfguardd --once (2 w.): %6.2f s  %8.1f packages/s  (exit %d, %zu/%d packages moved)\n",
-              t_daemon, pps_daemon, rc_daemon, done, n);
-  std::printf("ratio daemon/scan: %.2f (target >= 0.80)\n", pps_daemon / pps_scan);
+  std::printf("shelfguard scan --jobs 2 : best %6.2f s  %8.1f packages/s\n", best_scan, n / best_scan);
+  std::printf("shelfguardd --once (2 w.): best %6.2f s  %8.1f packages/s\n", best_daemon, n / best_daemon);
+  std::printf("ratio daemon/scan: %.2f (target >= 0.80)\n", best_scan / best_daemon);
   if (std::getenv("SG_KEEP_TMP") == nullptr) fs::remove_all(tmp, ec);
-  return rc_daemon == 0 && done == static_cast<size_t>(n) ? 0 : 1;
+  return ok ? 0 : 1;
 }

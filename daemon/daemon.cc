@@ -13,6 +13,9 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -121,6 +124,7 @@ struct Event {
   bool submit = false;
   std::string reply;                 // submit reply JSON
   std::vector<std::string> publish;  // finding messages for PUB
+  bool outbox = false;               // the job queued violation messages
 };
 
 struct Fetch {
@@ -199,7 +203,9 @@ class DaemonImpl : public Daemon {
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
   // Workers.
   void WorkerLoop(int index);
-  void ProcessJob(const queue::Job& job, ScanService* service);
+  // Runs a claimed job. When the scan completes and the daemon is not
+  // stopping, the next job is claimed in the same transaction into `next`.
+  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next);
   void FinishFile(const queue::Job& job, const std::string& verdict);
   void FailJob(const queue::Job& job, const std::string& error, const std::string& code);
   net::HttpOptions HttpOpts(const Config& c, uint64_t max_bytes) const;
@@ -210,6 +216,7 @@ class DaemonImpl : public Daemon {
   void HandleControl(const std::vector<zmq::message_t>& frames);
   void HandleDelivery(const std::vector<zmq::message_t>& frames);
   void HandleZap();
+  void HandleSubscriptions();
   void ServeFetches(bool force);
   json StatusJson();
   void SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter, const std::string& body);
@@ -254,6 +261,8 @@ class DaemonImpl : public Daemon {
   std::map<int64_t, std::string> pending_submits_;              // job id -> identity
   std::vector<Fetch> fetches_;
   int64_t last_fetch_scan_ms_ = 0;
+  std::set<std::string> watch_topics_;  // subscribed prefixes on the publish socket
+  std::atomic<bool> watchers_{false};   // one of them matches "finding"
 
   // One scan service per worker (used unless isolation is "none").
   std::vector<std::unique_ptr<ScanService>> services_;
@@ -318,7 +327,9 @@ Status DaemonImpl::BindSockets() {
   Spec specs[] = {{"submit", &c.submit, &submit_, zmq::socket_type::router},
                   {"control", &c.control, &control_, zmq::socket_type::router},
                   {"delivery", &c.delivery, &delivery_, zmq::socket_type::router},
-                  {"publish", &c.publish, &publish_, zmq::socket_type::pub}};
+                  // XPUB: a PUB socket that also reports subscriptions, so
+                  // finding messages are only built while someone watches.
+                  {"publish", &c.publish, &publish_, zmq::socket_type::xpub}};
   try {
     bool any_curve = false;
     for (const auto& s : specs) any_curve = any_curve || s.sc->curve;
@@ -448,27 +459,41 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
     ready.push_back(e.path());
   }
   std::sort(ready.begin(), ready.end());
-  for (const auto& p : ready) {
-    std::string name = p.filename().string();
-    std::string work = SpoolSub("work") + "/" + std::to_string(now) + "-" +
-                       std::to_string(name_counter_.fetch_add(1)) + "-" + SafeName(name);
-    if (::rename(p.c_str(), work.c_str()) != 0) {
-      Log(LogLevel::kError, "spool.error", {{"path", p.string()}, {"error", std::strerror(errno)}});
+  // Moved to work/ and queued in chunks, one transaction each; workers start
+  // on the first chunk while the rest are moved. A crash between the move
+  // and the commit leaves files in work/ that ReconcileSpool() queues.
+  constexpr size_t kChunk = 32;
+  for (size_t i = 0; i < ready.size() && !stopping_; i += kChunk) {
+    std::vector<queue::JobSpec> specs;
+    for (size_t k = i; k < std::min(ready.size(), i + kChunk); ++k) {
+      const fs::path& p = ready[k];
+      std::string name = p.filename().string();
+      std::string work = SpoolSub("work") + "/" + std::to_string(now) + "-" +
+                         std::to_string(name_counter_.fetch_add(1)) + "-" + SafeName(name);
+      if (::rename(p.c_str(), work.c_str()) != 0) {
+        Log(LogLevel::kError, "spool.error", {{"path", p.string()}, {"error", std::strerror(errno)}});
+        continue;
+      }
+      queue::JobSpec spec;
+      spec.source = "spool";
+      spec.path = work;
+      spec.name = name;
+      spec.dedup_key = "spool:" + work;
+      specs.push_back(std::move(spec));
+    }
+    if (specs.empty()) continue;
+    auto ids = store_->EnqueueAll(specs, now);
+    if (!ids.ok()) {
+      // The files stay in work/ and are picked up by the next start's reconcile.
+      Log(LogLevel::kError, "queue.error", {{"error", ids.status().ToString()}});
       continue;
     }
-    queue::JobSpec spec;
-    spec.source = "spool";
-    spec.path = work;
-    spec.name = name;
-    spec.dedup_key = "spool:" + work;
-    auto id = store_->Enqueue(spec, now);
-    if (!id.ok()) {
-      // The file stays in work/ and is picked up by the next start's reconcile.
-      Log(LogLevel::kError, "queue.error", {{"error", id.status().ToString()}});
-      continue;
+    if (LogEnabled(LogLevel::kDebug)) {
+      for (size_t k = 0; k < specs.size(); ++k) {
+        Log(LogLevel::kDebug, "job.queued", {{"job", (*ids)[k]}, {"package", specs[k].name}, {"source", "spool"}});
+      }
     }
-    Log(LogLevel::kDebug, "job.queued", {{"job", *id}, {"package", name}, {"source", "spool"}});
-    Wake();  // a worker starts on it while the rest are queued
+    Wake();  // workers start on these while the rest are queued
   }
 }
 
@@ -657,6 +682,7 @@ void DaemonImpl::WorkerLoop(int index) {
   ScanService& service = *services_[static_cast<size_t>(index)];
   int64_t service_gen = -1;
   bool first = true;
+  std::optional<queue::Job> next;
   while (!stopping_) {
     auto c = cfg();
     bool use_service = c->isolation != "none";
@@ -674,17 +700,24 @@ void DaemonImpl::WorkerLoop(int index) {
     }
     int64_t lease = static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms + c->total_timeout_ms +
                     60000;
-    uint64_t seen = WakeSeq();
-    auto job = store_->Claim(NowMs(), lease);
-    if (!job.ok()) {
-      Log(LogLevel::kError, "queue.error", {{"error", job.status().ToString()}, {"worker", index}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
-    }
-    if (!job->has_value()) {
-      NoteIdle();
-      WaitForWake(seen, 100);
-      continue;
+    queue::Job job;
+    if (next) {
+      job = std::move(*next);  // claimed when the previous job was completed
+      next.reset();
+    } else {
+      uint64_t seen = WakeSeq();
+      auto claimed = store_->Claim(NowMs(), lease);
+      if (!claimed.ok()) {
+        Log(LogLevel::kError, "queue.error", {{"error", claimed.status().ToString()}, {"worker", index}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      if (!claimed->has_value()) {
+        NoteIdle();
+        WaitForWake(seen, 100);
+        continue;
+      }
+      job = std::move(**claimed);
     }
     busy_++;
     if (use_service && (!service.ready() || service_gen != generation_.load())) {
@@ -694,18 +727,23 @@ void DaemonImpl::WorkerLoop(int index) {
       if (!st.ok()) {
         Log(LogLevel::kError, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
         RecordError("scan service: " + st.ToString());
-        if ((*job)->attempts >= c->max_attempts) {
-          FailJob(**job, st.ToString(), "scan-service");
+        if (job.attempts >= c->max_attempts) {
+          FailJob(job, st.ToString(), "scan-service");
         } else {
-          Status rt = store_->Retry((*job)->id, NowMs() + 2000, st.ToString());
+          Status rt = store_->Retry(job.id, NowMs() + 2000, st.ToString());
           (void)rt;
         }
         busy_--;
         continue;
       }
     }
-    ProcessJob(**job, use_service ? &service : nullptr);
+    ProcessJob(job, use_service ? &service : nullptr, lease, &next);
     busy_--;
+  }
+  if (next) {
+    // Stopping with a job claimed but not started: it goes back to the queue.
+    Status st = store_->Release(next->id);
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", next->id}, {"error", st.ToString()}});
   }
   service.Stop();
 }
@@ -742,11 +780,14 @@ void DaemonImpl::FailJob(const queue::Job& job, const std::string& error, const 
   }
 }
 
-void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service) {
+void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms,
+                            std::optional<queue::Job>* next) {
   auto c = cfg();
   auto s = scanner();
   int64_t t0 = NowMs();
-  Log(LogLevel::kDebug, "job.start", {{"job", job.id}, {"package", job.spec.name}, {"attempt", job.attempts}});
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "job.start", {{"job", job.id}, {"package", job.spec.name}, {"attempt", job.attempts}});
+  }
   if (job.attempts > c->max_attempts) {
     return FailJob(job, "gave up after " + std::to_string(job.attempts - 1) + " attempts (last: " +
                             (job.error.empty() ? "interrupted" : job.error) + ")",
@@ -815,7 +856,14 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service) {
   r.verdict = o.verdict;
   r.error = o.error;
   r.report = o.report;
-  Status st = store_->Complete(job.id, r, msgs, now);
+  Status st;
+  if (!stopping_) {
+    auto claimed = store_->CompleteAndClaim(job.id, r, msgs, now, lease_ms);
+    st = claimed.status();
+    if (claimed.ok()) *next = std::move(*claimed);
+  } else {
+    st = store_->Complete(job.id, r, msgs, now);
+  }
   if (!st.ok()) {
     // The job keeps its lease; it is claimed again when the lease expires.
     Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
@@ -833,24 +881,31 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service) {
     recent_scans_ms_.push_back(now);
     while (!recent_scans_ms_.empty() && recent_scans_ms_.front() < now - 60000) recent_scans_ms_.pop_front();
   }
-  Log(o.verdict == "error" ? LogLevel::kWarn : LogLevel::kInfo, "scan.done",
-      {{"job", job.id}, {"package", job.spec.name}, {"source", job.spec.source}, {"sha256", o.sha256},
-       {"verdict", o.verdict}, {"findings", o.findings.size()}, {"queued_messages", msgs.size()},
-       {"error", o.error}, {"ms", now - t0}});
+  LogLevel level = o.verdict == "error" ? LogLevel::kWarn : LogLevel::kInfo;
+  if (LogEnabled(level)) {
+    Log(level, "scan.done",
+        {{"job", job.id}, {"package", job.spec.name}, {"source", job.spec.source}, {"sha256", o.sha256},
+         {"verdict", o.verdict}, {"findings", o.findings.size()}, {"queued_messages", msgs.size()},
+         {"error", o.error}, {"ms", now - t0}});
+  }
   FinishFile(job, o.verdict);
   Event ev;
   ev.job_id = job.id;
-  for (const auto& f : o.findings) ev.publish.push_back(queue::FindingMessage(o, f, mc, "finding"));
-  if (job.spec.source == "submit") {
+  bool submit = job.spec.source == "submit";
+  if (watchers_.load() || submit) {
+    for (const auto& f : o.findings) ev.publish.push_back(queue::FindingMessage(o, f, mc, "finding"));
+  }
+  if (submit) {
     ev.submit = true;
     json findings = json::array();
-    for (const auto& f : o.findings) findings.push_back(json::parse(queue::FindingMessage(o, f, mc, "finding")));
+    for (const auto& m : ev.publish) findings.push_back(json::parse(m));
     json report = json::parse(o.report, nullptr, false);
     ev.reply = Dump({{"ok", true}, {"job_id", job.id}, {"verdict", o.verdict}, {"error", o.error},
                      {"sha256", o.sha256}, {"findings", findings},
                      {"report", report.is_discarded() ? json() : report}});
   }
-  if (ev.submit || !ev.publish.empty()) PushEvent(std::move(ev));
+  ev.outbox = !msgs.empty();
+  if (ev.submit || ev.outbox || !ev.publish.empty()) PushEvent(std::move(ev));
 }
 
 // ---------------------------------------------------------------- ZeroMQ
@@ -967,6 +1022,7 @@ json DaemonImpl::StatusJson() {
   j["queue"] = {{"depth", qc.queued + qc.running}, {"queued", qc.queued}, {"running", qc.running},
                 {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
   j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};
+  j["publish"] = {{"watching", watchers_.load()}};
   std::lock_guard<std::mutex> l(stats_mu_);
   double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
   j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},
@@ -1092,18 +1148,41 @@ void DaemonImpl::HandleZap() {
   }
 }
 
+void DaemonImpl::HandleSubscriptions() {
+  // XPUB passes on the first subscription to a topic and the unsubscription
+  // (or disconnect) of its last subscriber: a set of topics is exact.
+  for (;;) {
+    zmq::message_t m;
+    if (!publish_->recv(m, zmq::recv_flags::dontwait)) break;
+    if (m.size() == 0) continue;
+    const char* d = static_cast<const char*>(m.data());
+    std::string topic(d + 1, m.size() - 1);
+    if (d[0] == 1) {
+      watch_topics_.insert(topic);
+    } else if (d[0] == 0) {
+      watch_topics_.erase(topic);
+    }
+  }
+  bool any = false;
+  for (const auto& t : watch_topics_) any = any || std::string_view("finding").substr(0, t.size()) == t;
+  if (any != watchers_.load()) Log(LogLevel::kInfo, "publish.watchers", {{"watching", any}});
+  watchers_.store(any);
+}
+
 void DaemonImpl::IoLoop() {
   try {
     std::vector<zmq::pollitem_t> items = {{submit_->handle(), 0, ZMQ_POLLIN, 0},
                                           {control_->handle(), 0, ZMQ_POLLIN, 0},
-                                          {delivery_->handle(), 0, ZMQ_POLLIN, 0}};
+                                          {delivery_->handle(), 0, ZMQ_POLLIN, 0},
+                                          {publish_->handle(), 0, ZMQ_POLLIN, 0}};
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
     while (!workers_done_.load()) {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
       if (items[0].revents & ZMQ_POLLIN) HandleSubmit(RecvAll(*submit_));
       if (items[1].revents & ZMQ_POLLIN) HandleControl(RecvAll(*control_));
       if (items[2].revents & ZMQ_POLLIN) HandleDelivery(RecvAll(*delivery_));
-      if (zap_ && (items[3].revents & ZMQ_POLLIN)) HandleZap();
+      if (items[3].revents & ZMQ_POLLIN) HandleSubscriptions();
+      if (zap_ && (items[4].revents & ZMQ_POLLIN)) HandleZap();
       std::deque<Event> evs;
       {
         std::lock_guard<std::mutex> l(ev_mu_);
@@ -1111,6 +1190,7 @@ void DaemonImpl::IoLoop() {
       }
       bool delivered_new = false;
       for (auto& e : evs) {
+        delivered_new = delivered_new || e.outbox;
         for (const auto& m : e.publish) {
           try {
             publish_->send(zmq::str_buffer("finding"), zmq::send_flags::sndmore | zmq::send_flags::dontwait);

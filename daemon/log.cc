@@ -36,8 +36,10 @@ void SetLogLevel(const std::string& level) {
   g_level.store(static_cast<int>(l));
 }
 
+bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+
 void Log(LogLevel level, const char* event, nlohmann::json fields) {
-  if (static_cast<int>(level) < g_level.load()) return;
+  if (!LogEnabled(level)) return;
   nlohmann::json j = {{"ts", queue::ToIso8601(NowMs())}, {"level", Name(level)}, {"event", event}};
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();

@@ -77,6 +77,87 @@ TEST_F(StoreTest, EnqueueClaimCompleteInOrder) {
   EXPECT_FALSE(s->HasResult("aa", "sig2", "reg1"));
 }
 
+TEST_F(StoreTest, EnqueueAllIsOneOrderedBatchWithDedup) {
+  auto s = Open();
+  auto ids = s->EnqueueAll({Spec("a.apk", "k:a"), Spec("b.apk", "k:b"), Spec("a-again.apk", "k:a")}, 1);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 3u);
+  EXPECT_GT((*ids)[0], 0);
+  EXPECT_GT((*ids)[1], (*ids)[0]);
+  EXPECT_EQ((*ids)[2], 0);  // same dedup key as a queued job
+  EXPECT_EQ(s->GetCounts().queued, 2);
+  EXPECT_EQ(s->GetJob((*ids)[1])->spec.name, "b.apk");
+}
+
+TEST_F(StoreTest, CompleteAndClaimFinishesOneAndClaimsTheNext) {
+  auto s = Open();
+  ASSERT_TRUE(s->EnqueueAll({Spec("a.apk"), Spec("b.apk")}, 1).ok());
+  auto a = s->Claim(10, 1000);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  auto b = s->CompleteAndClaim((*a)->id, Res("aa"), {{"m1", "{}", 0}}, 20, 1000);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->spec.name, "b.apk");
+  EXPECT_EQ((*b)->state, "running");
+  EXPECT_EQ((*b)->attempts, 1);
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.done, 1);
+  EXPECT_EQ(c.running, 1);
+  EXPECT_EQ(c.queued, 0);
+  EXPECT_EQ(c.outbox_pending, 1);
+  EXPECT_EQ(s->GetResult((*a)->id)->sha256, "aa");
+  // The last job: completed, nothing left to claim.
+  auto none = s->CompleteAndClaim((*b)->id, Res("bb"), {}, 30, 1000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  c = s->GetCounts();
+  EXPECT_EQ(c.done, 2);
+  EXPECT_EQ(c.running, 0);
+  EXPECT_EQ(c.results, 2);
+}
+
+TEST_F(StoreTest, ReleaseReturnsAnUnstartedClaimWithoutCountingIt) {
+  auto s = Open();
+  ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());
+  auto a = s->Claim(10, 100000);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  ASSERT_TRUE(s->Release((*a)->id).ok());
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.queued, 1);
+  EXPECT_EQ(c.running, 0);
+  auto again = s->Claim(20, 1000);  // at once, not after the lease
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->id, (*a)->id);
+  EXPECT_EQ((*again)->attempts, 1);
+  // Only a running job is released.
+  ASSERT_TRUE(s->Complete((*again)->id, Res("aa"), {}, 30).ok());
+  ASSERT_TRUE(s->Release((*again)->id).ok());
+  EXPECT_EQ(s->GetCounts().done, 1);
+}
+
+TEST_F(StoreTest, ManyCommitsKeepTheWalBounded) {
+  // Commits well past the checkpoint threshold: the background checkpoints
+  // copy pages back, and at the hard limit the writer finishes one, so the
+  // WAL is started over instead of growing with every job.
+  auto s = Open();
+  std::string report(6000, 'r');
+  for (int i = 0; i < 6000; ++i) {
+    ASSERT_TRUE(s->Enqueue(Spec("p" + std::to_string(i) + ".apk"), i).ok());
+    auto j = s->Claim(i, 1000);
+    ASSERT_TRUE(j.ok() && j->has_value());
+    JobResult r = Res(std::to_string(i));
+    r.report = report;
+    ASSERT_TRUE(s->Complete((*j)->id, r, {}, i).ok());
+  }
+  std::error_code ec;
+  auto wal = std::filesystem::file_size(path_ + "-wal", ec);
+  ASSERT_FALSE(ec);
+  // The hard limit is 16,000 pages (64 MiB, plus frame headers); unbounded,
+  // these commits would leave about twice that.
+  EXPECT_LT(wal, uint64_t{72} << 20) << wal;
+  EXPECT_EQ(s->GetCounts().results, 6000);
+}
+
 TEST_F(StoreTest, DedupKeyOnlyWhileActive) {
   auto s = Open();
   auto a = s->Enqueue(Spec("a.apk", "sha:1"), 1);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 namespace shelfguard::queue {
@@ -189,9 +191,87 @@ Job ReadJob(const Stmt& s) {
 
 }  // namespace
 
+// Copies the WAL back into the database file on a thread of its own, with a
+// second connection. SQLite's automatic checkpoint runs inside the commit
+// that crosses its threshold and fsyncs the database file there (about 10 ms
+// here), with the store's mutex held, so every worker waited for it.
+// PASSIVE checkpoints never block the writer; a commit only sets a flag.
+class Checkpointer {
+ public:
+  static std::unique_ptr<Checkpointer> Start(const std::string& path) {
+    std::unique_ptr<Checkpointer> c(new Checkpointer());
+    if (sqlite3_open_v2(path.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      return nullptr;
+    }
+    // A new connection learns that the database is in WAL mode on its first
+    // read; until then a checkpoint does nothing.
+    if (sqlite3_exec(c->db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK) return nullptr;
+    c->thread_ = std::thread([p = c.get()] { p->Loop(); });
+    return c;
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    sqlite3_close_v2(db_);
+  }
+  // The WAL hook: called after each commit with the WAL's size in pages.
+  static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
+    if (pages >= kSyncPages) {
+      // The WAL is only started over by a transaction that begins after a
+      // complete checkpoint; under steady load the writer always begins
+      // while the background one still runs. Here, as SQLite itself would,
+      // the writer finishes the checkpoint (most pages are already copied,
+      // so this is little more than one fsync), which bounds the WAL.
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kPages) {
+      // Once per kPages new pages (the WAL keeps growing until restarted).
+      auto* c = static_cast<Checkpointer*>(self);
+      bool wake = false;
+      {
+        std::lock_guard<std::mutex> l(c->mu_);
+        if (pages < c->requested_at_ || pages - c->requested_at_ >= kPages) {
+          c->requested_at_ = pages;
+          c->requested_ = wake = true;
+        }
+      }
+      if (wake) c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  static constexpr int kPages = 1000;       // SQLite's own default threshold
+  static constexpr int kSyncPages = 16000;  // 64 MiB of 4 KiB pages
+  Checkpointer() = default;
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || requested_; });
+      if (stop_) return;
+      requested_ = false;
+      l.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      l.lock();
+    }
+  }
+  sqlite3* db_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool requested_ = false, stop_ = false;
+  int requested_at_ = 0;  // WAL pages at the last request
+};
+
 Store::~Store() {
   cache_.reset();  // finalizes the statements
-  if (db_ != nullptr) sqlite3_close_v2(db_);
+  if (db_ != nullptr) sqlite3_wal_hook(db_, nullptr, nullptr);
+  checkpointer_.reset();
+  if (db_ != nullptr) sqlite3_close_v2(db_);  // the last connection: checkpoints and removes the WAL
 }
 
 Status Store::Exec(const char* sql) {
@@ -223,11 +303,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
   SG_RETURN_IF_ERROR(s->Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   SG_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
   SG_RETURN_IF_ERROR(s->Exec(kSchema));
+  s->checkpointer_ = Checkpointer::Start(path);
+  if (s->checkpointer_ != nullptr) {
+    sqlite3_wal_hook(s->db_, &Checkpointer::OnCommit, s->checkpointer_.get());  // replaces the automatic checkpoint
+  }
   return s;
 }
 
-Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<int64_t> Store::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
   Stmt st(*cache_,
           "INSERT OR IGNORE INTO jobs(source, dedup_key, name, path, url, expect_sha256, "
           "expect_size, meta, created_ms) VALUES(?,?,?,?,?,?,?,?,?)");
@@ -245,10 +328,27 @@ Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
+Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return EnqueueLocked(spec, now_ms);
+}
+
+Result<std::vector<int64_t>> Store::EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin claim");
+  if (!txn.ok()) return DbError(db_, "begin enqueue");
+  std::vector<int64_t> ids;
+  ids.reserve(specs.size());
+  for (const auto& spec : specs) {
+    auto id = EnqueueLocked(spec, now_ms);
+    if (!id.ok()) return id.status();
+    ids.push_back(*id);
+  }
+  if (!txn.Commit()) return DbError(db_, "commit enqueue");
+  return ids;
+}
+
+Result<std::optional<Job>> Store::ClaimLocked(int64_t now_ms, int64_t lease_ms) {
   // The oldest job that is queued and due, or running past its lease. Two
   // queries, each an index range on jobs_state(state, id): one query with
   // OR made SQLite walk every job by id, finished ones included, so each
@@ -274,10 +374,29 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
           "WHERE id = ?");
   up.Bind(1, now_ms + lease_ms).Bind(2, job.id);
   if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
-  if (!txn.Commit()) return DbError(db_, "commit claim");
   job.state = "running";
   job.attempts += 1;
   return std::optional<Job>(std::move(job));
+}
+
+Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin claim");
+  auto job = ClaimLocked(now_ms, lease_ms);
+  if (!job.ok()) return job.status();
+  if (job->has_value() && !txn.Commit()) return DbError(db_, "commit claim");
+  return job;
+}
+
+Status Store::Release(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(*cache_,
+          "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = 0 "
+          "WHERE id = ? AND state = 'running'");
+  st.Bind(1, job_id);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, "release");
+  return Status::Ok();
 }
 
 Result<int64_t> Store::RecoverRunning() {
@@ -287,11 +406,8 @@ Result<int64_t> Store::RecoverRunning() {
   return static_cast<int64_t>(sqlite3_changes(db_));
 }
 
-Status Store::Complete(int64_t job_id, const JobResult& r,
-                       const std::vector<OutboxMessage>& messages, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin complete");
+Status Store::CompleteLocked(int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
+                             int64_t now_ms) {
   Stmt res(*cache_,
            "INSERT OR IGNORE INTO results(job_id, sha256, size, sig_version, reg_version, "
            "verdict, error, report, finished_ms) VALUES(?,?,?,?,?,?,?,?,?)");
@@ -311,8 +427,30 @@ Status Store::Complete(int64_t job_id, const JobResult& r,
           "WHERE id = ?");
   up.Bind(1, now_ms).Bind(2, r.error).Bind(3, job_id);
   if (up.Step() != SQLITE_DONE) return DbError(db_, "finish job");
+  return Status::Ok();
+}
+
+Status Store::Complete(int64_t job_id, const JobResult& r,
+                       const std::vector<OutboxMessage>& messages, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin complete");
+  SG_RETURN_IF_ERROR(CompleteLocked(job_id, r, messages, now_ms));
   if (!txn.Commit()) return DbError(db_, "commit complete");
   return Status::Ok();
+}
+
+Result<std::optional<Job>> Store::CompleteAndClaim(int64_t job_id, const JobResult& r,
+                                                   const std::vector<OutboxMessage>& messages, int64_t now_ms,
+                                                   int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin complete");
+  SG_RETURN_IF_ERROR(CompleteLocked(job_id, r, messages, now_ms));
+  auto next = ClaimLocked(now_ms, lease_ms);
+  if (!next.ok()) return next.status();
+  if (!txn.Commit()) return DbError(db_, "commit complete");
+  return next;
 }
 
 Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {

@@ -8,7 +8,8 @@
 //               registry versions it was scanned with, verdict and report.
 //   * outbox  — violation messages awaiting acknowledgement by a consumer
 //               (at-least-once delivery; ids are stable, see message.h).
-// Thread-safe: one connection guarded by a mutex. Errors are values.
+// Thread-safe: one connection guarded by a mutex (plus one that only
+// checkpoints the WAL, on a thread of its own). Errors are values.
 #ifndef SHELFGUARD_SRC_QUEUE_STORE_H_
 #define SHELFGUARD_SRC_QUEUE_STORE_H_
 
@@ -67,6 +68,7 @@ struct Counts {
 };
 
 struct StmtCache;
+class Checkpointer;
 
 class Store {
  public:
@@ -82,9 +84,15 @@ class Store {
   // Adds a job. Returns its id, or 0 when a queued/running job with the same
   // dedup key already exists.
   Result<int64_t> Enqueue(const JobSpec& spec, int64_t now_ms);
+  // Enqueue() for each spec, in one transaction (all or none); the ids in
+  // the same order.
+  Result<std::vector<int64_t>> EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms);
   // Claims the oldest runnable job (queued and not_before <= now, or running
   // with an expired lease) for `lease_ms`. nullopt: nothing to do.
   Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms);
+  // Gives back a claimed job that was not started (queued again, the claim
+  // not counted as an attempt).
+  Status Release(int64_t job_id);
   // Returns every running job to the queue (at start-up: the previous process
   // died holding them). Returns how many.
   Result<int64_t> RecoverRunning();
@@ -93,6 +101,11 @@ class Store {
   // in one transaction. Idempotent.
   Status Complete(int64_t job_id, const JobResult& result,
                   const std::vector<OutboxMessage>& messages, int64_t now_ms);
+  // Complete() and then Claim() in the same transaction (one commit per job
+  // for a busy worker). On error neither took effect.
+  Result<std::optional<Job>> CompleteAndClaim(int64_t job_id, const JobResult& result,
+                                              const std::vector<OutboxMessage>& messages, int64_t now_ms,
+                                              int64_t lease_ms);
   // Puts a claimed job back for a retry at `not_before_ms`.
   Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error);
   // Marks a job failed without a scan result (download error, bad sha256 ...).
@@ -122,8 +135,13 @@ class Store {
  private:
   Store() = default;
   Status Exec(const char* sql);
+  Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
+  Result<std::optional<Job>> ClaimLocked(int64_t now_ms, int64_t lease_ms);
+  Status CompleteLocked(int64_t job_id, const JobResult& result, const std::vector<OutboxMessage>& messages,
+                        int64_t now_ms);
   sqlite3* db_ = nullptr;
   std::unique_ptr<StmtCache> cache_;  // guarded by mu_
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::mutex mu_;
 };
 
