@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -213,6 +214,7 @@ class DaemonImpl : public Daemon {
   Status BindSockets();
   void IoLoop();
   void HandleSubmit(const std::vector<zmq::message_t>& frames);
+  void ResumeSubmit(const std::string& identity, const queue::Job& job);
   void HandleControl(const std::vector<zmq::message_t>& frames);
   void HandleDelivery(const std::vector<zmq::message_t>& frames);
   void HandleZap();
@@ -753,7 +755,8 @@ void DaemonImpl::FinishFile(const queue::Job& job, const std::string& verdict) {
   if (job.spec.source == "spool") {
     bool bad = verdict == "error" || verdict == "violation" || verdict == "block";
     std::string dest = SpoolSub(bad ? "quarantine" : "done") + "/" + fs::path(job.spec.path).filename().string();
-    if (fs::exists(job.spec.path, ec) && ::rename(job.spec.path.c_str(), dest.c_str()) != 0) {
+    // ENOENT: moved already (a repeated finish after a restart).
+    if (::rename(job.spec.path.c_str(), dest.c_str()) != 0 && errno != ENOENT) {
       Log(LogLevel::kError, "spool.error", {{"job", job.id}, {"path", job.spec.path}, {"error", std::strerror(errno)}});
     }
   } else if (!job.spec.url.empty() || job.spec.path.rfind(SpoolSub("submit") + "/", 0) == 0) {
@@ -937,10 +940,10 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   // REQ framing: [identity][empty][request JSON][package bytes?]
   if (fr.size() < 3 || fr[1].size() != 0) return;
   std::string identity = fr[0].to_string();
-  auto reply_error = [&](const std::string& why) {
-    SendRouted(*submit_, identity, true, Dump({{"ok", false}, {"error", why}}));
+  auto reply_error = [&](const std::string& why, const char* code = "bad-request") {
+    SendRouted(*submit_, identity, true, Dump({{"ok", false}, {"error", why}, {"code", code}}));
   };
-  if (stopping_) return reply_error("shutting down");
+  if (stopping_) return reply_error("shutting down; ask again after the restart", "stopping");
   auto c = cfg();
   json req = json::parse(fr[2].to_string(), nullptr, false);
   if (req.is_discarded() || !req.is_object() || req.value("type", "") != "submit") {
@@ -950,8 +953,22 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
     auto it = req.find(k);
     return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
+  // A client's request id makes the submission resumable: asking again
+  // with it (after a timeout or a daemon restart) attaches to the same job,
+  // or answers from its stored result.
+  std::string rid = str("request_id");
+  if (!rid.empty()) {
+    bool valid = rid.size() >= 8 && rid.size() <= 64;
+    for (char ch : rid) valid = valid && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    if (!valid) return reply_error("request_id: 8 to 64 letters, digits, '-' or '_'");
+    if (auto known = store_->FindJobByKey("submit:" + rid)) return ResumeSubmit(identity, *known);
+    if (req.value("resume", false)) {
+      return reply_error("unknown request " + rid + "; send the package again", "unknown-request");
+    }
+  }
   queue::JobSpec spec;
   spec.source = "submit";
+  if (!rid.empty()) spec.dedup_key = "submit:" + rid;
   std::string name = str("name");
   int64_t now = NowMs();
   std::string uniq = std::to_string(now) + "-" + std::to_string(name_counter_.fetch_add(1));
@@ -1007,6 +1024,36 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   pending_submits_[*id] = identity;
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
   Wake();
+}
+
+void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job) {
+  if (job.state == "queued" || job.state == "running") {
+    pending_submits_[job.id] = identity;  // the reply goes to the newest asker
+    Log(LogLevel::kInfo, "submit.resumed", {{"job", job.id}, {"package", job.spec.name}, {"state", job.state}});
+    return;
+  }
+  auto r = job.state == "done" ? store_->GetResult(job.id) : std::nullopt;
+  if (!r) {
+    return SendRouted(*submit_, identity, true,
+                      Dump({{"ok", false}, {"job_id", job.id}, {"error", job.error.empty() ? "failed" : job.error},
+                            {"code", "failed"}}));
+  }
+  // The stored report's findings, under the names a live reply uses.
+  json report = json::parse(r->report, nullptr, false);
+  json findings = json::array();
+  if (report.is_object() && report.contains("findings") && report["findings"].is_array()) {
+    for (const auto& f : report["findings"]) {
+      if (!f.is_object()) continue;
+      findings.push_back({{"type", "finding"}, {"job_id", job.id}, {"rule_id", f.value("rule", "")},
+                          {"severity", f.value("severity", "")}, {"message_en", f.value("message", "")},
+                          {"message_zh", f.value("message_zh", "")}, {"basis", f.value("basis", "")},
+                          {"evidence", f.value("evidence", json::array())}});
+    }
+  }
+  SendRouted(*submit_, identity, true,
+             Dump({{"ok", true}, {"job_id", job.id}, {"verdict", r->verdict}, {"error", r->error},
+                   {"sha256", r->sha256}, {"findings", findings}, {"resumed", true},
+                   {"report", report.is_discarded() ? json() : report}}));
 }
 
 json DaemonImpl::StatusJson() {
@@ -1213,7 +1260,8 @@ void DaemonImpl::IoLoop() {
     for (auto& f : fetches_) SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
     for (auto& [id, who] : pending_submits_) {
       SendRouted(*submit_, who, true,
-                 Dump({{"ok", false}, {"job_id", id}, {"error", "daemon stopped; the job stays queued"}}));
+                 Dump({{"ok", false}, {"job_id", id}, {"error", "daemon stopped; the job stays queued"},
+                       {"code", "stopping"}}));
     }
   } catch (const zmq::error_t& e) {
     Log(LogLevel::kError, "zmq.error", {{"error", e.what()}});

@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +85,79 @@ TEST(DaemonCrash, KillNineDaemonAndConsumerMidSweepLosesNothing) {
   std::set<std::string> got;
   for (const auto& m : lines) EXPECT_TRUE(got.insert(m["id"].get<std::string>()).second) << "duplicate line";
   EXPECT_EQ(got, expected);
+  d.daemon.Signal(SIGTERM);
+  EXPECT_EQ(d.daemon.Wait(15000), 0);
+}
+
+// One REQ round trip to the submit socket; null on no answer.
+Json SubmitRaw(const std::string& endpoint, const Json& req, const std::string& bytes = "") {
+  try {
+    zmq::context_t ctx(1);
+    zmq::socket_t s(ctx, zmq::socket_type::req);
+    s.set(zmq::sockopt::linger, 0);
+    s.connect(endpoint);
+    s.send(zmq::buffer(req.dump()), bytes.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
+    if (!bytes.empty()) s.send(zmq::buffer(bytes), zmq::send_flags::none);
+    zmq::pollitem_t item = {s.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(30000));
+    zmq::message_t m;
+    if (!(item.revents & ZMQ_POLLIN) || !s.recv(m)) return Json();
+    return Json::parse(m.to_string(), nullptr, false);
+  } catch (const zmq::error_t&) {
+    return Json();
+  }
+}
+
+TEST(DaemonCrash, SubmitterGetsItsVerdictAcrossADaemonRestart) {
+  std::string dbg = BuildApk(R"({"package": "com.example.resume", "application": {"debuggable": true}})");
+  std::string clean = BuildApk(R"({"package": "com.example.resume.clean"})");
+  ASSERT_FALSE(dbg.empty() || clean.empty());
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 2000\n[scan]\ngrace_ms = 300\n[spool]\npoll_ms = 50\n");
+  const std::vector<std::string> env = {"SHELFGUARD_TEST_FAULT=1"};
+  ASSERT_TRUE(d.Start(env)) << ReadAll(d.log());
+  // The one worker is held by a package that hangs the scanner until the
+  // deadline, so the submission waits in the queue.
+  d.Drop(clean, "a-sg-fault-hang.apk");
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "daemon", "busy_workers") == 1; }, 20000))
+      << ReadAll(d.log());
+  Process submitter;
+  ASSERT_TRUE(submitter.Start({d.Cli(), "submit", "--endpoint", d.Ep("submit"), "--resume-after", "300",
+                               "--timeout", "60000", dbg},
+                              d.dir + "/submit.out", d.dir + "/submit.err"));
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"source\":\"submit\"") >= 1; }, 20000))
+      << ReadAll(d.log());
+  d.daemon.Kill(SIGKILL);  // the submission is queued, not scanned
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the submitter asks a dead daemon
+  ASSERT_TRUE(submitter.Alive());
+  ASSERT_TRUE(d.Start(env)) << ReadAll(d.log());
+  EXPECT_EQ(submitter.Wait(60000), 1) << ReadAll(d.dir + "/submit.out") << ReadAll(d.dir + "/submit.err");
+  std::string out = ReadAll(d.dir + "/submit.out");
+  EXPECT_NE(out.find(": violation (job "), std::string::npos) << out;
+  EXPECT_NE(out.find("SEC-DEBUGGABLE"), std::string::npos) << out;
+  EXPECT_NE(ReadAll(d.log()).find("\"submit.resumed\""), std::string::npos);
+  Json st = d.Status();
+  EXPECT_EQ(d.Num(st, "queue", "results"), 2) << st.dump(1);  // the hang (an error) and the submission, once each
+
+  // The protocol underneath: an unknown request id is said to be unknown; a
+  // finished one is answered from the stored result, findings included.
+  Json unknown = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "test-request-01"}, {"resume", true}});
+  EXPECT_EQ(unknown.value("code", ""), "unknown-request") << unknown.dump();
+  Json bad = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "x y"}, {"resume", true}});
+  EXPECT_FALSE(bad.value("ok", true)) << bad.dump();
+  Json first = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "test-request-01"}, {"name", "d.apk"}},
+                         ReadFileBytes(dbg));
+  ASSERT_TRUE(first.value("ok", false)) << first.dump();
+  Json again = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "test-request-01"}, {"resume", true}});
+  ASSERT_TRUE(again.value("ok", false)) << again.dump();
+  EXPECT_TRUE(again.value("resumed", false));
+  EXPECT_EQ(again["job_id"], first["job_id"]);
+  EXPECT_EQ(again["verdict"], first["verdict"]);
+  EXPECT_EQ(again["sha256"], first["sha256"]);
+  bool debuggable = false;
+  for (const auto& f : again["findings"]) debuggable = debuggable || f.value("rule_id", "") == "SEC-DEBUGGABLE";
+  EXPECT_TRUE(debuggable) << again.dump();
+  EXPECT_EQ(d.Num(d.Status(), "queue", "results"), 3);  // asking again scanned nothing
   d.daemon.Signal(SIGTERM);
   EXPECT_EQ(d.daemon.Wait(15000), 0);
 }

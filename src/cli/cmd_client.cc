@@ -5,16 +5,19 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <unordered_set>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -144,6 +147,68 @@ bool RequestReply(const ClientOptions& o, const std::vector<std::string>& frames
   return false;
 }
 
+// A random request id (128 bits, hex) that makes a submission resumable.
+std::string NewRequestId() {
+  unsigned char b[16] = {};
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && ::read(fd, b, sizeof b) == static_cast<ssize_t>(sizeof b);
+  if (fd >= 0) ::close(fd);
+  if (!ok) {
+    // No /dev/urandom: time and pid still make a collision unlikely.
+    auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::memcpy(b, &t, sizeof t);
+    pid_t pid = ::getpid();
+    std::memcpy(b + 8, &pid, sizeof pid);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : b) {
+    id += kHex[c >> 4];
+    id += kHex[c & 15];
+  }
+  return id;
+}
+
+// Submits and waits for the verdict, surviving a daemon restart: after
+// `resume_ms` without a reply (or a "stopping" reply) it asks again by
+// request id on a new socket, which attaches to the same job or returns its
+// stored result; a daemon that never queued the request ("unknown-request")
+// gets the whole submission again. Gives up at o.timeout_ms.
+bool SubmitResumable(const ClientOptions& o, const std::vector<std::string>& frames, const std::string& rid,
+                     int64_t resume_ms, std::string* reply, std::string* error) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+  const std::vector<std::string> resume = {Dump({{"type", "submit"}, {"request_id", rid}, {"resume", true}})};
+  bool whole = true;
+  while (!g_stop.load()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    ClientOptions round = o;
+    round.timeout_ms = std::min<int64_t>(resume_ms, left.count());
+    std::string err;
+    if (!RequestReply(round, whole ? frames : resume, reply, &err)) {
+      if (err.rfind("no reply", 0) != 0) {
+        *error = err;  // not a timeout: CURVE or ZeroMQ setup failed
+        return false;
+      }
+      whole = false;  // ask again by id: the daemon may have restarted
+      continue;
+    }
+    json r = json::parse(*reply, nullptr, false);
+    std::string code = r.is_object() ? r.value("code", "") : "";
+    if (code == "unknown-request") {
+      whole = true;
+    } else if (code == "stopping") {
+      whole = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(500, left.count())));
+    } else {
+      return true;
+    }
+  }
+  *error = "no verdict from " + o.endpoint + " within " + std::to_string(o.timeout_ms) +
+           " ms (is shelfguardd running?)";
+  return false;
+}
+
 }  // namespace
 
 int RunSubmit(int argc, char** argv) {
@@ -151,6 +216,7 @@ int RunSubmit(int argc, char** argv) {
   o.endpoint = "tcp://127.0.0.1:7710";
   o.timeout_ms = 300000;
   bool as_json = false, by_path = false;
+  int64_t resume_ms = 5000;
   Severity fail_on = Severity::kViolation;
   std::string target, sha256;
   for (int i = 1; i < argc; ++i) {
@@ -168,6 +234,8 @@ int RunSubmit(int argc, char** argv) {
           "                          (the daemon must be able to read it)\n"
           "  --sha256 HEX            for a URL: the expected SHA-256 of the download\n"
           "  --json                  print the daemon's reply as JSON\n"
+          "  --resume-after MS       with no reply after MS (default 5000), ask again by\n"
+          "                          request id: a restarted daemon answers for the same job\n"
           "  --fail-on SEVERITY      exit 1 at or above SEVERITY (default: violation)\n\n"
           "exit codes: 0 below --fail-on; 1 a finding reached it; 2 not analysed or no reply\n"
           "default endpoint: tcp://127.0.0.1:7710, timeout 300000 ms\n",
@@ -175,6 +243,14 @@ int RunSubmit(int argc, char** argv) {
       return 0;
     } else if (a == "--json") {
       as_json = true;
+    } else if (a == "--resume-after" && i + 1 < argc) {
+      char* end = nullptr;
+      long long v = std::strtoll(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || v < 100) {
+        std::fprintf(stderr, "shelfguard submit: --resume-after takes milliseconds (>= 100), not '%s'\n", argv[i]);
+        return 2;
+      }
+      resume_ms = v;
     } else if (a == "--by-path") {
       by_path = true;
     } else if (a == "--sha256" && i + 1 < argc) {
@@ -200,7 +276,8 @@ int RunSubmit(int argc, char** argv) {
     std::fprintf(stderr, "shelfguard submit: no FILE or URL given (see --help)\n");
     return 2;
   }
-  json req = {{"type", "submit"}};
+  std::string rid = NewRequestId();
+  json req = {{"type", "submit"}, {"request_id", rid}};
   std::vector<std::string> frames;
   if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
     req["url"] = target;
@@ -230,7 +307,7 @@ int RunSubmit(int argc, char** argv) {
   }
   ::signal(SIGINT, OnSignal);
   std::string reply, error;
-  if (!RequestReply(o, frames, &reply, &error)) {
+  if (!SubmitResumable(o, frames, rid, resume_ms, &reply, &error)) {
     std::fprintf(stderr, "shelfguard submit: %s\n", error.c_str());
     return 2;
   }

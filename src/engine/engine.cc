@@ -101,10 +101,19 @@ void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = fals
 
 }  // namespace
 
+namespace {
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up on
+// every digest, which costs more than hashing a short message id.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+}  // namespace
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  if (EVP_Digest(data.data(), data.size(), md, &n, Sha256Md(), nullptr) != 1) return "";
   return ToHex(md, n);
 }
 
@@ -112,7 +121,7 @@ Result<std::string> Sha256File(const std::string& path, uint64_t* size) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status::IoError(path + ": cannot open: " + std::strerror(errno));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr);
   std::vector<char> buf(1 << 16);
   uint64_t total = 0;
   size_t got;

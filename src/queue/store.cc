@@ -492,15 +492,19 @@ std::optional<Job> Store::GetJob(int64_t id) {
   return ReadJob(st);
 }
 
-std::optional<Job> Store::FindJobByPath(const std::string& path) {
+std::optional<Job> Store::FindNewestJob(const char* column, const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string sql =
-      std::string("SELECT ") + kJobColumns + " FROM jobs WHERE path = ? ORDER BY id DESC LIMIT 1";
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column +
+                    " = ? ORDER BY id DESC LIMIT 1";
   Stmt st(*cache_, sql.c_str());
-  st.Bind(1, path);
+  st.Bind(1, value);
   if (st.Step() != SQLITE_ROW) return std::nullopt;
   return ReadJob(st);
 }
+
+std::optional<Job> Store::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
+
+std::optional<Job> Store::FindJobByKey(const std::string& dedup_key) { return FindNewestJob("dedup_key", dedup_key); }
 
 std::optional<JobResult> Store::GetResult(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -115,6 +115,8 @@ class Store {
 
   std::optional<Job> GetJob(int64_t id);
   std::optional<Job> FindJobByPath(const std::string& path);
+  // The newest job with this dedup key, in any state.
+  std::optional<Job> FindJobByKey(const std::string& dedup_key);
   std::optional<JobResult> GetResult(int64_t job_id);
   // True when a package with this sha256 was scanned with these versions.
   bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg);
@@ -136,6 +138,7 @@ class Store {
   Store() = default;
   Status Exec(const char* sql);
   Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
+  std::optional<Job> FindNewestJob(const char* column, const std::string& value);
   Result<std::optional<Job>> ClaimLocked(int64_t now_ms, int64_t lease_ms);
   Status CompleteLocked(int64_t job_id, const JobResult& result, const std::vector<OutboxMessage>& messages,
                         int64_t now_ms);

@@ -1,7 +1,6 @@
 #include "registry/export.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include <unordered_map>
 
 #include "ids/identifiers.h"
+#include "shelfguard/engine.h"
 
 namespace shelfguard {
 namespace {
@@ -45,19 +45,6 @@ std::string Choices(const char* const (&set)[N]) {
     out += s;
   }
   return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &n, EVP_sha256(), nullptr) != 1) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex.push_back(kHex[out[i] >> 4]);
-    hex.push_back(kHex[out[i] & 15]);
-  }
-  return hex;
 }
 
 // Collects the problems of one record; the record is rejected if any.
