@@ -117,7 +117,12 @@ struct FeedState {
   int64_t last_poll_ms = 0, last_ok_ms = 0;
   long http_status = 0;
   int64_t packages = 0, enqueued = 0, entry_errors = 0, poll_errors = 0, download_errors = 0;
+  int64_t not_modified = 0;  // polls answered 304
   std::string last_error;
+  // The last listing served with 200, and its validators: the next poll is a
+  // conditional GET, and a 304 reuses this listing (its entries are still
+  // checked: a reload or an expired failure may need them queued again).
+  std::string etag, last_modified, listing;
 };
 
 struct Event {
@@ -546,13 +551,46 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     RecordError("feed " + f.name + ": " + why);
     Log(LogLevel::kError, "feed.error", {{"source", f.name}, {"url", f.url}, {"error", why}});
   };
-  auto resp = net::Get(f.url, HttpOpts(c, static_cast<uint64_t>(c.max_feed_bytes)));
+  net::HttpOptions opts = HttpOpts(c, static_cast<uint64_t>(c.max_feed_bytes));
+  std::string cached;
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& st = feeds_[f.name];
+    if (!st.listing.empty()) {
+      opts.if_none_match = st.etag;
+      opts.if_modified_since = st.last_modified;
+      cached = st.listing;
+    }
+  }
+  auto resp = net::Get(f.url, opts);
   if (!resp.ok()) return fail(resp.status().ToString(), 0);
-  if (resp->status != 200) return fail("HTTP status " + std::to_string(resp->status), resp->status);
-  json doc = json::parse(resp->body, nullptr, false);
+  bool not_modified = resp->status == 304 && !cached.empty();
+  if (resp->status != 200 && !not_modified) {
+    return fail("HTTP status " + std::to_string(resp->status), resp->status);
+  }
+  const std::string& body = not_modified ? cached : resp->body;
+  json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("packages") ||
       !doc["packages"].is_array()) {
+    {
+      std::lock_guard<std::mutex> l(stats_mu_);
+      feeds_[f.name].listing.clear();  // no conditional GET against a bad listing
+    }
     return fail("bad feed: not a JSON object with a \"packages\" array", resp->status);
+  }
+  if (not_modified) {
+    Log(LogLevel::kDebug, "feed.not_modified", {{"source", f.name}});
+  } else {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& st = feeds_[f.name];
+    auto header = [&](const char* h) {
+      auto it = resp->headers.find(h);
+      return it == resp->headers.end() ? std::string() : it->second;
+    };
+    st.etag = header("etag");
+    st.last_modified = header("last-modified");
+    // Kept only when the server gave a validator to ask with.
+    st.listing = st.etag.empty() && st.last_modified.empty() ? std::string() : resp->body;
   }
   const json& pkgs = doc["packages"];
   int64_t entry_errors = 0, queued = 0, n = 0;
@@ -627,6 +665,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     st.last_poll_ms = now;
     st.last_ok_ms = now;
     st.http_status = resp->status;
+    if (not_modified) st.not_modified++;
     st.packages = static_cast<int64_t>(pkgs.size());
     st.enqueued += queued;
     st.entry_errors += entry_errors;
@@ -1085,6 +1124,7 @@ json DaemonImpl::StatusJson() {
                      {"last_poll", st.last_poll_ms ? queue::ToIso8601(st.last_poll_ms) : ""},
                      {"last_ok", st.last_ok_ms ? queue::ToIso8601(st.last_ok_ms) : ""},
                      {"http_status", st.http_status}, {"packages", st.packages}, {"enqueued", st.enqueued},
+                     {"not_modified", st.not_modified},
                      {"poll_errors", st.poll_errors}, {"entry_errors", st.entry_errors},
                      {"download_errors", st.download_errors}, {"last_error", st.last_error}});
   }

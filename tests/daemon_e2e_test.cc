@@ -69,7 +69,9 @@ TEST(DaemonE2E, FeedSweepDeliversEachViolationOnceAndReportsFeedErrors) {
                   {"url", "ftp://127.0.0.1/x.apk"}, {"sha256", std::string(64, '6')}, {"size", 10}},
                  {{"platform", "android"}, {"app_id", "nohex"}, {"version", "1"},
                   {"url", "pkg/x.apk"}, {"sha256", "not-hex"}, {"size", 10}}}}};
-  http.Route("/feed.json", Serve(feed.dump()));
+  HttpRoute feed_route = Serve(feed.dump());
+  feed_route.etag = "\"feed-v1\"";  // later polls are conditional GETs answered 304
+  http.Route("/feed.json", feed_route);
   http.Route("/bad.json", Serve("{\"packages\": [ not json"));
   http.Route("/flaky.json", Serve("down", 500));
 
@@ -153,6 +155,23 @@ TEST(DaemonE2E, FeedSweepDeliversEachViolationOnceAndReportsFeedErrors) {
   ASSERT_TRUE(WaitFor([&] { return http.request_count("/feed.json") >= feed_polls + 2; }, 10000));
   EXPECT_EQ(http.request_count("/pkg/dbg.apk"), dbg_requests);
   EXPECT_EQ(d.Num(d.Status(), "queue", "results"), 2);
+  // Those polls asked with the listing's ETag and were answered 304.
+  size_t conditional = 0;
+  for (const auto& r : http.requests()) {
+    auto it = r.headers.find("if-none-match");
+    if (r.path == "/feed.json" && it != r.headers.end() && it->second == "\"feed-v1\"" && r.status == 304) {
+      ++conditional;
+    }
+  }
+  EXPECT_GE(conditional, 2u);
+  Json later = d.Status();
+  for (const auto& f : later["feeds"]) {
+    if (f["name"] == "store") {
+      EXPECT_GE(f["not_modified"].get<int64_t>(), 2);
+      EXPECT_EQ(f["http_status"], 304);
+      EXPECT_EQ(f["packages"], 9);  // the cached listing was used
+    }
+  }
 
   // A live watcher gets the findings of scans made while it watches (the
   // sweep above may have ended before its subscription arrived; PUB sends
