@@ -146,6 +146,8 @@ const std::vector<Option>& Options() {
                                      ? ""
                                      : "must be debug, info, warn or error";
                         }));
+    o->push_back(IntOpt("daemon.progress_s", &Config::progress_s, 1, 86400,
+                        "while jobs finish, log a \"progress\" line (queue, rate) this often"));
     o->push_back(StrOpt("scan.signatures_dir", &Config::signatures_dir,
                         "SDK signature database; empty: the built-in default"));
     o->push_back(StrOpt("scan.registry", &Config::registry,

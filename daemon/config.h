@@ -43,6 +43,7 @@ struct Config {
   bool allow_remote = false; // allow binding to non-loopback addresses
   bool full_sync = false;    // SQLite synchronous=FULL
   std::string log_level = "info";
+  int64_t progress_s = 10;
 
   // [scan]
   std::string signatures_dir;

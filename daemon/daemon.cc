@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -226,6 +227,7 @@ class DaemonImpl : public Daemon {
   void HandleSubscriptions();
   void ServeFetches(bool force);
   json StatusJson();
+  void LogProgress();
   void SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter, const std::string& body);
 
   std::mutex mu_;  // guards cfg_, scanner_
@@ -258,6 +260,7 @@ class DaemonImpl : public Daemon {
   int64_t started_ms_ = NowMs();
   std::atomic<int64_t> last_consumer_ms_{0};
   std::atomic<int> name_counter_{0};
+  int64_t last_progress_ms_ = 0, last_progress_finished_ = 0;  // main thread only
 
   // I/O thread state.
   std::mutex ev_mu_;
@@ -1095,6 +1098,29 @@ void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job
                    {"report", report.is_discarded() ? json() : report}}));
 }
 
+void DaemonImpl::LogProgress() {
+  // Every daemon.progress_s while jobs are being finished: how far the
+  // queue has got.
+  int64_t now = NowMs();
+  if (now - last_progress_ms_ < cfg()->progress_s * 1000) return;
+  int64_t finished = scanned_.load() + skipped_.load() + failed_jobs_.load();
+  if (finished == last_progress_finished_) {
+    last_progress_ms_ = now;
+    return;
+  }
+  queue::Counts qc = store_->GetCounts();
+  double secs = static_cast<double>(now - last_progress_ms_) / 1000.0;
+  double rate = last_progress_ms_ > 0 && secs > 0
+                    ? static_cast<double>(finished - last_progress_finished_) / secs
+                    : 0.0;
+  Log(LogLevel::kInfo, "progress",
+      {{"queued", qc.queued}, {"running", qc.running}, {"scanned", scanned_.load()}, {"skipped", skipped_.load()},
+       {"failed", failed_jobs_.load()}, {"per_second", std::round(rate * 10) / 10},
+       {"outbox_pending", qc.outbox_pending + qc.outbox_inflight}});
+  last_progress_ms_ = now;
+  last_progress_finished_ = finished;
+}
+
 json DaemonImpl::StatusJson() {
   queue::Counts qc = store_->GetCounts();
   auto s = scanner();
@@ -1335,16 +1361,14 @@ int DaemonImpl::Run() {
                         [&] { return stopping_.load() || idle_seq_ != idle_seen; });
       idle_seen = idle_seq_;
     }
+    LogProgress();
     if (!once_ || !once_swept_.load()) continue;
-    queue::Counts qc = store_->GetCounts();
-    if (qc.queued + qc.running > 0 || busy_.load() > 0) continue;
+    queue::Store::Activity act = store_->GetActivity();
+    if (act.jobs || busy_.load() > 0) continue;
     int64_t now = NowMs();
     if (drained_since == 0) drained_since = now;
     bool consumers = now - last_consumer_ms_.load() < 2000;
-    if (!consumers || qc.outbox_pending + qc.outbox_inflight == 0 ||
-        now - drained_since >= c->drain_timeout_ms) {
-      break;
-    }
+    if (!consumers || !act.undelivered || now - drained_since >= c->drain_timeout_ms) break;
   }
   stopping_.store(true);
   Wake();

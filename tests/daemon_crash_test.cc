@@ -113,7 +113,8 @@ TEST(DaemonCrash, SubmitterGetsItsVerdictAcrossADaemonRestart) {
   std::string clean = BuildApk(R"({"package": "com.example.resume.clean"})");
   ASSERT_FALSE(dbg.empty() || clean.empty());
   DaemonFixture d;
-  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 2000\n[scan]\ngrace_ms = 300\n[spool]\npoll_ms = 50\n");
+  d.WriteConfig("workers = 1\nprogress_s = 1",
+                "[limits]\ndeadline_ms = 2000\n[scan]\ngrace_ms = 300\n[spool]\npoll_ms = 50\n");
   const std::vector<std::string> env = {"SHELFGUARD_TEST_FAULT=1"};
   ASSERT_TRUE(d.Start(env)) << ReadAll(d.log());
   // The one worker is held by a package that hangs the scanner until the
@@ -136,6 +137,14 @@ TEST(DaemonCrash, SubmitterGetsItsVerdictAcrossADaemonRestart) {
   EXPECT_NE(out.find(": violation (job "), std::string::npos) << out;
   EXPECT_NE(out.find("SEC-DEBUGGABLE"), std::string::npos) << out;
   EXPECT_NE(ReadAll(d.log()).find("\"submit.resumed\""), std::string::npos);
+  // A slow queue says how far it has got (daemon.progress_s = 1 here).
+  auto progress = [&] {
+    for (const auto& l : DaemonFixture::ReadJsonl(d.log())) {
+      if (l.value("event", "") == "progress" && l.value("scanned", 0) > 0) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(WaitFor(progress, 5000)) << ReadAll(d.log());
   Json st = d.Status();
   EXPECT_EQ(d.Num(st, "queue", "results"), 2) << st.dump(1);  // the hang (an error) and the submission, once each
 

@@ -116,6 +116,25 @@ TEST_F(StoreTest, CompleteAndClaimFinishesOneAndClaimsTheNext) {
   EXPECT_EQ(c.results, 2);
 }
 
+TEST_F(StoreTest, ActivityFollowsJobsAndUndeliveredMessages) {
+  auto s = Open();
+  EXPECT_FALSE(s->GetActivity().jobs);
+  ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());
+  EXPECT_TRUE(s->GetActivity().jobs);  // queued
+  auto a = s->Claim(10, 1000);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_TRUE(s->GetActivity().jobs);  // running
+  EXPECT_FALSE(s->GetActivity().undelivered);
+  ASSERT_TRUE(s->Complete((*a)->id, Res("aa"), {{"m1", "{}", 0}}, 20).ok());
+  Store::Activity act = s->GetActivity();
+  EXPECT_FALSE(act.jobs);
+  EXPECT_TRUE(act.undelivered);  // pending
+  ASSERT_TRUE(s->TakeDeliverable("c", 10, 30, 1000).ok());
+  EXPECT_TRUE(s->GetActivity().undelivered);  // in flight
+  ASSERT_TRUE(s->Ack({"m1"}, 40).ok());
+  EXPECT_FALSE(s->GetActivity().undelivered);
+}
+
 TEST_F(StoreTest, ReleaseReturnsAnUnstartedClaimWithoutCountingIt) {
   auto s = Open();
   ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());

@@ -541,6 +541,21 @@ bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
   return st.Step() == SQLITE_ROW;
 }
 
+Store::Activity Store::GetActivity() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Activity a;
+  // Index probes on (state, ...): constant time however long the history.
+  Stmt jobs(*cache_,
+            "SELECT EXISTS(SELECT 1 FROM jobs WHERE state = 'queued') OR "
+            "EXISTS(SELECT 1 FROM jobs WHERE state = 'running')");
+  a.jobs = jobs.Step() == SQLITE_ROW && jobs.Int(0) != 0;
+  Stmt out(*cache_,
+           "SELECT EXISTS(SELECT 1 FROM outbox WHERE state = 'pending') OR "
+           "EXISTS(SELECT 1 FROM outbox WHERE state = 'inflight')");
+  a.undelivered = out.Step() == SQLITE_ROW && out.Int(0) != 0;
+  return a;
+}
+
 Counts Store::GetCounts() {
   std::lock_guard<std::mutex> lock(mu_);
   Counts c;

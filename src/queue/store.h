@@ -124,6 +124,12 @@ class Store {
   bool FailedSince(const std::string& dedup_key, int64_t since_ms);
   // Number of result rows for a job id (tests: must be 0 or 1).
   Counts GetCounts();
+  // Whether any job is queued or running, and any message undelivered
+  // (pending or in flight): cheap enough to ask often, unlike the counts.
+  struct Activity {
+    bool jobs = false, undelivered = false;
+  };
+  Activity GetActivity();
 
   // Outbox. Takes up to `max` messages that are pending, or in flight past
   // their deadline, marks them in flight to `consumer` until now + ack_timeout.
