@@ -172,9 +172,7 @@ class DaemonImpl : public Daemon {
     recent_errors_.push_back(queue::ToIso8601(NowMs()) + " " + what);
     if (recent_errors_.size() > 20) recent_errors_.pop_front();
   }
-  // Workers and the scheduler sleep until Wake() (new work, a reload, stop)
-  // or their poll interval. The counter makes a wake-up that comes between
-  // a worker's look at the queue and its wait count.
+  // Tells the main thread that a worker found the queue empty.
   void NoteIdle() {
     {
       std::lock_guard<std::mutex> l(idle_mu_);
@@ -182,6 +180,9 @@ class DaemonImpl : public Daemon {
     }
     idle_cv_.notify_all();
   }
+  // Workers and the scheduler sleep until Wake() (new work, a reload, stop)
+  // or their poll interval. The counter makes a wake-up that comes between
+  // a worker's look at the queue and its wait count.
   uint64_t WakeSeq() {
     std::lock_guard<std::mutex> l(cv_mu_);
     return wake_seq_;
