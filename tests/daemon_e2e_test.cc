@@ -226,6 +226,7 @@ TEST(DaemonE2E, SubmitStatusReloadAndDrain) {
   EXPECT_EQ(RunCommand({d.Cli(), "status", "--endpoint", d.Ep("control")}, &out), 0) << out;
   EXPECT_NE(out.find("queue: depth 0"), std::string::npos) << out;
   EXPECT_NE(out.find("versions: signatures"), std::string::npos) << out;
+  EXPECT_NE(out.find("live watchers: none"), std::string::npos) << out;
 
   // SIGHUP with a new registry: a new registry version rescans the mirror.
   std::string registry = SourceDir() + "/samples/registry.json";

@@ -393,8 +393,9 @@ int RunStatus(int argc, char** argv) {
   std::printf("queue: depth %s (queued %s, running %s), done %s, failed %s\n", g("queue", "depth").c_str(),
               g("queue", "queued").c_str(), g("queue", "running").c_str(), g("queue", "done").c_str(),
               g("queue", "failed").c_str());
-  std::printf("outbox: pending %s, in flight %s, acknowledged %s\n", g("outbox", "pending").c_str(),
-              g("outbox", "inflight").c_str(), g("outbox", "acked").c_str());
+  std::printf("outbox: pending %s, in flight %s, acknowledged %s; live watchers: %s\n", g("outbox", "pending").c_str(),
+              g("outbox", "inflight").c_str(), g("outbox", "acked").c_str(),
+              r.value("publish", json::object()).value("watching", false) ? "yes" : "none");
   std::printf("throughput: %s scanned, %s in the last minute, %.2f/s average; verdicts %s\n",
               g("throughput", "scanned").c_str(), g("throughput", "last_minute").c_str(),
               r["throughput"].value("per_second", 0.0), g("throughput", "verdicts").c_str());
@@ -402,9 +403,11 @@ int RunStatus(int argc, char** argv) {
               g("errors", "failed_jobs").c_str(), g("errors", "feed").c_str());
   for (const auto& e : r["errors"].value("recent", json::array())) std::printf("  %s\n", e.get<std::string>().c_str());
   for (const auto& f : r.value("feeds", json::array())) {
-    std::printf("feed %s: %s packages, last poll %s, HTTP %s, errors poll/entry/download %s/%s/%s%s%s\n",
+    std::printf("feed %s: %s packages, last poll %s, HTTP %s (%lld not modified), errors poll/entry/download "
+                "%s/%s/%s%s%s\n",
                 f.value("name", "").c_str(), f["packages"].dump().c_str(), f.value("last_poll", "").c_str(),
-                f["http_status"].dump().c_str(), f["poll_errors"].dump().c_str(), f["entry_errors"].dump().c_str(),
+                f["http_status"].dump().c_str(), static_cast<long long>(f.value("not_modified", int64_t{0})),
+                f["poll_errors"].dump().c_str(), f["entry_errors"].dump().c_str(),
                 f["download_errors"].dump().c_str(), f.value("last_error", "").empty() ? "" : "; last: ",
                 f.value("last_error", "").c_str());
   }
