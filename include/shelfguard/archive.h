@@ -81,6 +81,10 @@ class Archive {
 // archive's nesting depth, the entry and the number of bytes returned (so a
 // benchmark can replay exactly the reads of a scan). Set it before scanning
 // starts; scans read it without synchronisation.
+// Packages up to this size are read whole into memory when opened (the
+// engine reads them once, for the hash and the archive).
+inline constexpr uint64_t kArchiveLoadWholeBytes = 16u << 20;
+
 using ArchiveReadObserver = void (*)(uint32_t depth, const ArchiveEntry& entry, uint64_t bytes);
 void SetArchiveReadObserver(ArchiveReadObserver observer);
 

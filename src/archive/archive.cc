@@ -90,7 +90,7 @@ struct RawEntry {
 };
 
 // Packages up to this size are loaded into memory when opened.
-constexpr uint64_t kLoadWholeBytes = 16u << 20;
+constexpr uint64_t kLoadWholeBytes = kArchiveLoadWholeBytes;
 
 // The package bytes: owned (memory, or a file loaded for repair) or read
 // from a file descriptor on demand.

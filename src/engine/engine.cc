@@ -1,6 +1,9 @@
 #include "shelfguard/engine.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -151,6 +154,38 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
 
 std::string Engine::signatures_version() const { return signatures_->version(); }
 
+namespace {
+
+// Reads `path` whole into *out when it is a regular file of at most
+// kArchiveLoadWholeBytes; false otherwise (too big, or any error: the
+// caller then takes the streaming path, which reports errors itself).
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+            static_cast<uint64_t>(st.st_size) <= kArchiveLoadWholeBytes;
+  if (ok) {
+    out->resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < out->size()) {
+      ssize_t r = ::read(fd, out->data() + got, out->size() - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    ok = got == out->size();
+    // A file that grew since the stat is read on the streaming path.
+    char extra;
+    ok = ok && ::read(fd, &extra, 1) == 0;
+  }
+  ::close(fd);
+  if (!ok) out->clear();
+  return ok;
+}
+
+}  // namespace
+
 Facts Engine::ScanFile(const std::string& path) const { return Scan(path, &path, nullptr); }
 
 Facts Engine::ScanBytes(const std::string& name, std::string data) const {
@@ -160,6 +195,13 @@ Facts Engine::ScanBytes(const std::string& name, std::string data) const {
 Facts Engine::Scan(const std::string& name, const std::string* path, std::string* data) const {
   Facts facts;
   facts.file = name;
+  // A package small enough to be read whole is read once: hashed and then
+  // opened from memory, instead of hashed from the file and read again.
+  std::string loaded;
+  if (path != nullptr && ReadSmallFile(*path, &loaded)) {
+    data = &loaded;
+    path = nullptr;
+  }
   if (path != nullptr) {
     auto sha = Sha256File(*path, &facts.size);
     if (!sha.ok()) {
