@@ -215,22 +215,35 @@ class Checkpointer {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
     }
-    cv_.notify_one();
+    cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     sqlite3_close_v2(db_);
   }
   // The WAL hook: called after each commit with the WAL's size in pages.
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
     if (pages >= kSyncPages) {
       // The WAL is only started over by a transaction that begins after a
       // complete checkpoint; under steady load the writer always begins
       // while the background one still runs. Here, as SQLite itself would,
       // the writer finishes the checkpoint (most pages are already copied,
-      // so this is little more than one fsync), which bounds the WAL.
+      // so this is little more than one fsync), which bounds the WAL. A
+      // background checkpoint in progress would make this one return BUSY
+      // at once, so it waits for that to end and holds the next off.
+      {
+        std::unique_lock<std::mutex> l(c->mu_);
+        c->cv_.wait(l, [&] { return !c->running_; });
+        c->writer_ = true;
+      }
       sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      {
+        std::lock_guard<std::mutex> l(c->mu_);
+        c->writer_ = false;
+        c->requested_at_ = 0;
+      }
+      c->cv_.notify_all();
     } else if (pages >= kPages) {
       // Once per kPages new pages (the WAL keeps growing until restarted).
-      auto* c = static_cast<Checkpointer*>(self);
       bool wake = false;
       {
         std::lock_guard<std::mutex> l(c->mu_);
@@ -239,7 +252,7 @@ class Checkpointer {
           c->requested_ = wake = true;
         }
       }
-      if (wake) c->cv_.notify_one();
+      if (wake) c->cv_.notify_all();
     }
     return SQLITE_OK;
   }
@@ -251,12 +264,15 @@ class Checkpointer {
   void Loop() {
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
-      cv_.wait(l, [&] { return stop_ || requested_; });
+      cv_.wait(l, [&] { return stop_ || (requested_ && !writer_); });
       if (stop_) return;
       requested_ = false;
+      running_ = true;
       l.unlock();
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       l.lock();
+      running_ = false;
+      cv_.notify_all();  // a writer may be waiting to checkpoint itself
     }
   }
   sqlite3* db_ = nullptr;
@@ -264,6 +280,8 @@ class Checkpointer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool requested_ = false, stop_ = false;
+  bool running_ = false;  // the background checkpoint is in progress
+  bool writer_ = false;   // the writer is checkpointing (hard limit)
   int requested_at_ = 0;  // WAL pages at the last request
 };
 
