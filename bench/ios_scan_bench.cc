@@ -4,8 +4,6 @@
 // one reused buffer. Each timing is the best of kReps. Target: ratio <= 1.5.
 //
 // usage: ios_scan_bench [IPA...]   (default: ../shared/corpus/ipa/*.ipa)
-#include <zip.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "libzip_floor.h"
 #include "shelfguard/process_setup.h"
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
@@ -31,23 +30,8 @@ void RecordRead(uint32_t depth, const shelfguard::ArchiveEntry& entry, uint64_t 
 
 // Seconds for libzip to open `path` and inflate `reads`; -1 if it cannot.
 double Floor(const std::string& path, const std::map<uint64_t, uint64_t>& reads) {
-  static std::vector<char> buf(1 << 16);
   auto t0 = Clock::now();
-  int err = 0;
-  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err);
-  if (za == nullptr) return -1;
-  for (const auto& [index, want] : reads) {
-    zip_file_t* f = zip_fopen_index(za, index, 0);
-    if (f == nullptr) continue;
-    uint64_t done = 0;
-    while (done < want) {
-      zip_int64_t got = zip_fread(f, buf.data(), std::min<uint64_t>(buf.size(), want - done));
-      if (got <= 0) break;
-      done += static_cast<uint64_t>(got);
-    }
-    zip_fclose(f);
-  }
-  zip_discard(za);
+  if (shelfguard::bench::InflateWithLibzip(path, reads) < 0) return -1;
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 

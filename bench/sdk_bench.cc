@@ -11,7 +11,6 @@
 //
 // usage: sdk_bench [CORPUS_DIR] [SHELFGUARD_BINARY]
 #include <fcntl.h>
-#include <zip.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "libzip_floor.h"
 #include "shelfguard/process_setup.h"
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
 
   // shelfguard, one thread.
   size_t sdks = 0;
-  std::vector<std::map<zip_uint64_t, uint64_t>> reads(apks.size());
+  std::vector<std::map<uint64_t, uint64_t>> reads(apks.size());
   // The machine is shared: each timing is the best of kRuns.
   constexpr int kRuns = 3;
   double scan_s = 1e30;
@@ -213,29 +213,14 @@ int main(int argc, char** argv) {
   // (b) the floor: libzip inflating the same entries, the same number of
   // bytes, into one reused buffer.
   uint64_t floor_bytes = 0;
-  std::vector<char> buf(1 << 16);
   double floor_s = 1e30;
   for (int run = 0; run < kRuns; ++run) {
   floor_bytes = 0;
   t0 = Now();
   for (size_t i = 0; i < apks.size(); ++i) {
     if (reads[i].empty()) continue;
-    int err = 0;
-    zip_t* za = zip_open(apks[i].c_str(), ZIP_RDONLY, &err);
-    if (za == nullptr) continue;
-    for (const auto& [index, want] : reads[i]) {
-      zip_file_t* f = zip_fopen_index(za, index, 0);
-      if (f == nullptr) continue;
-      uint64_t done = 0;
-      while (done < want) {
-        zip_int64_t got = zip_fread(f, buf.data(), std::min<uint64_t>(buf.size(), want - done));
-        if (got <= 0) break;
-        done += got;
-      }
-      floor_bytes += done;
-      zip_fclose(f);
-    }
-    zip_discard(za);
+    int64_t n = shelfguard::bench::InflateWithLibzip(apks[i], reads[i]);
+    if (n > 0) floor_bytes += static_cast<uint64_t>(n);
   }
   floor_s = std::min(floor_s, Now() - t0);
   }
