@@ -13,6 +13,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 
+python3 scripts/signature-coverage.py || echo "signature coverage: the script failed (figures not printed)"
+
 echo "== sanitizer (ASan+UBSan) build of the tests, and fuzzers"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DSG_FUZZ=ON -DSG_BENCH=OFF >/dev/null
 cmake --build build-san -j"$jobs"
