@@ -16,6 +16,16 @@ enum class Severity { kPass = 0, kInfo, kReview, kViolation, kBlock };
 const char* SeverityName(Severity s);
 std::optional<Severity> ParseSeverity(std::string_view s);
 
+// A reviewer's acceptance of a finding for a while (scan --suppressions):
+// the finding stays in every report, marked, but no longer counts toward the
+// verdict or the exit code.
+struct Suppression {
+  std::string reason;
+  std::string author;
+  std::string expires;  // YYYY-MM-DD
+  std::string entry;    // which entry of which file, e.g. "suppress.toml:[[suppress]] #2"
+};
+
 struct Finding {
   std::string rule_id;     // e.g. CONTENT-AD-SDK
   Severity severity = Severity::kInfo;
@@ -23,12 +33,27 @@ struct Finding {
   std::string message_zh;
   std::vector<Evidence> evidence;  // file/class/symbol/string/registry field
   std::string basis;               // clause it rests on
+  std::optional<Suppression> suppression;  // set when a suppression entry matched
+};
+
+// The filing registry's record for the package, as the assessment found it
+// (registry look-up by package id, or the self-check filing).
+struct FilingRecord {
+  std::string source;          // "registry" | "self-check"
+  std::string filing_number;   // 教APP备...号
+  std::string app_name;
+  std::string provider_name;
+  std::string credit_code;     // provider's unified social credit code
+  std::string status;          // active | grey | suspended | revoked | black
+  std::string category;        // subject | non-subject | management | other
+  std::string version;         // latest filed version name
 };
 
 struct Report {
   Facts facts;
   std::vector<Finding> findings;
-  // Worst finding severity; "error" is printed when !facts.analysed.
+  std::optional<FilingRecord> filing;  // none: no source, or no filing for the package
+  // Worst severity of the findings that are not suppressed; "error" is printed when !facts.analysed.
   Severity verdict = Severity::kPass;
 };
 

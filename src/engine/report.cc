@@ -31,7 +31,9 @@ std::optional<Severity> ParseSeverity(std::string_view s) {
 
 void ComputeVerdict(Report* report) {
   Severity worst = Severity::kPass;
-  for (const auto& f : report->findings) worst = std::max(worst, f.severity);
+  for (const auto& f : report->findings) {
+    if (!f.suppression) worst = std::max(worst, f.severity);
+  }
   report->verdict = worst;
 }
 
@@ -196,11 +198,26 @@ std::string ReportToJson(const Report& r, bool pretty) {
   for (const auto& fd : r.findings) {
     json ev = json::array();
     for (const auto& e : fd.evidence) ev.push_back(EvidenceJson(e));
-    findings.push_back({{"rule", fd.rule_id}, {"severity", SeverityName(fd.severity)},
-                        {"message", Utf8(fd.message_en)}, {"message_zh", Utf8(fd.message_zh)},
-                        {"evidence", ev}, {"basis", Utf8(fd.basis)}});
+    json jf{{"rule", fd.rule_id}, {"severity", SeverityName(fd.severity)},
+            {"message", Utf8(fd.message_en)}, {"message_zh", Utf8(fd.message_zh)},
+            {"evidence", ev}, {"basis", Utf8(fd.basis)}};
+    if (fd.suppression) {
+      const Suppression& sp = *fd.suppression;
+      jf["suppression"] = {{"reason", Utf8(sp.reason)}, {"author", Utf8(sp.author)},
+                           {"expires", Utf8(sp.expires)}, {"entry", Utf8(sp.entry)}};
+    }
+    findings.push_back(std::move(jf));
   }
   j["findings"] = findings;
+  if (r.filing) {
+    const FilingRecord& fr = *r.filing;
+    j["filing"] = {{"source", fr.source}, {"filing_number", Utf8(fr.filing_number)},
+                   {"app_name", Utf8(fr.app_name)}, {"provider_name", Utf8(fr.provider_name)},
+                   {"credit_code", Utf8(fr.credit_code)}, {"status", Utf8(fr.status)},
+                   {"category", Utf8(fr.category)}, {"version", Utf8(fr.version)}};
+  } else {
+    j["filing"] = nullptr;
+  }
   j["verdict"] = f.analysed ? SeverityName(r.verdict) : "error";
   j["scope"] = f.scope;
   json anomalies = json::array();
@@ -296,6 +313,10 @@ std::string ReportToText(const Report& r, bool color) {
                                                                   : std::string();
       o << "    " << sc << SeverityName(fd.severity) << reset << "  " << fd.rule_id << "  "
         << Utf8(fd.message_en) << "\n";
+      if (fd.suppression) {
+        o << "               suppressed until " << Utf8(fd.suppression->expires) << ": "
+          << Utf8(fd.suppression->reason) << "\n";
+      }
       if (!fd.message_zh.empty()) o << "               " << Utf8(fd.message_zh) << "\n";
       for (size_t i = 0; i < fd.evidence.size() && i < 3; ++i) {
         const auto& e = fd.evidence[i];

@@ -31,10 +31,15 @@ TEST(ReportJson, InvalidUtf8IsReplacedAndOutputParses) {
 
 TEST(ReportJson, VerdictIsWorstSeverityOrError) {
   Report r = SampleReport();
-  r.findings.push_back({"SEC-ALLOW-BACKUP", Severity::kInfo, "m", "m", {}, "b"});
-  r.findings.push_back({"CONTENT-AD-SDK", Severity::kViolation, "m", "m", {}, "b"});
+  r.findings.push_back({"SEC-ALLOW-BACKUP", Severity::kInfo, "m", "m", {}, "b", std::nullopt});
+  r.findings.push_back({"CONTENT-AD-SDK", Severity::kViolation, "m", "m", {}, "b", std::nullopt});
   ComputeVerdict(&r);
   EXPECT_EQ(r.verdict, Severity::kViolation);
+  // A suppressed finding stays in the report but no longer sets the verdict.
+  r.findings[1].suppression = Suppression{"accepted until the SDK is removed", "qa", "2099-01-01", "s.toml #1"};
+  ComputeVerdict(&r);
+  EXPECT_EQ(r.verdict, Severity::kInfo);
+  EXPECT_NE(ReportToJson(r).find("\"suppression\":{\"reason\":\"accepted until"), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(ReportToJson(r))["verdict"], "violation");
   r.facts.analysed = false;
   EXPECT_EQ(nlohmann::json::parse(ReportToJson(r))["verdict"], "error");

@@ -82,7 +82,14 @@ class PolicyAssessor : public Assessor {
         filing = registry_->FindByPackage(p, f.package.id);
       }
     }
-    if (filing) in.filing = &*filing;
+    if (filing) {
+      in.filing = &*filing;
+      report.filing = FilingRecord{self_filing_ ? "self-check" : "registry",
+                                   filing->filing_number,       filing->app_name,
+                                   filing->provider.name,       filing->provider.credit_code,
+                                   filing->status,              filing->category,
+                                   filing->version};
+    }
 
     if (registry_ != nullptr && f.analysed) {
       if (filing && !filing->provider.credit_code.empty())
