@@ -261,4 +261,52 @@ Check ValidateCreditCode(std::string_view raw) {
   return {};
 }
 
+bool IsValidAndroidPackage(std::string_view id) {
+  // Java identifiers joined by '.', at least two segments (PackageParser's
+  // validateName requires a dot for packages).
+  if (id.empty() || id.size() > 255) return false;
+  size_t segments = 0;
+  size_t i = 0;
+  while (i <= id.size()) {
+    size_t end = id.find('.', i);
+    if (end == std::string_view::npos) end = id.size();
+    std::string_view seg = id.substr(i, end - i);
+    if (seg.empty()) return false;
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (!alpha(seg[0])) return false;
+    for (char c : seg) {
+      if (!alpha(c) && !(c >= '0' && c <= '9') && c != '_') return false;
+    }
+    ++segments;
+    i = end + 1;
+  }
+  return segments >= 2;
+}
+
+bool IsValidBundleId(std::string_view id) {
+  // CFBundleIdentifier: alphanumerics, '-' and '.'.
+  if (id.empty() || id.size() > 255 || id.front() == '.' || id.back() == '.') return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return id.find("..") == std::string_view::npos;
+}
+
+bool IsValidDate(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  int y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+  int m = (d[5] - '0') * 10 + (d[6] - '0');
+  int day = (d[8] - '0') * 10 + (d[9] - '0');
+  if (y < 1990 || m < 1 || m > 12 || day < 1) return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int max = kDays[m - 1];
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) max = 29;
+  return day <= max;
+}
+
 }  // namespace shelfguard::ids

@@ -63,6 +63,14 @@ char CreditCodeCheckChar(std::string_view first17);
 // Invalid UTF-8 bytes are kept as they are.
 std::string NormalizeNumber(std::string_view s);
 
+// Android package name: Java identifiers joined by '.', at least two
+// segments, at most 255 bytes.
+bool IsValidAndroidPackage(std::string_view id);
+// CFBundleIdentifier: alphanumerics, '-' and '.', no empty segment.
+bool IsValidBundleId(std::string_view id);
+// YYYY-MM-DD, a real calendar date from 1990 on.
+bool IsValidDate(std::string_view ymd);
+
 }  // namespace shelfguard::ids
 
 #endif  // SHELFGUARD_SRC_IDS_IDENTIFIERS_H_

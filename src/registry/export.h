@@ -102,11 +102,6 @@ std::string BlacklistToJson(const BlacklistEntry& b, bool pretty);
 // App-ICP or graded-protection filing; subject training without a licence.
 std::vector<std::string> FilingWarnings(const Filing& f);
 
-// Identifier checks shared with import (exposed for tests and `show`).
-bool IsValidAndroidPackage(std::string_view id);
-bool IsValidBundleId(std::string_view id);
-bool IsValidDate(std::string_view ymd);  // YYYY-MM-DD, a real calendar date
-
 }  // namespace shelfguard
 
 #endif  // SHELFGUARD_SRC_REGISTRY_EXPORT_H_

@@ -338,21 +338,5 @@ TEST(RegistryTest, WarningsForSampleFilings) {
   EXPECT_TRUE(has(FilingWarnings(*pre), "CATEGORY-PRESCHOOL"));
 }
 
-TEST(RegistryTest, IdentifierHelpers) {
-  EXPECT_TRUE(IsValidAndroidPackage("cn.shelfguard.sample.full"));
-  EXPECT_TRUE(IsValidAndroidPackage("com.a_b.C1"));
-  EXPECT_FALSE(IsValidAndroidPackage("single"));
-  EXPECT_FALSE(IsValidAndroidPackage("com..x"));
-  EXPECT_FALSE(IsValidAndroidPackage("com.1x"));
-  EXPECT_FALSE(IsValidAndroidPackage("com.x-y"));
-  EXPECT_TRUE(IsValidBundleId("com.example.App-1"));
-  EXPECT_FALSE(IsValidBundleId("com.example app"));
-  EXPECT_FALSE(IsValidBundleId(".com"));
-  EXPECT_TRUE(IsValidDate("2024-02-29"));
-  EXPECT_FALSE(IsValidDate("2023-02-29"));
-  EXPECT_FALSE(IsValidDate("2023-13-01"));
-  EXPECT_FALSE(IsValidDate("2023-1-01"));
-}
-
 }  // namespace
 }  // namespace shelfguard
