@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/data_dir.h"
 #include "signatures/matcher.h"
 
 namespace shelfguard {
@@ -29,7 +30,7 @@ constexpr size_t kMaxPatternBytes = 512;
 
 const char* const kGroupNames[kPatternGroupCount] = {
     "classes", "components", "native_libs", "assets",  "hosts",
-    "strings", "objc_classes", "frameworks", "symbols"};
+    "strings", "objc_classes", "frameworks", "symbols", "harmony_modules", "maven"};
 
 bool GroupFromName(std::string_view name, PatternGroup* g) {
   for (size_t i = 0; i < kPatternGroupCount; ++i) {
@@ -379,7 +380,9 @@ std::unique_ptr<EvidenceSinkFactory> NewSinkFactory(std::shared_ptr<const Signat
 std::string DefaultSignaturesDir() {
   const char* env = std::getenv("SHELFGUARD_SIGNATURES");
   if (env != nullptr && *env != '\0') return env;
-  return SHELFGUARD_SOURCE_DIR "/signatures";
+  // Installed: <prefix>/share/shelfguard/signatures; in a build tree, the
+  // source tree's (core/data_dir.h).
+  return DataDir() + "/signatures";
 }
 
 Result<std::unique_ptr<EvidenceSinkFactory>> LoadSignatures(const std::string& dir) {
