@@ -241,6 +241,11 @@ def load_apkid(anchors):
             d = re.search(r'description\s*=\s*"([^"]*)"', body)
             fam = fold_family(d.group(1) if d else m.group(1))
             lits = re.findall(r'^\s*\$\w*\s*=\s*"([^"]+)"', body, re.M)
+            # Hex strings without wildcards: their printable runs (class and
+            # library names stored in DEX/ELF string tables).
+            for hx in re.findall(r"=\s*\{([0-9A-Fa-f\s]+)\}", body):
+                raw = bytes.fromhex("".join(hx.split()))
+                lits.extend(r.decode() for r in re.findall(rb"[\x21-\x7e]{5,}", raw))
             regs = re.findall(r"^\s*\$\w*\s*=\s*/(.+)/\s*$", body, re.M)
             e = fams.setdefault(fam, ([], []))
             e[0].extend(lits)
@@ -258,7 +263,7 @@ def apkid_covered(ours, lits, regs):
         if cls and ours.covers_name(cls):
             return True
     # Regex strings: try our literal library and asset names against them.
-    names = [p for p, _ in ours.libs if "*" not in p] + [p for p, _ in ours.assets if "*" not in p]
+    names = [p.replace("*", "") for p, _ in ours.libs] + [p.replace("*", "") for p, _ in ours.assets]
     for r in regs:
         try:
             rx = re.compile(r.replace("\\/", "/"))
