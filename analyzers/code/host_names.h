@@ -1,8 +1,9 @@
 // Host names embedded in code strings (DEX string constants, ELF .rodata),
-// for EvidenceKind::kHost tables. Header-only so the DEX and ELF analyzers
-// share it without a link dependency between their modules.
-#ifndef SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_
-#define SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_
+// for EvidenceKind::kHost tables. Lives in the code module, beside the walks
+// that say which strings code uses, so the DEX, ELF and Mach-O analyzers
+// share one reading; header-only.
+#ifndef SHELFGUARD_ANALYZERS_CODE_HOST_NAMES_H_
+#define SHELFGUARD_ANALYZERS_CODE_HOST_NAMES_H_
 
 #include <cstddef>
 #include <string_view>
@@ -92,4 +93,4 @@ void ForEachHost(std::string_view s, Fn fn) {
 
 }  // namespace shelfguard
 
-#endif  // SHELFGUARD_ANALYZERS_DEX_HOST_NAMES_H_
+#endif  // SHELFGUARD_ANALYZERS_CODE_HOST_NAMES_H_

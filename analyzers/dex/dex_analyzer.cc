@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "code/host_names.h"
 #include "dex/dex_parser.h"
-#include "dex/host_names.h"
 
 namespace shelfguard {
 namespace {

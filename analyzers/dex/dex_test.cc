@@ -17,9 +17,9 @@
 
 #include <gtest/gtest.h>
 
+#include "code/host_names.h"
 #include "dex/dex_analyzer.h"
 #include "dex/dex_parser.h"
-#include "dex/host_names.h"
 #include "shelfguard/analyzer.h"
 #include "shelfguard/archive.h"
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dex/host_names.h"
+#include "code/host_names.h"
 #include "elf/elf_parser.h"
 
 namespace shelfguard {
@@ -37,7 +37,9 @@ class ElfAnalyzer : public Analyzer {
     std::vector<std::string_view> libs;
     std::vector<const ArchiveEntry*> to_parse;
     for (const ArchiveEntry& e : archive->entries()) {
-      if (e.directory || e.name.compare(0, 4, "lib/") != 0) continue;
+      // HarmonyOS HAPs keep theirs under libs/<abi>/.
+      if (e.directory || (e.name.compare(0, 4, "lib/") != 0 && e.name.compare(0, 5, "libs/") != 0))
+        continue;
       libs.push_back(e.name);
       // lib/<abi>/*.so is what the package manager extracts and
       // System.loadLibrary can load; other files there (packer payloads such

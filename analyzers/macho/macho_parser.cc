@@ -1,11 +1,10 @@
 #include "macho/macho_parser.h"
 
-#include <capstone/capstone.h>
-
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "code/code_refs.h"
 #include "shelfguard/byte_reader.h"
 
 namespace shelfguard::macho {
@@ -68,8 +67,9 @@ bool IsDylibCmd(uint32_t cmd) {
          cmd == kLcLazyLoadDylib || cmd == kLcLoadUpwardDylib;
 }
 
-// Parses one thin image held in `r` (the slice's bytes).
-class SliceParser {
+// Parses one thin image held in `r` (the slice's bytes). It is also the sink
+// of the code walk: formed addresses go to refs_.
+class SliceParser : private code::RefSink {
  public:
   SliceParser(ByteReader r, Slice* s, const ParseOptions& opt, Budget* budget)
       : r_(r), s_(s), opt_(opt), budget_(budget) {}
@@ -100,9 +100,8 @@ class SliceParser {
   void CollectStrings();
   void CollectObjc();
   void ResolveReferences();
-  void RefsArm64(std::string_view code, uint64_t addr);
-  void RefsArmv7(std::string_view code, uint64_t addr);
-  void RefsX86(std::string_view code, uint64_t addr, bool is64);
+  void Address(uint64_t pc, uint64_t a) override;
+  std::string_view BytesAt(uint64_t a, uint64_t n) const override;
 
   ByteReader r_;
   Slice* s_;
@@ -113,6 +112,7 @@ class SliceParser {
   uint32_t symoff_ = 0, nsyms_ = 0, stroff_ = 0, strsize_ = 0;
   bool has_symtab_ = false;
   std::unordered_set<uint64_t> refs_;  // addresses code references
+  uint64_t mapped_lo_ = UINT64_MAX, mapped_hi_ = 0;  // span of the segments
   std::unordered_map<uint64_t, uint64_t> cfstring_target_;  // CFString struct -> chars
 };
 
@@ -606,117 +606,41 @@ void SliceParser::CollectObjc() {
   }
 }
 
-void SliceParser::RefsArm64(std::string_view code, uint64_t addr) {
-  // ADRP materialises a 4 KiB page; one of the next instructions adds the
-  // low 12 bits (ADD immediate) or uses them as a load/store offset (LDR/STR
-  // unsigned immediate). All three are decoded from their fixed encodings
-  // (ARM ARM C6.2.4 ADD (immediate), C6.2.10 ADRP, C3.3.13 load/store
-  // register (unsigned immediate)); macho_test checks the decoding against
-  // Capstone for every operand combination it draws.
-  ByteReader r(code);
-  size_t n = code.size() / 4;
-  s_->instructions += n;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t w = *r.LEAt<uint32_t>(i * 4);
-    if ((w & 0x9F000000u) != 0x90000000u) continue;  // not ADRP
-    if ((i & 0xffff) == 0 && budget_ != nullptr && budget_->Expired()) break;
-    uint32_t rd = w & 31;
-    int64_t imm = (int64_t{static_cast<int32_t>(((w >> 5) & 0x7ffff) << 13)} >> 11) |
-                  ((w >> 29) & 3);  // immhi:immlo, sign-extended
-    uint64_t pc = addr + i * 4;
-    uint64_t page = (pc & ~uint64_t{0xfff}) + static_cast<uint64_t>(imm << 12);
-    for (size_t j = i + 1; j < n && j <= i + 4; ++j) {
-      uint32_t w2 = *r.LEAt<uint32_t>(j * 4);
-      if (((w2 >> 5) & 31) != rd) continue;
-      std::optional<uint64_t> low = Arm64PageOffset(w2);
-      if (!low) continue;
-      refs_.insert(page + *low);
-      break;
-    }
+std::optional<code::Isa> SliceIsa(uint32_t cputype) {
+  const uint32_t base = cputype & ~(kCpuArchAbi64 | kCpuArchAbi64_32);
+  if (base == kCpuTypeArm) {
+    // arm64 and arm64_32 (32-bit pointers) both run A64 code; 32-bit ARM
+    // slices for iOS are Thumb-2.
+    return (cputype & (kCpuArchAbi64 | kCpuArchAbi64_32)) != 0 ? code::Isa::kArm64
+                                                                : code::Isa::kThumb;
   }
+  if (base == kCpuTypeX86) {
+    return (cputype & kCpuArchAbi64) != 0 ? code::Isa::kX86_64 : code::Isa::kX86;
+  }
+  return std::nullopt;
 }
 
-void SliceParser::RefsArmv7(std::string_view code, uint64_t addr) {
-  // Thumb-2 position-independent loads: MOVW rX,#lo; MOVT rX,#hi; ADD rX,PC.
-  // The target is (hi:lo) + address of the ADD + 4. MOVW/MOVT are found by
-  // their T3/T1 first halfword and decoded by Capstone.
-  csh h;
-  if (cs_open(CS_ARCH_ARM, CS_MODE_THUMB, &h) != CS_ERR_OK) return;
-  cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_insn* insn = cs_malloc(h);
-  ByteReader r(code);
-  uint32_t lo[16] = {}, hi[16] = {};
-  uint64_t lo_at[16] = {}, hi_at[16] = {};
-  size_t n = code.size() / 2;
-  s_->instructions += n / 2;
-  constexpr uint64_t kWindow = 32;  // bytes between MOVW/MOVT and the ADD
-  for (size_t i = 0; i < n; ++i) {
-    uint16_t hw = *r.LEAt<uint16_t>(i * 2);
-    uint64_t pc = addr + i * 2;
-    if ((hw & 0xFB70) == 0xF240 && i + 1 < n) {  // MOVW (0xF240) / MOVT (0xF2C0)
-      const uint8_t* p = reinterpret_cast<const uint8_t*>(code.data()) + i * 2;
-      size_t sz = 4;
-      uint64_t a = pc;
-      if (!cs_disasm_iter(h, &p, &sz, &a, insn)) continue;
-      const cs_arm& d = insn->detail->arm;
-      if (d.op_count == 2 && d.operands[0].type == ARM_OP_REG && d.operands[1].type == ARM_OP_IMM) {
-        int reg = d.operands[0].reg - ARM_REG_R0;
-        if (reg >= 0 && reg < 13) {
-          if (insn->id == ARM_INS_MOVW) {
-            lo[reg] = static_cast<uint32_t>(d.operands[1].imm) & 0xffff;
-            lo_at[reg] = pc + 1;
-            hi_at[reg] = 0;
-          } else if (insn->id == ARM_INS_MOVT) {
-            hi[reg] = static_cast<uint32_t>(d.operands[1].imm) & 0xffff;
-            hi_at[reg] = pc + 1;
-          }
-        }
-      }
-      ++i;
-      continue;
-    }
-    if ((hw & 0xFF78) == 0x4478) {  // ADD Rdn, PC (T2 encoding with Rm = PC)
-      int reg = (hw & 7) | ((hw >> 4) & 8);
-      if (reg < 13 && lo_at[reg] != 0 && pc + 1 - lo_at[reg] <= kWindow) {
-        uint32_t v = lo[reg] | (hi_at[reg] != 0 ? hi[reg] << 16 : 0);
-        refs_.insert(static_cast<uint32_t>(v + pc + 4));
-        lo_at[reg] = 0;
-      }
-    }
-  }
-  cs_free(insn, 1);
-  cs_close(&h);
+void SliceParser::Address(uint64_t pc, uint64_t a) {
+  // Only addresses inside the image can name a string, selector or class
+  // slot; the rest (offsets still to be added, constants) are not kept.
+  if (a >= mapped_lo_ && a < mapped_hi_) refs_.insert(a);
 }
 
-void SliceParser::RefsX86(std::string_view code, uint64_t addr, bool is64) {
-  csh h;
-  if (cs_open(CS_ARCH_X86, is64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK) return;
-  cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_option(h, CS_OPT_SKIPDATA, CS_OPT_ON);
-  cs_insn* insn = cs_malloc(h);
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(code.data());
-  size_t sz = code.size();
-  uint64_t a = addr;
-  while (cs_disasm_iter(h, &p, &sz, &a, insn)) {
-    ++s_->instructions;
-    if ((s_->instructions & 0xffff) == 0 && budget_ != nullptr && budget_->Expired()) break;
-    if (insn->detail == nullptr) continue;
-    const cs_x86& d = insn->detail->x86;
-    for (uint8_t k = 0; k < d.op_count; ++k) {
-      const cs_x86_op& op = d.operands[k];
-      if (op.type == X86_OP_MEM && op.mem.base == X86_REG_RIP) {
-        refs_.insert(insn->address + insn->size + static_cast<uint64_t>(op.mem.disp));
-      } else if (!is64 && op.type == X86_OP_IMM) {
-        refs_.insert(static_cast<uint64_t>(op.imm));
-      }
-    }
-  }
-  cs_free(insn, 1);
-  cs_close(&h);
+std::string_view SliceParser::BytesAt(uint64_t a, uint64_t n) const {
+  auto off = VmToOff(a);
+  if (!off) return {};
+  return r_.BytesAt(*off, n).value_or(std::string_view());
 }
 
 void SliceParser::ResolveReferences() {
   if (s_->cryptid != 0) return;  // FairPlay-encrypted text is ciphertext
+  std::optional<code::Isa> isa = SliceIsa(s_->cputype);
+  if (!isa) return;
+  for (const auto& seg : s_->segments) {
+    if (seg.filesize == 0) continue;  // __PAGEZERO and the like: nothing to name
+    mapped_lo_ = std::min(mapped_lo_, seg.vmaddr);
+    mapped_hi_ = std::max(mapped_hi_, seg.vmaddr + std::min(seg.vmsize, UINT64_MAX - seg.vmaddr));
+  }
   uint64_t budget_bytes = opt_.max_code_bytes;
   for (const auto& sec : s_->sections) {
     if (sec.segname != "__TEXT" ||
@@ -729,17 +653,13 @@ void SliceParser::ResolveReferences() {
       continue;
     }
     budget_bytes -= body->size();
-    uint32_t base = s_->cputype & ~(kCpuArchAbi64 | kCpuArchAbi64_32);
-    if (base == kCpuTypeArm && (s_->cputype & kCpuArchAbi64) != 0) {
-      RefsArm64(*body, sec.addr);
-    } else if (base == kCpuTypeArm) {
-      RefsArmv7(*body, sec.addr);
-    } else if (base == kCpuTypeX86) {
-      RefsX86(*body, sec.addr, (s_->cputype & kCpuArchAbi64) != 0);
-    } else {
-      continue;
-    }
+    code::WalkResult w = code::FindReferences(*isa, *body, sec.addr, budget_, this);
+    s_->instructions += w.instructions;
     s_->disassembled = true;
+    if (w.expired) {
+      Problem("code walk stopped at the deadline; references resolved for a prefix only");
+      break;
+    }
     if (budget_bytes == 0) {
       Problem("code larger than max_code_bytes; references resolved for a prefix only");
       break;
@@ -910,21 +830,6 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
   f.slices.push_back(std::move(s));
   f.deep_slice = options.deep ? 0 : -1;
   return f;
-}
-
-std::optional<uint64_t> Arm64PageOffset(uint32_t w) {
-  if ((w & 0x7F800000u) == 0x11000000u) {  // ADD (immediate): sf 0 0 100010 sh imm12 Rn Rd
-    uint64_t imm = (w >> 10) & 0xfff;
-    return (w & (1u << 22)) != 0 ? imm << 12 : imm;
-  }
-  if ((w & 0x3B000000u) == 0x39000000u) {  // size 111 V 01 opc imm12 Rn Rt
-    uint32_t size = w >> 30, opc = (w >> 22) & 3;
-    bool simd = (w & (1u << 26)) != 0;
-    uint32_t scale = size;
-    if (simd && size == 0 && (opc & 2) != 0) scale = 4;  // 128-bit Q register
-    return uint64_t{(w >> 10) & 0xfff} << scale;
-  }
-  return std::nullopt;
 }
 
 }  // namespace shelfguard::macho

@@ -101,7 +101,7 @@ struct Slice {
   std::vector<bool> objc_class_referenced;
   std::vector<StringRef> selectors;  // __objc_methname / __objc_selrefs
   std::vector<StringRef> cstrings;   // __cstring (+ CFString contents)
-  bool disassembled = false;         // references were resolved with Capstone
+  bool disassembled = false;         // code was walked for references (analyzers/code)
   uint64_t instructions = 0;
   std::vector<std::string> problems;  // malformed structures, each a sentence
 };
@@ -132,11 +132,6 @@ Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* b
 
 // "arm64" etc. for a (cputype, cpusubtype) pair.
 std::string ArchName(uint32_t cputype, uint32_t cpusubtype);
-
-// The low part an AArch64 instruction adds to an ADRP page: the immediate of
-// ADD (immediate), or the scaled offset of LDR/STR (unsigned immediate,
-// integer and SIMD&FP). nullopt for any other instruction.
-std::optional<uint64_t> Arm64PageOffset(uint32_t insn);
 
 }  // namespace shelfguard::macho
 

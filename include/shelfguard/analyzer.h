@@ -33,6 +33,8 @@ enum class EvidenceKind {
   kObjcClass,      // Objective-C / Swift class name from a Mach-O
   kFramework,      // iOS framework / dylib name: GDTMobSDK.framework, libWeChatSDK.a
   kSymbol,         // imported/exported native symbol
+  kHarmonyModule,  // HarmonyOS module / ohpm package: @ohos/axios, @hms.core.account, @kit.AdsKit
+  kMaven,          // Maven coordinates group:artifact (AAB dependencies.pb)
   kCount
 };
 const char* EvidenceKindName(EvidenceKind k);

@@ -32,6 +32,9 @@ struct EngineOptions {
   // native code or asset analysis (SDKs only from manifest components);
   // facts.scope says "manifest" and the assessor runs no rule on such facts.
   bool manifest_only = false;
+  // WeChat appid used to decrypt PC-WeChat (V1MMWX) .wxapkg packages; when
+  // empty, a "wx" + 16 hex appid in the file or directory name is used.
+  std::string wx_appid;
 };
 
 class Engine {
@@ -51,6 +54,9 @@ class Engine {
  private:
   Engine() = default;
   Facts Scan(const std::string& name, const std::string* path, std::string* data) const;
+  // .wxapkg packages (plain or V1MMWX-encrypted): src/engine/engine.cc.
+  Facts ScanWxapkg(const std::string& name, const std::string* path, std::string* data,
+                   Facts facts, Budget* budget, EvidenceSink* evidence, TextSink* text) const;
   EngineOptions options_;
   std::unique_ptr<EvidenceSinkFactory> signatures_;
 };

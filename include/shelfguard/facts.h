@@ -12,8 +12,9 @@
 
 namespace shelfguard {
 
-enum class Platform { kUnknown, kAndroid, kIos };
-const char* PlatformName(Platform p);  // "unknown" | "android" | "ios"
+enum class Platform { kUnknown, kAndroid, kIos, kHarmony, kMiniProgram };
+// "unknown" | "android" | "ios" | "harmony" | "mini-program"
+const char* PlatformName(Platform p);
 
 struct PackageIdentity {
   Platform platform = Platform::kUnknown;
@@ -106,6 +107,46 @@ struct IosFacts {
   bool encrypted = false;  // FairPlay cryptid != 0 on the main binary
 };
 
+// HarmonyOS / OpenHarmony packages (.hap, .hsp, .app): docs/harmony.md.
+struct HarmonyModule {
+  std::string name;          // module name (module.json module.name / config.json distro)
+  std::string type;          // entry | feature | shared | har
+  std::string location;      // file inside the package ("entry-default.hap/module.json")
+  std::vector<std::string> device_types;
+  std::vector<std::string> abilities;            // name (type) of each ability
+  std::vector<std::string> extension_abilities;  // name (type) of each extension ability
+};
+struct HarmonyFacts {
+  std::string model;            // "stage" (module.json) | "fa" (config.json)
+  std::string bundle_type;      // app | atomicService | shared | appService
+  std::string vendor;
+  std::string min_api_version;     // e.g. "20" or "5.0.5(17)" for 50005017
+  std::string target_api_version;
+  std::string api_release_type;    // Release | Beta1 ...
+  std::string compile_sdk;         // compileSdkType compileSdkVersion
+  bool debug = false;
+  std::vector<HarmonyModule> modules;
+  std::map<std::string, std::string> permission_reasons;  // permission -> reason as declared
+  std::vector<std::string> module_references;  // @ohos:, @normalized:, @package:, @hms: ... (capped)
+  std::vector<std::string> abc_versions;       // "abc-path: 13.0.1.0"
+};
+
+// WeChat mini-programs / mini-games (.wxapkg): docs/mini-programs.md.
+struct MiniProgramFacts {
+  std::string appid;
+  std::string kind;       // app | game | subpackage | plugin
+  bool encrypted = false;  // PC-WeChat V1MMWX container
+  bool decrypted = false;  // ... and it was decrypted with a known appid
+  std::string appid_source;  // option | file-name | app-config | ext
+  std::vector<std::string> pages, subpackages;
+  std::vector<std::string> plugins;               // "alias: provider appid"
+  std::vector<std::string> permission_scopes;     // app.json permission keys (scope.userLocation)
+  std::vector<std::string> required_private_infos;
+  std::vector<std::string> navigate_appids;       // navigateToMiniProgramAppIdList + code jumps
+  std::vector<std::string> apis;                  // notable wx.* APIs used (requestPayment ...)
+  std::vector<std::string> components;            // notable components (ad, live-player ...)
+};
+
 struct Anomaly {  // something odd but survivable in the container or a structure
   std::string code;     // e.g. zip-duplicate-entry, axml-bad-chunk
   std::string location;
@@ -127,6 +168,8 @@ struct Facts {
   AppFlags app_flags;
   std::vector<Component> components;
   IosFacts ios;
+  HarmonyFacts harmony;
+  MiniProgramFacts mini_program;
   std::vector<CodeUnit> code;
   std::vector<SdkHit> sdks;
   PackerInfo packer;

@@ -6,7 +6,9 @@
 #include "assets/asset_analyzer.h"
 #include "dex/dex_analyzer.h"
 #include "elf/elf_analyzer.h"
+#include "hap/hap_analyzer.h"
 #include "ios/ios_analyzer.h"
+#include "wxapkg/wxapkg_analyzer.h"
 
 namespace shelfguard {
 
@@ -22,6 +24,15 @@ std::vector<std::unique_ptr<Analyzer>> MakeAnalyzers(Platform platform) {
     case Platform::kIos:
       list.push_back(NewIosAnalyzer());  // Info.plist, provisioning, Mach-O, .strings
       list.push_back(NewAssetAnalyzer());
+      break;
+    case Platform::kHarmony:
+      list.push_back(NewHapAnalyzer());    // module.json / config.json, .abc, resources.index
+      list.push_back(NewDexAnalyzer());    // FA-model Java HAPs: classes.dex
+      list.push_back(NewElfAnalyzer());    // libs/<abi>/*.so
+      list.push_back(NewAssetAnalyzer());  // package paths
+      break;
+    case Platform::kMiniProgram:
+      list.push_back(NewWxapkgAnalyzer());  // the (decrypted) .wxapkg in bare_bytes
       break;
     default:
       break;

@@ -14,6 +14,8 @@
 #include <memory>
 
 #include "filing/number_finder.h"
+#include "hap/hap_analyzer.h"
+#include "wxapkg/wxapkg_parser.h"
 #include "signatures/signature_db.h"
 
 namespace shelfguard {
@@ -22,6 +24,8 @@ const char* PlatformName(Platform p) {
   switch (p) {
     case Platform::kAndroid: return "android";
     case Platform::kIos: return "ios";
+    case Platform::kHarmony: return "harmony";
+    case Platform::kMiniProgram: return "mini-program";
     default: return "unknown";
   }
 }
@@ -37,6 +41,8 @@ const char* EvidenceKindName(EvidenceKind k) {
     case EvidenceKind::kObjcClass: return "objc-class";
     case EvidenceKind::kFramework: return "framework";
     case EvidenceKind::kSymbol: return "symbol";
+    case EvidenceKind::kHarmonyModule: return "harmony-module";
+    case EvidenceKind::kMaven: return "maven";
     default: return "unknown";
   }
 }
@@ -64,6 +70,7 @@ Platform DetectPlatform(const Archive& a) {
     if (e.name.find("Payload/") != std::string::npos && e.name.find(".app/") != std::string::npos)
       return Platform::kIos;
   }
+  if (LooksLikeHap(a)) return Platform::kHarmony;
   return Platform::kUnknown;
 }
 
@@ -102,6 +109,57 @@ void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = fals
   }
 }
 
+// The whole package: read from `path`, or moved out of `data`.
+std::string TakeBytes(const std::string* path, std::string* data) {
+  if (path == nullptr) return std::move(*data);
+  std::ifstream in(*path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// HarmonyOS .app containers (pack.info + inner HAP/HSP files): each inner
+// module is analysed into the same facts, as nested APKs are; an .app inside
+// an .app recurses, bounded by max_depth and kMaxInnerHaps.
+constexpr size_t kMaxInnerHaps = 256;
+void RunHarmonyContainer(Archive* outer, ScanContext* ctx, EvidenceSink* evidence, TextSink* text,
+                         bool manifest_only) {
+  std::vector<const ArchiveEntry*> inner = HapContainerEntries(*outer);
+  if (inner.size() > kMaxInnerHaps) {
+    ctx->AddAnomaly("hap-container-capped", outer->label(),
+                    std::to_string(inner.size()) + " modules; the first " +
+                        std::to_string(kMaxInnerHaps) + " are analysed");
+    inner.resize(kMaxInnerHaps);
+  }
+  const uint32_t depth = outer->depth() + 1;
+  for (const ArchiveEntry* e : inner) {
+    if (ctx->budget().Expired()) {
+      ctx->AddError(ctx->budget().CheckDeadline());
+      return;
+    }
+    std::string label = outer->depth() > 0 ? outer->label() + "/" + e->name : e->name;
+    if (Status st = ctx->budget().CheckDepth(depth); !st.ok()) {
+      ctx->AddAnomaly("hap-nested-too-deep", label, st.message());
+      continue;
+    }
+    auto bytes = outer->Read(*e);
+    if (!bytes.ok()) {
+      ctx->AddError(bytes.status().code(), label + ": " + bytes.status().message());
+      if (bytes.status().code() == "over-limit" || bytes.status().code() == "timeout") return;
+      continue;
+    }
+    auto opened = Archive::OpenMemory(std::move(bytes).value(), label, &ctx->budget(), depth);
+    if (!opened.ok()) {
+      ctx->AddAnomaly("hap-inner-unreadable", label, opened.status().message());
+      continue;
+    }
+    Archive* a = opened->get();
+    for (const auto& an : a->anomalies()) ctx->AddAnomaly(an.code, label + ":" + an.location, an.detail);
+    ctx->AddAnomaly("nested-package", label, "HarmonyOS .app module; analysed and merged");
+    ScanContext sub(&ctx->facts(), &ctx->budget(), a, evidence, text);
+    RunAnalyzers(Platform::kHarmony, &sub, manifest_only);
+    RunHarmonyContainer(a, &sub, evidence, text, manifest_only);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -122,7 +180,15 @@ std::string Sha256Hex(std::string_view data) {
 
 Result<std::string> Sha256File(const std::string& path, uint64_t* size) {
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IoError(path + ": cannot open: " + std::strerror(errno));
+  if (f == nullptr) {
+    // The codes report-format.md promises for a file that is not there (or a
+    // dangling symlink) and one that may not be read.
+    int err = errno;
+    std::string what = path + ": cannot open: " + std::strerror(err);
+    if (err == ENOENT || err == ENOTDIR || err == ELOOP) return Status::NotFound(what);
+    if (err == EACCES || err == EPERM) return Status("permission-denied", what);
+    return Status::IoError(what);
+  }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr);
   std::vector<char> buf(1 << 16);
@@ -186,6 +252,47 @@ bool ReadSmallFile(const std::string& path, std::string* out) {
 
 }  // namespace
 
+Facts Engine::ScanWxapkg(const std::string& name, const std::string* path, std::string* data,
+                         Facts facts, Budget* budget, EvidenceSink* evidence,
+                         TextSink* text) const {
+  facts.package.platform = Platform::kMiniProgram;
+  std::string bytes = TakeBytes(path, data);
+  MiniProgramFacts& mp = facts.mini_program;
+  if (wxapkg::IsEncryptedWxapkg(bytes)) {
+    mp.encrypted = true;
+    std::string appid = options_.wx_appid;
+    mp.appid_source = "option";
+    if (appid.empty()) {
+      appid = wxapkg::AppidFromPath(name);
+      mp.appid_source = "file-name";
+    }
+    if (appid.empty()) {
+      mp.appid_source.clear();
+      facts.errors.push_back({"encrypted", name + ": encrypted PC-WeChat package (V1MMWX), not "
+                                                  "analysed: give its appid with --wx-appid or "
+                                                  "keep wx<16 hex> in the file or directory name"});
+      return facts;
+    }
+    auto plain = wxapkg::Decrypt(bytes, appid);
+    if (!plain.ok()) {
+      facts.errors.push_back({"encrypted", name + ": encrypted PC-WeChat package (V1MMWX), not "
+                                                  "analysed: " + plain.status().message()});
+      return facts;
+    }
+    bytes = std::move(plain).value();
+    mp.decrypted = true;
+    mp.appid = appid;
+  }
+  if (options_.manifest_only) facts.scope = "manifest";
+  ScanContext ctx(&facts, budget, nullptr, evidence, text);
+  ctx.set_bare_bytes(bytes);
+  RunAnalyzers(Platform::kMiniProgram, &ctx);
+  evidence->Finish(&facts);
+  text->Finish(&facts);
+  facts.analysed = facts.errors.empty() || !facts.mini_program.kind.empty();
+  return facts;
+}
+
 Facts Engine::ScanFile(const std::string& path) const { return Scan(path, &path, nullptr); }
 
 Facts Engine::ScanBytes(const std::string& name, std::string data) const {
@@ -223,6 +330,25 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
   auto evidence = signatures_->NewSink();
   auto text = NewNumberFinder();
 
+  // WeChat mini-program packages are not zips: read whole, decrypted when
+  // they are PC-WeChat V1MMWX packages and an appid is known.
+  {
+    std::string_view head;
+    std::string head_buf;
+    if (path != nullptr) {
+      std::ifstream in(*path, std::ios::binary);
+      head_buf.resize(wxapkg::kHeaderBytes);
+      in.read(head_buf.data(), static_cast<std::streamsize>(head_buf.size()));
+      head_buf.resize(static_cast<size_t>(in.gcount()));
+      head = head_buf;
+    } else {
+      head = *data;
+    }
+    if (wxapkg::IsWxapkg(head) || wxapkg::IsEncryptedWxapkg(head)) {
+      return ScanWxapkg(name, path, data, std::move(facts), &budget, evidence.get(), text.get());
+    }
+  }
+
   // Bare DEX files are analysed as Android code without a container.
   char magic[4] = {0, 0, 0, 0};
   if (path != nullptr) {
@@ -245,13 +371,7 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
                                "a DEX file precedes the zip data; old Android versions run it "
                                "instead of classes.dex (CVE-2017-13156)"});
   } else if (std::string_view(magic, 4) == std::string_view("dex\n", 4)) {
-    std::string bytes;
-    if (path != nullptr) {
-      std::ifstream in(*path, std::ios::binary);
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } else {
-      bytes = std::move(*data);
-    }
+    std::string bytes = TakeBytes(path, data);
     facts.package.platform = Platform::kAndroid;
     ScanContext ctx(&facts, &budget, nullptr, evidence.get(), text.get());
     ctx.set_bare_bytes(bytes);
@@ -306,6 +426,8 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
   if (options_.manifest_only) facts.scope = "manifest";
   ScanContext ctx(&facts, &budget, archive.get(), evidence.get(), text.get());
   RunAnalyzers(platform, &ctx, options_.manifest_only);
+  if (platform == Platform::kHarmony)
+    RunHarmonyContainer(archive.get(), &ctx, evidence.get(), text.get(), options_.manifest_only);
   evidence->Finish(&facts);
   text->Finish(&facts);
   facts.analysed = true;

@@ -53,6 +53,8 @@ std::vector<Applies> GroupsFor(EvidenceKind kind) {
     case EvidenceKind::kObjcClass: return {{G::kObjcClasses, "objc-class"}};
     case EvidenceKind::kFramework: return {{G::kFrameworks, "framework"}};
     case EvidenceKind::kSymbol: return {{G::kSymbols, "symbol"}};
+    case EvidenceKind::kHarmonyModule: return {{G::kHarmonyModules, "harmony-module"}};
+    case EvidenceKind::kMaven: return {{G::kMaven, "maven"}};
     default: return {};
   }
 }
@@ -90,6 +92,15 @@ std::string PatternToRegex(PatternGroup group, EvidenceKind kind, const std::str
     case G::kSymbols:
       // Mach-O symbols carry a leading underscore.
       return raw ? body : "_?" + Glob(pattern, ".*");
+    case G::kHarmonyModules:
+      // The package itself or a module inside it: "@hms.core.ads" matches
+      // "@hms.core.ads.interstitial", "@ohos/axios" matches "@ohos/axios/index".
+      return raw ? body : Glob(pattern, ".*") + "(?:[./].*)?";
+    case G::kMaven:
+      // "group:artifact" exactly; a bare group also covers its sub-groups.
+      if (raw) return body;
+      if (pattern.find(':') != std::string::npos) return Glob(pattern, "[^:]*");
+      return Glob(pattern, "[^:]*") + "(?:\\.[^:]*)?:.*";
     default:
       return "(?!)";
   }

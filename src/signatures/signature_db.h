@@ -41,6 +41,8 @@ enum class PatternGroup {
   kObjcClasses,  // Objective-C / Swift class-name prefixes
   kFrameworks,   // iOS framework / static library names, globs
   kSymbols,      // native symbol names, globs
+  kHarmonyModules,  // HarmonyOS ohpm packages / module names ("@ohos/axios", "@hms.core.ads")
+  kMaven,           // Maven coordinates "group:artifact"; a pattern without ':' is a group prefix
   kCount
 };
 inline constexpr size_t kPatternGroupCount = static_cast<size_t>(PatternGroup::kCount);
