@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/export.h"
 #include "registry/filing.h"
 #include "shelfguard/facts.h"
 #include "shelfguard/report.h"
@@ -32,6 +33,11 @@ struct RuleInput {
   // Displayed 教APP备 numbers (normalised) → the registry filing that owns
   // them, for the numbers the registry knows.
   std::map<std::string, Filing> number_owners;
+  // When no filing was found: the registry records that carried this
+  // package id but were rejected at load. The package is then not
+  // "unfiled" (FILING-UNFILED) but its filing could not be checked
+  // (FILING-RECORD-REJECTED).
+  std::vector<RejectedRecord> rejected;
   std::string today;  // YYYY-MM-DD
 };
 
@@ -55,6 +61,21 @@ struct Rule {
 
 // The explicit, ordered rule list.
 const std::vector<Rule>& RuleList();
+
+// What a rule checks, in words, for reports (SARIF rule descriptors, HTML,
+// spreadsheets): a short title and a full description, in English and
+// Chinese (rule_text.cc; ../shared/docs/rules.md). Every id of RuleList()
+// has one (tested).
+struct RuleText {
+  const char* id;
+  const char* title_en;
+  const char* title_zh;
+  const char* check_en;
+  const char* check_zh;
+};
+const std::vector<RuleText>& RuleTexts();
+// nullptr for an unknown id (e.g. SCAN-MANIFEST-ONLY is not a rule).
+const RuleText* FindRuleText(std::string_view id);
 
 // Runs every applicable rule; findings are sorted (SortFindings).
 std::vector<Finding> RunRules(const RuleInput& in);
