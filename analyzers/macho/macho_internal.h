@@ -1,0 +1,131 @@
+// Internals of the Mach-O parser, shared by its files: macho_parser.cc
+// (universal container, entry point), macho_load_commands.cc (header, load
+// commands, segments, code signature, symbol table, address translation),
+// macho_objc.cc (strings and Objective-C metadata) and macho_code.cc (the
+// code walk through analyzers/code and what its addresses name).
+#ifndef SHELFGUARD_ANALYZERS_MACHO_MACHO_INTERNAL_H_
+#define SHELFGUARD_ANALYZERS_MACHO_MACHO_INTERNAL_H_
+
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "code/code_refs.h"
+#include "macho/macho_parser.h"
+#include "shelfguard/byte_reader.h"
+
+namespace shelfguard::macho::internal {
+
+inline constexpr uint32_t kFatMagic = 0xcafebabe;
+inline constexpr uint32_t kFatMagic64 = 0xcafebabf;
+inline constexpr uint32_t kMhMagic = 0xfeedface;
+inline constexpr uint32_t kMhMagic64 = 0xfeedfacf;
+inline constexpr uint32_t kMhCigam = 0xcefaedfe;
+inline constexpr uint32_t kMhCigam64 = 0xcffaedfe;
+
+inline constexpr uint32_t kCpuArchAbi64 = 0x01000000;
+inline constexpr uint32_t kCpuArchAbi64_32 = 0x02000000;
+inline constexpr uint32_t kCpuTypeX86 = 7;
+inline constexpr uint32_t kCpuTypeArm = 12;
+inline constexpr uint32_t kCpuTypePowerPc = 18;
+
+// Code-signing blob magics (cs_blobs.h).
+inline constexpr uint32_t kCsEmbeddedSignature = 0xfade0cc0;
+inline constexpr uint32_t kCsCodeDirectory = 0xfade0c02;
+inline constexpr uint32_t kCsEntitlements = 0xfade7171;
+
+// Section types / attributes (loader.h).
+inline constexpr uint32_t kSectionTypeMask = 0xff;
+inline constexpr uint32_t kSCstringLiterals = 0x2;
+inline constexpr uint32_t kSAttrPureInstructions = 0x80000000;
+inline constexpr uint32_t kSAttrSomeInstructions = 0x00000400;
+
+// Calls fn(offset, text) for each non-empty NUL-terminated string in `body`
+// (a __cstring-like section); a last string without a terminator is not
+// taken.
+template <typename Fn>
+void ForEachCString(std::string_view body, Fn fn) {
+  size_t start = 0;
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '\0') continue;
+    if (i > start) fn(start, body.substr(start, i - start));
+    start = i + 1;
+  }
+}
+
+// Classes defined in the image (from __objc_classlist or __objc_classname)
+// and imported by symbol.
+struct ObjcClasses {
+  std::unordered_map<uint64_t, size_t> index;  // class_t address -> objc_classes index
+  std::unordered_set<std::string_view> names;
+  std::vector<uint64_t> addrs;  // class_t addresses from the class list
+};
+
+// Parses one thin image held in `r` (the slice's bytes). It is also the sink
+// of the code walk: formed addresses go to refs_.
+class SliceParser : private code::RefSink {
+ public:
+  SliceParser(ByteReader r, Slice* s, const ParseOptions& opt, Budget* budget)
+      : r_(r), s_(s), opt_(opt), budget_(budget) {}
+
+  Status ParseHeader();
+  void ParseLoadCommands();
+  void ParseDeep();
+
+ private:
+  void Problem(std::string msg) { s_->problems.push_back(std::move(msg)); }
+  uint64_t PointerSize() const { return s_->is64 ? 8 : 4; }
+  bool CountOk(std::string_view what, uint64_t n) {
+    if (budget_ == nullptr) return true;
+    Status st = budget_->CheckCount(what, n);
+    if (!st.ok()) {
+      Problem(st.message());
+      return false;
+    }
+    return true;
+  }
+  void ParseSegment(ByteReader cmd, bool is64);
+  void ParseCodeSignature(uint32_t dataoff, uint32_t datasize);
+  void ParseSymtab();
+  std::optional<uint64_t> VmToOff(uint64_t addr) const;
+  std::optional<uint64_t> ReadPtrAt(uint64_t addr) const;
+  std::optional<uint64_t> DecodePtr(uint64_t raw) const;
+  std::optional<std::string_view> StringAtVm(uint64_t addr) const;
+  const Section* FindSection(std::string_view seg, std::string_view sect) const;
+  void CollectStrings();
+  // Objective-C metadata (macho_objc.cc), in the order CollectObjc runs them.
+  void CollectObjc();
+  std::unordered_set<uint64_t> CollectSelectorRefs();
+  void CollectMethodNameSection(const std::unordered_set<uint64_t>& seen_sel);
+  void CollectDefinedClasses(ObjcClasses* classes);
+  void CollectClassMethodNames(const std::vector<uint64_t>& class_addrs);
+  void CollectMethodList(uint64_t ro, std::unordered_set<std::string_view>* sel_names);
+  void CollectImportedClasses(ObjcClasses* classes);
+  void MarkReferencedClasses(const ObjcClasses& classes);
+  std::optional<uint64_t> ClassRo(uint64_t cls) const;
+  void ResolveReferences();
+  void Address(uint64_t pc, uint64_t a) override;
+  std::string_view BytesAt(uint64_t a, uint64_t n) const override;
+
+  ByteReader r_;
+  Slice* s_;
+  const ParseOptions& opt_;
+  Budget* budget_;
+  uint32_t header_size_ = 0;
+  uint32_t sizeofcmds_ = 0;
+  uint32_t symoff_ = 0, nsyms_ = 0, stroff_ = 0, strsize_ = 0;
+  bool has_symtab_ = false;
+  std::unordered_set<uint64_t> refs_;  // addresses code references
+  uint64_t mapped_lo_ = UINT64_MAX, mapped_hi_ = 0;  // span of the segments
+  std::unordered_map<uint64_t, uint64_t> cfstring_target_;  // CFString struct -> chars
+};
+
+// Parses the thin image `bytes` (at `offset` in the file) into `out`.
+Status ParseThin(std::string_view bytes, uint64_t offset, bool deep, const ParseOptions& opt,
+                 Budget* budget, Slice* out);
+
+}  // namespace shelfguard::macho::internal
+
+#endif  // SHELFGUARD_ANALYZERS_MACHO_MACHO_INTERNAL_H_
