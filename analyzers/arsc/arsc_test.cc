@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 // Module tests link only their module (CMakeLists.txt); the fixture writer
@@ -210,21 +211,65 @@ TEST(ArscTest, BudgetCapsCounts) {
   EXPECT_EQ(t.status().code(), "over-limit");
 }
 
+// Random 4-byte corruptions of a valid table. The parse fails only when the
+// table header or the global string pool in front of the package is broken,
+// and then with a Malformed status that names resources.arsc; damage after
+// the pool is salvaged: the table parses, its counts stay bounded by the
+// bytes, and every lookup answers with a value or a not-found / unsupported
+// / malformed error.
 TEST(ArscTest, RandomByteFlipsNeverCrash) {
   std::string good = BuildArsc(Spec());
+  ASSERT_TRUE(ParseArsc(good, nullptr).ok());
+  uint32_t pool_size = 0;
+  std::memcpy(&pool_size, good.data() + 12 + 4, 4);  // the pool chunk right after the header
+  const size_t package_at = 12 + pool_size;
+  ASSERT_LT(package_at, good.size());
+  int parsed = 0, rejected = 0, late_damage = 0;
   uint32_t seed = 777;
   for (int iter = 0; iter < 3000; ++iter) {
     std::string d = good;
+    size_t lowest = d.size();
     for (int k = 0; k < 4; ++k) {
       seed = seed * 1103515245 + 12345;
-      d[(seed >> 8) % d.size()] = static_cast<char>(seed >> 24);
+      size_t pos = (seed >> 8) % d.size();
+      d[pos] = static_cast<char>(seed >> 24);
+      if (d[pos] != good[pos]) lowest = std::min(lowest, pos);
     }
     auto t = ParseArsc(d, nullptr);
-    if (t.ok()) {
-      t->ForEachString([](const ArscStringValue&) {});
-      for (uint32_t id = 0x7f010000; id < 0x7f010010; ++id) t->ResolveString(id).status().IgnoreError();
+    if (lowest >= package_at && lowest < d.size()) ++late_damage;
+    if (!t.ok()) {
+      ++rejected;
+      EXPECT_EQ(t.status().code(), "malformed") << t.status().ToString();
+      EXPECT_EQ(t.status().message().rfind("resources.arsc:", 0), 0u) << t.status().ToString();
+      EXPECT_LT(lowest, package_at) << "damage only after the string pool rejected the table: "
+                                    << t.status().ToString();
+      continue;
+    }
+    ++parsed;
+    EXPECT_LE(t->packages.size(), kMaxArscPackages);
+    EXPECT_LE(t->strings.size(), d.size() / 2);  // a pool string takes at least 2 bytes
+    size_t entries = 0;
+    for (const auto& p : t->packages) {
+      for (const auto& ty : p.types) entries += ty.entries.size();
+    }
+    EXPECT_LE(entries, d.size() / 4);  // an entry offset alone is 4 bytes
+    size_t values = 0;
+    t->ForEachString([&](const ArscStringValue&) { ++values; });
+    EXPECT_LE(values, entries * 2 + 64);
+    for (uint32_t id = 0x7f010000; id < 0x7f010010; ++id) {
+      auto r = t->ResolveString(id);
+      if (!r.ok()) {
+        const std::string& c = r.status().code();
+        EXPECT_TRUE(c == "not-found" || c == "unsupported" || c == "malformed")
+            << r.status().ToString();
+        EXPECT_FALSE(r.status().message().empty());
+      }
     }
   }
+  // Both outcomes occur, and most damage is salvaged rather than rejected.
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(late_damage, 1000);
+  EXPECT_GT(parsed, 2 * rejected);
 }
 
 }  // namespace

@@ -119,7 +119,9 @@ class DexTest : public ::testing::Test {
     fixture_ = nullptr;
   }
   void SetUp() override {
-    if (fixture_->empty()) GTEST_SKIP() << "smali not installed; cannot build DEX fixtures";
+    // smali is a build dependency (scripts/install-deps.sh): a missing
+    // assembler fails the suite instead of skipping it silently.
+    ASSERT_FALSE(fixture_->empty()) << "smali could not assemble the DEX fixtures (install-deps.sh)";
   }
   static std::string* fixture_;
 };
