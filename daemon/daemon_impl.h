@@ -1,0 +1,223 @@
+// Internal to the daemon: the DaemonImpl class shared by its parts.
+//   daemon.cc   engine holder (Scanner, BuildScanner), Init, reload, Run
+//   sources.cc  scheduler, spool, directories, feeds
+//   feed.cc     feed entries and URLs as pure functions
+//   workers.cc  WorkerLoop, ProcessJob, FinishFile, FailJob
+//   server.cc   sockets: bind, I/O loop, submit/control/delivery, ZAP
+//   status.cc   status reply and progress log
+#ifndef SHELFGUARD_DAEMON_DAEMON_IMPL_H_
+#define SHELFGUARD_DAEMON_DAEMON_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "daemon.h"
+#include "log.h"
+#include "scan_child.h"
+#include "net/http.h"
+#include "policy/assess.h"
+#include "queue/message.h"
+#include "queue/store.h"
+#include "shelfguard/engine.h"
+
+namespace shelfguard::daemon {
+
+using json = nlohmann::json;
+
+std::string Dump(const json& j);
+
+// The engine and assessor in use; replaced as a whole on reload. Jobs hold a
+// shared_ptr to the snapshot they started with.
+struct Scanner {
+  std::shared_ptr<const Engine> engine;
+  std::shared_ptr<const Assessor> assessor;
+  std::string sig_version, reg_version;
+};
+
+
+Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c);
+Status MakeDir(const std::string& path, const char* key);
+bool IsPackageName(const std::filesystem::path& p);
+std::string SafeName(const std::string& in);
+
+struct FeedState {
+  int64_t last_poll_ms = 0, last_ok_ms = 0;
+  long http_status = 0;
+  int64_t packages = 0, enqueued = 0, entry_errors = 0, poll_errors = 0, download_errors = 0;
+  int64_t not_modified = 0;  // polls answered 304
+  std::string last_error;
+  // The last listing served with 200, and its validators: the next poll is a
+  // conditional GET, and a 304 reuses this listing (its entries are still
+  // checked: a reload or an expired failure may need them queued again).
+  std::string etag, last_modified, listing;
+};
+
+struct Event {
+  int64_t job_id = 0;
+  bool submit = false;
+  std::string reply;                 // submit reply JSON
+  std::vector<std::string> publish;  // finding messages for PUB
+  bool outbox = false;               // the job queued violation messages
+};
+
+struct Fetch {
+  std::string identity, consumer;
+  int max = 1;
+  int64_t deadline_ms = 0;
+};
+
+class DaemonImpl : public Daemon {
+ public:
+  DaemonImpl(Config c, bool once) : cfg_(std::make_shared<const Config>(std::move(c))), once_(once) {}
+  ~DaemonImpl() override {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  Status Init();
+  int Run() override;
+  void RequestStop() override {
+    stopping_.store(true);
+    Wake();
+    NoteIdle();
+  }
+  void RequestReload() override;
+  bool Finished() const override { return finished_.load(); }
+
+ private:
+  std::shared_ptr<const Config> cfg() {
+    std::lock_guard<std::mutex> l(mu_);
+    return cfg_;
+  }
+  std::shared_ptr<const Scanner> scanner() {
+    std::lock_guard<std::mutex> l(mu_);
+    return scanner_;
+  }
+  std::string SpoolSub(const char* sub) { return spool_dir_ + "/" + sub; }
+  void RecordError(const std::string& what) {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    recent_errors_.push_back(queue::ToIso8601(NowMs()) + " " + what);
+    if (recent_errors_.size() > 20) recent_errors_.pop_front();
+  }
+  // Tells the main thread that a worker found the queue empty.
+  void NoteIdle() {
+    {
+      std::lock_guard<std::mutex> l(idle_mu_);
+      ++idle_seq_;
+    }
+    idle_cv_.notify_all();
+  }
+  // Workers and the scheduler sleep until Wake() (new work, a reload, stop)
+  // or their poll interval. The counter makes a wake-up that comes between
+  // a worker's look at the queue and its wait count.
+  uint64_t WakeSeq() {
+    std::lock_guard<std::mutex> l(cv_mu_);
+    return wake_seq_;
+  }
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> l(cv_mu_);
+      ++wake_seq_;
+    }
+    cv_.notify_all();
+  }
+  void WaitForWake(uint64_t seen, int ms) {
+    std::unique_lock<std::mutex> l(cv_mu_);
+    cv_.wait_for(l, std::chrono::milliseconds(ms), [&] { return stopping_.load() || wake_seq_ != seen; });
+  }
+  void PushEvent(Event e) {
+    std::lock_guard<std::mutex> l(ev_mu_);
+    events_.push_back(std::move(e));
+  }
+
+  // Sources.
+  void SchedulerLoop();
+  void ReconcileSpool();
+  void PollSpool(const Config& c, bool take_all);
+  void SweepDir(const Config& c, const DirConfig& d, const Scanner& s);
+  void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
+  // Workers.
+  void WorkerLoop(int index);
+  // Runs a claimed job. When the scan completes and the daemon is not
+  // stopping, the next job is claimed in the same transaction into `next`.
+  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next);
+  void FinishFile(const queue::Job& job, const std::string& verdict);
+  void FailJob(const queue::Job& job, const std::string& error, const std::string& code);
+  net::HttpOptions HttpOpts(const Config& c, uint64_t max_bytes) const;
+  // ZeroMQ.
+  Status BindSockets();
+  void IoLoop();
+  void HandleSubmit(const std::vector<zmq::message_t>& frames);
+  void ResumeSubmit(const std::string& identity, const queue::Job& job);
+  void HandleControl(const std::vector<zmq::message_t>& frames);
+  void HandleDelivery(const std::vector<zmq::message_t>& frames);
+  void HandleZap();
+  void HandleSubscriptions();
+  void ServeFetches(bool force);
+  json StatusJson();
+  void LogProgress();
+  void SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter, const std::string& body);
+
+  std::mutex mu_;  // guards cfg_, scanner_
+  std::shared_ptr<const Config> cfg_;
+  std::shared_ptr<const Scanner> scanner_;
+  const bool once_;
+  std::string spool_dir_;
+  int lock_fd_ = -1;
+  std::unique_ptr<queue::Store> store_;
+
+  std::atomic<bool> stopping_{false}, finished_{false}, once_swept_{false}, reload_sweep_{false};
+  std::atomic<bool> workers_done_{false};
+  std::atomic<int64_t> generation_{0};  // bumped by each successful reload
+  std::atomic<int> busy_{0};
+  std::condition_variable cv_;  // wakes workers and the scheduler
+  std::mutex cv_mu_;
+  uint64_t wake_seq_ = 0;  // guarded by cv_mu_
+  std::condition_variable idle_cv_;  // a worker found the queue empty
+  std::mutex idle_mu_;
+  uint64_t idle_seq_ = 0;  // guarded by idle_mu_
+
+  // Statistics.
+  std::mutex stats_mu_;
+  std::map<std::string, FeedState> feeds_;
+  std::map<std::string, int64_t> verdicts_;
+  std::deque<int64_t> recent_scans_ms_;
+  std::deque<std::string> recent_errors_;
+  std::atomic<int64_t> scanned_{0}, scan_errors_{0}, failed_jobs_{0}, feed_errors_{0};
+  std::atomic<int64_t> skipped_{0};
+  int64_t started_ms_ = NowMs();
+  std::atomic<int64_t> last_consumer_ms_{0};
+  std::atomic<int> name_counter_{0};
+  int64_t last_progress_ms_ = 0, last_progress_finished_ = 0;  // main thread only
+
+  // I/O thread state.
+  std::mutex ev_mu_;
+  std::deque<Event> events_;
+  zmq::context_t ctx_{1};
+  std::unique_ptr<zmq::socket_t> submit_, control_, delivery_, publish_, zap_;
+  std::map<std::string, std::vector<std::string>> zap_allow_;  // domain -> raw keys
+  std::map<int64_t, std::string> pending_submits_;              // job id -> identity
+  std::vector<Fetch> fetches_;
+  int64_t last_fetch_scan_ms_ = 0;
+  std::set<std::string> watch_topics_;  // subscribed prefixes on the publish socket
+  std::atomic<bool> watchers_{false};   // one of them matches "finding"
+
+  // One scan service per worker (used unless isolation is "none").
+  std::vector<std::unique_ptr<ScanService>> services_;
+};
+
+}  // namespace shelfguard::daemon
+
+#endif  // SHELFGUARD_DAEMON_DAEMON_IMPL_H_

@@ -1,0 +1,66 @@
+#include "feed.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace shelfguard::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+const std::string kSha(64, 'a');
+
+json Entry() {
+  return {{"platform", "android"}, {"app_id", "com.example.app"}, {"version", "1.0"},
+          {"url", "pkgs/app.apk"}, {"sha256", kSha}, {"size", 1234u}};
+}
+
+TEST(FeedResolveUrl, RelativeAbsoluteAndSchemes) {
+  const std::string base = "http://cdn.example/feeds/list.json?x=1";
+  EXPECT_EQ(ResolveUrl(base, "a.apk"), "http://cdn.example/feeds/a.apk");
+  EXPECT_EQ(ResolveUrl(base, "/top/a.apk"), "http://cdn.example/top/a.apk");
+  EXPECT_EQ(ResolveUrl(base, "https://other.example/a.apk"), "https://other.example/a.apk");
+  EXPECT_EQ(ResolveUrl(base, "ftp://other.example/a.apk"), "");
+  EXPECT_EQ(ResolveUrl(base, "file:///etc/passwd"), "");
+}
+
+TEST(FeedEntryParse, AcceptsAWellFormedEntry) {
+  FeedEntry fe;
+  json e = Entry();
+  e["sha256"] = std::string(64, 'A');  // upper case is normalised
+  EXPECT_EQ(ParseFeedEntry(e, "http://h/f.json", 1 << 20, &fe), "");
+  EXPECT_EQ(fe.url, "http://h/pkgs/app.apk");
+  EXPECT_EQ(fe.sha256, kSha);
+  EXPECT_EQ(fe.size, 1234u);
+}
+
+TEST(FeedEntryParse, NamesWhatIsWrong) {
+  struct Case {
+    const char* key;
+    json value;
+    const char* why;
+  } cases[] = {
+      {"platform", "windows", "platform"},   {"platform", 5, "platform"},
+      {"app_id", "", "app_id"},              {"app_id", std::string(300, 'a'), "app_id"},
+      {"version", std::string(200, 'v'), "version"},
+      {"url", "gopher://x/y", "url"},
+      {"sha256", "abc", "sha256"},           {"sha256", 7, "sha256"},
+      {"size", -1, "size"},                  {"size", "12", "size"},
+      {"size", 0, "size"},                   {"size", 1e30, "size"},
+      {"size", uint64_t{1} << 40, "max_package_bytes"},
+  };
+  for (const auto& c : cases) {
+    json e = Entry();
+    e[c.key] = c.value;
+    FeedEntry fe;
+    std::string why = ParseFeedEntry(e, "http://h/f.json", 1 << 20, &fe);
+    EXPECT_NE(why.find(c.why), std::string::npos) << c.key << "=" << c.value.dump() << ": " << why;
+  }
+  FeedEntry fe;
+  EXPECT_EQ(ParseFeedEntry(json::array({1, 2}), "http://h/f.json", 1 << 20, &fe), "not an object");
+  EXPECT_EQ(ParseFeedEntry(json(nullptr), "http://h/f.json", 1 << 20, &fe), "not an object");
+}
+
+}  // namespace
+}  // namespace shelfguard::daemon

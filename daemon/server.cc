@@ -1,0 +1,399 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <thread>
+
+#include "daemon_impl.h"
+#include "feed.h"
+
+namespace shelfguard::daemon {
+
+namespace fs = std::filesystem;
+
+Status DaemonImpl::BindSockets() {
+  const Config& c = *cfg_;
+  std::string secret = c.ServerSecret();
+  struct Spec {
+    const char* name;
+    const SocketConfig* sc;
+    std::unique_ptr<zmq::socket_t>* sock;
+    zmq::socket_type type;
+  };
+  Spec specs[] = {{"submit", &c.submit, &submit_, zmq::socket_type::router},
+                  {"control", &c.control, &control_, zmq::socket_type::router},
+                  {"delivery", &c.delivery, &delivery_, zmq::socket_type::router},
+                  // XPUB: a PUB socket that also reports subscriptions, so
+                  // finding messages are only built while someone watches.
+                  {"publish", &c.publish, &publish_, zmq::socket_type::xpub}};
+  try {
+    bool any_curve = false;
+    for (const auto& s : specs) any_curve = any_curve || s.sc->curve;
+    if (any_curve) {
+      zap_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::rep);
+      zap_->set(zmq::sockopt::linger, 0);
+      zap_->bind("inproc://zeromq.zap.01");
+    }
+    for (const auto& s : specs) {
+      auto sock = std::make_unique<zmq::socket_t>(ctx_, s.type);
+      sock->set(zmq::sockopt::linger, 500);
+      if (s.type == zmq::socket_type::router && std::string(s.name) == "submit") {
+        sock->set(zmq::sockopt::maxmsgsize, c.submit_max_bytes + (64 << 10));
+      } else if (s.type == zmq::socket_type::router) {
+        sock->set(zmq::sockopt::maxmsgsize, int64_t{1} << 20);
+      }
+      if (s.sc->curve) {
+        sock->set(zmq::sockopt::curve_server, 1);
+        sock->set(zmq::sockopt::curve_secretkey, secret);
+        sock->set(zmq::sockopt::zap_domain, std::string(s.name));
+        std::vector<std::string> raw;
+        for (const auto& k : s.sc->allow) {
+          uint8_t key[32];
+          zmq_z85_decode(key, k.c_str());
+          raw.emplace_back(reinterpret_cast<char*>(key), 32);
+        }
+        zap_allow_[s.name] = raw;
+      }
+      try {
+        sock->bind(s.sc->endpoint);
+      } catch (const zmq::error_t& e) {
+        return Status::IoError("key '" + std::string(s.name) + ".endpoint': cannot bind '" +
+                               s.sc->endpoint + "': " + e.what());
+      }
+      *s.sock = std::move(sock);
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::IoError(std::string("zeromq: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- ZeroMQ
+
+static std::vector<zmq::message_t> RecvAll(zmq::socket_t& s) {
+  std::vector<zmq::message_t> frames;
+  for (;;) {
+    zmq::message_t m;
+    if (!s.recv(m, zmq::recv_flags::dontwait)) break;
+    bool more = m.more();
+    frames.push_back(std::move(m));
+    if (!more) break;
+  }
+  return frames;
+}
+
+void DaemonImpl::SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter,
+                            const std::string& body) {
+  try {
+    s.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (delimiter) s.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    s.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    Log(LogLevel::kWarn, "zmq.send_failed", {{"error", e.what()}});
+  }
+}
+
+void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
+  // REQ framing: [identity][empty][request JSON][package bytes?]
+  if (fr.size() < 3 || fr[1].size() != 0) return;
+  std::string identity = fr[0].to_string();
+  auto reply_error = [&](const std::string& why, const char* code = "bad-request") {
+    SendRouted(*submit_, identity, true, Dump({{"ok", false}, {"error", why}, {"code", code}}));
+  };
+  if (stopping_) return reply_error("shutting down; ask again after the restart", "stopping");
+  auto c = cfg();
+  json req = json::parse(fr[2].to_string(), nullptr, false);
+  if (req.is_discarded() || !req.is_object() || req.value("type", "") != "submit") {
+    return reply_error("bad request: expected {\"type\":\"submit\", ...}");
+  }
+  auto str = [&](const char* k) {
+    auto it = req.find(k);
+    return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  // A client's request id makes the submission resumable: asking again
+  // with it (after a timeout or a daemon restart) attaches to the same job,
+  // or answers from its stored result.
+  std::string rid = str("request_id");
+  if (!rid.empty()) {
+    bool valid = rid.size() >= 8 && rid.size() <= 64;
+    for (char ch : rid) valid = valid && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    if (!valid) return reply_error("request_id: 8 to 64 letters, digits, '-' or '_'");
+    if (auto known = store_->FindJobByKey("submit:" + rid)) return ResumeSubmit(identity, *known);
+    if (req.value("resume", false)) {
+      return reply_error("unknown request " + rid + "; send the package again", "unknown-request");
+    }
+  }
+  queue::JobSpec spec;
+  spec.source = "submit";
+  if (!rid.empty()) spec.dedup_key = "submit:" + rid;
+  std::string name = str("name");
+  int64_t now = NowMs();
+  std::string uniq = std::to_string(now) + "-" + std::to_string(name_counter_.fetch_add(1));
+  if (fr.size() == 4) {
+    if (static_cast<int64_t>(fr[3].size()) > c->submit_max_bytes) return reply_error("package over submit.max_bytes");
+    spec.name = name.empty() ? "submitted.apk" : name;
+    spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
+    int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return reply_error(std::string("cannot spool the package: ") + std::strerror(errno));
+    const char* p = static_cast<const char*>(fr[3].data());
+    size_t left = fr[3].size();
+    bool ok = true;
+    while (left > 0) {
+      ssize_t w = ::write(fd, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        ok = false;
+        break;
+      }
+      p += w;
+      left -= static_cast<size_t>(w);
+    }
+    ok = ok && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) {
+      std::error_code ec;
+      fs::remove(spec.path, ec);
+      return reply_error("cannot spool the package");
+    }
+  } else if (!str("url").empty()) {
+    std::string url = str("url");
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return reply_error("url must be http(s)");
+    if (url.size() > 4096) return reply_error("url too long");
+    spec.url = url;
+    std::string sha = str("sha256");
+    if (!sha.empty() && !IsHex64(sha)) return reply_error("sha256 must be 64 lower-case hex digits");
+    spec.expect_sha256 = sha;
+    spec.name = name.empty() ? url.substr(url.rfind('/') + 1) : name;
+    if (spec.name.empty()) spec.name = "download";
+    spec.path = SpoolSub("downloads") + "/submit-" + uniq + "-" + SafeName(spec.name);
+  } else if (!str("path").empty()) {
+    if (!c->submit_allow_paths) return reply_error("path submissions are disabled (submit.allow_paths)");
+    std::string path = str("path");
+    std::error_code ec;
+    if (path[0] != '/' || !fs::is_regular_file(path, ec)) return reply_error("not a regular file: " + path);
+    spec.path = path;
+    spec.name = name.empty() ? fs::path(path).filename().string() : name;
+  } else {
+    return reply_error("bad request: give \"path\", \"url\" or the package bytes as a second frame");
+  }
+  auto id = store_->Enqueue(spec, now);
+  if (!id.ok() || *id == 0) return reply_error("cannot queue: " + id.status().ToString());
+  pending_submits_[*id] = identity;
+  Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
+  Wake();
+}
+
+void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job) {
+  if (job.state == "queued" || job.state == "running") {
+    pending_submits_[job.id] = identity;  // the reply goes to the newest asker
+    Log(LogLevel::kInfo, "submit.resumed", {{"job", job.id}, {"package", job.spec.name}, {"state", job.state}});
+    return;
+  }
+  auto r = job.state == "done" ? store_->GetResult(job.id) : std::nullopt;
+  if (!r) {
+    return SendRouted(*submit_, identity, true,
+                      Dump({{"ok", false}, {"job_id", job.id}, {"error", job.error.empty() ? "failed" : job.error},
+                            {"code", "failed"}}));
+  }
+  // The stored report's findings, under the names a live reply uses.
+  json report = json::parse(r->report, nullptr, false);
+  json findings = json::array();
+  if (report.is_object() && report.contains("findings") && report["findings"].is_array()) {
+    for (const auto& f : report["findings"]) {
+      if (!f.is_object()) continue;
+      findings.push_back({{"type", "finding"}, {"job_id", job.id}, {"rule_id", f.value("rule", "")},
+                          {"severity", f.value("severity", "")}, {"message_en", f.value("message", "")},
+                          {"message_zh", f.value("message_zh", "")}, {"basis", f.value("basis", "")},
+                          {"evidence", f.value("evidence", json::array())}});
+    }
+  }
+  SendRouted(*submit_, identity, true,
+             Dump({{"ok", true}, {"job_id", job.id}, {"verdict", r->verdict}, {"error", r->error},
+                   {"sha256", r->sha256}, {"findings", findings}, {"resumed", true},
+                   {"report", report.is_discarded() ? json() : report}}));
+}
+
+void DaemonImpl::HandleControl(const std::vector<zmq::message_t>& fr) {
+  if (fr.size() < 3 || fr[1].size() != 0) return;
+  json req = json::parse(fr[2].to_string(), nullptr, false);
+  std::string cmd = req.is_object() ? req.value("cmd", "") : "";
+  json reply;
+  if (cmd == "status") {
+    reply = StatusJson();
+    reply["ok"] = true;
+  } else {
+    reply = {{"ok", false}, {"error", "unknown command; try {\"cmd\":\"status\"}"}};
+  }
+  SendRouted(*control_, fr[0].to_string(), true, Dump(reply));
+}
+
+void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
+  // DEALER framing: [identity][request JSON]
+  if (fr.size() != 2) return;
+  std::string identity = fr[0].to_string();
+  json req = json::parse(fr[1].to_string(), nullptr, false);
+  if (!req.is_object()) return;
+  std::string type = req.value("type", "");
+  std::string consumer = req.value("consumer", "default");
+  if (consumer.empty() || consumer.size() > 128) consumer = "default";
+  last_consumer_ms_.store(NowMs());
+  if (type == "hello") {
+    // A (re)connecting consumer: what this consumer name held in flight is
+    // redelivered at once rather than after the ack timeout.
+    auto n = store_->ReleaseConsumer(consumer);
+    fetches_.erase(std::remove_if(fetches_.begin(), fetches_.end(),
+                                  [&](const Fetch& f) { return f.consumer == consumer; }),
+                   fetches_.end());
+    Log(LogLevel::kInfo, "consumer.hello", {{"consumer", consumer}, {"released", n.ok() ? *n : 0}});
+    SendRouted(*delivery_, identity, false, Dump({{"type", "welcome"}, {"released", n.ok() ? *n : 0}}));
+  } else if (type == "fetch") {
+    int max = std::clamp(req.value("max", 64), 1, 10000);
+    int64_t wait = std::clamp<int64_t>(req.value("wait_ms", int64_t{1000}), 0, 60000);
+    fetches_.push_back({identity, consumer, max, NowMs() + wait});
+  } else if (type == "ack") {
+    std::vector<std::string> ids;
+    if (req.contains("ids") && req["ids"].is_array()) {
+      for (const auto& id : req["ids"]) {
+        if (id.is_string() && ids.size() < 100000) ids.push_back(id.get<std::string>());
+      }
+    }
+    auto n = store_->Ack(ids, NowMs());
+    SendRouted(*delivery_, identity, false, Dump({{"type", "acked"}, {"count", n.ok() ? *n : 0}}));
+  }
+}
+
+void DaemonImpl::ServeFetches(bool force) {
+  if (fetches_.empty()) return;
+  int64_t now = NowMs();
+  if (!force && now - last_fetch_scan_ms_ < 50) return;
+  last_fetch_scan_ms_ = now;
+  auto c = cfg();
+  std::vector<Fetch> keep;
+  for (auto& f : fetches_) {
+    auto msgs = store_->TakeDeliverable(f.consumer, std::min<int>(f.max, static_cast<int>(c->batch)), now,
+                                        c->ack_timeout_ms);
+    if (msgs.ok() && !msgs->empty()) {
+      std::string body = "{\"type\":\"batch\",\"messages\":[";
+      for (size_t i = 0; i < msgs->size(); ++i) {
+        if (i) body += ",";
+        body += (*msgs)[i].payload;
+      }
+      body += "]}";
+      SendRouted(*delivery_, f.identity, false, body);
+      Log(LogLevel::kDebug, "delivery.batch", {{"consumer", f.consumer}, {"messages", msgs->size()}});
+    } else if (now >= f.deadline_ms || stopping_) {
+      SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+    } else {
+      keep.push_back(f);
+    }
+  }
+  fetches_.swap(keep);
+}
+
+void DaemonImpl::HandleZap() {
+  auto fr = RecvAll(*zap_);
+  // ZAP request: version, request id, domain, address, identity, mechanism, credentials...
+  if (fr.size() < 6) return;
+  std::string version = fr[0].to_string(), rid = fr[1].to_string(), domain = fr[2].to_string();
+  std::string mech = fr[5].to_string();
+  bool ok = false;
+  if (mech == "CURVE" && fr.size() >= 7 && fr[6].size() == 32) {
+    std::string key = fr[6].to_string();
+    for (const auto& k : zap_allow_[domain]) ok = ok || k == key;
+  } else if (mech == "NULL") {
+    ok = zap_allow_.find(domain) == zap_allow_.end();
+  }
+  if (!ok) Log(LogLevel::kWarn, "auth.denied", {{"socket", domain}, {"mechanism", mech}});
+  try {
+    zap_->send(zmq::buffer(version), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(rid), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(std::string(ok ? "OK" : "client key not allowed")), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(std::string()), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(std::string()), zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    Log(LogLevel::kError, "auth.error", {{"error", e.what()}});
+  }
+}
+
+void DaemonImpl::HandleSubscriptions() {
+  // XPUB passes on the first subscription to a topic and the unsubscription
+  // (or disconnect) of its last subscriber: a set of topics is exact.
+  for (;;) {
+    zmq::message_t m;
+    if (!publish_->recv(m, zmq::recv_flags::dontwait)) break;
+    if (m.size() == 0) continue;
+    const char* d = static_cast<const char*>(m.data());
+    std::string topic(d + 1, m.size() - 1);
+    if (d[0] == 1) {
+      watch_topics_.insert(topic);
+    } else if (d[0] == 0) {
+      watch_topics_.erase(topic);
+    }
+  }
+  bool any = false;
+  for (const auto& t : watch_topics_) any = any || std::string_view("finding").substr(0, t.size()) == t;
+  if (any != watchers_.load()) Log(LogLevel::kInfo, "publish.watchers", {{"watching", any}});
+  watchers_.store(any);
+}
+
+void DaemonImpl::IoLoop() {
+  try {
+    std::vector<zmq::pollitem_t> items = {{submit_->handle(), 0, ZMQ_POLLIN, 0},
+                                          {control_->handle(), 0, ZMQ_POLLIN, 0},
+                                          {delivery_->handle(), 0, ZMQ_POLLIN, 0},
+                                          {publish_->handle(), 0, ZMQ_POLLIN, 0}};
+    if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+    while (!workers_done_.load()) {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
+      if (items[0].revents & ZMQ_POLLIN) HandleSubmit(RecvAll(*submit_));
+      if (items[1].revents & ZMQ_POLLIN) HandleControl(RecvAll(*control_));
+      if (items[2].revents & ZMQ_POLLIN) HandleDelivery(RecvAll(*delivery_));
+      if (items[3].revents & ZMQ_POLLIN) HandleSubscriptions();
+      if (zap_ && (items[4].revents & ZMQ_POLLIN)) HandleZap();
+      std::deque<Event> evs;
+      {
+        std::lock_guard<std::mutex> l(ev_mu_);
+        evs.swap(events_);
+      }
+      bool delivered_new = false;
+      for (auto& e : evs) {
+        delivered_new = delivered_new || e.outbox;
+        for (const auto& m : e.publish) {
+          try {
+            publish_->send(zmq::str_buffer("finding"), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            publish_->send(zmq::buffer(m), zmq::send_flags::dontwait);
+          } catch (const zmq::error_t&) {
+          }
+          delivered_new = true;
+        }
+        if (e.submit) {
+          auto it = pending_submits_.find(e.job_id);
+          if (it != pending_submits_.end()) {
+            SendRouted(*submit_, it->second, true, e.reply);
+            pending_submits_.erase(it);
+          }
+        }
+      }
+      ServeFetches(delivered_new);
+    }
+    // Workers are done: answer what can still be answered, then close.
+    for (auto& f : fetches_) SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+    for (auto& [id, who] : pending_submits_) {
+      SendRouted(*submit_, who, true,
+                 Dump({{"ok", false}, {"job_id", id}, {"error", "daemon stopped; the job stays queued"},
+                       {"code", "stopping"}}));
+    }
+  } catch (const zmq::error_t& e) {
+    Log(LogLevel::kError, "zmq.error", {{"error", e.what()}});
+  }
+}
+
+
+}  // namespace shelfguard::daemon

@@ -1,0 +1,305 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <thread>
+
+#include "daemon_impl.h"
+#include "feed.h"
+
+namespace shelfguard::daemon {
+
+namespace fs = std::filesystem;
+
+bool IsPackageName(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".apk" || ext == ".xapk" || ext == ".apks" || ext == ".ipa" || ext == ".dex";
+}
+
+std::string SafeName(const std::string& in) {
+  std::string s = fs::path(in).filename().string();
+  for (auto& ch : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_')) ch = '_';
+  }
+  if (s.empty() || s[0] == '.') s = "pkg" + s;
+  return s.substr(0, 120);
+}
+
+// ---------------------------------------------------------------- sources
+
+void DaemonImpl::ReconcileSpool() {
+  // Files left in work/ by a crash: finish their move if their job is done,
+  // enqueue them if no job knows them.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(SpoolSub("work"), ec)) {
+    std::string p = e.path().string();
+    auto job = store_->FindJobByPath(p);
+    if (!job) {
+      queue::JobSpec spec;
+      spec.source = "spool";
+      spec.path = p;
+      spec.name = e.path().filename().string();
+      spec.dedup_key = "spool:" + p;
+      auto id = store_->Enqueue(spec, NowMs());
+      Log(LogLevel::kWarn, "spool.recovered", {{"path", p}, {"job", id.ok() ? *id : 0}});
+    } else if (job->state == "done" || job->state == "failed") {
+      auto r = store_->GetResult(job->id);
+      FinishFile(*job, r ? r->verdict : "error");
+    }
+  }
+}
+
+void DaemonImpl::PollSpool(const Config& c, bool take_all) {
+  std::error_code ec;
+  int64_t now = NowMs();
+  std::vector<fs::path> ready;
+  for (const auto& e : fs::directory_iterator(SpoolSub("incoming"), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.' || e.path().extension() == ".part") continue;
+    std::error_code ec2;
+    if (!e.is_regular_file(ec2)) continue;
+    auto mtime = fs::last_write_time(e.path(), ec2);
+    if (ec2) continue;
+    int64_t mtime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                           .count();
+    if (!take_all && now - mtime_ms < c.spool_settle_ms) continue;  // still being written?
+    ready.push_back(e.path());
+  }
+  std::sort(ready.begin(), ready.end());
+  // Moved to work/ and queued in chunks, one transaction each; workers start
+  // on the first chunk while the rest are moved. A crash between the move
+  // and the commit leaves files in work/ that ReconcileSpool() queues.
+  constexpr size_t kChunk = 32;
+  for (size_t i = 0; i < ready.size() && !stopping_; i += kChunk) {
+    std::vector<queue::JobSpec> specs;
+    for (size_t k = i; k < std::min(ready.size(), i + kChunk); ++k) {
+      const fs::path& p = ready[k];
+      std::string name = p.filename().string();
+      std::string work = SpoolSub("work") + "/" + std::to_string(now) + "-" +
+                         std::to_string(name_counter_.fetch_add(1)) + "-" + SafeName(name);
+      if (::rename(p.c_str(), work.c_str()) != 0) {
+        Log(LogLevel::kError, "spool.error", {{"path", p.string()}, {"error", std::strerror(errno)}});
+        continue;
+      }
+      queue::JobSpec spec;
+      spec.source = "spool";
+      spec.path = work;
+      spec.name = name;
+      spec.dedup_key = "spool:" + work;
+      specs.push_back(std::move(spec));
+    }
+    if (specs.empty()) continue;
+    auto ids = store_->EnqueueAll(specs, now);
+    if (!ids.ok()) {
+      // The files stay in work/ and are picked up by the next start's reconcile.
+      Log(LogLevel::kError, "queue.error", {{"error", ids.status().ToString()}});
+      continue;
+    }
+    if (LogEnabled(LogLevel::kDebug)) {
+      for (size_t k = 0; k < specs.size(); ++k) {
+        Log(LogLevel::kDebug, "job.queued", {{"job", (*ids)[k]}, {"package", specs[k].name}, {"source", "spool"}});
+      }
+    }
+    Wake();  // workers start on these while the rest are queued
+  }
+}
+
+void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s) {
+  std::error_code ec;
+  int64_t queued = 0, seen = 0;
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(d.path, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2) && IsPackageName(it->path())) files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    if (stopping_) return;
+    ++seen;
+    uint64_t size = 0;
+    auto sha = Sha256File(f, &size);
+    if (!sha.ok()) continue;
+    if (store_->HasResult(*sha, s.sig_version, s.reg_version)) continue;
+    queue::JobSpec spec;
+    spec.source = "dir:" + d.name;
+    spec.path = f;
+    spec.name = fs::relative(f, d.path, ec).string();
+    spec.expect_sha256 = *sha;
+    spec.dedup_key = "sha:" + *sha + ":" + s.sig_version + ":" + s.reg_version;
+    auto id = store_->Enqueue(spec, NowMs());
+    if (id.ok() && *id > 0) {
+      ++queued;
+      Wake();  // a worker starts on it while the rest are hashed and queued
+    }
+  }
+  Log(LogLevel::kInfo, "sweep.dir", {{"source", d.name}, {"packages", seen}, {"queued", queued}});
+}
+
+void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s) {
+  int64_t now = NowMs();
+  auto fail = [&](const std::string& why, long status) {
+    feed_errors_++;
+    {
+      std::lock_guard<std::mutex> l(stats_mu_);
+      FeedState& st = feeds_[f.name];
+      st.last_poll_ms = now;
+      st.poll_errors++;
+      st.http_status = status;
+      st.last_error = why;
+    }
+    RecordError("feed " + f.name + ": " + why);
+    Log(LogLevel::kError, "feed.error", {{"source", f.name}, {"url", f.url}, {"error", why}});
+  };
+  net::HttpOptions opts = HttpOpts(c, static_cast<uint64_t>(c.max_feed_bytes));
+  std::string cached;
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& st = feeds_[f.name];
+    if (!st.listing.empty()) {
+      opts.if_none_match = st.etag;
+      opts.if_modified_since = st.last_modified;
+      cached = st.listing;
+    }
+  }
+  auto resp = net::Get(f.url, opts);
+  if (!resp.ok()) return fail(resp.status().ToString(), 0);
+  bool not_modified = resp->status == 304 && !cached.empty();
+  if (resp->status != 200 && !not_modified) {
+    return fail("HTTP status " + std::to_string(resp->status), resp->status);
+  }
+  const std::string& body = not_modified ? cached : resp->body;
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("packages") ||
+      !doc["packages"].is_array()) {
+    {
+      std::lock_guard<std::mutex> l(stats_mu_);
+      feeds_[f.name].listing.clear();  // no conditional GET against a bad listing
+    }
+    return fail("bad feed: not a JSON object with a \"packages\" array", resp->status);
+  }
+  if (not_modified) {
+    Log(LogLevel::kDebug, "feed.not_modified", {{"source", f.name}});
+  } else {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& st = feeds_[f.name];
+    auto header = [&](const char* h) {
+      auto it = resp->headers.find(h);
+      return it == resp->headers.end() ? std::string() : it->second;
+    };
+    st.etag = header("etag");
+    st.last_modified = header("last-modified");
+    // Kept only when the server gave a validator to ask with.
+    st.listing = st.etag.empty() && st.last_modified.empty() ? std::string() : resp->body;
+  }
+  const json& pkgs = doc["packages"];
+  int64_t entry_errors = 0, queued = 0, n = 0;
+  std::string last_entry_error;
+  for (size_t i = 0; i < pkgs.size(); ++i) {
+    if (n >= c.max_feed_packages) {
+      ++entry_errors;
+      last_entry_error = "more than http.max_feed_packages entries; the rest ignored";
+      break;
+    }
+    ++n;
+    const json& e = pkgs[i];
+    FeedEntry fe;
+    std::string why = ParseFeedEntry(e, f.url, c.limits.max_package_bytes, &fe);
+    const std::string &platform = fe.platform, &app_id = fe.app_id, &version = fe.version, &sha = fe.sha256;
+    const std::string& url = fe.url;
+    uint64_t size = fe.size;
+    if (!why.empty()) {
+      ++entry_errors;
+      last_entry_error = "packages[" + std::to_string(i) + "]: " + why;
+      Log(LogLevel::kWarn, "feed.entry_error", {{"source", f.name}, {"index", i}, {"error", why}});
+      continue;
+    }
+    if (store_->HasResult(sha, s.sig_version, s.reg_version)) continue;
+    std::string key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
+    if (store_->FailedSince(key, now - c.refetch_failed_s * 1000)) continue;
+    queue::JobSpec spec;
+    spec.source = "feed:" + f.name;
+    spec.url = url;
+    spec.expect_sha256 = sha;
+    spec.expect_size = size;
+    spec.name = app_id + (version.empty() ? "" : "@" + version);
+    spec.path = SpoolSub("downloads") + "/" + f.name + "-" + sha + (platform == "ios" ? ".ipa" : ".apk");
+    spec.meta = Dump(e);
+    spec.dedup_key = key;
+    auto id = store_->Enqueue(spec, now);
+    if (id.ok() && *id > 0) {
+      ++queued;
+      Log(LogLevel::kDebug, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", spec.source}});
+    }
+  }
+  if (entry_errors > 0) {
+    feed_errors_++;
+    RecordError("feed " + f.name + ": " + last_entry_error);
+  }
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& st = feeds_[f.name];
+    st.last_poll_ms = now;
+    st.last_ok_ms = now;
+    st.http_status = resp->status;
+    if (not_modified) st.not_modified++;
+    st.packages = static_cast<int64_t>(pkgs.size());
+    st.enqueued += queued;
+    st.entry_errors += entry_errors;
+    if (entry_errors > 0) st.last_error = last_entry_error;
+  }
+  Log(LogLevel::kInfo, "sweep.feed",
+      {{"source", f.name}, {"packages", pkgs.size()}, {"queued", queued}, {"entry_errors", entry_errors}});
+  if (queued > 0) Wake();
+}
+
+void DaemonImpl::SchedulerLoop() {
+  std::map<std::string, int64_t> due;  // source -> next run (ms)
+  int64_t next_spool = 0;
+  bool first = true;
+  while (!stopping_) {
+    uint64_t seen = WakeSeq();
+    if (reload_sweep_.exchange(false)) due.clear();
+    auto c = cfg();
+    auto s = scanner();
+    int64_t now = NowMs();
+    if (!once_ || first) {
+      if (c->spool_enabled && now >= next_spool) {
+        PollSpool(*c, once_);
+        next_spool = now + c->spool_poll_ms;
+      }
+      for (const auto& d : c->directories) {
+        if (stopping_) break;
+        std::string key = "dir:" + d.name;
+        if (now >= due[key]) {
+          SweepDir(*c, d, *s);
+          due[key] = NowMs() + d.interval_s * 1000;
+        }
+      }
+      for (const auto& f : c->feeds) {
+        if (stopping_) break;
+        std::string key = "feed:" + f.name;
+        if (now >= due[key]) {
+          PollFeed(*c, f, *s);
+          due[key] = NowMs() + f.interval_s * 1000;
+        }
+      }
+      if (first) {
+        first = false;
+        once_swept_.store(true);
+        NoteIdle();
+      }
+    }
+    WaitForWake(seen, 100);
+  }
+}
+
+}  // namespace shelfguard::daemon

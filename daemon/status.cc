@@ -1,0 +1,79 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <thread>
+
+#include "daemon_impl.h"
+
+namespace shelfguard::daemon {
+
+namespace fs = std::filesystem;
+
+void DaemonImpl::LogProgress() {
+  // Every daemon.progress_s while jobs are being finished: how far the
+  // queue has got.
+  int64_t now = NowMs();
+  if (now - last_progress_ms_ < cfg()->progress_s * 1000) return;
+  int64_t finished = scanned_.load() + skipped_.load() + failed_jobs_.load();
+  if (finished == last_progress_finished_) {
+    last_progress_ms_ = now;
+    return;
+  }
+  queue::Counts qc = store_->GetCounts();
+  double secs = static_cast<double>(now - last_progress_ms_) / 1000.0;
+  double rate = last_progress_ms_ > 0 && secs > 0
+                    ? static_cast<double>(finished - last_progress_finished_) / secs
+                    : 0.0;
+  Log(LogLevel::kInfo, "progress",
+      {{"queued", qc.queued}, {"running", qc.running}, {"scanned", scanned_.load()}, {"skipped", skipped_.load()},
+       {"failed", failed_jobs_.load()}, {"per_second", std::round(rate * 10) / 10},
+       {"outbox_pending", qc.outbox_pending + qc.outbox_inflight}});
+  last_progress_ms_ = now;
+  last_progress_finished_ = finished;
+}
+
+json DaemonImpl::StatusJson() {
+  queue::Counts qc = store_->GetCounts();
+  auto s = scanner();
+  auto c = cfg();
+  int64_t now = NowMs();
+  json j;
+  j["daemon"] = {{"version", SHELFGUARD_VERSION}, {"pid", ::getpid()},
+                 {"uptime_s", (now - started_ms_) / 1000}, {"workers", c->effective_workers()},
+                 {"busy_workers", busy_.load()}, {"state_dir", c->state_dir}, {"stopping", stopping_.load()}};
+  j["versions"] = {{"signatures", s->sig_version}, {"registry", s->reg_version}};
+  j["queue"] = {{"depth", qc.queued + qc.running}, {"queued", qc.queued}, {"running", qc.running},
+                {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
+  j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};
+  j["publish"] = {{"watching", watchers_.load()}};
+  std::lock_guard<std::mutex> l(stats_mu_);
+  double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
+  j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},
+                     {"per_second", static_cast<double>(scanned_.load()) / up}, {"verdicts", verdicts_},
+                     {"skipped", skipped_.load()}};
+  j["errors"] = {{"scan", scan_errors_.load()}, {"failed_jobs", failed_jobs_.load()},
+                 {"feed", feed_errors_.load()},
+                 {"recent", json(std::vector<std::string>(recent_errors_.begin(), recent_errors_.end()))}};
+  json feeds = json::array();
+  for (const auto& f : c->feeds) {
+    const FeedState& st = feeds_[f.name];
+    feeds.push_back({{"name", f.name}, {"url", f.url}, {"interval_s", f.interval_s},
+                     {"last_poll", st.last_poll_ms ? queue::ToIso8601(st.last_poll_ms) : ""},
+                     {"last_ok", st.last_ok_ms ? queue::ToIso8601(st.last_ok_ms) : ""},
+                     {"http_status", st.http_status}, {"packages", st.packages}, {"enqueued", st.enqueued},
+                     {"not_modified", st.not_modified},
+                     {"poll_errors", st.poll_errors}, {"entry_errors", st.entry_errors},
+                     {"download_errors", st.download_errors}, {"last_error", st.last_error}});
+  }
+  j["feeds"] = feeds;
+  return j;
+}
+
+}  // namespace shelfguard::daemon

@@ -1,0 +1,252 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <thread>
+
+#include "daemon_impl.h"
+
+namespace shelfguard::daemon {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- workers
+
+void DaemonImpl::WorkerLoop(int index) {
+  ScanService& service = *services_[static_cast<size_t>(index)];
+  int64_t service_gen = -1;
+  bool first = true;
+  std::optional<queue::Job> next;
+  while (!stopping_) {
+    auto c = cfg();
+    bool use_service = c->isolation != "none";
+    if (first && use_service) {
+      // Have the scan service (launched at start-up) ready before the first
+      // job arrives. A failure here is retried, and reported, when a job
+      // needs the service.
+      first = false;
+      service_gen = generation_.load();
+      Status st = service.running() ? service.WaitReady(60000) : service.Start(c->config_path, 60000);
+      if (!st.ok()) {
+        Log(LogLevel::kWarn, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
+        service.Stop();
+      }
+    }
+    int64_t lease = static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms + c->total_timeout_ms +
+                    60000;
+    queue::Job job;
+    if (next) {
+      job = std::move(*next);  // claimed when the previous job was completed
+      next.reset();
+    } else {
+      uint64_t seen = WakeSeq();
+      auto claimed = store_->Claim(NowMs(), lease);
+      if (!claimed.ok()) {
+        Log(LogLevel::kError, "queue.error", {{"error", claimed.status().ToString()}, {"worker", index}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      if (!claimed->has_value()) {
+        NoteIdle();
+        WaitForWake(seen, 100);
+        continue;
+      }
+      job = std::move(**claimed);
+    }
+    busy_++;
+    if (use_service && (!service.ready() || service_gen != generation_.load())) {
+      // (Re)start this worker's scan service with the current config.
+      service_gen = generation_.load();
+      Status st = service.Start(c->config_path, 60000);
+      if (!st.ok()) {
+        Log(LogLevel::kError, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
+        RecordError("scan service: " + st.ToString());
+        if (job.attempts >= c->max_attempts) {
+          FailJob(job, st.ToString(), "scan-service");
+        } else {
+          Status rt = store_->Retry(job.id, NowMs() + 2000, st.ToString());
+          (void)rt;
+        }
+        busy_--;
+        continue;
+      }
+    }
+    ProcessJob(job, use_service ? &service : nullptr, lease, &next);
+    busy_--;
+  }
+  if (next) {
+    // Stopping with a job claimed but not started: it goes back to the queue.
+    Status st = store_->Release(next->id);
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", next->id}, {"error", st.ToString()}});
+  }
+  service.Stop();
+}
+
+void DaemonImpl::FinishFile(const queue::Job& job, const std::string& verdict) {
+  std::error_code ec;
+  if (job.spec.source == "spool") {
+    bool bad = verdict == "error" || verdict == "violation" || verdict == "block";
+    std::string dest = SpoolSub(bad ? "quarantine" : "done") + "/" + fs::path(job.spec.path).filename().string();
+    // ENOENT: moved already (a repeated finish after a restart).
+    if (::rename(job.spec.path.c_str(), dest.c_str()) != 0 && errno != ENOENT) {
+      Log(LogLevel::kError, "spool.error", {{"job", job.id}, {"path", job.spec.path}, {"error", std::strerror(errno)}});
+    }
+  } else if (!job.spec.url.empty() || job.spec.path.rfind(SpoolSub("submit") + "/", 0) == 0) {
+    fs::remove(job.spec.path, ec);  // downloads and submitted bytes are transient
+  }
+}
+
+void DaemonImpl::FailJob(const queue::Job& job, const std::string& error, const std::string& code) {
+  failed_jobs_++;
+  Status st = store_->Fail(job.id, error, NowMs());
+  if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+  RecordError("job " + std::to_string(job.id) + " (" + job.spec.name + "): " + error);
+  Log(LogLevel::kError, "job.failed",
+      {{"job", job.id}, {"package", job.spec.name}, {"source", job.spec.source}, {"code", code}, {"error", error}});
+  if (job.spec.source.rfind("feed:", 0) == 0) {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    FeedState& fs = feeds_[job.spec.source.substr(5)];
+    fs.download_errors++;
+    fs.last_error = job.spec.name + ": " + error;
+  }
+  FinishFile(job, "error");
+  if (job.spec.source == "submit") {
+    PushEvent({job.id, true, Dump({{"ok", false}, {"job_id", job.id}, {"error", error}, {"code", code}}), {}});
+  }
+}
+
+void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms,
+                            std::optional<queue::Job>* next) {
+  auto c = cfg();
+  auto s = scanner();
+  int64_t t0 = NowMs();
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "job.start", {{"job", job.id}, {"package", job.spec.name}, {"attempt", job.attempts}});
+  }
+  if (job.attempts > c->max_attempts) {
+    return FailJob(job, "gave up after " + std::to_string(job.attempts - 1) + " attempts (last: " +
+                            (job.error.empty() ? "interrupted" : job.error) + ")",
+                   "too-many-attempts");
+  }
+  if (!job.spec.url.empty()) {
+    uint64_t cap = job.spec.expect_size > 0 ? std::min<uint64_t>(job.spec.expect_size, c->limits.max_package_bytes)
+                                            : c->limits.max_package_bytes;
+    auto dl = net::Download(job.spec.url, job.spec.path, HttpOpts(*c, cap));
+    std::string err;
+    bool retryable = false;
+    if (!dl.ok()) {
+      err = dl.status().ToString();
+      retryable = dl.status().code() != "over-limit" && dl.status().code() != "invalid-argument" &&
+                  dl.status().code() != "unsupported";
+    } else if (dl->status != 200) {
+      err = "HTTP status " + std::to_string(dl->status) + " for " + job.spec.url;
+      retryable = dl->status >= 500 || dl->status == 429 || dl->status == 408;
+    } else if (job.spec.expect_size > 0 && dl->bytes != job.spec.expect_size) {
+      err = "size mismatch: feed says " + std::to_string(job.spec.expect_size) + ", got " + std::to_string(dl->bytes);
+    } else if (!job.spec.expect_sha256.empty() && dl->sha256 != job.spec.expect_sha256) {
+      err = "sha256 mismatch: feed says " + job.spec.expect_sha256 + ", got " + dl->sha256;
+    }
+    if (!err.empty()) {
+      std::error_code ec;
+      fs::remove(job.spec.path, ec);
+      if (retryable && job.attempts <= c->retries && job.attempts < c->max_attempts && !stopping_) {
+        int64_t delay = c->backoff_ms << std::min(job.attempts - 1, 16);
+        Status st = store_->Retry(job.id, NowMs() + delay, err);
+        Log(LogLevel::kWarn, "download.retry",
+            {{"job", job.id}, {"package", job.spec.name}, {"error", err}, {"delay_ms", delay}});
+        if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+        return;
+      }
+      return FailJob(job, err, "download");
+    }
+  }
+  // A sweep job whose package was scanned meanwhile with these versions.
+  if (job.spec.dedup_key.rfind("sha:", 0) == 0 && !job.spec.expect_sha256.empty() &&
+      store_->HasResult(job.spec.expect_sha256, s->sig_version, s->reg_version)) {
+    skipped_++;
+    Status st = store_->Skip(job.id, "skipped: already scanned with these versions", NowMs());
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+    FinishFile(job, "pass");
+    return;
+  }
+  IsolationOptions iso;
+  iso.fork = c->isolation == "fork";
+  iso.deadline_ms = c->limits.deadline_ms;
+  iso.grace_ms = c->grace_ms;
+  iso.max_memory_mb = c->max_memory_mb;
+  queue::ScanOutcome o = service != nullptr
+                             ? service->Scan(job.spec.path, job.spec.name, iso)
+                             : ScanIsolated(*s->engine, *s->assessor, job.spec.path, job.spec.name, iso);
+  // The versions the package was really scanned with.
+  std::string sig = service != nullptr ? service->sig_version() : s->sig_version;
+  std::string reg = service != nullptr ? service->reg_version() : s->reg_version;
+  int64_t now = NowMs();
+  queue::MessageContext mc{job.id, job.spec.source, sig, reg, now};
+  std::vector<queue::OutboxMessage> msgs = queue::OutboxMessages(o, mc, c->min_severity);
+  queue::JobResult r;
+  r.sha256 = o.sha256;
+  r.size = o.size;
+  r.signatures_version = sig;
+  r.registry_version = reg;
+  r.verdict = o.verdict;
+  r.error = o.error;
+  r.report = o.report;
+  Status st;
+  if (!stopping_) {
+    auto claimed = store_->CompleteAndClaim(job.id, r, msgs, now, lease_ms);
+    st = claimed.status();
+    if (claimed.ok()) *next = std::move(*claimed);
+  } else {
+    st = store_->Complete(job.id, r, msgs, now);
+  }
+  if (!st.ok()) {
+    // The job keeps its lease; it is claimed again when the lease expires.
+    Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+    RecordError("job " + std::to_string(job.id) + ": " + st.ToString());
+    return;
+  }
+  scanned_++;
+  if (o.verdict == "error") {
+    scan_errors_++;
+    RecordError("job " + std::to_string(job.id) + " (" + job.spec.name + "): " + o.error);
+  }
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    verdicts_[o.verdict]++;
+    recent_scans_ms_.push_back(now);
+    while (!recent_scans_ms_.empty() && recent_scans_ms_.front() < now - 60000) recent_scans_ms_.pop_front();
+  }
+  LogLevel level = o.verdict == "error" ? LogLevel::kWarn : LogLevel::kInfo;
+  if (LogEnabled(level)) {
+    Log(level, "scan.done",
+        {{"job", job.id}, {"package", job.spec.name}, {"source", job.spec.source}, {"sha256", o.sha256},
+         {"verdict", o.verdict}, {"findings", o.findings.size()}, {"queued_messages", msgs.size()},
+         {"error", o.error}, {"ms", now - t0}});
+  }
+  FinishFile(job, o.verdict);
+  Event ev;
+  ev.job_id = job.id;
+  bool submit = job.spec.source == "submit";
+  if (watchers_.load() || submit) {
+    for (const auto& f : o.findings) ev.publish.push_back(queue::FindingMessage(o, f, mc, "finding"));
+  }
+  if (submit) {
+    ev.submit = true;
+    json findings = json::array();
+    for (const auto& m : ev.publish) findings.push_back(json::parse(m));
+    json report = json::parse(o.report, nullptr, false);
+    ev.reply = Dump({{"ok", true}, {"job_id", job.id}, {"verdict", o.verdict}, {"error", o.error},
+                     {"sha256", o.sha256}, {"findings", findings},
+                     {"report", report.is_discarded() ? json() : report}});
+  }
+  ev.outbox = !msgs.empty();
+  if (ev.submit || ev.outbox || !ev.publish.empty()) PushEvent(std::move(ev));
+}
+
+}  // namespace shelfguard::daemon
