@@ -544,7 +544,10 @@ std::vector<const ArchiveEntry*> HapContainerEntries(const Archive& a) {
   for (const ArchiveEntry& e : a.entries()) {
     if (e.directory || e.duplicate) continue;
     if (e.name.find('/') != std::string::npos || e.name.find('\\') != std::string::npos) continue;
-    if (EndsWith(e.name, ".hap") || EndsWith(e.name, ".hsp")) out.push_back(&e);
+    // An .app inside an .app is not a layout the tools make, but it opens
+    // the same way; the engine bounds how deep that goes.
+    if (EndsWith(e.name, ".hap") || EndsWith(e.name, ".hsp") || EndsWith(e.name, ".app"))
+      out.push_back(&e);
   }
   // The entry module first: it gives the identity (pack.info lists it too).
   std::stable_sort(out.begin(), out.end(), [](const ArchiveEntry* x, const ArchiveEntry* y) {

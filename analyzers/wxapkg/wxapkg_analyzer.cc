@@ -285,6 +285,12 @@ void WxapkgAnalyzer::Analyze(ScanContext* ctx) {
     }
   }
   Finish();
+  if (game) {
+    // A mini-game is a game whatever it links: the game rule applies to it.
+    facts_->sdks.push_back(SdkHit{"wechat-minigame", "WeChat mini-game (小游戏)", "Tencent",
+                                  "game-engine", "present",
+                                  {Evidence{"asset", "/game.js", "mini-game entry", false}}});
+  }
   if (mp.appid.empty()) {
     // Plugins live under __plugin__/<appid>/: those are the plugins' appids.
     for (const auto& e : pkg.entries) {

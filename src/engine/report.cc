@@ -87,6 +87,12 @@ json EvidenceJson(const Evidence& e) {
 json OptBool(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
 json OptInt(const std::optional<int>& i) { return i ? json(*i) : json(nullptr); }
 
+json Utf8List(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(Utf8(s));
+  return a;
+}
+
 }  // namespace
 
 std::string ReportToJson(const Report& r, bool pretty) {
@@ -156,6 +162,48 @@ std::string ReportToJson(const Report& r, bool pretty) {
                 {"dylibs", list(i.dylibs)},
                 {"extensions", list(i.extensions)},
                 {"encrypted", i.encrypted}};
+  }
+  if (f.package.platform == Platform::kHarmony) {
+    const HarmonyFacts& h = f.harmony;
+    auto list = Utf8List;
+    json modules = json::array();
+    for (const auto& m : h.modules) {
+      modules.push_back({{"name", Utf8(m.name)}, {"type", Utf8(m.type)},
+                         {"location", Utf8(m.location)}, {"device_types", list(m.device_types)},
+                         {"abilities", list(m.abilities)},
+                         {"extension_abilities", list(m.extension_abilities)}});
+    }
+    json reasons = json::object();
+    for (const auto& [k, v] : h.permission_reasons) reasons[Utf8(k)] = Utf8(v);
+    j["harmony"] = {{"model", h.model},
+                    {"bundle_type", Utf8(h.bundle_type)},
+                    {"vendor", Utf8(h.vendor)},
+                    {"min_api_version", Utf8(h.min_api_version)},
+                    {"target_api_version", Utf8(h.target_api_version)},
+                    {"api_release_type", Utf8(h.api_release_type)},
+                    {"compile_sdk", Utf8(h.compile_sdk)},
+                    {"debug", h.debug},
+                    {"modules", modules},
+                    {"permission_reasons", reasons},
+                    {"module_references", list(h.module_references)},
+                    {"abc_versions", list(h.abc_versions)}};
+  }
+  if (f.package.platform == Platform::kMiniProgram) {
+    const MiniProgramFacts& m = f.mini_program;
+    auto list = Utf8List;
+    j["mini_program"] = {{"appid", Utf8(m.appid)},
+                         {"kind", m.kind},
+                         {"encrypted", m.encrypted},
+                         {"decrypted", m.decrypted},
+                         {"appid_source", m.appid_source},
+                         {"pages", list(m.pages)},
+                         {"subpackages", list(m.subpackages)},
+                         {"plugins", list(m.plugins)},
+                         {"permission_scopes", list(m.permission_scopes)},
+                         {"required_private_infos", list(m.required_private_infos)},
+                         {"navigate_appids", list(m.navigate_appids)},
+                         {"apis", list(m.apis)},
+                         {"components", list(m.components)}};
   }
   json code = json::array();
   for (const auto& c : f.code) {

@@ -1,0 +1,333 @@
+// HarmonyOS and WeChat mini-program packages end to end: every corpus file
+// of ../shared/corpus/hap and wxapkg scans without a crash and with its
+// identity; encrypted mini-programs are reported as such and their
+// decrypted twin is analysed; fixtures built by tests/support writers make
+// the rules fire (ads, filing numbers, personal information).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "policy/assess.h"
+#include "shelfguard/engine.h"
+#include "support/android_writer.h"
+#include "support/corpus.h"
+#include "support/package_writers.h"
+
+namespace shelfguard {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::AbcString;
+
+std::shared_ptr<const Engine> MakeEngine(const std::string& wx_appid = "") {
+  EngineOptions o;
+  o.wx_appid = wx_appid;
+  auto e = Engine::Create(o);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? *e : nullptr;
+}
+
+Report Assess(Facts f) {
+  AssessOptions o;
+  o.today = "2026-11-30";
+  auto a = Assessor::Create(o);
+  EXPECT_TRUE(a.ok());
+  return (*a)->Assess(std::move(f));
+}
+
+bool HasSdk(const Facts& f, const std::string& id) {
+  return std::any_of(f.sdks.begin(), f.sdks.end(), [&](const SdkHit& h) { return h.id == id; });
+}
+bool HasFinding(const Report& r, const std::string& id) {
+  return std::any_of(r.findings.begin(), r.findings.end(),
+                     [&](const Finding& x) { return x.rule_id == id; });
+}
+bool HasError(const Facts& f, const std::string& code) {
+  return std::any_of(f.errors.begin(), f.errors.end(),
+                     [&](const ErrorItem& e) { return e.code == code; });
+}
+const Permission* FindPermission(const Facts& f, const std::string& name) {
+  for (const auto& p : f.permissions)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::string ModuleJson(const std::string& bundle, const std::string& type) {
+  return R"({"app":{"bundleName":")" + bundle +
+         R"(","versionCode":1000002,"versionName":"1.0.2","minAPIVersion":50005017,
+  "targetAPIVersion":50005017,"vendor":"edu","bundleType":"app","debug":false,"label":"$string:app_name"},
+  "module":{"name":"entry","type":")" + type + R"(","deviceTypes":["phone","tablet"],
+  "abilities":[{"name":"EntryAbility","exported":true,"skills":[{"actions":["ohos.want.action.home"]}]}],
+  "extensionAbilities":[{"name":"Backup","type":"backup","exported":false}],
+  "requestPermissions":[{"name":"ohos.permission.CAMERA","reason":"$string:camera_reason"},
+                        {"name":"ohos.permission.INTERNET"}]}})";
+}
+
+// A stage-model HAP with an Ads Kit module reference in its bytecode and a
+// 教APP备 number in its resources.
+std::string EducationHap(const std::string& bundle = "com.example.eduhap") {
+  std::string abc = testing::BuildAbc(
+      {AbcString("@ohos:router"), AbcString("@hms:core.ads"),
+       AbcString("@normalized:N&&&entry/src/main/ets/pages/Index&"),
+       AbcString("https://api.example-edu.cn/v1/lessons")});
+  std::string index = testing::BuildResourceIndex({"示例课堂", "备案号：教APP备1100123号",
+                                                   "京ICP备12345678号-1A"});
+  return testing::BuildZip({{"module.json", ModuleJson(bundle, "entry")},
+                            {"ets/modules.abc", abc},
+                            {"resources.index", index},
+                            {"resources/rawfile/about.html",
+                             "<p>关于我们</p><p>客服电话 400-000-0000</p>"}});
+}
+
+std::string MiniProgram() {
+  std::string config = R"({"pages":["pages/index/index","pages/pay/pay"],
+    "subPackages":[{"root":"packageA/","pages":["packageA/pages/x"]}],
+    "plugins":{"live-player-plugin":{"version":"1.0.0","provider":"wx2b03c6e691cd7370"}},
+    "permission":{"scope.userLocation":{"desc":"定位最近的校区"}},
+    "requiredPrivateInfos":["getLocation"],
+    "navigateToMiniProgramAppIdList":["wx98bb879bbb53ad81"]})";
+  std::string padding(2000, ' ');  // past the 1,023-byte encrypted head
+  return testing::BuildWxapkg(
+      {{"/app-config.json", config + padding},
+       {"/pages/index/index.wxml", "<view>首页</view><ad unit-id=\"adunit-123\"></ad>"},
+       {"/app-service.js",
+        "Page({pay(){wx.requestPayment({timeStamp:'1',nonceStr:'a',package:'p',signType:'MD5',paySign:'s'})}});"},
+       {"/pages/about/about.wxml", "<text>教APP备1100123号</text>"}});
+}
+
+std::string WriteTemp(const std::string& dir, const std::string& name, const std::string& bytes) {
+  fs::create_directories(dir);
+  std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+std::string TempDir(const std::string& what) {
+  return (fs::temp_directory_path() / ("sg_hmp_" + std::to_string(::getpid()) + "_" + what)).string();
+}
+
+TEST(HarmonyFixture, HapIdentityPermissionsAdKitAndFilingNumber) {
+  auto engine = MakeEngine();
+  ASSERT_NE(engine, nullptr);
+  Facts f = engine->ScanBytes("edu.hap", EducationHap());
+  ASSERT_TRUE(f.analysed);
+  EXPECT_EQ(f.package.platform, Platform::kHarmony);
+  EXPECT_EQ(f.package.id, "com.example.eduhap");
+  EXPECT_EQ(f.package.version_name, "1.0.2");
+  EXPECT_EQ(f.package.version_code, "1000002");
+  EXPECT_EQ(f.harmony.min_api_version, "5.0.5(17)");
+  EXPECT_EQ(f.package.target_sdk, 17);
+  EXPECT_EQ(f.harmony.model, "stage");
+  ASSERT_EQ(f.harmony.modules.size(), 1u);
+  EXPECT_EQ(f.harmony.modules[0].extension_abilities.at(0), "Backup (backup)");
+  const Permission* cam = FindPermission(f, "ohos.permission.CAMERA");
+  ASSERT_NE(cam, nullptr);
+  EXPECT_TRUE(cam->dangerous);
+  EXPECT_FALSE(FindPermission(f, "ohos.permission.INTERNET")->dangerous);
+  EXPECT_EQ(f.harmony.permission_reasons["ohos.permission.CAMERA"], "$string:camera_reason");
+  EXPECT_TRUE(HasSdk(f, "harmony-ads-kit"));
+  ASSERT_FALSE(f.displayed_numbers.empty());
+  bool moe = false;
+  for (const auto& n : f.displayed_numbers) moe = moe || n.text == "教APP备1100123号";
+  EXPECT_TRUE(moe);
+  Report r = Assess(f);
+  EXPECT_TRUE(HasFinding(r, "CONTENT-AD-SDK"));
+  EXPECT_FALSE(HasFinding(r, "FILING-NOT-DISPLAYED"));
+}
+
+TEST(HarmonyFixture, AppContainerMergesModulesAndBoundsNesting) {
+  auto engine = MakeEngine();
+  std::string pack = R"({"summary":{"app":{"bundleName":"com.example.eduhap","version":{"code":1000002,"name":"1.0.2"}}}})";
+  std::string app = testing::BuildZip({{"pack.info", pack}, {"entry-default.hap", EducationHap()}});
+  Facts f = engine->ScanBytes("edu.app", app);
+  ASSERT_TRUE(f.analysed);
+  EXPECT_EQ(f.package.platform, Platform::kHarmony);
+  EXPECT_EQ(f.package.id, "com.example.eduhap");
+  EXPECT_TRUE(HasSdk(f, "harmony-ads-kit"));
+  ASSERT_EQ(f.harmony.modules.size(), 1u);
+  EXPECT_EQ(f.harmony.modules[0].location, "entry-default.hap/module.json");
+  EXPECT_FALSE(f.displayed_numbers.empty());
+  // .app in .app in ... deeper than max_depth: analysed as far as allowed.
+  std::string nested = app;
+  for (int i = 0; i < 6; ++i) nested = testing::BuildZip({{"pack.info", pack}, {"inner.app", nested}});
+  Facts g = engine->ScanBytes("deep.app", nested);
+  EXPECT_EQ(g.package.id, "com.example.eduhap");  // from pack.info
+  bool deep = std::any_of(g.anomalies.begin(), g.anomalies.end(),
+                          [](const Anomaly& a) { return a.code == "hap-nested-too-deep"; });
+  EXPECT_TRUE(deep);
+}
+
+TEST(HarmonyFixture, MalformedModuleJsonIsReportedNotFatal) {
+  auto engine = MakeEngine();
+  Facts f = engine->ScanBytes(
+      "bad.hap", testing::BuildZip({{"module.json", "{\"app\":[1,2"}, {"resources.index", "x"}}));
+  EXPECT_EQ(f.package.platform, Platform::kHarmony);
+  bool malformed = std::any_of(f.anomalies.begin(), f.anomalies.end(),
+                               [](const Anomaly& a) { return a.code == "hap-config-malformed"; });
+  EXPECT_TRUE(malformed);
+  EXPECT_TRUE(HasError(f, "hap-no-module"));
+}
+
+TEST(MiniProgramFixture, AdComponentPaymentScopesAndFilingNumber) {
+  auto engine = MakeEngine();
+  Facts f = engine->ScanBytes("mp.wxapkg", MiniProgram());
+  ASSERT_TRUE(f.analysed);
+  EXPECT_EQ(f.package.platform, Platform::kMiniProgram);
+  EXPECT_EQ(f.mini_program.kind, "app");
+  EXPECT_EQ(f.mini_program.pages.size(), 2u);
+  EXPECT_EQ(f.mini_program.subpackages.at(0), "packageA/");
+  EXPECT_EQ(f.mini_program.plugins.at(0), "live-player-plugin: wx2b03c6e691cd7370");
+  EXPECT_EQ(f.mini_program.navigate_appids.at(0), "wx98bb879bbb53ad81");
+  ASSERT_NE(FindPermission(f, "scope.userLocation"), nullptr);
+  EXPECT_TRUE(FindPermission(f, "scope.userLocation")->dangerous);
+  EXPECT_TRUE(HasSdk(f, "wechat-mp-ads"));
+  EXPECT_TRUE(HasSdk(f, "wechat-mp-payment"));
+  EXPECT_FALSE(HasSdk(f, "wechat-mp-face"));
+  for (const auto& s : f.sdks) {
+    if (s.id == "wechat-mp-ads") {
+      EXPECT_EQ(s.evidence.at(0).location, "/pages/index/index.wxml");
+    }
+  }
+  Report r = Assess(f);
+  EXPECT_TRUE(HasFinding(r, "CONTENT-AD-SDK"));
+  EXPECT_FALSE(HasFinding(r, "FILING-NOT-DISPLAYED"));
+}
+
+TEST(MiniProgramFixture, EncryptedNeedsItsAppid) {
+  const std::string appid = "wx0123456789abcdef";
+  std::string enc = testing::EncryptWxapkg(MiniProgram(), appid);
+  auto engine = MakeEngine();
+  Facts no = engine->ScanBytes("__APP__.wxapkg", enc);
+  EXPECT_FALSE(no.analysed);
+  EXPECT_TRUE(HasError(no, "encrypted"));
+  EXPECT_TRUE(no.mini_program.encrypted);
+  // The appid in the directory name.
+  std::string dir = TempDir("enc") + "/" + appid;
+  std::string path = WriteTemp(dir, "__APP__.wxapkg", enc);
+  Facts named = engine->ScanFile(path);
+  ASSERT_TRUE(named.analysed);
+  EXPECT_TRUE(named.mini_program.decrypted);
+  EXPECT_EQ(named.package.id, appid);
+  EXPECT_EQ(named.mini_program.appid_source, "file-name");
+  EXPECT_TRUE(HasSdk(named, "wechat-mp-ads"));
+  // The option; a wrong one is an error, not garbage facts.
+  Facts opt = MakeEngine(appid)->ScanBytes("__APP__.wxapkg", enc);
+  EXPECT_TRUE(opt.analysed);
+  EXPECT_EQ(opt.mini_program.appid_source, "option");
+  Facts wrong = MakeEngine("wx0000000000000000")->ScanBytes("__APP__.wxapkg", enc);
+  EXPECT_FALSE(wrong.analysed);
+  EXPECT_TRUE(HasError(wrong, "encrypted"));
+  fs::remove_all(TempDir("enc"));
+}
+
+std::vector<std::string> CorpusFiles(const std::string& sub) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(testing::CorpusDir() + "/" + sub))
+    if (e.is_regular_file()) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(HarmonyCorpus, EveryPackageIsIdentified) {
+  SG_REQUIRE_CORPUS();
+  auto engine = MakeEngine();
+  auto files = CorpusFiles("hap");
+  ASSERT_GE(files.size(), 16u);
+  for (const auto& path : files) {
+    SCOPED_TRACE(path);
+    Facts f = engine->ScanFile(path);
+    EXPECT_TRUE(f.analysed);
+    EXPECT_EQ(f.package.platform, Platform::kHarmony);
+    EXPECT_FALSE(f.package.id.empty());
+    EXPECT_FALSE(f.package.version_name.empty());
+    EXPECT_TRUE(f.package.min_sdk.has_value());
+    EXPECT_FALSE(f.harmony.modules.empty());
+    EXPECT_TRUE(f.errors.empty()) << f.errors[0].code << ": " << f.errors[0].message;
+    // Every HAP carries Ark bytecode or (FA Java) DEX.
+    EXPECT_FALSE(f.code.empty());
+  }
+}
+
+TEST(HarmonyCorpus, KnownFacts) {
+  SG_REQUIRE_CORPUS();
+  auto engine = MakeEngine();
+  const std::string dir = testing::CorpusDir() + "/hap/";
+  Facts muyuan = engine->ScanFile(dir + "xiaohu95271__muyuan__entry-default-signed.hap");
+  EXPECT_EQ(muyuan.package.id, "com.gyhgt.tools");
+  EXPECT_EQ(muyuan.harmony.min_api_version, "6.0.0(20)");
+  EXPECT_EQ(muyuan.harmony.target_api_version, "6.1.0(23)");
+  EXPECT_EQ(muyuan.package.target_sdk, 23);
+  EXPECT_TRUE(muyuan.harmony.debug);
+  Facts fa = engine->ScanFile(dir + "tuxiaobei-scu__Draw-and-guess__entry-debug-rich-unsigned.hap");
+  EXPECT_EQ(fa.harmony.model, "fa");
+  EXPECT_EQ(fa.package.id, "com.tuxiaobei.drawandguess");
+  EXPECT_NE(FindPermission(fa, "ohos.permission.DISTRIBUTED_DATASYNC"), nullptr);
+  bool dex = std::any_of(fa.code.begin(), fa.code.end(), [](const CodeUnit& c) { return c.kind == "dex"; });
+  EXPECT_TRUE(dex);
+  Facts ndk = engine->ScanFile(dir + "hkartrace__ArkUI_NDK__entry-default-signed.hap");
+  bool elf = std::any_of(ndk.code.begin(), ndk.code.end(),
+                         [](const CodeUnit& c) { return c.kind == "elf" && c.location == "libs/arm64-v8a/libentry.so"; });
+  EXPECT_TRUE(elf);
+  Facts app = engine->ScanFile(dir + "Nathaniel-hl__LeDong-Health__WUTSport-default-unsigned.app");
+  EXPECT_EQ(app.package.id, "com.example.wutsport");
+  ASSERT_FALSE(app.harmony.modules.empty());
+  EXPECT_EQ(app.harmony.modules[0].location, "entry-default.hap/module.json");
+}
+
+TEST(MiniProgramCorpus, EveryPackageScansAndEncryptedOnesSaySo) {
+  SG_REQUIRE_CORPUS();
+  auto engine = MakeEngine();
+  auto files = CorpusFiles("wxapkg");
+  ASSERT_GE(files.size(), 8u);
+  for (const auto& path : files) {
+    SCOPED_TRACE(path);
+    Facts f = engine->ScanFile(path);
+    EXPECT_EQ(f.package.platform, Platform::kMiniProgram);
+    std::ifstream in(path, std::ios::binary);
+    char magic[6] = {};
+    in.read(magic, 6);
+    if (std::string(magic, 6) == "V1MMWX") {
+      EXPECT_TRUE(f.mini_program.encrypted);
+      EXPECT_TRUE(HasError(f, "encrypted"));
+      EXPECT_FALSE(f.analysed);
+    } else {
+      EXPECT_TRUE(f.analysed);
+      EXPECT_FALSE(f.mini_program.kind.empty());
+      EXPECT_TRUE(f.errors.empty());
+    }
+  }
+}
+
+TEST(MiniProgramCorpus, DecryptedTwinMatches) {
+  SG_REQUIRE_CORPUS();
+  const std::string dir = testing::CorpusDir() + "/wxapkg/";
+  // The appid was found by trying the candidates in the twin: only this one
+  // decrypts the head to a wxapkg header.
+  auto engine = MakeEngine("wx6e24c691f9a50e44");
+  Facts enc = engine->ScanFile(dir + "WankkoRee__PartyHistoryofLearning__applet14___APP__.wxapkg");
+  Facts dec = engine->ScanFile(dir + "WankkoRee__PartyHistoryofLearning__applet14___APP__.dec.wxapkg");
+  ASSERT_TRUE(enc.analysed);
+  ASSERT_TRUE(dec.analysed);
+  EXPECT_TRUE(enc.mini_program.decrypted);
+  EXPECT_EQ(enc.package.id, "wx6e24c691f9a50e44");
+  EXPECT_EQ(enc.mini_program.pages, dec.mini_program.pages);
+  EXPECT_FALSE(enc.mini_program.pages.empty());
+  EXPECT_EQ(enc.mini_program.subpackages, dec.mini_program.subpackages);
+  EXPECT_EQ(enc.sdks.size(), dec.sdks.size());
+  // The mini-game.
+  Facts game = MakeEngine()->ScanFile(dir + "Xia2627__wxapkg-convertor__tiaoyitiao.wxapkg");
+  EXPECT_EQ(game.mini_program.kind, "game");
+  EXPECT_TRUE(HasSdk(game, "wechat-minigame"));
+  EXPECT_TRUE(HasSdk(game, "wechat-mp-ads"));
+  EXPECT_EQ(game.mini_program.navigate_appids.at(0), "wx98bb879bbb53ad81");
+  // The base library is not an app: no API it defines is taken as used.
+  Facts lib = MakeEngine()->ScanFile(dir + "ZaratustraN__wxapp-parser__test.wxapkg");
+  EXPECT_EQ(lib.mini_program.kind, "base-library");
+  EXPECT_FALSE(HasSdk(lib, "wechat-mp-payment"));
+}
+
+}  // namespace
+}  // namespace shelfguard
