@@ -2,7 +2,13 @@
 // date, number owners, verdicts, options, and concurrent use.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -119,6 +125,46 @@ TEST(Assessor, ConcurrentAssessGivesTheSameResults) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// Issue 12 item 2: one wrong check character in the revoked app's record
+// must not turn the app into an unfiled one (block); it gets a review
+// finding naming the rejected record, and strict mode refuses the registry.
+TEST(Assessor, RejectedRecordIsReviewNotUnfiled) {
+  std::ifstream in(Registry(), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto j = nlohmann::json::parse(text);
+  j["filings"][1]["provider"]["credit_code"] = "91310115MA1HQG002J";
+  std::string bad = ::testing::TempDir() + "sg_assess_rejected_" + std::to_string(::getpid()) +
+                    ".json";
+  std::ofstream(bad, std::ios::binary) << j.dump();
+  AssessOptions o;
+  o.registry_path = bad;
+  o.today = "2026-10-01";
+  auto a = Assessor::Create(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const RegistryLoadReport* lr = (*a)->registry_load_report();
+  ASSERT_NE(lr, nullptr);
+  EXPECT_EQ(lr->rejected_count, 1u);
+  Report r = (*a)->Assess(AppFacts("cn.shelfguard.sample.revoked", "教APP备3100102号"));
+  EXPECT_FALSE(Has(r, "FILING-UNFILED"));
+  ASSERT_TRUE(Has(r, "FILING-RECORD-REJECTED"));
+  EXPECT_LT(r.verdict, Severity::kBlock);  // was block (FILING-UNFILED)
+  for (const auto& f : r.findings) {
+    if (f.rule_id != "FILING-RECORD-REJECTED") continue;
+    EXPECT_EQ(f.severity, Severity::kReview);
+    EXPECT_NE(f.message_en.find("filings[1]"), std::string::npos) << f.message_en;
+    EXPECT_NE(f.message_en.find("credit_code"), std::string::npos) << f.message_en;
+    ASSERT_FALSE(f.evidence.empty());
+    EXPECT_EQ(f.evidence[0].location, "registry:filings[1]");
+  }
+  // An id found nowhere is still unfiled.
+  EXPECT_TRUE(Has((*a)->Assess(AppFacts("cn.shelfguard.sample.nowhere", "")), "FILING-UNFILED"));
+  o.registry_strict = true;
+  auto strict = Assessor::Create(o);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("filings[1]"), std::string::npos);
+  std::remove(bad.c_str());
 }
 
 }  // namespace

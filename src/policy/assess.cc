@@ -80,6 +80,7 @@ class PolicyAssessor : public Assessor {
       } else if (registry_ != nullptr) {
         Platform p = f.package.platform;
         filing = registry_->FindByPackage(p, f.package.id);
+        if (!filing) in.rejected = registry_->FindRejected(p, f.package.id);
       }
     }
     if (filing) {
@@ -120,6 +121,10 @@ class PolicyAssessor : public Assessor {
     return v.empty() ? "none" : v;
   }
 
+  const RegistryLoadReport* registry_load_report() const override {
+    return registry_ != nullptr ? &registry_->load_report() : nullptr;
+  }
+
  private:
   // Immutable after construction; Registry look-ups are thread-safe (the
   // registry serialises its SQLite statements itself).
@@ -136,7 +141,9 @@ Result<std::unique_ptr<Assessor>> Assessor::Create(const AssessOptions& options)
   }
   std::unique_ptr<Registry> registry;
   if (!options.registry_path.empty()) {
-    auto r = Registry::Open(options.registry_path);
+    RegistryOpenOptions ro;
+    ro.strict = options.registry_strict;
+    auto r = Registry::Open(options.registry_path, ro);
     if (!r.ok()) return r.status();
     registry = std::move(r).value();
   }

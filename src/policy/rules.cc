@@ -160,7 +160,7 @@ int CompareVersions(std::string_view a, std::string_view b) {
 // ---------------------------------------------------------------- identity
 
 void FilingUnfiled(const RuleInput& in, std::vector<Finding>* out) {
-  if (in.filing != nullptr) return;
+  if (in.filing != nullptr || !in.rejected.empty()) return;
   const auto& pkg = in.facts->package;
   if (pkg.id.empty()) return;  // not identified: SEC-MALFORMED says why
   const char* field = pkg.platform == Platform::kIos ? "ios_bundle_ids" : "android_packages";
@@ -171,6 +171,27 @@ void FilingUnfiled(const RuleInput& in, std::vector<Finding>* out) {
                    in.self_check ? "待提交的备案未包含该应用标识 " + pkg.id
                                  : "备案库中没有 " + pkg.id + " 的教育移动应用备案（应备未备）");
   AddEvidence(&f, Evidence{"registry", std::string("registry.") + field, pkg.id, false});
+  out->push_back(std::move(f));
+}
+
+// The registry holds a record for the package that was refused at load (a
+// wrong check character, a bad date ...): the app may well be filed, so
+// this asks for a review of the record instead of blocking it as unfiled.
+void FilingRecordRejected(const RuleInput& in, std::vector<Finding>* out) {
+  if (in.filing != nullptr || in.rejected.empty()) return;
+  const auto& pkg = in.facts->package;
+  const RejectedRecord& first = in.rejected.front();
+  std::string number = first.filing_number.empty() ? "" : " " + first.filing_number;
+  Finding f = Make("FILING-RECORD-REJECTED",
+                   "the registry's record for " + pkg.id + " (" + first.Where() + number +
+                       ") was rejected when the registry was loaded: " + first.reason +
+                       "; the filing could not be checked",
+                   "备案库中 " + pkg.id + " 的备案记录（" + first.Where() + number +
+                       "）在加载备案库时被拒绝，无法核对备案；拒绝原因见证据");
+  for (const RejectedRecord& r : in.rejected) {
+    AddEvidence(&f, Evidence{"registry", "registry:" + r.Where(), r.Identity() + ": " + r.reason,
+                             false});
+  }
   out->push_back(std::move(f));
 }
 
@@ -694,6 +715,8 @@ const std::vector<Rule>& RuleList() {
   static const std::vector<Rule>* kRules = new std::vector<Rule>{
       {"FILING-UNFILED", S::kBlock, N::kSource, false,
        "001 art. 16 (filing as a listing condition); 002 §5 (应备未备)", FilingUnfiled},
+      {"FILING-RECORD-REJECTED", S::kReview, N::kSource, false,
+       "— (registry record refused at load)", FilingRecordRejected},
       {"FILING-REVOKED", S::kBlock, N::kFiling, false, "001 art. 24; 002 §5", FilingRevoked},
       {"FILING-PROVIDER-BANNED", S::kBlock, N::kFiling, false, "001 art. 24; 000 退出机制",
        FilingProviderBanned},

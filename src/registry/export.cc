@@ -120,6 +120,7 @@ class CollectingSink : public ExportSink {
 Result<ParsedExport> Collected(Result<ExportReport> r, ParsedExport&& out) {
   if (!r.ok()) return r.status();
   out.problems = std::move(r->problems);
+  out.rejected = std::move(r->rejected);
   out.bad_records = r->bad_records;
   out.problem_count = r->problem_count;
   out.sha256 = std::move(r->sha256);

@@ -35,11 +35,34 @@ struct ImportProblem {
   std::string ToString() const;  // file:line: field: message
 };
 
+// A record of the export that was not loaded, with what identifies it: where
+// it stands in the export (minified one-line exports are common, so a line
+// alone does not say which record), the identifiers it carried as read (they
+// may be the invalid ones) and why it was refused.
+struct RejectedRecord {
+  std::string file;
+  std::string list;       // "filings" | "blacklist" (JSON); "rows" (CSV)
+  uint64_t index = 0;     // 0-based position in `list` (CSV: data row, header excluded)
+  uint64_t line = 0;      // 1-based line where the record starts
+  std::string filing_number;                  // normalised, as read ("" if none)
+  std::string credit_code;                    // provider / blacklist entry, as read
+  std::vector<std::string> android_packages;  // as read
+  std::vector<std::string> ios_bundle_ids;    // as read
+  std::string reason;     // "field: message; field: message" (English)
+  // filings[3] / blacklist[0] / rows[7]
+  std::string Where() const;
+  // "教APP备1100123号 android cn.x ios cn.x" or "credit code 9111..."; "(no identity)"
+  std::string Identity() const;
+  // file: filings[3] (line 1): 教APP备... android cn.x: provider.credit_code: ...
+  std::string ToString() const;
+};
+
 struct ParsedExport {
   std::vector<Filing> filings;
   std::vector<uint64_t> filing_lines;  // line of each filing, parallel to filings
   std::vector<BlacklistEntry> blacklist;
   std::vector<ImportProblem> problems;  // capped at max_problems
+  std::vector<RejectedRecord> rejected;  // capped at max_problems (bad_records is exact)
   uint64_t bad_records = 0;             // records rejected
   uint64_t problem_count = 0;           // all problems, also beyond the cap
   std::string sha256;                   // hex SHA-256 of the export bytes
@@ -55,6 +78,8 @@ class ExportSink {
   // becomes its result.
   virtual Status AddFiling(Filing&& f, uint64_t line) = 0;
   virtual Status AddBlacklist(BlacklistEntry&& b, uint64_t line) = 0;
+  // A record that was refused (every one, also beyond max_problems).
+  virtual Status AddRejected(const RejectedRecord&) { return Status::Ok(); }
 };
 
 // What a streamed parse found, apart from the records handed to the sink.
@@ -62,6 +87,7 @@ struct ExportReport {
   uint64_t filings = 0;                 // valid filings handed to the sink
   uint64_t blacklist = 0;               // valid blacklist entries handed to the sink
   std::vector<ImportProblem> problems;  // capped at max_problems
+  std::vector<RejectedRecord> rejected;  // capped at max_problems
   uint64_t bad_records = 0;
   uint64_t problem_count = 0;
   std::string sha256;

@@ -113,7 +113,7 @@ Status StreamCsv(std::string_view text, RecordStream* out) {
   CsvRow row;
   while (NextCsvRow(text, &pos, &line, &row, &err)) {
     if (row.fields.size() == 1 && row.fields[0].empty()) continue;  // blank line
-    SG_RETURN_IF_ERROR(out->CountRecord());
+    SG_RETURN_IF_ERROR(out->CountRecord("rows"));
     RecordCheck rc(label, row.line, limits);
     if (!err.empty()) {
       rc.Fail("row", err);

@@ -59,6 +59,7 @@ class RecordCheck {
     problems_.push_back({file_, line_, std::move(field), std::move(message)});
   }
   bool ok() const { return problems_.empty(); }
+  uint64_t line() const { return line_; }
   std::vector<ImportProblem>& problems() { return problems_; }
   const ExportLimits& limits() const { return limits_; }
 
@@ -107,27 +108,41 @@ class RecordStream {
   const std::string& label() const { return label_; }
   const ExportLimits& limits() const { return limits_; }
 
-  // Counts one record (valid or not) against max_records.
-  Status CountRecord() {
+  // Counts one record (valid or not) against max_records; `list` names
+  // where it stands ("filings", "blacklist", "rows"), to identify it if it
+  // is rejected.
+  Status CountRecord(const char* list) {
     if (++records_ > limits_.max_records) {
       return Status::OverLimit(label_ + ": more than " + std::to_string(limits_.max_records) +
                                " records");
     }
+    uint64_t& next = list[0] == 'f' ? next_filing_ : list[0] == 'b' ? next_blacklist_ : next_row_;
+    list_ = list;
+    index_ = next++;
     return Status::Ok();
   }
 
-  void Reject(RecordCheck* rc) {
+  // Rejects the current record; `who` carries its identifiers as read.
+  Status Reject(RecordCheck* rc, RejectedRecord who = {}) {
     ++report_->bad_records;
+    who.file = label_;
+    who.list = list_;
+    who.index = index_;
+    who.line = rc->line();
+    for (const ImportProblem& p : rc->problems()) {
+      if (!who.reason.empty()) who.reason += "; ";
+      who.reason += p.field.empty() ? p.message : p.field + ": " + p.message;
+    }
     AddProblems(report_, rc->problems(), limits_);
+    Status st = sink_->AddRejected(who);
+    if (report_->rejected.size() < limits_.max_problems) report_->rejected.push_back(std::move(who));
+    return st;
   }
 
   // `f` has been validated into `rc`; rejects it if rc holds problems or it
   // repeats an earlier filing's number or ids.
   Status AcceptFiling(Filing&& f, uint64_t line, RecordCheck* rc) {
-    if (!rc->ok()) {
-      Reject(rc);
-      return Status::Ok();
-    }
+    if (!rc->ok()) return Reject(rc, Identify(f));
     auto n = numbers_.find(f.filing_number);
     if (n != numbers_.end()) {
       rc->Fail("filing_number", f.filing_number + " duplicates the record at line " +
@@ -135,10 +150,7 @@ class RecordStream {
     }
     CheckIds(f.android_packages, 'a', "android_packages", rc);
     CheckIds(f.ios_bundle_ids, 'i', "ios_bundle_ids", rc);
-    if (!rc->ok()) {
-      Reject(rc);
-      return Status::Ok();
-    }
+    if (!rc->ok()) return Reject(rc, Identify(f));
     uint32_t idx = static_cast<uint32_t>(kept_.size());
     kept_.push_back({f.filing_number, line});
     numbers_.emplace(f.filing_number, idx);
@@ -150,14 +162,23 @@ class RecordStream {
 
   Status AcceptBlacklist(BlacklistEntry&& b, uint64_t line, RecordCheck* rc) {
     if (!rc->ok()) {
-      Reject(rc);
-      return Status::Ok();
+      RejectedRecord who;
+      who.credit_code = b.credit_code;
+      return Reject(rc, std::move(who));
     }
     ++report_->blacklist;
     return sink_->AddBlacklist(std::move(b), line);
   }
 
  private:
+  static RejectedRecord Identify(const Filing& f) {
+    RejectedRecord who;
+    who.filing_number = f.filing_number;
+    who.credit_code = f.provider.credit_code;
+    who.android_packages = f.android_packages;
+    who.ios_bundle_ids = f.ios_bundle_ids;
+    return who;
+  }
   struct Kept {
     std::string number;
     uint64_t line;
@@ -188,6 +209,9 @@ class RecordStream {
   ExportSink* sink_;
   ExportReport* report_;
   uint64_t records_ = 0;
+  uint64_t next_filing_ = 0, next_blacklist_ = 0, next_row_ = 0;
+  const char* list_ = "rows";
+  uint64_t index_ = 0;
   std::vector<Kept> kept_;
   std::unordered_map<std::string, uint32_t> numbers_;
   std::unordered_map<std::string, uint32_t> packages_;

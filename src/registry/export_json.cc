@@ -371,12 +371,14 @@ class ExportSax : public nlohmann::json_sax<json> {
 
   // An element of "filings" or "blacklist": a record.
   bool RecordStart(Kind k, bool filing) {
-    if (Status st = stream_->CountRecord(); !st.ok()) return Stop(std::move(st));
+    if (Status st = stream_->CountRecord(filing ? "filings" : "blacklist"); !st.ok()) {
+      return Stop(std::move(st));
+    }
     line_ = Line(k);
     check_.emplace(stream_->label(), line_, stream_->limits());
     if (k != Kind::kObject) {
       check_->Fail(filing ? "filing" : "blacklist", "must be a JSON object");
-      stream_->Reject(&*check_);
+      if (Status st = stream_->Reject(&*check_); !st.ok()) return Stop(std::move(st));
       if (k == Kind::kArray) skip_ = 1;
       return true;
     }

@@ -125,4 +125,28 @@ std::string ImportProblem::ToString() const {
   return s + message;
 }
 
+std::string RejectedRecord::Where() const {
+  return (list.empty() ? std::string("rows") : list) + "[" + std::to_string(index) + "]";
+}
+
+std::string RejectedRecord::Identity() const {
+  std::string s;
+  auto add = [&s](std::string_view part) {
+    if (!s.empty()) s += ' ';
+    s += part;
+  };
+  if (!filing_number.empty()) add(filing_number);
+  for (const std::string& a : android_packages) add("android " + a);
+  for (const std::string& i : ios_bundle_ids) add("ios " + i);
+  // A blacklist entry has only its provider's code to go by.
+  if (s.empty() && !credit_code.empty()) add("credit code " + credit_code);
+  return s.empty() ? "(no identity)" : s;
+}
+
+std::string RejectedRecord::ToString() const {
+  std::string s = file + ": " + Where();
+  if (line > 0) s += " (line " + std::to_string(line) + ")";
+  return s + " " + Identity() + ": " + reason;
+}
+
 }  // namespace shelfguard

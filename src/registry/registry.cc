@@ -72,6 +72,22 @@ CREATE TABLE blacklist(
   until TEXT NOT NULL,
   reason TEXT NOT NULL
 );
+CREATE TABLE rejected(
+  id INTEGER PRIMARY KEY,
+  list TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  filing_number TEXT NOT NULL,
+  credit_code TEXT NOT NULL,
+  android_packages TEXT NOT NULL,
+  ios_bundle_ids TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE rejected_packages(
+  platform TEXT NOT NULL,
+  package_id TEXT NOT NULL,
+  rejected_id INTEGER NOT NULL REFERENCES rejected(id)
+);
 )sql";
 
 // Indexes are built after the bulk insert (faster than maintaining them).
@@ -79,7 +95,16 @@ constexpr char kIndexes[] = R"sql(
 CREATE UNIQUE INDEX filings_by_number ON filings(filing_number);
 CREATE INDEX filings_by_credit_code ON filings(credit_code);
 CREATE INDEX blacklist_by_credit_code ON blacklist(credit_code, since);
+CREATE INDEX rejected_by_package ON rejected_packages(platform, package_id);
 )sql";
+
+// Rejected records kept for the load report and look-ups: every one of an
+// export (bounded by ExportLimits::max_records); a report lists the first
+// kMaxReportedRejected.
+constexpr size_t kMaxReportedRejected = ExportLimits().max_problems;
+constexpr char kRejectedColumns[] =
+    "r.list, r.idx, r.line, r.filing_number, r.credit_code, r.android_packages, "
+    "r.ios_bundle_ids, r.reason";
 
 constexpr char kFilingColumns[] =
     "f.id, f.filing_number, f.app_name, f.provider_name, f.credit_code, f.province, "
@@ -222,6 +247,8 @@ class DbWriter : public ExportSink {
     filing_.reset();
     package_.reset();
     blacklist_.reset();
+    rejected_.reset();
+    rejected_package_.reset();
     if (open_) Exec(db_, "ROLLBACK").IgnoreError();
   }
   DbWriter(const DbWriter&) = delete;
@@ -243,6 +270,41 @@ class DbWriter : public ExportSink {
         db_, "INSERT INTO blacklist(credit_code,since,until,reason) VALUES(?1,?2,?3,?4)");
     if (!bl.ok()) return bl.status();
     blacklist_ = std::move(*bl);
+    auto rj = PrepareStmt(db_, "INSERT INTO rejected VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    if (!rj.ok()) return rj.status();
+    rejected_ = std::move(*rj);
+    auto rp = PrepareStmt(db_, "INSERT INTO rejected_packages VALUES(?1,?2,?3)");
+    if (!rp.ok()) return rp.status();
+    rejected_package_ = std::move(*rp);
+    return Status::Ok();
+  }
+
+  Status AddRejected(const RejectedRecord& r) override {
+    sqlite3_stmt* s = rejected_.get();
+    int64_t id = next_rejected_id_++;
+    std::string android = ListJson(r.android_packages);
+    std::string ios = ListJson(r.ios_bundle_ids);
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    BindStatic(s, 2, r.list);
+    sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.index));
+    sqlite3_bind_int64(s, 4, static_cast<int64_t>(r.line));
+    BindStatic(s, 5, r.filing_number);
+    BindStatic(s, 6, r.credit_code);
+    BindStatic(s, 7, android);
+    BindStatic(s, 8, ios);
+    BindStatic(s, 9, r.reason);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return DbError(db_, "insert rejected record " + r.Where());
+    // A rejected record's ids may repeat (within it or across records): the
+    // look-up table has no key, and at most 8 rows are read per id.
+    for (const std::string& a : r.android_packages) {
+      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "android", a, id));
+    }
+    for (const std::string& b : r.ios_bundle_ids) {
+      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "ios", b, id));
+    }
     return Status::Ok();
   }
 
@@ -293,8 +355,12 @@ class DbWriter : public ExportSink {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);  // drops the references to f's strings
     if (rc != SQLITE_DONE) return DbError(db_, "insert filing " + f.filing_number);
-    for (const std::string& a : f.android_packages) SG_RETURN_IF_ERROR(AddPackage("android", a, id));
-    for (const std::string& b : f.ios_bundle_ids) SG_RETURN_IF_ERROR(AddPackage("ios", b, id));
+    for (const std::string& a : f.android_packages) {
+      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "android", a, id));
+    }
+    for (const std::string& b : f.ios_bundle_ids) {
+      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "ios", b, id));
+    }
     ++filings_;
     return Status::Ok();
   }
@@ -319,6 +385,8 @@ class DbWriter : public ExportSink {
     filing_.reset();
     package_.reset();
     blacklist_.reset();
+    rejected_.reset();
+    rejected_package_.reset();
     SG_RETURN_IF_ERROR(Exec(db_, kIndexes));
     meta["format"] = kDbFormat;
     meta["imported_at"] = NowUtc();
@@ -342,8 +410,7 @@ class DbWriter : public ExportSink {
   static void BindStatic(sqlite3_stmt* st, int i, const std::string& v) {
     sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
-  Status AddPackage(const char* platform, const std::string& pid, int64_t id) {
-    sqlite3_stmt* p = package_.get();
+  Status AddPackage(sqlite3_stmt* p, const char* platform, const std::string& pid, int64_t id) {
     sqlite3_reset(p);
     sqlite3_bind_text(p, 1, platform, -1, SQLITE_STATIC);
     BindStatic(p, 2, pid);
@@ -356,8 +423,9 @@ class DbWriter : public ExportSink {
 
   sqlite3* db_;
   bool open_ = false;
-  StmtPtr filing_, package_, blacklist_;
+  StmtPtr filing_, package_, blacklist_, rejected_, rejected_package_;
   int64_t next_id_ = 1;
+  int64_t next_rejected_id_ = 1;
   uint64_t filings_ = 0;
   uint64_t blacklist_count_ = 0;
   std::string lists_[7];
@@ -414,7 +482,9 @@ bool IsSqliteFile(const std::string& path) {
 }  // namespace
 
 Registry::~Registry() {
-  for (sqlite3_stmt* s : {by_package_, by_number_, by_credit_, blacklist_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {by_package_, by_number_, by_credit_, blacklist_, rejected_}) {
+    sqlite3_finalize(s);
+  }
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
@@ -437,10 +507,76 @@ Status Registry::Prepare() {
     if (!r.ok()) return Status::Malformed("not a shelfguard registry database: " + r.status().message());
     *s.out = r->release();
   }
+  // Databases imported before rejected records were kept have no table.
+  auto rj = PrepareStmt(db_, std::string("SELECT ") + kRejectedColumns +
+                                 " FROM rejected_packages p JOIN rejected r ON r.id = p.rejected_id"
+                                 " WHERE p.platform = ?1 AND p.package_id = ?2 ORDER BY r.id LIMIT 8");
+  if (rj.ok()) rejected_ = rj->release();
   return Status::Ok();
 }
 
+namespace {
+
+RejectedRecord ReadRejected(sqlite3_stmt* st, const std::string& file) {
+  RejectedRecord r;
+  r.file = file;
+  r.list = ColText(st, 0);
+  r.index = static_cast<uint64_t>(sqlite3_column_int64(st, 1));
+  r.line = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+  r.filing_number = ColText(st, 3);
+  r.credit_code = ColText(st, 4);
+  r.android_packages = ParseList(sqlite3_column_text(st, 5));
+  r.ios_bundle_ids = ParseList(sqlite3_column_text(st, 6));
+  r.reason = ColText(st, 7);
+  return r;
+}
+
+// The first rejected records of a database (none without the table).
+std::vector<RejectedRecord> LoadRejected(sqlite3* db, const std::string& file) {
+  std::vector<RejectedRecord> out;
+  auto st = PrepareStmt(db, std::string("SELECT ") + kRejectedColumns +
+                                " FROM rejected r ORDER BY r.id LIMIT " +
+                                std::to_string(kMaxReportedRejected));
+  if (!st.ok()) return out;
+  while (sqlite3_step(st->get()) == SQLITE_ROW) out.push_back(ReadRejected(st->get(), file));
+  return out;
+}
+
+std::string Plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string RegistryLoadReport::Summary() const {
+  return "registry " + source + ": " + Plural(filings, "filing", "filings") + ", " +
+         Plural(blacklist, "blacklist entry", "blacklist entries") + " loaded; " +
+         Plural(rejected_count, "record", "records") + " rejected";
+}
+
+std::vector<RejectedRecord> Registry::FindRejected(Platform platform, std::string_view id) const {
+  std::vector<RejectedRecord> out;
+  const char* p = platform == Platform::kAndroid ? "android"
+                  : platform == Platform::kIos   ? "ios"
+                                                 : nullptr;
+  if (rejected_ == nullptr || p == nullptr || id.empty()) return out;
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_reset(rejected_);
+  sqlite3_bind_text(rejected_, 1, p, -1, SQLITE_STATIC);
+  BindText(rejected_, 2, id);
+  while (sqlite3_step(rejected_) == SQLITE_ROW) {
+    out.push_back(ReadRejected(rejected_, load_report_.source));
+  }
+  sqlite3_reset(rejected_);
+  return out;
+}
+
 Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
+  return Open(path, RegistryOpenOptions());
+}
+
+Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path,
+                                                 const RegistryOpenOptions& options) {
   std::unique_ptr<Registry> reg(new Registry());
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -479,6 +615,17 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
   reg->version_ = "sha256:" + sha.substr(0, 16);
   reg->filing_count_ = std::strtoull(reg->meta_["filings"].c_str(), nullptr, 10);
   reg->blacklist_count_ = std::strtoull(reg->meta_["blacklist"].c_str(), nullptr, 10);
+  RegistryLoadReport& lr = reg->load_report_;
+  lr.source = path;
+  lr.filings = reg->filing_count_;
+  lr.blacklist = reg->blacklist_count_;
+  lr.rejected_count = std::strtoull(reg->meta_["bad_records"].c_str(), nullptr, 10);
+  lr.rejected = LoadRejected(reg->db_, path);
+  if (options.strict && lr.rejected_count > 0) {
+    std::string msg = lr.Summary() + ", and a strict registry must have none";
+    if (!lr.rejected.empty()) msg += "; first: " + lr.rejected.front().ToString();
+    return Status::Invalid(msg);
+  }
   return reg;
 }
 
@@ -629,6 +776,7 @@ Status WriteDatabase(const ParsedExport& parsed, const std::string& db_path,
     for (const BlacklistEntry& b : parsed.blacklist) {
       SG_RETURN_IF_ERROR(writer.AddBlacklist(BlacklistEntry(b), 0));
     }
+    for (const RejectedRecord& rj : parsed.rejected) SG_RETURN_IF_ERROR(writer.AddRejected(rj));
     ExportReport r;
     r.sha256 = parsed.sha256;
     r.format = parsed.format;
@@ -656,6 +804,7 @@ Result<ImportSummary> ImportExport(const std::string& export_path, const std::st
     summary.bad_records = r->bad_records;
     summary.problem_count = r->problem_count;
     summary.problems = std::move(r->problems);
+    summary.rejected = std::move(r->rejected);
     summary.version = "sha256:" + r->sha256.substr(0, 16);
     return Status::Ok();
   });

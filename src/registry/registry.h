@@ -28,6 +28,28 @@ struct sqlite3_stmt;
 
 namespace shelfguard {
 
+// What loading a registry found: how many records were loaded and which
+// were rejected (each with its position, identity and reason). A registry
+// with rejected records still serves its good records unless opened strict;
+// every face of the tool reports the rejections (scan on stderr, the daemon
+// in its log and status, import/sync/validate on stderr).
+struct RegistryLoadReport {
+  std::string source;            // the path opened
+  uint64_t filings = 0;          // loaded
+  uint64_t blacklist = 0;        // loaded
+  uint64_t rejected_count = 0;   // exact, also beyond `rejected`
+  std::vector<RejectedRecord> rejected;  // the first ExportLimits::max_problems
+  // "registry <source>: 11 filings, 1 blacklist entry loaded; 1 record rejected"
+  std::string Summary() const;
+};
+
+struct RegistryOpenOptions {
+  // Refuse a registry holding any rejected record (--registry-strict,
+  // scan.registry_strict): Open() then fails with a message naming the count
+  // and the first rejected record.
+  bool strict = false;
+};
+
 class Registry {
  public:
   ~Registry();
@@ -38,6 +60,8 @@ class Registry {
   // (.json / .csv) loaded into an in-memory database. Bad records of an export
   // are left out and listed in load_problems().
   static Result<std::unique_ptr<Registry>> Open(const std::string& path);
+  static Result<std::unique_ptr<Registry>> Open(const std::string& path,
+                                                const RegistryOpenOptions& options);
 
   // Android package / iOS bundle id.
   std::optional<Filing> FindByPackage(Platform platform, std::string_view id) const;
@@ -55,6 +79,13 @@ class Registry {
   const std::map<std::string, std::string>& meta() const { return meta_; }
   // Problems met while loading an export directly (empty for a database).
   const std::vector<ImportProblem>& load_problems() const { return load_problems_; }
+  // The records loaded and rejected: from the export just read, or for a
+  // database from what `registry import` / `sync` recorded in it (a
+  // database written before rejected records were kept reports none).
+  const RegistryLoadReport& load_report() const { return load_report_; }
+  // The rejected records that carried this package id (at most 8). A package
+  // found only here is not "unfiled": its filing exists but was refused.
+  std::vector<RejectedRecord> FindRejected(Platform platform, std::string_view id) const;
 
  private:
   Registry() = default;
@@ -67,11 +98,13 @@ class Registry {
   sqlite3_stmt* by_number_ = nullptr;
   sqlite3_stmt* by_credit_ = nullptr;
   sqlite3_stmt* blacklist_ = nullptr;
+  sqlite3_stmt* rejected_ = nullptr;  // nullptr: a database without the rejected table
   std::string version_;
   size_t filing_count_ = 0;
   size_t blacklist_count_ = 0;
   std::map<std::string, std::string> meta_;
   std::vector<ImportProblem> load_problems_;
+  RegistryLoadReport load_report_;
 };
 
 // One filing object (self-check `scan --filing`), same schema as one element
@@ -83,6 +116,7 @@ struct ImportSummary {
   uint64_t blacklist = 0;
   uint64_t bad_records = 0;
   std::vector<ImportProblem> problems;  // capped (ExportLimits::max_problems)
+  std::vector<RejectedRecord> rejected;  // capped (ExportLimits::max_problems)
   uint64_t problem_count = 0;           // all problems, also beyond the cap
   std::string version;
 };

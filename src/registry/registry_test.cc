@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "registry/export.h"
@@ -336,6 +338,86 @@ TEST(RegistryTest, WarningsForSampleFilings) {
   EXPECT_TRUE(has(FilingWarnings(*subject), "CATEGORY-SUBJECT-UNLICENSED"));
   auto pre = (*reg)->FindByPackage(Platform::kAndroid, "cn.shelfguard.sample.preschool");
   EXPECT_TRUE(has(FilingWarnings(*pre), "CATEGORY-PRESCHOOL"));
+}
+
+// The sample registry minified to one line with one wrong credit-code check
+// character in the revoked app's filing (index 1): what issue 12 item 2 met.
+std::string MinifiedWithOneBadRecord() {
+  std::ifstream in(SampleJson(), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto j = nlohmann::json::parse(text);
+  j["filings"][1]["provider"]["credit_code"] = "91310115MA1HQG002J";  // check char is H
+  return j.dump();
+}
+
+TEST(RegistryTest, RejectedRecordsAreNamedByIndexAndIdentityInLoadReport) {
+  TempDir dir;
+  std::string bad = dir.File("bad.json", MinifiedWithOneBadRecord());
+  auto reg = Registry::Open(bad);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  const RegistryLoadReport& lr = (*reg)->load_report();
+  EXPECT_EQ(lr.source, bad);
+  EXPECT_EQ(lr.filings, 8u);
+  EXPECT_EQ(lr.blacklist, 2u);
+  EXPECT_EQ(lr.rejected_count, 1u);
+  ASSERT_EQ(lr.rejected.size(), 1u);
+  const RejectedRecord& r = lr.rejected[0];
+  EXPECT_EQ(r.Where(), "filings[1]");
+  EXPECT_EQ(r.line, 1u);  // one-line export: the index is what tells records apart
+  EXPECT_EQ(r.filing_number, "教APP备3100102号");
+  EXPECT_EQ(r.android_packages, std::vector<std::string>{"cn.shelfguard.sample.revoked"});
+  EXPECT_NE(r.reason.find("provider.credit_code"), std::string::npos) << r.reason;
+  std::string line = r.ToString();
+  EXPECT_NE(line.find("filings[1]"), std::string::npos) << line;
+  EXPECT_NE(line.find("android cn.shelfguard.sample.revoked"), std::string::npos) << line;
+  EXPECT_NE(lr.Summary().find("1 record rejected"), std::string::npos) << lr.Summary();
+  // The package is found among the rejected records, not among the filings.
+  EXPECT_FALSE((*reg)->FindByPackage(Platform::kAndroid, "cn.shelfguard.sample.revoked"));
+  auto rj = (*reg)->FindRejected(Platform::kIos, "cn.shelfguard.sample.revoked");
+  ASSERT_EQ(rj.size(), 1u);
+  EXPECT_EQ(rj[0].Where(), "filings[1]");
+  EXPECT_TRUE((*reg)->FindRejected(Platform::kAndroid, "cn.shelfguard.sample.full").empty());
+
+  // Strict: refused, and the message names the record.
+  auto strict = Registry::Open(bad, RegistryOpenOptions{.strict = true});
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("filings[1]"), std::string::npos)
+      << strict.status().ToString();
+  EXPECT_TRUE(Registry::Open(SampleJson(), RegistryOpenOptions{.strict = true}).ok());
+
+  // An imported database keeps the rejected records for scans that use it.
+  std::string db = dir.File("reg.db");
+  auto imp = ImportExport(bad, db);
+  ASSERT_TRUE(imp.ok()) << imp.status().ToString();
+  ASSERT_EQ(imp->rejected.size(), 1u);
+  EXPECT_EQ(imp->rejected[0].Where(), "filings[1]");
+  auto from_db = Registry::Open(db);
+  ASSERT_TRUE(from_db.ok()) << from_db.status().ToString();
+  EXPECT_EQ((*from_db)->load_report().rejected_count, 1u);
+  ASSERT_EQ((*from_db)->load_report().rejected.size(), 1u);
+  EXPECT_EQ((*from_db)->load_report().rejected[0].ToString().substr(db.size()),
+            r.ToString().substr(bad.size()));
+  EXPECT_EQ((*from_db)->FindRejected(Platform::kAndroid, "cn.shelfguard.sample.revoked").size(), 1u);
+  EXPECT_FALSE(Registry::Open(db, RegistryOpenOptions{.strict = true}).ok());
+}
+
+TEST(RegistryTest, RejectedCsvRowsAndBlacklistEntriesAreIdentified) {
+  TempDir dir;
+  std::string csv = dir.File("bad.csv",
+                             "record,filing_number,app_name,provider_name,provider_credit_code,"
+                             "android_packages,blacklist_since\n"
+                             "filing,教APP备1100101号,A,P,91110108MA01QG001D,cn.a.b,\n"
+                             "filing,教APP备1100102号,B,P,91110108MA01QG001D,cn.a.c;cn.a.d,\n"
+                             "blacklist,,,,91110108MA01QG001D,,2025-13-01\n");
+  auto parsed = ParseExportFile(csv);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  // Both filings are valid; the blacklist row (data row 2) has a bad date.
+  ASSERT_EQ(parsed->rejected.size(), 1u);
+  EXPECT_EQ(parsed->rejected[0].Where(), "rows[2]");
+  EXPECT_EQ(parsed->rejected[0].line, 4u);
+  EXPECT_NE(parsed->rejected[0].Identity().find("credit code 91110108MA01QG001D"),
+            std::string::npos)
+      << parsed->rejected[0].Identity();
 }
 
 }  // namespace
