@@ -10,7 +10,7 @@ runtime=(cmake make g++ pkg-config libzip-dev libdeflate-dev libcapstone-dev lib
 testing=(libgtest-dev clang clang-14 lld-14 llvm-14 libclang-rt-14-dev aapt dexdump
          android-framework-res libsmali-java zipalign apksigner libplist-utils openssl
          default-jre-headless zip unzip gcc binutils minisign python3-jsonschema
-         python3-openpyxl help2man chromium fonts-wqy-microhei dpkg-dev fakeroot systemd)
+         python3-openpyxl help2man chromium fonts-wqy-microhei dpkg-dev fakeroot systemd strace)
 pkgs=("${runtime[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${testing[@]}"); fi
 missing=()

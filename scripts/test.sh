@@ -12,6 +12,7 @@ echo "== release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
+bash scripts/test-package.sh build  # the .deb, installed into a fresh root, run with the source tree hidden
 
 python3 scripts/signature-coverage.py || echo "signature coverage: the script failed (figures not printed)"
 
