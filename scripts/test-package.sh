@@ -86,16 +86,16 @@ cp "$src/samples/packages/banned.apk" "$work/pkgs/sample.apk"
 grep -qE '^  sdks \([1-9]' "$work/expected.txt" || fail "the build tree's scan found no SDK: $(cat "$work/expected.txt")"
 nsigs_expected=$(env -u SHELFGUARD_DATA_DIR -u SHELFGUARD_SIGNATURES "$build/shelfguard" signatures check | sed -E 's/.*ok, ([0-9]+).*/\1/')
 
-# The service's view: the installed config with the state directory, the
-# sockets and a swept directory moved into $work (the host's ports and
-# /var/lib are not ours to use).
+# The service's view: the installed config with the state directory and a
+# swept directory moved into $work and the sockets on ephemeral loopback
+# ports (the host's /var/lib and ports 7710-7713 are not ours to use).
 state=$work/state
 mkdir -p "$state" && chown nobody:nogroup "$state" && chmod 700 "$state"
 sed -e "s|^state_dir = .*|state_dir = \"$state\"|" \
-    -e "s|tcp://127.0.0.1:\(77[0-9][0-9]\)|ipc://$state/\1.sock|" \
+    -e "s|tcp://127.0.0.1:77[0-9][0-9]|tcp://127.0.0.1:*|" \
     "$root/etc/shelfguard/shelfguard.toml" >"$work/service.toml"
 printf '\n[[directories]]\nname = "pkgs"\npath = "%s/pkgs"\ninterval_s = 300\n' "$work" >>"$work/service.toml"
-grep -q "ipc://$state/7710.sock" "$work/service.toml" || fail "could not move the sockets in the test config"
+[[ $(grep -c 'tcp://127.0.0.1:\*' "$work/service.toml") == 4 ]] || fail "could not move the sockets in the test config"
 chmod 644 "$work/service.toml"
 
 # The unit's system-call filter, with its groups (@name) expanded as systemd
@@ -171,6 +171,12 @@ if (( ${#hide[@]} )) && command -v strace >/dev/null; then
   denied=$(comm -23 <(echo "$used") "$allowed" | tr '\n' ' ')
   [[ -z ${denied// /} ]] || fail "system calls outside SystemCallFilter=@system-service ~@privileged: $denied"
   echo "system calls used: $(echo "$used" | wc -l), all allowed by the unit's filter"
+  families=$(grep -oE 'socket\(AF_[A-Z0-9]+' "$state/strace.log" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+  for f in $families; do
+    grep -q "^RestrictAddressFamilies=.*\b$f\b" "$root/usr/lib/systemd/system/shelfguardd.service" ||
+      fail "socket family $f is outside the unit's RestrictAddressFamilies="
+  done
+  echo "socket families used: ${families:-none}"
 else
   echo "note: no mount namespace or strace: shelfguardd --once runs as nobody without the file-system restrictions"
   (cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
