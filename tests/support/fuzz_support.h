@@ -1,0 +1,58 @@
+// For fuzz targets that drive whole analyzers: a sink that reads the last
+// byte of every item and location it is handed (so a view that outlived its
+// bytes is an AddressSanitizer report, not silence), and the run of one
+// analyzer over a zip held in memory under fuzzing limits.
+#ifndef SHELFGUARD_TESTS_SUPPORT_FUZZ_SUPPORT_H_
+#define SHELFGUARD_TESTS_SUPPORT_FUZZ_SUPPORT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shelfguard/analyzer.h"
+#include "shelfguard/archive.h"
+
+namespace shelfguard::testing {
+
+class TouchingSink : public EvidenceSink, public TextSink {
+ public:
+  void OnTable(EvidenceKind, std::string_view location, const std::vector<std::string_view>& items,
+               const std::vector<bool>* referenced) override {
+    Touch(location);
+    for (std::string_view s : items) Touch(s);
+    if (referenced != nullptr) sum_ += referenced->size();
+  }
+  void OnText(std::string_view location, std::string_view text) override {
+    Touch(location);
+    Touch(text);
+  }
+  void Finish(Facts*) override {}
+  size_t sum() const { return sum_; }
+
+ private:
+  void Touch(std::string_view s) { sum_ += s.empty() ? 0 : static_cast<unsigned char>(s.back()); }
+  size_t sum_ = 0;
+};
+
+// Opens `data` as a zip named `name` and runs `analyzer` over it.
+inline void AnalyzeZipForFuzzing(const uint8_t* data, size_t size, const char* name,
+                                 Analyzer* analyzer) {
+  Limits limits;
+  limits.max_entry_bytes = 8u << 20;
+  limits.max_total_inflated = 32u << 20;
+  limits.deadline_ms = 5000;
+  Budget budget(limits);
+  auto a = Archive::OpenMemory(std::string(reinterpret_cast<const char*>(data), size), name,
+                               &budget, 0);
+  if (!a.ok()) return;
+  Facts facts;
+  TouchingSink sink;
+  ScanContext ctx(&facts, &budget, a->get(), &sink, &sink);
+  analyzer->Analyze(&ctx);
+}
+
+}  // namespace shelfguard::testing
+
+#endif  // SHELFGUARD_TESTS_SUPPORT_FUZZ_SUPPORT_H_
