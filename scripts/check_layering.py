@@ -23,6 +23,11 @@ BASE_API = {"status.h", "limits.h", "byte_reader.h", "utf8.h", "process_setup.h"
 ANALYZER_API = BASE_API | {"archive.h", "facts.h", "analyzer.h"}
 ALL_API = "*"
 
+# Includes a rule would forbid but the code does on purpose today; each one
+# a named header, not a module: the shared CLI11 help layout both programs
+# print with.
+EXCEPTIONS = {("daemon", "cli/help_format.h")}
+
 SRC_MODULES = ["archive", "cli", "core", "engine", "ids", "net", "policy", "queue", "registry",
                "report", "signatures"]
 
@@ -101,6 +106,10 @@ def violations(root, sources=None):
                 path = m.group(1)
                 where = "%s/%s:%d" % (mod, name, n)
                 if "/" not in path:
+                    # A bare name is a header of the same directory; *.pb.h
+                    # are generated there by protoc from the module's protos.
+                    if path.endswith(".pb.h"):
+                        continue
                     if not os.path.exists(os.path.join(root, mod, path)) and sources is None:
                         out.append("%s: \"%s\" is not a header of %s" % (where, path, mod))
                     continue
@@ -109,7 +118,7 @@ def violations(root, sources=None):
                     if api != ALL_API and rest not in api:
                         out.append("%s: %s may not include shelfguard/%s" % (where, mod, rest))
                     continue
-                if prefix == own or prefix in allowed:
+                if prefix == own or prefix in allowed or (mod, path) in EXCEPTIONS:
                     continue
                 target = module_of(prefix, root)
                 out.append("%s: %s may not include %s (%s)" %
