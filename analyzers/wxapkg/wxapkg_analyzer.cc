@@ -19,6 +19,16 @@ constexpr uint64_t kMaxTextTotalBytes = 128u << 20;
 constexpr size_t kMaxListItems = 5000;
 constexpr size_t kMaxEvidencePerFeature = 5;
 
+// Evidence of a feature seen in the package (named fields: Evidence grows).
+Evidence Seen(std::string kind, std::string location, std::string value, bool referenced) {
+  Evidence e;
+  e.kind = std::move(kind);
+  e.location = std::move(location);
+  e.value = std::move(value);
+  e.referenced = referenced;
+  return e;
+}
+
 bool EndsWith(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
@@ -177,7 +187,7 @@ void WxapkgAnalyzer::ScanCode(std::string_view name, std::string_view text) {
   auto record = [&](const std::string& id, const char* kind, std::string_view needle) {
     auto& v = hits_[id];
     if (v.size() < kMaxEvidencePerFeature)
-      v.push_back(Evidence{kind, std::string(name), std::string(needle), true});
+      v.push_back(Seen(kind, std::string(name), std::string(needle), true));
   };
   MiniProgramFacts& mp = facts_->mini_program;
   for (const Feature& f : Features()) {
@@ -192,11 +202,11 @@ void WxapkgAnalyzer::ScanCode(std::string_view name, std::string_view text) {
     AddUnique(&mp.apis, "wx.navigateToMiniProgram");
   for (std::string_view n : kCameraNeedles) {
     if (text.find(n) != std::string_view::npos && camera_.size() < kMaxEvidencePerFeature)
-      camera_.push_back(Evidence{"api", std::string(name), std::string(n), true});
+      camera_.push_back(Seen("api", std::string(name), std::string(n), true));
   }
   for (std::string_view n : kOcrNeedles) {
     if (text.find(n) != std::string_view::npos && ocr_.size() < kMaxEvidencePerFeature)
-      ocr_.push_back(Evidence{"string", std::string(name), std::string(n), true});
+      ocr_.push_back(Seen("string", std::string(name), std::string(n), true));
   }
 }
 
@@ -289,7 +299,7 @@ void WxapkgAnalyzer::Analyze(ScanContext* ctx) {
     // A mini-game is a game whatever it links: the game rule applies to it.
     facts_->sdks.push_back(SdkHit{"wechat-minigame", "WeChat mini-game (小游戏)", "Tencent",
                                   "game-engine", "present",
-                                  {Evidence{"asset", "/game.js", "mini-game entry", false}}});
+                                  {Seen("asset", "/game.js", "mini-game entry", false)}});
   }
   if (mp.appid.empty()) {
     // Plugins live under __plugin__/<appid>/: those are the plugins' appids.

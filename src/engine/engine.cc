@@ -13,6 +13,9 @@
 #include <fstream>
 #include <memory>
 
+#include "aab/aab_analyzer.h"
+#include "assets/asset_analyzer.h"
+#include "dex/dex_analyzer.h"
 #include "filing/number_finder.h"
 #include "hap/hap_analyzer.h"
 #include "wxapkg/wxapkg_parser.h"
@@ -87,12 +90,18 @@ const ArchiveEntry* FindNestedBaseApk(const Archive& a) {
   return best;
 }
 
+void RunList(std::vector<std::unique_ptr<Analyzer>>* analyzers, ScanContext* ctx);
+
 // The first analyzer of each platform reads the package identity (manifest
 // and resources, or Info.plist); `manifest_only` stops after it.
 void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = false) {
   auto analyzers = MakeAnalyzers(platform);
   if (manifest_only && analyzers.size() > 1) analyzers.resize(1);
-  for (auto& an : analyzers) {
+  RunList(&analyzers, ctx);
+}
+
+void RunList(std::vector<std::unique_ptr<Analyzer>>* analyzers, ScanContext* ctx) {
+  for (auto& an : *analyzers) {
     if (ctx->budget().Expired()) {
       ctx->AddError(ctx->budget().CheckDeadline());
       break;
@@ -409,10 +418,22 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
       outer = std::move(archive);
       archive = std::move(inner).value();
       platform = DetectPlatform(*archive);
-    } else if (archive->Find("base/manifest/AndroidManifest.xml") != nullptr) {
+    } else if (LooksLikeAab(*archive)) {
+      // Android App Bundle: protobuf manifests and resources per module.
+      for (const auto& an : archive->anomalies()) facts.anomalies.push_back(an);
       facts.package.platform = Platform::kAndroid;
-      facts.errors.push_back({"unsupported", name + ": Android App Bundle (.aab) with a protobuf "
-                                                    "manifest; build an APK (bundletool) to scan it"});
+      if (options_.manifest_only) facts.scope = "manifest";
+      ScanContext ctx(&facts, &budget, archive.get(), evidence.get(), text.get());
+      std::vector<std::unique_ptr<Analyzer>> list;
+      list.push_back(NewAabAnalyzer());
+      if (!options_.manifest_only) {
+        list.push_back(NewDexAnalyzer());    // <module>/dex/*.dex
+        list.push_back(NewAssetAnalyzer());  // package paths
+      }
+      RunList(&list, &ctx);
+      evidence->Finish(&facts);
+      text->Finish(&facts);
+      facts.analysed = !facts.package.id.empty();
       return facts;
     }
   }
