@@ -173,19 +173,20 @@ const std::vector<Option>& Options() {
       const Limits::Field f = fields[i];
       o->push_back({std::string("limits.") + f.name, f.help,
                     [f](Config* c, const toml::node& nd) -> std::string {
+                      // The range is Limits' own table, shared with `scan --limit`.
                       auto v = nd.value_exact<int64_t>();
-                      if (!v || *v <= 0) return "must be a positive integer";
-                      c->limits.*(f.member) = static_cast<uint64_t>(*v);
-                      return "";
+                      if (!v || *v < 0) return "must be a positive integer";
+                      Status st = c->limits.SetChecked(f.name, static_cast<uint64_t>(*v));
+                      return st.ok() ? "" : st.message();
                     },
                     [f](const Config& c) { return std::to_string(c.limits.*(f.member)); }});
     }
     o->push_back({"limits.max_depth", "nested archive depth",
                   [](Config* c, const toml::node& nd) -> std::string {
                     auto v = nd.value_exact<int64_t>();
-                    if (!v || *v < 0 || *v > 16) return "must be an integer from 0 to 16";
-                    c->limits.max_depth = static_cast<uint32_t>(*v);
-                    return "";
+                    if (!v || *v < 0) return "must be an integer from 0 to 16";
+                    Status st = c->limits.SetChecked("max_depth", static_cast<uint64_t>(*v));
+                    return st.ok() ? "" : st.message();
                   },
                   [](const Config& c) { return std::to_string(c.limits.max_depth); }});
     o->push_back(BoolOpt("spool.enabled", &Config::spool_enabled,

@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
+#include <CLI/CLI.hpp>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 
+#include "cli/help_format.h"
 #include "config.h"
 #include "shelfguard/process_setup.h"
 #include "daemon.h"
@@ -17,24 +20,17 @@
 
 namespace {
 
-const char kHelp[] =
-    "usage: shelfguardd --config FILE [--once]\n"
-    "\n"
+const char kDescription[] =
     "Scans education app packages from platform feeds, a spool directory, swept\n"
     "directories and on-demand submissions; queues violations for consumers over\n"
-    "ZeroMQ with at-least-once delivery (docs/daemon.md).\n"
-    "\n"
-    "options:\n"
-    "  --config FILE        TOML configuration (see --print-config)\n"
-    "  --once               one sweep of every source, drain, print a summary, exit\n"
-    "  --check              validate the configuration and exit (0 ok, 2 bad)\n"
-    "  --print-config       print a commented config with every key's default\n"
-    "  --gen-curve-keys     print a new CURVE key pair (public, secret; Z85)\n"
-    "  -h, --help           this help\n"
-    "\n"
+    "ZeroMQ with at-least-once delivery (docs/daemon.md).";
+
+const char kFooter[] =
     "signals: SIGHUP reloads the config, signatures and registry without dropping\n"
-    "jobs; SIGTERM/SIGINT finish the scans in progress and exit (queued jobs stay\n"
-    "queued for the next start).\n"
+    "jobs (also: shelfguard reload); SIGTERM/SIGINT finish the scans in progress and\n"
+    "exit (queued jobs stay queued for the next start).\n"
+    "exit codes: 0 clean stop (or --check: the config is valid); 2 a bad config, a\n"
+    "usage error, or the daemon could not start\n"
     "\n"
     "config keys (section.key, default, meaning):\n";
 
@@ -44,40 +40,42 @@ int main(int argc, char** argv) {
   using namespace shelfguard::daemon;
   shelfguard::PrepareScanningProcess();
   std::string config_path;
-  bool once = false, check = false;
+  bool once = false, check = false, print_config = false, gen_keys = false;
   // Internal: the per-worker scan service (scan_child.h).
   if (argc == 5 && std::string(argv[1]) == "--scan-service" && std::string(argv[3]) == "--config") {
     return ScanServiceMain(std::atoi(argv[2]), argv[4]);
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kHelp, stdout);
-      std::fputs(ConfigHelp().c_str(), stdout);
-      return 0;
-    } else if (a == "--print-config") {
-      std::fputs(SampleConfig().c_str(), stdout);
-      return 0;
-    } else if (a == "--gen-curve-keys") {
-      char pub[41], sec[41];
-      if (zmq_curve_keypair(pub, sec) != 0) {
-        std::fprintf(stderr, "shelfguardd: CURVE is not available in this libzmq\n");
-        return 2;
-      }
-      std::printf("public %s\nsecret %s\n", pub, sec);
-      return 0;
-    } else if (a == "--once") {
-      once = true;
-    } else if (a == "--check") {
-      check = true;
-    } else if (a == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (a.rfind("--config=", 0) == 0) {
-      config_path = a.substr(9);
-    } else {
-      std::fprintf(stderr, "shelfguardd: unknown option '%s' (see --help)\n", a.c_str());
+  CLI::App app(kDescription, "shelfguardd");
+  shelfguard::cli::UseHelpFormat(&app);
+  app.set_help_flag("-h,--help", "print this help and exit");
+  app.set_version_flag("--version", std::string("shelfguardd ") + SHELFGUARD_VERSION,
+                       "print the version and exit");
+  app.footer(std::string(kFooter) + ConfigHelp());
+  app.add_option("-c,--config", config_path, "TOML configuration (see --print-config)")
+      ->type_name("FILE");
+  app.add_flag("--once", once, "one sweep of every source, drain, print a summary, exit");
+  app.add_flag("--check", check, "validate the configuration and exit (0 ok, 2 bad)");
+  app.add_flag("--print-config", print_config, "print a commented config with every key's default");
+  app.add_flag("--gen-curve-keys", gen_keys, "print a new CURVE key pair (public, secret; Z85)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "shelfguardd: %s (see --help)\n", e.what());
+    return 2;
+  }
+  if (print_config) {
+    std::fputs(SampleConfig().c_str(), stdout);
+    return 0;
+  }
+  if (gen_keys) {
+    char pub[41], sec[41];
+    if (zmq_curve_keypair(pub, sec) != 0) {
+      std::fprintf(stderr, "shelfguardd: CURVE is not available in this libzmq\n");
       return 2;
     }
+    std::printf("public %s\nsecret %s\n", pub, sec);
+    return 0;
   }
   if (config_path.empty()) {
     std::fprintf(stderr, "shelfguardd: --config FILE is required (see --help)\n");

@@ -301,5 +301,231 @@ TEST_F(CliTest, OutputFileOption) {
   EXPECT_EQ(lines[0]["file"], apk);
 }
 
+// Runs `command` (a shell command line) with a pseudo-terminal as its
+// stdout and stderr (util-linux `script`); returns what the terminal showed.
+std::string OnTerminal(const std::string& command) {
+  std::string log = BinaryDir() + "/cli_test_tty." + std::to_string(getpid()) + ".log";
+  std::string cmd = "timeout 120 script -qefc " + Quote(command) + " /dev/null >" + Quote(log) +
+                    " 2>&1 </dev/null";
+  int st = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(st)) << command;
+  std::string out = Slurp(log);
+  std::filesystem::remove(log);
+  return out;
+}
+
+size_t Count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+// One grammar: --opt=value, the aliases, --help and --version everywhere.
+TEST_F(CliTest, OneGrammarForEveryCommand) {
+  const std::vector<std::vector<std::string>> commands = {
+      {},
+      {"scan"},
+      {"signatures"},
+      {"signatures", "list"},
+      {"signatures", "check"},
+      {"registry"},
+      {"registry", "import"},
+      {"registry", "sync"},
+      {"registry", "show"},
+      {"registry", "validate"},
+      {"submit"},
+      {"consume"},
+      {"status"},
+      {"ping"},
+      {"reload"},
+      {"version"},
+  };
+  for (const auto& c : commands) {
+    std::string path = "shelfguard";
+    for (const auto& w : c) path += " " + w;
+    std::vector<std::string> help = c, version = c;
+    help.push_back("--help");
+    version.push_back("--version");
+    CliRun h = Shelfguard(help);
+    EXPECT_EQ(h.exit_code, 0) << path << ": " << h.err;
+    EXPECT_NE(h.out.find("usage: " + path), std::string::npos) << path << ":\n" << h.out;
+    EXPECT_TRUE(h.err.empty()) << path << ": " << h.err;
+    CliRun v = Shelfguard(version);
+    EXPECT_EQ(v.exit_code, 0) << path;
+    EXPECT_EQ(v.out, std::string("shelfguard ") + SHELFGUARD_VERSION + "\n") << path;
+  }
+  CliRun scan_help = Shelfguard({"scan", "--help"});
+  for (const char* o : {"--today", "--format", "--json", "--output", "--out", "--signatures",
+                        "--quiet", "--limit", "deadline_ms"}) {
+    EXPECT_NE(scan_help.out.find(o), std::string::npos) << o << " missing from scan --help";
+  }
+  EXPECT_NE(Shelfguard({"signatures", "list", "--help"}).out.find("--dir"), std::string::npos);
+  for (const char* c : {"submit", "status", "consume", "ping"}) {
+    EXPECT_NE(Shelfguard({c, "--help"}).out.find("--config"), std::string::npos) << c;
+  }
+
+  // --opt=value and the aliases give the same bytes as the canonical form.
+  std::string apk = EduApk();
+  ASSERT_FALSE(apk.empty());
+  CliRun canonical = Shelfguard({"scan", "--format", "json", "--fail-on", "never", "--quiet", apk});
+  ASSERT_EQ(canonical.exit_code, 0) << canonical.err;
+  for (const auto& alt : std::vector<std::vector<std::string>>{
+           {"scan", "--format=json", "--fail-on=never", "--quiet", apk},
+           {"scan", "--json", "--fail-on", "never", "-q", apk},
+           {"scan", apk, "--json", "--fail-on=never", "--quiet"}}) {
+    CliRun r = Shelfguard(alt);
+    EXPECT_EQ(r.exit_code, 0) << alt[1] << r.err;
+    auto a = JsonLines(r.out), b = JsonLines(canonical.out);
+    ASSERT_EQ(a.size(), 1u) << r.out;
+    ASSERT_EQ(b.size(), 1u);
+    // scanned_at (if present) differs between runs; the rest must not.
+    a[0].erase("scanned_at");
+    b[0].erase("scanned_at");
+    EXPECT_EQ(a[0], b[0]) << alt[1];
+  }
+  std::string dir = BinaryDir() + "/cli_test_alias." + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  for (const char* opt : {"--output=", "--out=", "-o"}) {
+    std::string out = dir + "/r" + std::to_string(Count(opt, "-")) + opt[3] + ".jsonl";
+    std::vector<std::string> args = {"scan", "--json", "--fail-on", "never", "--quiet"};
+    if (std::string(opt) == "-o") {
+      args.insert(args.end(), {"-o", out});
+    } else {
+      args.push_back(opt + out);
+    }
+    args.push_back(apk);
+    CliRun r = Shelfguard(args);
+    EXPECT_EQ(r.exit_code, 0) << opt << r.err;
+    EXPECT_TRUE(r.out.empty()) << opt;
+    EXPECT_EQ(JsonLines(Slurp(out)).size(), 1u) << opt;
+  }
+  std::filesystem::remove_all(dir);
+  // signatures: --signatures and its alias --dir name the same database.
+  std::string sigs = std::string(SHELFGUARD_SOURCE_DIR) + "/signatures";
+  CliRun by_dir = Shelfguard({"signatures", "list", "--json", "--dir", sigs});
+  CliRun by_sig = Shelfguard({"signatures", "list", "--format=json", "--signatures=" + sigs});
+  EXPECT_EQ(by_dir.exit_code, by_sig.exit_code);
+  EXPECT_EQ(by_dir.out, by_sig.out);
+}
+
+// Issue 12 (6): a directory with no package is a failure, not a pass.
+TEST_F(CliTest, DirectoryWithoutPackagesExitsTwo) {
+  std::string dir = BinaryDir() + "/cli_test_empty." + std::to_string(getpid());
+  std::filesystem::create_directories(dir + "/sub");
+  std::ofstream(dir + "/sub/readme.txt") << "not a package\n";
+  CliRun r = Shelfguard({"scan", dir});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir + ": no package found"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  // With a package elsewhere on the line the empty directory still fails the run.
+  CliRun mixed = Shelfguard({"scan", "--fail-on", "never", EduApk(), dir});
+  EXPECT_EQ(mixed.exit_code, 2) << mixed.err;
+  EXPECT_NE(mixed.out.find("com.example.clitest"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 12 (7): a file that cannot be opened is an error with a code, not a
+// SEC-MALFORMED finding.
+TEST_F(CliTest, MissingFileIsAnErrorNotAFinding) {
+  std::string dir = BinaryDir() + "/cli_test_missing." + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string missing = dir + "/nonexistent.apk", dangling = dir + "/dangling.apk";
+  std::filesystem::create_symlink(dir + "/no-such-target.apk", dangling);
+  for (const std::string& path : {missing, dangling}) {
+    CliRun r = Shelfguard({"scan", "--json", path});
+    EXPECT_EQ(r.exit_code, 2) << path;
+    auto lines = JsonLines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    ASSERT_EQ(lines[0]["errors"].size(), 1u) << lines[0].dump();
+    EXPECT_EQ(lines[0]["errors"][0]["code"], "not-found") << lines[0].dump();
+    EXPECT_TRUE(lines[0]["findings"].empty()) << lines[0]["findings"].dump();
+    EXPECT_EQ(lines[0]["verdict"], "error");
+    EXPECT_EQ(Count(r.err, path), 1u) << r.err;
+  }
+  if (geteuid() != 0) {  // root reads a mode-000 file
+    std::string locked = dir + "/locked.apk";
+    std::filesystem::copy_file(EduApk(), locked);
+    std::filesystem::permissions(locked, std::filesystem::perms::none);
+    CliRun r = Shelfguard({"scan", "--json", locked});
+    EXPECT_EQ(r.exit_code, 2);
+    auto lines = JsonLines(r.out);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0]["errors"][0]["code"], "permission-denied") << lines[0].dump();
+    EXPECT_TRUE(lines[0]["findings"].empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 12 (14): --limit is checked against the same table and ranges as the
+// daemon's [limits] section.
+TEST_F(CliTest, LimitsAreCheckedAgainstTheSharedTable) {
+  std::string apk = EduApk();
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"deadline_ms=0", "deadline_ms must be from 1"},
+      {"max_depth=4294967296", "max_depth must be from 0 to 16"},
+      {"max_depth=17", "max_depth must be from 0 to 16"},
+      {"max_entries=99999999999999999999999", "is not a number"},
+      {"max_entries=-1", "is not a number"},
+      {"max_entries=", "is not a number"},
+      {"max_ratio=1e3", "is not a number"},
+      {"max_widgets=5", "unknown limit 'max_widgets'"},
+      {"deadline_ms", "is not NAME=VALUE"},
+  };
+  for (const auto& [arg, message] : bad) {
+    CliRun r = Shelfguard({"scan", "--limit", arg, apk});
+    EXPECT_EQ(r.exit_code, 2) << arg;
+    EXPECT_NE(r.err.find(message), std::string::npos) << arg << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << arg;
+  }
+  CliRun ok = Shelfguard({"scan", "--quiet", "--fail-on=never", "--limit", "max_depth=0",
+                          "--limit=deadline_ms=60000", apk});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(CliTest, SummaryOnStderrUnlessQuiet) {
+  std::string apk = EduApk(), bad = NotAZip();
+  CliRun r = Shelfguard({"scan", "--json", "--fail-on", "never", apk, apk, bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("shelfguard scan: 3 files in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 not analysed"), std::string::npos) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  std::string verdict = lines[0]["verdict"];
+  EXPECT_NE(r.err.find("2 " + verdict), std::string::npos) << r.err;
+  CliRun quiet = Shelfguard({"scan", "--json", "--fail-on", "never", "--quiet", apk});
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+}
+
+// Issue 12 (10) and NO_COLOR: on a terminal the progress line is cleared
+// before an error, the error is printed when the file fails (before the
+// later files' progress), and it names the path once.
+TEST_F(CliTest, TerminalErrorsClearTheProgressLineAndNameThePathOnce) {
+  std::string apk = EduApk(), bad = NotAZip();
+  std::string out = BinaryDir() + "/cli_test_tty_out." + std::to_string(getpid());
+  std::string tty = OnTerminal(Quote(BinaryDir() + "/shelfguard") + " scan --jobs 1 --fail-on never " +
+                               Quote(bad) + " " + Quote(apk) + " " + Quote(apk) + " >" + Quote(out));
+  std::filesystem::remove(out);
+  size_t err = tty.find("shelfguard: " + bad + ": not analysed: ");
+  ASSERT_NE(err, std::string::npos) << tty;
+  EXPECT_GE(err, 4u);
+  // What precedes the error on the terminal is an erase-line, not progress text.
+  EXPECT_EQ(tty.substr(err - 4, 4), "\r\033[K") << tty;
+  std::string line = tty.substr(err, tty.find('\n', err) - err);
+  EXPECT_EQ(Count(line, bad), 1u) << line;
+  // Printed as it happened: before the progress of the files after it.
+  size_t later = tty.find("[3/3]");
+  ASSERT_NE(later, std::string::npos) << tty;
+  EXPECT_LT(err, later);
+
+  std::string colored = OnTerminal(Quote(BinaryDir() + "/shelfguard") + " scan --quiet --fail-on never " +
+                                   Quote(apk));
+  std::string plain = OnTerminal("NO_COLOR=1 " + Quote(BinaryDir() + "/shelfguard") +
+                                 " scan --quiet --fail-on never " + Quote(apk));
+  EXPECT_NE(colored.find("\033["), std::string::npos) << "no colour on a terminal";
+  EXPECT_EQ(plain.find("\033["), std::string::npos) << plain;
+  EXPECT_NE(plain.find("com.example.clitest"), std::string::npos) << plain;
+}
+
 }  // namespace
 }  // namespace shelfguard

@@ -199,7 +199,7 @@ TEST_F(RegistryCliTest, ShowFormatJson) {
 
   CliRun bad = Registry({"show", "x", "--db", db_, "--format", "xml"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_TRUE(Contains(bad.err, "--format must be text or json")) << bad.err;
+  EXPECT_TRUE(Contains(bad.err, "--format: must be text or json")) << bad.err;
 }
 
 TEST_F(RegistryCliTest, CsvSampleImportsTheSameFilings) {

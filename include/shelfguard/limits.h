@@ -24,9 +24,26 @@ struct Limits {
   uint64_t deadline_ms = 120000;                  // wall-clock per package
 
   // Name/value access so config files, --help and the daemon share one table.
-  struct Field { const char* name; uint64_t Limits::*member; const char* help; };
+  // [min, max] is the accepted range: the CLI (--limit) and the daemon's
+  // config both check values against it (max_depth, not a uint64_t, has its
+  // own row: kMaxDepthMin..kMaxDepthMax).
+  struct Field {
+    const char* name;
+    uint64_t Limits::*member;
+    const char* help;
+    uint64_t min = 1;
+    uint64_t max = UINT64_MAX;
+  };
+  static constexpr uint64_t kMaxDepthMin = 0, kMaxDepthMax = 16;
   static const Field* Fields(size_t* count);
   bool Set(std::string_view name, uint64_t value);
+  // Sets `name` to `value` when the name is known and the value in range;
+  // otherwise an invalid-argument Status naming the limit, the value and
+  // the range (nothing is changed).
+  Status SetChecked(std::string_view name, uint64_t value);
+  // Parses "NAME=VALUE" (VALUE a decimal number; overflow is an error) and
+  // applies it with SetChecked.
+  Status SetFromString(std::string_view assignment);
 };
 
 // Per-scan accounting of the limits. Not thread-safe except Cancel().

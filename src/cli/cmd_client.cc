@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -24,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "cli/commands.h"
+#include "daemon/config.h"
 #include "shelfguard/report.h"
 
 namespace shelfguard::cli {
@@ -34,59 +36,108 @@ using json = nlohmann::json;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
+// SIGINT/SIGTERM ask the client to stop after the work in hand.
+void InstallStopHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Waits up to `ms` for `s` to be readable. A signal interrupting the wait is
+// not an error (the caller looks at g_stop), so a stop never surfaces as
+// "Interrupted system call".
+bool PollIn(zmq::socket_t& s, int ms) {
+  zmq::pollitem_t item = {s.handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    zmq::poll(&item, 1, std::chrono::milliseconds(ms));
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  return (item.revents & ZMQ_POLLIN) != 0;
+}
+
 std::string Dump(const json& j, int indent = -1) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-// Options shared by the three clients.
+// Options shared by the daemon clients.
 struct ClientOptions {
   std::string endpoint;
   std::string server_key;       // Z85 public key of the daemon (CURVE)
   std::string client_key_file;  // file holding the client's Z85 secret key
+  std::string config;           // the daemon's config: endpoints and server key
   int64_t timeout_ms = 0;
 };
 
-// Parses a shared option at argv[*i]; returns 1 if consumed, 0 if not ours,
-// -1 on error.
-int ParseClientOption(const char* cmd, int argc, char** argv, int* i, ClientOptions* o) {
-  std::string a = argv[*i];
-  auto value = [&]() -> const char* {
-    if (*i + 1 >= argc) {
-      std::fprintf(stderr, "shelfguard %s: %s needs a value\n", cmd, a.c_str());
-      return nullptr;
-    }
-    return argv[++*i];
-  };
-  const char* v = nullptr;
-  if (a == "--endpoint" || a == "-e") {
-    if ((v = value()) == nullptr) return -1;
-    o->endpoint = v;
-  } else if (a == "--server-key") {
-    if ((v = value()) == nullptr) return -1;
-    o->server_key = v;
-  } else if (a == "--client-key-file") {
-    if ((v = value()) == nullptr) return -1;
-    o->client_key_file = v;
-  } else if (a == "--timeout") {
-    if ((v = value()) == nullptr) return -1;
-    char* end = nullptr;
-    long long t = std::strtoll(v, &end, 10);
-    if (end == v || *end != '\0' || t < 0) {
-      std::fprintf(stderr, "shelfguard %s: --timeout takes milliseconds, not '%s'\n", cmd, v);
-      return -1;
-    }
-    o->timeout_ms = t;
-  } else {
-    return 0;
-  }
-  return 1;
+// Which of the daemon's sockets a client talks to.
+enum class Socket { kSubmit, kControl, kDelivery };
+
+void AddClientOptions(CLI::App* cmd, ClientOptions* o) {
+  cmd->add_option("-e,--endpoint", o->endpoint,
+                  "daemon socket (tcp://127.0.0.1:PORT or ipc://PATH); default: from --config, "
+                  "else " + o->endpoint)
+      ->type_name("E");
+  cmd->add_option("-c,--config", o->config,
+                  "the daemon's config (shelfguardd --config): the endpoint and, when the socket "
+                  "has curve on, the server key come from it")
+      ->type_name("FILE");
+  cmd->add_option("--server-key", o->server_key,
+                  "the daemon's CURVE public key (when the socket has curve on)")
+      ->type_name("Z85");
+  cmd->add_option("--client-key-file", o->client_key_file,
+                  "file with this client's CURVE secret key (Z85)")
+      ->type_name("FILE");
+  cmd->add_option("--timeout", o->timeout_ms,
+                  "give up waiting for the daemon after MS milliseconds (default " +
+                      std::to_string(o->timeout_ms) + ")")
+      ->type_name("MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}).description(""));
 }
 
-const char kClientOptionsHelp[] =
-    "  -e, --endpoint E        daemon socket (tcp://127.0.0.1:PORT or ipc://PATH)\n"
-    "  --server-key Z85        the daemon's CURVE public key (when the socket has curve on)\n"
-    "  --client-key-file FILE  file with this client's CURVE secret key (Z85)\n"
-    "  --timeout MS            give up waiting for the daemon after MS milliseconds\n";
+std::string ApplyConfig(ClientOptions* o, Socket which, bool endpoint_given);
+
+// ApplyConfig, with its error on stderr; false on error.
+bool ApplyConfigOrSay(const char* cmd, ClientOptions* o, Socket which, bool endpoint_given) {
+  std::string err = ApplyConfig(o, which, endpoint_given);
+  if (!err.empty()) std::fprintf(stderr, "shelfguard %s: %s\n", cmd, err.c_str());
+  return err.empty();
+}
+
+// Fills the endpoint and server key from --config where the command line
+// did not give them. Returns an error message or "".
+std::string ApplyConfig(ClientOptions* o, Socket which, bool endpoint_given) {
+  if (o->config.empty()) return "";
+  auto cfg = daemon::LoadConfig(o->config);
+  if (!cfg.ok()) return "config " + o->config + ": " + cfg.status().message();
+  const daemon::SocketConfig& sock = which == Socket::kSubmit    ? cfg->submit
+                                     : which == Socket::kControl ? cfg->control
+                                                                 : cfg->delivery;
+  if (!endpoint_given) {
+    o->endpoint = sock.endpoint;
+    // A daemon bound to every interface is reached on loopback.
+    for (const char* any : {"tcp://*:", "tcp://0.0.0.0:"}) {
+      if (o->endpoint.rfind(any, 0) == 0) {
+        o->endpoint = "tcp://127.0.0.1:" + o->endpoint.substr(std::strlen(any));
+      }
+    }
+  }
+  if (sock.curve && o->server_key.empty()) {
+    std::string secret = cfg->ServerSecret();
+    char pub[41];
+    if (secret.size() != 40 || zmq_curve_public(pub, secret.c_str()) != 0) {
+      return "the socket has curve on but the server key in " + o->config +
+             " cannot be read; give --server-key";
+    }
+    o->server_key = pub;
+  }
+  if (sock.curve && o->client_key_file.empty()) {
+    return "the socket has curve on in " + o->config + ": give --client-key-file";
+  }
+  return "";
+}
 
 // Applies CURVE client options; returns an error message or "".
 std::string SetupCurve(zmq::socket_t& s, const ClientOptions& o) {
@@ -129,11 +180,9 @@ bool RequestReply(const ClientOptions& o, const std::vector<std::string>& frames
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
     while (!g_stop.load()) {
-      zmq::pollitem_t item = {s.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(100));
-      if (item.revents & ZMQ_POLLIN) {
+      if (PollIn(s, 100)) {
         zmq::message_t m;
-        if (!s.recv(m)) continue;
+        if (!s.recv(m, zmq::recv_flags::dontwait)) continue;
         *reply = m.to_string();
         return true;
       }
@@ -209,73 +258,22 @@ bool SubmitResumable(const ClientOptions& o, const std::vector<std::string>& fra
   return false;
 }
 
-}  // namespace
-
-int RunSubmit(int argc, char** argv) {
-  ClientOptions o;
-  o.endpoint = "tcp://127.0.0.1:7710";
-  o.timeout_ms = 300000;
-  bool as_json = false, by_path = false;
+struct SubmitOptions {
+  ClientOptions client{"tcp://127.0.0.1:7710", "", "", "", 300000};
+  bool endpoint_given = false, by_path = false;
+  std::string format = "text";
   int64_t resume_ms = 5000;
   Severity fail_on = Severity::kViolation;
   std::string target, sha256;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    int r = ParseClientOption("submit", argc, argv, &i, &o);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    if (a == "-h" || a == "--help") {
-      std::printf(
-          "usage: shelfguard submit [options] FILE|URL\n\n"
-          "Submits one package to a running shelfguardd and prints its verdict and findings.\n"
-          "A FILE is sent as bytes (up to the daemon's submit.max_bytes) unless --by-path;\n"
-          "an http(s) URL is downloaded by the daemon.\n\noptions:\n%s"
-          "  --by-path               send the file's absolute path instead of its bytes\n"
-          "                          (the daemon must be able to read it)\n"
-          "  --sha256 HEX            for a URL: the expected SHA-256 of the download\n"
-          "  --json                  print the daemon's reply as JSON\n"
-          "  --resume-after MS       with no reply after MS (default 5000), ask again by\n"
-          "                          request id: a restarted daemon answers for the same job\n"
-          "  --fail-on SEVERITY      exit 1 at or above SEVERITY (default: violation)\n\n"
-          "exit codes: 0 below --fail-on; 1 a finding reached it; 2 not analysed or no reply\n"
-          "default endpoint: tcp://127.0.0.1:7710, timeout 300000 ms\n",
-          kClientOptionsHelp);
-      return 0;
-    } else if (a == "--json") {
-      as_json = true;
-    } else if (a == "--resume-after" && i + 1 < argc) {
-      char* end = nullptr;
-      long long v = std::strtoll(argv[++i], &end, 10);
-      if (end == argv[i] || *end != '\0' || v < 100) {
-        std::fprintf(stderr, "shelfguard submit: --resume-after takes milliseconds (>= 100), not '%s'\n", argv[i]);
-        return 2;
-      }
-      resume_ms = v;
-    } else if (a == "--by-path") {
-      by_path = true;
-    } else if (a == "--sha256" && i + 1 < argc) {
-      sha256 = argv[++i];
-    } else if (a == "--fail-on" && i + 1 < argc) {
-      auto s = ParseSeverity(argv[++i]);
-      if (!s) {
-        std::fprintf(stderr, "shelfguard submit: bad --fail-on '%s'\n", argv[i]);
-        return 2;
-      }
-      fail_on = *s;
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "shelfguard submit: unknown option '%s' (see --help)\n", a.c_str());
-      return 2;
-    } else if (target.empty()) {
-      target = a;
-    } else {
-      std::fprintf(stderr, "shelfguard submit: one FILE or URL at a time\n");
-      return 2;
-    }
-  }
-  if (target.empty()) {
-    std::fprintf(stderr, "shelfguard submit: no FILE or URL given (see --help)\n");
-    return 2;
-  }
+};
+
+int RunSubmit(SubmitOptions& so) {
+  ClientOptions& o = so.client;
+  if (!ApplyConfigOrSay("submit", &o, Socket::kSubmit, so.endpoint_given)) return 2;
+  const bool as_json = so.format == "json", by_path = so.by_path;
+  const int64_t resume_ms = so.resume_ms;
+  const Severity fail_on = so.fail_on;
+  const std::string &target = so.target, &sha256 = so.sha256;
   std::string rid = NewRequestId();
   json req = {{"type", "submit"}, {"request_id", rid}};
   std::vector<std::string> frames;
@@ -305,7 +303,7 @@ int RunSubmit(int argc, char** argv) {
       frames.push_back(ss.str());
     }
   }
-  ::signal(SIGINT, OnSignal);
+  InstallStopHandlers();
   std::string reply, error;
   if (!SubmitResumable(o, frames, rid, resume_ms, &reply, &error)) {
     std::fprintf(stderr, "shelfguard submit: %s\n", error.c_str());
@@ -346,30 +344,41 @@ int RunSubmit(int argc, char** argv) {
   return fail_on != Severity::kPass && sev && *sev >= fail_on ? 1 : 0;
 }
 
-int RunStatus(int argc, char** argv) {
-  ClientOptions o;
-  o.endpoint = "tcp://127.0.0.1:7711";
-  o.timeout_ms = 5000;
-  bool as_json = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    int r = ParseClientOption("status", argc, argv, &i, &o);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    if (a == "-h" || a == "--help") {
-      std::printf(
-          "usage: shelfguard status [options]\n\nShows a running shelfguardd's queue depth, "
-          "throughput, errors, feeds and versions.\n\noptions:\n%s  --json                  "
-          "print the raw JSON\n\ndefault endpoint: tcp://127.0.0.1:7711, timeout 5000 ms\n",
-          kClientOptionsHelp);
-      return 0;
-    } else if (a == "--json") {
-      as_json = true;
-    } else {
-      std::fprintf(stderr, "shelfguard status: unknown option '%s' (see --help)\n", a.c_str());
-      return 2;
-    }
+struct ControlOptions {
+  ClientOptions client{"tcp://127.0.0.1:7711", "", "", "", 5000};
+  bool endpoint_given = false;
+  std::string format = "text";
+};
+
+// One request on the control socket; the parsed reply, or null after a
+// message on stderr.
+json ControlRequest(const char* cmd, ControlOptions& co) {
+  ClientOptions& o = co.client;
+  std::string reply, error = ApplyConfig(&o, Socket::kControl, co.endpoint_given);
+  if (error.empty() && !RequestReply(o, {Dump({{"cmd", cmd}})}, &reply, &error)) {
+    if (g_stop.load()) error = "interrupted";
   }
+  if (!error.empty()) {
+    std::fprintf(stderr, "shelfguard %s: %s\n", cmd, error.c_str());
+    return json();
+  }
+  json r = json::parse(reply, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) {
+    std::fprintf(stderr, "shelfguard %s: malformed reply from %s\n", cmd, o.endpoint.c_str());
+    return json();
+  }
+  if (!r.value("ok", false)) {
+    std::fprintf(stderr, "shelfguard %s: the daemon refused: %s\n", cmd,
+                 r.value("error", std::string("no reason given")).c_str());
+    return json();
+  }
+  return r;
+}
+
+int RunStatus(ControlOptions& co) {
+  ClientOptions& o = co.client;
+  const bool as_json = co.format == "json";
+  if (!ApplyConfigOrSay("status", &o, Socket::kControl, co.endpoint_given)) return 2;
   std::string reply, error;
   if (!RequestReply(o, {Dump({{"cmd", "status"}})}, &reply, &error)) {
     std::fprintf(stderr, "shelfguard status: %s\n", error.c_str());
@@ -414,49 +423,21 @@ int RunStatus(int argc, char** argv) {
   return 0;
 }
 
-int RunConsume(int argc, char** argv) {
-  ClientOptions o;
-  o.endpoint = "tcp://127.0.0.1:7712";
+struct ConsumeOptions {
+  ClientOptions client{"tcp://127.0.0.1:7712", "", "", "", 0};
+  bool endpoint_given = false;
   std::string out_path, consumer = "default";
   int64_t count = 0, idle_exit_ms = 0;
   int batch = 64;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    int r = ParseClientOption("consume", argc, argv, &i, &o);
-    if (r < 0) return 2;
-    if (r > 0) continue;
-    if (a == "-h" || a == "--help") {
-      std::printf(
-          "usage: shelfguard consume [options]\n\n"
-          "Receives violation messages from shelfguardd and prints them (or appends them to\n"
-          "--out) as JSON Lines. Each batch is written and fsync'ed before it is\n"
-          "acknowledged; messages already written (same id) are acknowledged, not written\n"
-          "again, so redelivery after a crash never duplicates a line.\n\noptions:\n%s"
-          "  -o, --out FILE          append to FILE (its ids are loaded for dedup at start)\n"
-          "  --consumer NAME         consumer name: on reconnect, what NAME held unacknowledged\n"
-          "                          is redelivered at once (default: default)\n"
-          "  --count N               exit after N new messages\n"
-          "  --idle-exit MS          exit after MS milliseconds without a message\n"
-          "  --batch N               most messages per fetch (default: 64)\n\n"
-          "default endpoint: tcp://127.0.0.1:7712; --timeout: exit 2 when the daemon does not\n"
-          "answer a fetch for that long (default: keep retrying)\n",
-          kClientOptionsHelp);
-      return 0;
-    } else if ((a == "-o" || a == "--out") && i + 1 < argc) {
-      out_path = argv[++i];
-    } else if (a == "--consumer" && i + 1 < argc) {
-      consumer = argv[++i];
-    } else if (a == "--count" && i + 1 < argc) {
-      count = std::atoll(argv[++i]);
-    } else if (a == "--idle-exit" && i + 1 < argc) {
-      idle_exit_ms = std::atoll(argv[++i]);
-    } else if (a == "--batch" && i + 1 < argc) {
-      batch = std::max(1, std::atoi(argv[++i]));
-    } else {
-      std::fprintf(stderr, "shelfguard consume: unknown option '%s' (see --help)\n", a.c_str());
-      return 2;
-    }
-  }
+};
+
+int RunConsume(ConsumeOptions& co) {
+  ClientOptions& o = co.client;
+  if (!ApplyConfigOrSay("consume", &o, Socket::kDelivery, co.endpoint_given)) return 2;
+  const std::string& out_path = co.out_path;
+  const std::string& consumer = co.consumer;
+  const int64_t count = co.count, idle_exit_ms = co.idle_exit_ms;
+  const int batch = co.batch;
   // Ids already written (a previous run's file) are not written again.
   std::unordered_set<std::string> seen;
   int out_fd = -1;
@@ -473,8 +454,7 @@ int RunConsume(int argc, char** argv) {
       return 2;
     }
   }
-  ::signal(SIGINT, OnSignal);
-  ::signal(SIGTERM, OnSignal);
+  InstallStopHandlers();
   int64_t received = 0;
   int rc = 0;
   try {
@@ -492,15 +472,18 @@ int RunConsume(int argc, char** argv) {
     auto last_msg = std::chrono::steady_clock::now();
     auto last_reply = last_msg;
     bool fetch_out = false;
+    int unacked = 0;  // acks sent and not yet confirmed
     while (!g_stop.load()) {
       if (!fetch_out) {
-        send({{"type", "fetch"}, {"consumer", consumer}, {"max", batch}, {"wait_ms", 1000}});
+        // With --count, never take more than are still wanted: what is
+        // fetched is written and acknowledged, so exactly N are.
+        int64_t want = count > 0 ? std::min<int64_t>(batch, count - received) : batch;
+        send({{"type", "fetch"}, {"consumer", consumer}, {"max", want}, {"wait_ms", 1000}});
         fetch_out = true;
       }
-      zmq::pollitem_t item = {s.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(200));
+      bool readable = PollIn(s, 200);
       auto now = std::chrono::steady_clock::now();
-      if (!(item.revents & ZMQ_POLLIN)) {
+      if (!readable) {
         if (o.timeout_ms > 0 && now - last_reply > std::chrono::milliseconds(o.timeout_ms)) {
           std::fprintf(stderr, "shelfguard consume: no answer from %s\n", o.endpoint.c_str());
           rc = 2;
@@ -516,9 +499,10 @@ int RunConsume(int argc, char** argv) {
         continue;
       }
       zmq::message_t m;
-      if (!s.recv(m)) continue;
+      if (!s.recv(m, zmq::recv_flags::dontwait)) continue;
       last_reply = now;
       json r = json::parse(m.to_string(), nullptr, false);
+      if (r.is_object() && r.value("type", "") == "acked") unacked = std::max(0, unacked - 1);
       if (!r.is_object() || r.value("type", "") != "batch") continue;  // welcome / acked
       fetch_out = false;
       std::vector<std::string> ids;
@@ -556,10 +540,22 @@ int RunConsume(int argc, char** argv) {
       }
       if (!ids.empty()) {
         send({{"type", "ack"}, {"consumer", consumer}, {"ids", ids}});
+        ++unacked;
         last_msg = now;
       }
       if (count > 0 && received >= count) break;
       if (idle_exit_ms > 0 && ids.empty() && now - last_msg > std::chrono::milliseconds(idle_exit_ms)) break;
+    }
+    // Stopped (count reached, idle, or SIGINT/SIGTERM after the batch in
+    // hand was written): wait briefly for the daemon to confirm the acks,
+    // so a clean stop leaves nothing to redeliver.
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    while (unacked > 0 && std::chrono::steady_clock::now() < give_up) {
+      if (!PollIn(s, 100)) continue;
+      zmq::message_t m;
+      if (!s.recv(m, zmq::recv_flags::dontwait)) continue;
+      json r = json::parse(m.to_string(), nullptr, false);
+      if (r.is_object() && r.value("type", "") == "acked") --unacked;
     }
   } catch (const zmq::error_t& e) {
     std::fprintf(stderr, "shelfguard consume: zeromq: %s\n", e.what());
@@ -567,6 +563,131 @@ int RunConsume(int argc, char** argv) {
   }
   if (out_fd >= 0) ::close(out_fd);
   return rc;
+}
+
+// ping / reload / version: one control request, its reply printed.
+int RunControlVerb(const char* cmd, ControlOptions& co) {
+  json r = ControlRequest(cmd, co);
+  if (std::string(cmd) == "version" && co.format != "json") std::printf("%s\n", VersionText().c_str());
+  if (r.is_null()) return 2;
+  if (co.format == "json") {
+    std::printf("%s\n", Dump(r).c_str());
+    return 0;
+  }
+  if (std::string(cmd) == "ping") std::printf("shelfguardd at %s is alive\n", co.client.endpoint.c_str());
+  // The reply's fields, flattened one level: "versions.signatures: ...".
+  for (const auto& [k, v] : r.items()) {
+    if (k == "ok") continue;
+    if (v.is_object()) {
+      for (const auto& [k2, v2] : v.items()) {
+        std::printf("%s.%s: %s\n", k.c_str(), k2.c_str(),
+                    v2.is_string() ? v2.get<std::string>().c_str() : Dump(v2).c_str());
+      }
+    } else {
+      std::printf("%s: %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : Dump(v).c_str());
+    }
+  }
+  return 0;
+}
+
+void AddClientCommon(CLI::App* cmd, ClientOptions* o, bool* endpoint_given) {
+  AddClientOptions(cmd, o);
+  cmd->get_option("--endpoint")->each([endpoint_given](const std::string&) { *endpoint_given = true; });
+}
+
+}  // namespace
+
+void SetupSubmit(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "submit", "submit a package to a running shelfguardd for a verdict");
+  cmd->footer(std::string(
+      "Submits one package to a running shelfguardd and prints its verdict and findings.\n"
+      "A FILE is sent as bytes (up to the daemon's submit.max_bytes) unless --by-path;\n"
+      "an http(s) URL is downloaded by the daemon.") + "\n\n" +
+      "exit codes: 0 below --fail-on; 1 a finding reached it; 2 not analysed, no reply,\n"
+      "            or a usage error\n"
+      "aliases: --json = --format json\n");
+  auto o = std::make_shared<SubmitOptions>();
+  cmd->add_option("target", o->target, "package file or http(s) URL")->type_name("FILE|URL")->required();
+  AddClientCommon(cmd, &o->client, &o->endpoint_given);
+  cmd->add_flag("--by-path", o->by_path,
+                "send the file's absolute path instead of its bytes (the daemon must be able to "
+                "read it)");
+  cmd->add_option("--sha256", o->sha256, "for a URL: the expected SHA-256 of the download")
+      ->type_name("HEX");
+  AddFormatOption(cmd, &o->format, " (json: the daemon's reply)");
+  cmd->add_option("--resume-after", o->resume_ms,
+                  "with no reply after MS (default 5000), ask again by request id: a restarted "
+                  "daemon answers for the same job")
+      ->type_name("MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{86400000}).description(""));
+  AddFailOnOption(cmd, &o->fail_on);
+  SetRunner(cmd, [o] { return RunSubmit(*o); });
+}
+
+void SetupStatus(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "status", "show a running shelfguardd's queue and throughput");
+  cmd->footer(
+      "Shows a running shelfguardd's queue depth, throughput, errors, feeds and versions.\n\n"
+      "aliases: --json = --format json\n");
+  auto o = std::make_shared<ControlOptions>();
+  AddClientCommon(cmd, &o->client, &o->endpoint_given);
+  AddFormatOption(cmd, &o->format, " (json: the daemon's reply)");
+  SetRunner(cmd, [o] { return RunStatus(*o); });
+}
+
+void SetupControl(CLI::App* root) {
+  struct Verb {
+    const char* name;
+    const char* help;
+  };
+  static const Verb kVerbs[] = {
+      {"ping", "ask a running shelfguardd whether it answers (exit 0 yes, 2 no)"},
+      {"reload", "make a running shelfguardd reload its config, signatures and registry (as SIGHUP)"},
+      {"version", "print this client's version and the daemon's engine, signatures and registry versions"},
+  };
+  for (const Verb& v : kVerbs) {
+    CLI::App* cmd = AddCommand(root, v.name, v.help);
+    cmd->footer("exit codes: 0 the daemon answered ok; 2 no answer, a refusal, or a usage error\n"
+                "aliases: --json = --format json\n");
+    auto o = std::make_shared<ControlOptions>();
+    AddClientCommon(cmd, &o->client, &o->endpoint_given);
+    AddFormatOption(cmd, &o->format, " (json: the daemon's reply)");
+    const char* name = v.name;
+    SetRunner(cmd, [o, name] { return RunControlVerb(name, *o); });
+  }
+}
+
+void SetupConsume(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "consume", "receive and acknowledge violations from shelfguardd");
+  cmd->footer(std::string(
+      "Receives violation messages from shelfguardd and prints them (or appends them to\n"
+      "--output) as JSON Lines. Each batch is written and fsync'ed before it is\n"
+      "acknowledged; messages already written (same id) are acknowledged, not written\n"
+      "again, so redelivery after a crash never duplicates a line. SIGINT or SIGTERM\n"
+      "stops it after the batch in hand is written and acknowledged (exit 0).") + "\n\n" +
+      "--timeout: exit 2 when the daemon does not answer a fetch for that long\n"
+      "(default 0: keep retrying)\n"
+      "exit codes: 0 stopped (count reached, idle, or a signal); 2 an error\n"
+      "aliases: --out = --output\n");
+  auto o = std::make_shared<ConsumeOptions>();
+  AddClientCommon(cmd, &o->client, &o->endpoint_given);
+  cmd->add_option("-o,--output,--out", o->out_path,
+                  "append to FILE (its ids are loaded for dedup at start)")
+      ->type_name("FILE");
+  cmd->add_option("--consumer", o->consumer,
+                  "consumer name: on reconnect, what NAME held unacknowledged is redelivered at "
+                  "once (default: default)")
+      ->type_name("NAME");
+  cmd->add_option("--count", o->count, "exit after writing and acknowledging exactly N new messages")
+      ->type_name("N")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40).description(""));
+  cmd->add_option("--idle-exit", o->idle_exit_ms, "exit after MS milliseconds without a message")
+      ->type_name("MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400000}).description(""));
+  cmd->add_option("--batch", o->batch, "most messages per fetch (default: 64)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 10000).description(""));
+  SetRunner(cmd, [o] { return RunConsume(*o); });
 }
 
 }  // namespace shelfguard::cli

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,115 +20,21 @@
 namespace shelfguard::cli {
 namespace {
 
-const char kHelp[] =
-    "usage: shelfguard registry <subcommand> [options]\n"
-    "\n"
+const char kDescription[] =
     "Maintains the local filing registry (a SQLite database) that 'scan --registry'\n"
-    "checks packages against. Formats: docs/registry-format.md.\n"
-    "\n"
-    "subcommands:\n"
-    "  import FILE [--db PATH]            load a registry export (.json or .csv),\n"
-    "                                     replacing the database atomically\n"
-    "  sync URL [--db PATH] [--ca FILE]   fetch the export over HTTP(S) (conditional\n"
-    "                                     GET), validate it and swap it in; on failure\n"
-    "                                     the old database keeps serving\n"
-    "  show ID [--db PATH] [--format text|json]\n"
-    "                                     look up a filing by package id, bundle id,\n"
-    "                                     filing number (教APP备...) or credit code\n"
-    "  validate FILE                      check an export; report every bad record\n"
-    "\n"
+    "checks packages against. Formats: docs/registry-format.md.";
+
+const char kFooter[] =
     "--db default: $XDG_DATA_HOME/shelfguard/registry.db, else\n"
     "              ~/.local/share/shelfguard/registry.db\n"
     "\n"
     "exit codes: 0 success; 1 bad records were found (import/sync/validate: the\n"
     "            good ones were loaded) or show found nothing; 2 the command failed\n";
 
-const char kImportHelp[] =
-    "usage: shelfguard registry import FILE [--db PATH]\n"
-    "\n"
-    "Validates every record of a registry export (JSON or CSV) and writes the good\n"
-    "ones to a new database that replaces PATH atomically. Bad records are listed\n"
-    "as FILE:LINE: FIELD: problem. Exit 0 all loaded, 1 some records rejected,\n"
-    "2 nothing imported.\n";
-
-const char kSyncHelp[] =
-    "usage: shelfguard registry sync URL [--db PATH] [--ca FILE] [--timeout SECONDS]\n"
-    "\n"
-    "Downloads the registry export from URL (http or https only; TLS verified;\n"
-    "If-None-Match / If-Modified-Since from the previous sync of the same URL),\n"
-    "validates it, writes a new database and renames it over PATH. On any failure\n"
-    "(network, HTTP status, truncated or invalid export) PATH is left untouched.\n"
-    "  --ca FILE         extra CA bundle for https\n"
-    "  --timeout SECONDS whole-transfer timeout (default 120)\n"
-    "Exit 0 updated or already current, 1 updated but some records rejected,\n"
-    "2 failed (the old database keeps serving).\n";
-
-const char kShowHelp[] =
-    "usage: shelfguard registry show ID [--db PATH] [--format text|json]\n"
-    "\n"
-    "ID is an Android package name, an iOS bundle id, a filing number (教APP备...)\n"
-    "or a provider's unified social credit code. Prints the filing(s), the\n"
-    "provider's blacklist entry, and warnings about their identifiers.\n"
-    "--db may also name an export file. Exit 0 found, 1 not found, 2 error.\n";
-
-const char kValidateHelp[] =
-    "usage: shelfguard registry validate FILE\n"
-    "\n"
-    "Checks every record of a registry export (JSON or CSV) and prints each bad\n"
-    "one as FILE:LINE: FIELD: problem. Exit 0 all valid, 1 some bad, 2 unreadable.\n";
-
-bool IsHelp(const std::string& a) { return a == "-h" || a == "--help"; }
-
 struct Args {
-  std::vector<std::string> positional;
-  std::string db, ca, format = "text";
+  std::string file, db, ca, format = "text";
   long timeout_s = 120;
-  bool help = false;
 };
-
-// Parses the options shared by the subcommands; returns false (after a
-// message) on a bad option.
-bool ParseArgs(const char* sub, int argc, char** argv, Args* out) {
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "shelfguard registry %s: %s needs a value\n", sub, a.c_str());
-        return false;
-      }
-      *dst = argv[++i];
-      return true;
-    };
-    if (IsHelp(a)) {
-      out->help = true;
-    } else if (a == "--db") {
-      if (!value(&out->db)) return false;
-    } else if (a == "--ca") {
-      if (!value(&out->ca)) return false;
-    } else if (a == "--format") {
-      if (!value(&out->format)) return false;
-      if (out->format != "text" && out->format != "json") {
-        std::fprintf(stderr, "shelfguard registry %s: --format must be text or json\n", sub);
-        return false;
-      }
-    } else if (a == "--timeout") {
-      std::string v;
-      if (!value(&v)) return false;
-      char* end = nullptr;
-      out->timeout_s = std::strtol(v.c_str(), &end, 10);
-      if (end == v.c_str() || *end != '\0' || out->timeout_s <= 0 || out->timeout_s > 86400) {
-        std::fprintf(stderr, "shelfguard registry %s: bad --timeout '%s'\n", sub, v.c_str());
-        return false;
-      }
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "shelfguard registry %s: unknown option '%s'\n", sub, a.c_str());
-      return false;
-    } else {
-      out->positional.push_back(a);
-    }
-  }
-  return true;
-}
 
 // The database path: --db, else the default (its directory created 0700).
 bool ResolveDb(const char* sub, Args* args, bool create_dir) {
@@ -156,19 +64,9 @@ void PrintProblems(const std::vector<ImportProblem>& problems, uint64_t bad, uin
   }
 }
 
-int Import(int argc, char** argv) {
-  Args args;
-  if (!ParseArgs("import", argc, argv, &args)) return 2;
-  if (args.help) {
-    std::fputs(kImportHelp, stdout);
-    return 0;
-  }
-  if (args.positional.size() != 1) {
-    std::fputs(kImportHelp, stderr);
-    return 2;
-  }
+int Import(Args& args) {
   if (!ResolveDb("import", &args, true)) return 2;
-  Result<ImportSummary> r = ImportExport(args.positional[0], args.db);
+  Result<ImportSummary> r = ImportExport(args.file, args.db);
   if (!r.ok()) {
     std::fprintf(stderr, "shelfguard registry import: %s\n", r.status().ToString().c_str());
     return 2;
@@ -180,23 +78,13 @@ int Import(int argc, char** argv) {
   return r->bad_records > 0 ? 1 : 0;
 }
 
-int Sync(int argc, char** argv) {
-  Args args;
-  if (!ParseArgs("sync", argc, argv, &args)) return 2;
-  if (args.help) {
-    std::fputs(kSyncHelp, stdout);
-    return 0;
-  }
-  if (args.positional.size() != 1) {
-    std::fputs(kSyncHelp, stderr);
-    return 2;
-  }
+int Sync(Args& args) {
   if (!ResolveDb("sync", &args, true)) return 2;
   net::HttpOptions http;
   http.ca_file = args.ca;
   http.total_timeout_ms = args.timeout_s * 1000;
   http.max_bytes = 1ull << 30;  // the export size cap (ExportLimits::max_bytes)
-  Result<SyncResult> r = SyncRegistry(args.positional[0], args.db, http);
+  Result<SyncResult> r = SyncRegistry(args.file, args.db, http);
   if (!r.ok()) {
     std::fprintf(stderr, "shelfguard registry sync: %s\n", r.status().ToString().c_str());
     return 2;
@@ -246,34 +134,24 @@ void PrintFilingText(const Filing& f) {
               f.status_since.empty() ? "" : " since ", f.status_since.c_str());
 }
 
-int Show(int argc, char** argv) {
-  Args args;
-  if (!ParseArgs("show", argc, argv, &args)) return 2;
-  if (args.help) {
-    std::fputs(kShowHelp, stdout);
-    return 0;
-  }
-  if (args.positional.size() != 1) {
-    std::fputs(kShowHelp, stderr);
-    return 2;
-  }
+int Show(Args& args) {
   if (!ResolveDb("show", &args, false)) return 2;
   Result<std::unique_ptr<Registry>> reg = Registry::Open(args.db);
   if (!reg.ok()) {
     std::fprintf(stderr, "shelfguard registry show: %s\n", reg.status().ToString().c_str());
     return 2;
   }
-  const std::string id = ids::NormalizeNumber(args.positional[0]);
+  const std::string id = ids::NormalizeNumber(args.file);
   std::vector<Filing> found;
   if (auto f = (*reg)->FindByFilingNumber(id)) found.push_back(std::move(*f));
   if (found.empty()) found = (*reg)->FindByCreditCode(id);
   if (found.empty()) {
-    if (auto f = (*reg)->FindByPackage(Platform::kAndroid, args.positional[0])) {
+    if (auto f = (*reg)->FindByPackage(Platform::kAndroid, args.file)) {
       found.push_back(std::move(*f));
     }
   }
   if (found.empty()) {
-    if (auto f = (*reg)->FindByPackage(Platform::kIos, args.positional[0])) {
+    if (auto f = (*reg)->FindByPackage(Platform::kIos, args.file)) {
       found.push_back(std::move(*f));
     }
   }
@@ -283,7 +161,7 @@ int Show(int argc, char** argv) {
 
   if (args.format == "json") {
     nlohmann::json out;
-    out["query"] = args.positional[0];
+    out["query"] = args.file;
     out["registry_version"] = (*reg)->version();
     out["matches"] = nlohmann::json::array();
     for (const Filing& f : found) {
@@ -319,30 +197,20 @@ int Show(int argc, char** argv) {
     }
     if (found.empty() && !only_blacklist) {
       std::fprintf(stderr, "shelfguard registry show: no filing for '%s' in %s\n",
-                   args.positional[0].c_str(), args.db.c_str());
+                   args.file.c_str(), args.db.c_str());
     }
   }
   return found.empty() && !only_blacklist ? 1 : 0;
 }
 
-int Validate(int argc, char** argv) {
-  Args args;
-  if (!ParseArgs("validate", argc, argv, &args)) return 2;
-  if (args.help) {
-    std::fputs(kValidateHelp, stdout);
-    return 0;
-  }
-  if (args.positional.size() != 1) {
-    std::fputs(kValidateHelp, stderr);
-    return 2;
-  }
+int Validate(Args& args) {
   // Streamed: only the problems are kept, whatever the size of the export.
   class CountOnly : public ExportSink {
    public:
     Status AddFiling(Filing&&, uint64_t) override { return Status::Ok(); }
     Status AddBlacklist(BlacklistEntry&&, uint64_t) override { return Status::Ok(); }
   } sink;
-  Result<ExportReport> r = StreamExportFile(args.positional[0], ExportLimits(), &sink);
+  Result<ExportReport> r = StreamExportFile(args.file, ExportLimits(), &sink);
   if (!r.ok()) {
     std::fprintf(stderr, "shelfguard registry validate: %s\n", r.status().ToString().c_str());
     return 2;
@@ -353,7 +221,7 @@ int Validate(int argc, char** argv) {
                 static_cast<unsigned long long>(r->problem_count - r->problems.size()));
   }
   std::printf("%s: %llu valid filings, %llu valid blacklist entries, %llu bad records\n",
-              args.positional[0].c_str(), static_cast<unsigned long long>(r->filings),
+              args.file.c_str(), static_cast<unsigned long long>(r->filings),
               static_cast<unsigned long long>(r->blacklist),
               static_cast<unsigned long long>(r->bad_records));
   return r->bad_records > 0 ? 1 : 0;
@@ -361,18 +229,44 @@ int Validate(int argc, char** argv) {
 
 }  // namespace
 
-int RunRegistry(int argc, char** argv) {
-  if (argc < 2 || IsHelp(argv[1])) {
-    std::fputs(kHelp, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  std::string sub = argv[1];
-  if (sub == "import") return Import(argc, argv);
-  if (sub == "sync") return Sync(argc, argv);
-  if (sub == "show") return Show(argc, argv);
-  if (sub == "validate") return Validate(argc, argv);
-  std::fprintf(stderr, "shelfguard registry: unknown subcommand '%s'\n\n%s", sub.c_str(), kHelp);
-  return 2;
+void SetupRegistry(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "registry", "import, sync, show or validate filing records");
+  cmd->footer(std::string(kDescription) + "\n\n" + kFooter);
+  cmd->require_subcommand(1);
+  // One subcommand: its FILE/URL/ID argument, --db unless `with_db` is false.
+  auto add = [cmd](const char* name, const char* help, const char* arg_type, const char* arg_help,
+                   int (*run)(Args&), bool with_db = true) {
+    CLI::App* sub = AddCommand(cmd, name, help);
+    auto args = std::make_shared<Args>();
+    sub->add_option("file", args->file, arg_help)->required()->type_name(arg_type);
+    if (with_db) {
+      sub->add_option("--db", args->db, "registry database (show: also an export file)")
+          ->type_name("PATH");
+    }
+    sub->footer(kFooter);
+    SetRunner(sub, [args, run] { return run(*args); });
+    return std::make_pair(sub, args);
+  };
+  add("import",
+      "load a registry export (.json or .csv), replacing the database atomically; bad records "
+      "are listed and skipped (exit 1)",
+      "FILE", "registry export (.json or .csv)", Import);
+  auto [sync, sync_args] = add("sync",
+                               "fetch the export over HTTP(S) (conditional GET: If-None-Match / "
+                               "If-Modified-Since), validate it and swap it in; on any failure the "
+                               "old database keeps serving",
+                               "URL", "http or https URL of the export", Sync);
+  sync->add_option("--ca", sync_args->ca, "extra CA bundle for https")->type_name("FILE");
+  sync->add_option("--timeout", sync_args->timeout_s, "whole-transfer timeout in seconds (default 120)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1L, 86400L).description(""));
+  auto [show, show_args] = add("show",
+                               "look up a filing by Android package, iOS bundle id, filing number "
+                               "(教APP备...) or provider credit code; exit 1 when not found",
+                               "ID", "package, bundle id, filing number or credit code", Show);
+  AddFormatOption(show, &show_args->format);
+  add("validate", "check an export and print every bad record (exit 1 if any)", "FILE",
+      "registry export (.json or .csv)", Validate, false);
 }
 
 }  // namespace shelfguard::cli

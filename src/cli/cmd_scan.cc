@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iterator>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -21,37 +25,19 @@
 namespace shelfguard::cli {
 namespace {
 
-const char kScanHelp[] =
-    "usage: shelfguard scan [options] FILE|DIR...\n"
-    "\n"
+const char kScanDescription[] =
     "Analyses APK, XAPK, IPA and DEX files (directories are searched recursively for\n"
     "*.apk, *.xapk, *.apks, *.ipa, *.dex) and prints what each package is, the SDKs\n"
     "it carries, the filing numbers it displays and the findings of every rule.\n"
-    "\n"
-    "options:\n"
-    "  --format text|json   output format (default: text; json prints one JSON object\n"
-    "                       per package, JSON Lines for several)\n"
-    "  --pretty             indent JSON output\n"
-    "  --registry PATH      filing registry: a SQLite database made by 'shelfguard\n"
-    "                       registry import' or a registry export (.json/.csv)\n"
-    "  --filing FILE        self-check against one filing (JSON) before submitting it\n"
-    "  --fail-on SEVERITY   exit 1 when a finding is at least SEVERITY:\n"
-    "                       info|review|violation|block|never (default: violation)\n"
-    "  --jobs N             files scanned in parallel (default: number of cores)\n"
-    "  --signatures DIR     SDK signature database (default: built-in)\n"
-    "  --limit NAME=VALUE   override a limit (see below); may repeat\n"
-    "  --manifest-only      identity only: package, versions, SDK levels, permissions,\n"
-    "                       flags and components (APK manifest and resources; IPA\n"
-    "                       Info.plist and executable); no DEX, native code or asset\n"
-    "                       analysis (SDKs only from manifest components), no rules:\n"
-    "                       verdict 'info' (finding SCAN-MANIFEST-ONLY)\n"
-    "  --no-progress        no progress line on stderr\n"
-    "  -o, --output FILE    write reports to FILE instead of stdout\n"
-    "\n"
+    "A summary (files, verdicts, errors, time) goes to stderr unless --quiet.";
+
+const char kScanFooter[] =
     "exit codes: 0 all analysed and nothing reached --fail-on; 1 a finding did;\n"
-    "            2 a file could not be analysed (reason on stderr and in errors[])\n"
-    "\n"
-    "limits:\n";
+    "            2 a file could not be analysed (reason on stderr and in errors[]:\n"
+    "            not-found, permission-denied, malformed, over-limit, ...), no\n"
+    "            package was found in the arguments, or a usage error\n"
+    "aliases: --json = --format json; --out = --output\n"
+    "environment: NO_COLOR (any value) turns colour off\n";
 
 bool IsPackageName(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
@@ -59,115 +45,113 @@ bool IsPackageName(const std::filesystem::path& p) {
   return ext == ".apk" || ext == ".xapk" || ext == ".apks" || ext == ".ipa" || ext == ".dex";
 }
 
-void PrintHelp() {
-  std::fputs(kScanHelp, stdout);
+// The limits table for --help, from the one table config and --limit share.
+std::string LimitsTable() {
+  std::string t = "limits (--limit NAME=VALUE; default, range, meaning):\n";
   size_t n = 0;
   const Limits::Field* fields = Limits::Fields(&n);
   Limits defaults;
+  auto row = [&t](const char* name, uint64_t def, uint64_t min, uint64_t max, const char* help) {
+    char line[320];
+    std::string range = std::to_string(min) + "-" + std::to_string(max);
+    std::snprintf(line, sizeof line, "  %-19s %-11llu %-17s %s\n", name,
+                  static_cast<unsigned long long>(def), range.c_str(), help);
+    t += line;
+  };
   for (size_t i = 0; i < n; ++i) {
-    std::printf("  %-20s %-14llu %s\n", fields[i].name,
-                static_cast<unsigned long long>(defaults.*(fields[i].member)), fields[i].help);
+    row(fields[i].name, defaults.*(fields[i].member), fields[i].min, fields[i].max, fields[i].help);
   }
-  std::printf("  %-20s %-14u %s\n", "max_depth", defaults.max_depth, "nested archive depth");
+  row("max_depth", defaults.max_depth, Limits::kMaxDepthMin, Limits::kMaxDepthMax,
+      "nested archive depth");
+  return t;
 }
 
-}  // namespace
-
-int RunScan(int argc, char** argv) {
+struct ScanOptions {
   std::string format = "text";
-  bool pretty = false, progress = true;
+  bool pretty = false, progress = true, quiet = false;
   Severity fail_on = Severity::kViolation;
   unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
   EngineOptions eopts;
   AssessOptions aopts;
+  std::vector<std::string> limits;
   std::string output;
   std::vector<std::string> inputs;
+};
 
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "shelfguard scan: %s needs a value\n", name);
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      PrintHelp();
-      return 0;
-    } else if (a == "--format") {
-      const char* v = value("--format");
-      if (v == nullptr) return 2;
-      format = v;
-      if (format != "text" && format != "json") {
-        std::fprintf(stderr, "shelfguard scan: --format must be text or json, not '%s'\n", v);
-        return 2;
-      }
-    } else if (a == "--json") {
-      format = "json";
-    } else if (a == "--pretty") {
-      pretty = true;
-    } else if (a == "--no-progress") {
-      progress = false;
-    } else if (a == "--registry") {
-      const char* v = value("--registry");
-      if (v == nullptr) return 2;
-      aopts.registry_path = v;
-    } else if (a == "--filing") {
-      const char* v = value("--filing");
-      if (v == nullptr) return 2;
-      aopts.filing_path = v;
-    } else if (a == "--today") {
-      const char* v = value("--today");
-      if (v == nullptr) return 2;
-      aopts.today = v;
-    } else if (a == "--fail-on") {
-      const char* v = value("--fail-on");
-      if (v == nullptr) return 2;
-      auto s = ParseSeverity(v);
-      if (!s) {
-        std::fprintf(stderr,
-                     "shelfguard scan: --fail-on takes info|review|violation|block|never, not '%s'\n", v);
-        return 2;
-      }
-      fail_on = *s;
-    } else if (a == "--jobs" || a == "-j") {
-      const char* v = value("--jobs");
-      if (v == nullptr) return 2;
-      char* end = nullptr;
-      unsigned long n = std::strtoul(v, &end, 10);
-      if (end == v || *end != '\0' || n == 0 || n > 1024) {
-        std::fprintf(stderr, "shelfguard scan: --jobs takes a number from 1 to 1024, not '%s'\n", v);
-        return 2;
-      }
-      jobs = static_cast<unsigned>(n);
-    } else if (a == "--manifest-only") {
-      eopts.manifest_only = true;
-    } else if (a == "--signatures") {
-      const char* v = value("--signatures");
-      if (v == nullptr) return 2;
-      eopts.signatures_dir = v;
-    } else if (a == "--limit") {
-      const char* v = value("--limit");
-      if (v == nullptr) return 2;
-      std::string kv = v;
-      size_t eq = kv.find('=');
-      char* end = nullptr;
-      unsigned long long num = eq == std::string::npos ? 0 : std::strtoull(kv.c_str() + eq + 1, &end, 10);
-      if (eq == std::string::npos || end == nullptr || *end != '\0' ||
-          !eopts.limits.Set(kv.substr(0, eq), num)) {
-        std::fprintf(stderr, "shelfguard scan: bad --limit '%s' (NAME=NUMBER; see --help)\n", v);
-        return 2;
-      }
-    } else if (a == "-o" || a == "--output") {
-      const char* v = value("--output");
-      if (v == nullptr) return 2;
-      output = v;
-    } else if (!a.empty() && a[0] == '-' && a != "-") {
-      std::fprintf(stderr, "shelfguard scan: unknown option '%s' (see --help)\n", a.c_str());
+// "PATH: reason" -> "reason": the caller names the path once.
+std::string WithoutPath(const std::string& message, const std::string& path) {
+  std::string prefix = path + ": ";
+  return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+}
+
+// True when the engine could not open the file at all: then there is no
+// package to assess, and the report carries only the error.
+bool NotOpened(const Facts& f) {
+  for (const auto& e : f.errors) {
+    if (e.code == "not-found" || e.code == "permission-denied") return true;
+  }
+  return false;
+}
+
+int RunScan(ScanOptions& o);
+
+}  // namespace
+
+void SetupScan(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "scan", "analyse APK/IPA/DEX files and apply the filing rules");
+  auto o = std::make_shared<ScanOptions>();
+  cmd->footer(std::string(kScanDescription) + "\n\n" + kScanFooter + "\n" + LimitsTable());
+  cmd->add_option("files", o->inputs, "packages, or directories to search")->type_name("FILE|DIR");
+  AddFormatOption(cmd, &o->format, " (json: one JSON object per package, JSON Lines for several)");
+  cmd->add_flag("--pretty", o->pretty, "indent JSON output");
+  cmd->add_option("-o,--output,--out", o->output, "write reports to FILE instead of stdout")
+      ->type_name("FILE");
+  cmd->add_option("--registry", o->aopts.registry_path,
+                  "filing registry: a SQLite database made by 'shelfguard registry import' or a "
+                  "registry export (.json/.csv)")
+      ->type_name("PATH");
+  cmd->add_option("--filing", o->aopts.filing_path,
+                  "self-check against one filing (JSON) before submitting it")
+      ->type_name("FILE");
+  cmd->add_option("--today", o->aopts.today,
+                  "date the rules take as today (bans, expiry), e.g. 2026-01-31 (default: the "
+                  "system date)")
+      ->type_name("YYYY-MM-DD");
+  AddFailOnOption(cmd, &o->fail_on);
+  cmd->add_option("-j,--jobs", o->jobs, "files scanned in parallel (default: number of cores)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u).description(""));
+  cmd->add_option("--signatures", o->eopts.signatures_dir,
+                  "SDK signature database directory (default: $SHELFGUARD_SIGNATURES or built-in)")
+      ->type_name("DIR");
+  cmd->add_option("--limit", o->limits, "override a limit (table below); may repeat")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_flag("--manifest-only", o->eopts.manifest_only,
+                "identity only (manifest, resources, Info.plist, executable): no code or asset "
+                "analysis, no rules; verdict 'info' (SCAN-MANIFEST-ONLY)");
+  cmd->add_flag_callback("--no-progress", [o] { o->progress = false; }, "no progress line on stderr");
+  cmd->add_flag("-q,--quiet", o->quiet, "no progress line and no summary on stderr (errors still)");
+  SetRunner(cmd, [o] { return RunScan(*o); });
+}
+
+namespace {
+
+int RunScan(ScanOptions& o) {
+  const std::string& format = o.format;
+  const bool pretty = o.pretty, progress = o.progress && !o.quiet;
+  const Severity fail_on = o.fail_on;
+  const unsigned jobs = o.jobs;
+  EngineOptions& eopts = o.eopts;
+  const std::string& output = o.output;
+  const std::vector<std::string>& inputs = o.inputs;
+  const auto started = std::chrono::steady_clock::now();
+  for (const std::string& l : o.limits) {
+    Status st = eopts.limits.SetFromString(l);
+    if (!st.ok()) {
+      std::fprintf(stderr, "shelfguard scan: --limit %s: %s (see --help)\n", l.c_str(),
+                   st.message().c_str());
       return 2;
-    } else {
-      inputs.push_back(a);
     }
   }
   if (inputs.empty()) {
@@ -176,7 +160,10 @@ int RunScan(int argc, char** argv) {
   }
 
   // Expand directories into the package files they hold, in a stable order.
+  // A directory without a package is an error, not a pass: a CI job pointed
+  // at the wrong path must not succeed.
   std::vector<std::string> files;
+  int input_error = 0;
   for (const auto& in : inputs) {
     std::error_code ec;
     if (std::filesystem::is_directory(in, ec)) {
@@ -184,7 +171,18 @@ int RunScan(int argc, char** argv) {
       for (auto it = std::filesystem::recursive_directory_iterator(
                in, std::filesystem::directory_options::skip_permission_denied, ec);
            !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && IsPackageName(it->path())) found.push_back(it->path().string());
+        std::error_code fec;
+        if (it->is_regular_file(fec) && IsPackageName(it->path())) found.push_back(it->path().string());
+      }
+      if (ec) {
+        std::fprintf(stderr, "shelfguard scan: %s: cannot list: %s\n", in.c_str(), ec.message().c_str());
+        input_error = 2;
+      } else if (found.empty()) {
+        std::fprintf(stderr,
+                     "shelfguard scan: %s: no package found (looked for *.apk, *.xapk, *.apks, "
+                     "*.ipa, *.dex)\n",
+                     in.c_str());
+        input_error = 2;
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -192,13 +190,14 @@ int RunScan(int argc, char** argv) {
       files.push_back(in);
     }
   }
+  if (files.empty()) return 2;
 
   auto engine = Engine::Create(eopts);
   if (!engine.ok()) {
     std::fprintf(stderr, "shelfguard scan: %s\n", engine.status().ToString().c_str());
     return 2;
   }
-  auto assessor = Assessor::Create(aopts);
+  auto assessor = Assessor::Create(o.aopts);
   if (!assessor.ok()) {
     std::fprintf(stderr, "shelfguard scan: %s\n", assessor.status().ToString().c_str());
     return 2;
@@ -212,7 +211,10 @@ int RunScan(int argc, char** argv) {
       return 2;
     }
   }
-  const bool color = format == "text" && out == stdout && isatty(STDOUT_FILENO);
+  // https://no-color.org: a set, non-empty NO_COLOR turns colour off.
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool color = format == "text" && out == stdout && isatty(STDOUT_FILENO) &&
+                     (no_color == nullptr || no_color[0] == '\0');
   const bool show_progress = progress && files.size() > 1 && isatty(STDERR_FILENO);
 
   // Reports are printed in input order as soon as every earlier one is
@@ -244,7 +246,8 @@ int RunScan(int argc, char** argv) {
   std::vector<std::optional<Done>> done(files.size());
   std::mutex mu;
   std::atomic<size_t> next{0};
-  size_t printed = 0, finished = 0;
+  size_t printed = 0, finished = 0, errors = 0;
+  size_t verdicts[static_cast<size_t>(Severity::kBlock) + 1] = {};
   int exit_code = 0;
   auto flush_ready = [&]() {  // requires mu
     while (printed < files.size() && done[printed]) {
@@ -252,8 +255,6 @@ int RunScan(int argc, char** argv) {
       std::fputs(d.text.c_str(), out);
       std::fputc('\n', out);
       if (!d.analysed) {
-        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", files[printed].c_str(),
-                     d.why.c_str());
         exit_code = 2;
       } else if (fail_on != Severity::kPass && d.verdict >= fail_on && exit_code == 0) {
         exit_code = 1;
@@ -292,7 +293,13 @@ int RunScan(int argc, char** argv) {
       size_t i = order[k];
       Report r;
       try {
-        r = (*assessor)->Assess((*engine)->ScanFile(files[i]));
+        Facts facts = (*engine)->ScanFile(files[i]);
+        if (NotOpened(facts)) {
+          r.facts = std::move(facts);  // nothing to assess: an error, not a finding
+          ComputeVerdict(&r);
+        } else {
+          r = (*assessor)->Assess(std::move(facts));
+        }
       } catch (const std::exception& e) {
         // A bug must cost one file's report, not the whole run.
         r = Report();
@@ -301,8 +308,18 @@ int RunScan(int argc, char** argv) {
       }
       Done d = format_report(r);
       std::lock_guard<std::mutex> lock(mu);
-      done[i] = std::move(d);
       ++finished;
+      if (d.analysed) {
+        ++verdicts[static_cast<size_t>(d.verdict)];
+      } else {
+        // Said as it happens, on a line of its own (the progress line is
+        // cleared first), naming the path once.
+        ++errors;
+        if (show_progress) std::fputs("\r\033[K", stderr);
+        std::fprintf(stderr, "shelfguard: %s: not analysed: %s\n", files[i].c_str(),
+                     WithoutPath(d.why, files[i]).c_str());
+      }
+      done[i] = std::move(d);
       if (show_progress) {
         std::fprintf(stderr, "\r\033[K[%zu/%zu] %s", finished, files.size(), files[i].c_str());
       }
@@ -315,9 +332,26 @@ int RunScan(int argc, char** argv) {
   worker();
   for (auto& t : threads) t.join();
   if (show_progress) std::fprintf(stderr, "\r\033[K");
-  if (out != stdout) std::fclose(out);
+  if (out != stdout && std::fclose(out) != 0) {
+    std::fprintf(stderr, "shelfguard scan: cannot write %s: %s\n", output.c_str(), std::strerror(errno));
+    exit_code = 2;
+  }
+  if (!o.quiet) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string by_verdict;
+    for (size_t v = 0; v < std::size(verdicts); ++v) {
+      if (verdicts[v] == 0) continue;
+      by_verdict += (by_verdict.empty() ? "" : ", ") + std::to_string(verdicts[v]) + " " +
+                    SeverityName(static_cast<Severity>(v));
+    }
+    std::fprintf(stderr, "shelfguard scan: %zu file%s in %.2f s: %s%s%zu not analysed\n",
+                 files.size(), files.size() == 1 ? "" : "s", seconds, by_verdict.c_str(),
+                 by_verdict.empty() ? "" : "; ", errors);
+  }
   // Exit 2 (not analysed) outranks 1 (finding), whatever the order of files.
-  return exit_code;
+  return std::max(exit_code, input_error);
 }
 
+}  // namespace
 }  // namespace shelfguard::cli

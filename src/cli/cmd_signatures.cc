@@ -2,8 +2,8 @@
 // database (signatures/*.json, docs/signature-format.md).
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <string>
-#include <string_view>
 
 #include "cli/commands.h"
 #include "signatures/signature_db.h"
@@ -11,18 +11,21 @@
 namespace shelfguard::cli {
 namespace {
 
-const char kSignaturesHelp[] =
-    "usage: shelfguard signatures list [--category C] [--format text|json] [--dir DIR]\n"
-    "       shelfguard signatures check [DIR]\n"
-    "\n"
-    "list   prints every SDK / packer signature: id, category, name, vendor and the\n"
-    "       number of patterns (json: the full entries, with their patterns and source)\n"
-    "check  validates the signature files (schema, duplicate ids, bad regular\n"
-    "       expressions, unknown categories or pattern groups, missing source) and\n"
-    "       exits 1 on any problem, naming the file and the entry\n"
-    "\n"
+const char kSignaturesFooter[] =
     "DIR defaults to $SHELFGUARD_SIGNATURES or the built-in signatures directory.\n"
+    "aliases: --dir = --signatures; --json = --format json\n"
     "exit codes: 0 ok; 1 check found problems; 2 usage error or unloadable database\n";
+
+struct SignaturesOptions {
+  std::string category, format = "text", dir, check_dir;
+};
+
+// `--signatures DIR` (alias `--dir`), the spelling `scan` uses too.
+void AddDirOption(CLI::App* cmd, std::string* dir) {
+  cmd->add_option("--signatures,--dir", *dir,
+                  "signature database directory (default: $SHELFGUARD_SIGNATURES or built-in)")
+      ->type_name("DIR");
+}
 
 nlohmann::json EntryJson(const SdkSignature& e) {
   nlohmann::json j;
@@ -53,31 +56,10 @@ nlohmann::json EntryJson(const SdkSignature& e) {
   return j;
 }
 
-int List(int argc, char** argv) {
-  std::string category, format = "text", dir = DefaultSignaturesDir();
-  for (int i = 2; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= argc) return false;
-      *dst = argv[++i];
-      return true;
-    };
-    bool ok = true;
-    if (a == "--category") {
-      ok = value(&category);
-    } else if (a == "--format") {
-      ok = value(&format) && (format == "text" || format == "json");
-    } else if (a == "--dir" || a == "--signatures") {
-      ok = value(&dir);
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "shelfguard signatures list: bad argument '%s'\n%s", argv[i],
-                   kSignaturesHelp);
-      return 2;
-    }
-  }
+int List(const SignaturesOptions& o) {
+  const std::string& category = o.category;
+  const std::string& format = o.format;
+  const std::string dir = o.dir.empty() ? DefaultSignaturesDir() : o.dir;
   if (!category.empty() && !IsKnownCategory(category)) {
     std::fprintf(stderr, "shelfguard signatures list: unknown category '%s'; one of:",
                  category.c_str());
@@ -113,13 +95,14 @@ int List(int argc, char** argv) {
   return 0;
 }
 
-int Check(int argc, char** argv) {
-  std::string dir = DefaultSignaturesDir();
-  if (argc > 3) {
-    std::fprintf(stderr, "%s", kSignaturesHelp);
+int Check(const SignaturesOptions& o) {
+  if (!o.dir.empty() && !o.check_dir.empty() && o.dir != o.check_dir) {
+    std::fprintf(stderr, "shelfguard signatures check: give DIR or --signatures DIR, not both\n");
     return 2;
   }
-  if (argc == 3) dir = argv[2];
+  const std::string dir = !o.check_dir.empty() ? o.check_dir
+                          : !o.dir.empty()     ? o.dir
+                                               : DefaultSignaturesDir();
   size_t count = 0;
   auto problems = CheckSignatureDir(dir, &count);
   for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
@@ -133,21 +116,32 @@ int Check(int argc, char** argv) {
 
 }  // namespace
 
-int RunSignatures(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "%s", kSignaturesHelp);
-    return 2;
-  }
-  std::string_view sub = argv[1];
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::fputs(kSignaturesHelp, stdout);
-    return 0;
-  }
-  if (sub == "list") return List(argc, argv);
-  if (sub == "check") return Check(argc, argv);
-  std::fprintf(stderr, "shelfguard signatures: unknown subcommand '%s'\n%s", argv[1],
-               kSignaturesHelp);
-  return 2;
+
+void SetupSignatures(CLI::App* root) {
+  CLI::App* cmd = AddCommand(root, "signatures", "list or check the SDK signature database");
+  cmd->require_subcommand(1);
+  cmd->footer(kSignaturesFooter);
+  auto o = std::make_shared<SignaturesOptions>();
+
+  CLI::App* list = AddCommand(cmd, "list",
+                              "print every SDK / packer signature: id, category, name, vendor and "
+                              "the number of patterns (json: the full entries, with their patterns "
+                              "and source)");
+  list->add_option("--category", o->category, "only this category (ads, analytics, ...)")
+      ->type_name("C");
+  AddFormatOption(list, &o->format);
+  AddDirOption(list, &o->dir);
+  list->footer(kSignaturesFooter);
+  SetRunner(list, [o] { return List(*o); });
+
+  CLI::App* check = AddCommand(cmd, "check",
+                               "validate the signature files (schema, duplicate ids, bad regular "
+                               "expressions, unknown categories or pattern groups, missing source); "
+                               "exit 1 on any problem, naming the file and the entry");
+  check->add_option("dir", o->check_dir, "signature database directory")->type_name("DIR");
+  AddDirOption(check, &o->dir);
+  check->footer(kSignaturesFooter);
+  SetRunner(check, [o] { return Check(*o); });
 }
 
 }  // namespace shelfguard::cli

@@ -1,15 +1,60 @@
-// Subcommands of the `shelfguard` CLI. Each returns the process exit code.
+// The `shelfguard` command line: one CLI11 grammar for every command.
+//
+// How to add a command (or a subcommand of one):
+//   1. In src/cli/cmd_NAME.cc write `void SetupNAME(CLI::App* root)`:
+//        CLI::App* cmd = AddCommand(root, "name", "one-line help");
+//        auto o = std::make_shared<MyOptions>();          // state the options bind to
+//        cmd->add_option("--thing", o->thing, "...");      // spell shared ideas as below
+//        SetRunner(cmd, [o] { return RunName(*o); });       // returns the exit code
+//      A command with subcommands (`registry import`) calls AddCommand(cmd, ...)
+//      and SetRunner for each of them instead, and cmd->require_subcommand(1).
+//   2. Declare SetupNAME below and add one row to kCommands in src/cli/main.cc.
+// AddCommand gives every command --help and --version; main.cc turns every
+// usage error into "shelfguard CMD: ... (see --help)" and exit 2.
+//
+// Shared spellings (use these, do not invent synonyms; the aliases exist for
+// old scripts and are listed in README.md "Use"):
+//   --format text|json   (AddFormatOption; `--json` is an alias of `--format json`)
+//   -o, --output FILE    (`--out` is an alias)
+//   --signatures DIR     (`--dir` is an alias in `signatures list|check`)
+//   --config FILE        the daemon's config, for the daemon clients
+//   --quiet              no progress or summary on stderr
+// Exit codes: 0 success; 1 a finding reached --fail-on / a check found
+// problems; 2 usage error or the command failed.
 #ifndef SHELFGUARD_SRC_CLI_COMMANDS_H_
 #define SHELFGUARD_SRC_CLI_COMMANDS_H_
 
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "shelfguard/report.h"
+
 namespace shelfguard::cli {
 
-int RunScan(int argc, char** argv);        // cmd_scan.cc
-int RunSignatures(int argc, char** argv);  // cmd_signatures.cc
-int RunRegistry(int argc, char** argv);    // cmd_registry.cc
-int RunSubmit(int argc, char** argv);      // cmd_client.cc (daemon clients)
-int RunConsume(int argc, char** argv);     // cmd_client.cc
-int RunStatus(int argc, char** argv);      // cmd_client.cc
+using Runner = std::function<int()>;
+
+// Adds subcommand `name` of `parent` with --help and --version.
+CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& help);
+// What runs when `cmd` is the (innermost) command on the command line.
+void SetRunner(CLI::App* cmd, Runner run);
+// The runner set for `cmd`, or null (main.cc).
+const Runner* FindRunner(const CLI::App* cmd);
+// `--format text|json` with its alias `--json`, bound to *format.
+void AddFormatOption(CLI::App* cmd, std::string* format, const std::string& extra = "");
+// `--fail-on SEVERITY` (info|review|violation|block|never), bound to *fail_on.
+void AddFailOnOption(CLI::App* cmd, Severity* fail_on);
+// Version line printed by --version on every command.
+const std::string& VersionText();
+
+void SetupScan(CLI::App* root);        // cmd_scan.cc
+void SetupSignatures(CLI::App* root);  // cmd_signatures.cc
+void SetupRegistry(CLI::App* root);    // cmd_registry.cc
+void SetupSubmit(CLI::App* root);      // cmd_client.cc (daemon clients)
+void SetupConsume(CLI::App* root);     // cmd_client.cc
+void SetupStatus(CLI::App* root);      // cmd_client.cc
+void SetupControl(CLI::App* root);     // cmd_client.cc: ping, reload, version
 
 }  // namespace shelfguard::cli
 

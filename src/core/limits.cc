@@ -5,14 +5,18 @@
 namespace shelfguard {
 
 namespace {
+// Ranges: at least 1 (a zero bound makes every scan fail, e.g. deadline_ms=0
+// times every package out), at most what can still be meant (larger values
+// are typos or overflow, not a policy).
 const Limits::Field kFields[] = {
-    {"max_package_bytes", &Limits::max_package_bytes, "largest package file accepted, bytes"},
-    {"max_entries", &Limits::max_entries, "most zip entries in one package"},
-    {"max_entry_bytes", &Limits::max_entry_bytes, "largest inflated size of one entry, bytes"},
-    {"max_total_inflated", &Limits::max_total_inflated, "most bytes inflated in one scan"},
-    {"max_ratio", &Limits::max_ratio, "highest compression ratio for entries over 1 MiB"},
-    {"max_table_items", &Limits::max_table_items, "most items in one parsed table (strings, classes, symbols)"},
-    {"deadline_ms", &Limits::deadline_ms, "wall-clock deadline per package, milliseconds"},
+    {"max_package_bytes", &Limits::max_package_bytes, "largest package file accepted, bytes", 1, 1ull << 40},
+    {"max_entries", &Limits::max_entries, "most zip entries in one package", 1, 1ull << 32},
+    {"max_entry_bytes", &Limits::max_entry_bytes, "largest inflated size of one entry, bytes", 1, 1ull << 40},
+    {"max_total_inflated", &Limits::max_total_inflated, "most bytes inflated in one scan", 1, 1ull << 44},
+    {"max_ratio", &Limits::max_ratio, "highest compression ratio for entries over 1 MiB", 1, 1ull << 20},
+    {"max_table_items", &Limits::max_table_items, "most items in one parsed table (strings, classes, symbols)",
+     1, 1ull << 32},
+    {"deadline_ms", &Limits::deadline_ms, "wall-clock deadline per package, milliseconds", 1, 86400000},
 };
 }  // namespace
 
@@ -33,6 +37,52 @@ bool Limits::Set(std::string_view name, uint64_t value) {
     }
   }
   return false;
+}
+
+Status Limits::SetChecked(std::string_view name, uint64_t value) {
+  uint64_t min = kMaxDepthMin, max = kMaxDepthMax;
+  bool known = name == "max_depth";
+  for (const auto& f : kFields) {
+    if (name == f.name) {
+      known = true;
+      min = f.min;
+      max = f.max;
+    }
+  }
+  if (!known) {
+    std::string names;
+    for (const auto& f : kFields) names += std::string(f.name) + ", ";
+    return Status::Invalid("unknown limit '" + std::string(name) + "' (one of " + names + "max_depth)");
+  }
+  if (value < min || value > max) {
+    return Status::Invalid(std::string(name) + " must be from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", not " + std::to_string(value));
+  }
+  Set(name, value);
+  return Status::Ok();
+}
+
+Status Limits::SetFromString(std::string_view assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    return Status::Invalid("'" + std::string(assignment) + "' is not NAME=VALUE");
+  }
+  std::string_view name = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  uint64_t value = 0;
+  bool ok = !text.empty();
+  for (char c : text) {
+    // Digits only (no sign, no spaces), and no wrap past UINT64_MAX.
+    if (c < '0' || c > '9' || value > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
+      ok = false;
+      break;
+    }
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!ok) {
+    return Status::Invalid(std::string(name) + ": '" + std::string(text) +
+                           "' is not a number from 0 to " + std::to_string(UINT64_MAX));
+  }
+  return SetChecked(name, value);
 }
 
 Status Budget::CheckEntry(std::string_view name, uint64_t compressed, uint64_t declared) const {
