@@ -116,9 +116,11 @@ int Check(const SignaturesOptions& o) {
 
 }  // namespace
 
+void AddSignatureBundleCommands(CLI::App* cmd);  // pack, verify, update: cmd_signature_bundle.cc
 
 void SetupSignatures(CLI::App* root) {
-  CLI::App* cmd = AddCommand(root, "signatures", "list or check the SDK signature database");
+  CLI::App* cmd = AddCommand(root, "signatures",
+                             "list, check, pack, verify or update the SDK signature database");
   cmd->require_subcommand(1);
   cmd->footer(kSignaturesFooter);
   auto o = std::make_shared<SignaturesOptions>();
@@ -142,6 +144,7 @@ void SetupSignatures(CLI::App* root) {
   AddDirOption(check, &o->dir);
   check->footer(kSignaturesFooter);
   SetRunner(check, [o] { return Check(*o); });
+  AddSignatureBundleCommands(cmd);
 }
 
 }  // namespace shelfguard::cli

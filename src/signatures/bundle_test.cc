@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
-#include <zip.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include "shelfguard/archive.h"
 #include "signatures/minisign.h"
 #include "signatures/signature_db.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -169,27 +169,11 @@ class BundleTest : public ::testing::Test {
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return Read(out);
   }
-  // The entries of a zip, in order.
   static std::vector<std::pair<std::string, std::string>> Unzip(const std::string& zip) {
-    Budget budget{Limits{}};
-    auto a = Archive::OpenMemory(zip, "t", &budget, 0);
-    EXPECT_TRUE(a.ok());
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& e : (*a)->entries()) out.emplace_back(e.name, *(*a)->Read(e));
-    return out;
+    return testing::ReadZipEntries(zip);
   }
   std::string Zip(const std::vector<std::pair<std::string, std::string>>& entries) {
-    std::string path = (root_ / "rezip.zip").string();
-    fs::remove(path);
-    int err = 0;
-    zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_EXCL, &err);
-    EXPECT_NE(z, nullptr);
-    for (const auto& [name, data] : entries) {
-      zip_source_t* s = zip_source_buffer(z, data.data(), data.size(), 0);
-      EXPECT_GE(zip_file_add(z, name.c_str(), s, ZIP_FL_ENC_UTF_8), 0) << name;
-    }
-    EXPECT_EQ(zip_close(z), 0);
-    return Read(path);
+    return testing::WriteZipEntries(entries, (root_ / "rezip.zip").string());
   }
   Status Verify(const std::string& zip) { return VerifyBundle(zip, pub_).status(); }
 
