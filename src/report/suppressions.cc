@@ -156,7 +156,7 @@ Result<Suppressions> Suppressions::Parse(std::string_view text, const std::strin
     } else {
       return bad("expires", "must be a date YYYY-MM-DD");
     }
-    if (!policy::IsIsoDate(s.expires)) return bad("expires", "must be a date YYYY-MM-DD, not '" + s.expires + "'");
+    if (!policy::IsIsoDate(s.expires)) return bad("expires", "is not a real date YYYY-MM-DD: '" + s.expires + "'");
     out.entries_.push_back(std::move(s));
   }
   return out;
