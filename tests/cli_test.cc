@@ -103,7 +103,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpExitsZero) {
   CliRun r = Shelfguard({"scan", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("usage: shelfguard scan"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Usage: shelfguard scan"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("max_entry_bytes"), std::string::npos) << "limits table missing";
   CliRun top = Shelfguard({"--help"});
   EXPECT_EQ(top.exit_code, 0);
@@ -348,7 +348,7 @@ TEST_F(CliTest, OneGrammarForEveryCommand) {
     version.push_back("--version");
     CliRun h = Shelfguard(help);
     EXPECT_EQ(h.exit_code, 0) << path << ": " << h.err;
-    EXPECT_NE(h.out.find("usage: " + path), std::string::npos) << path << ":\n" << h.out;
+    EXPECT_NE(h.out.find("Usage: " + path), std::string::npos) << path << ":\n" << h.out;
     EXPECT_TRUE(h.err.empty()) << path << ": " << h.err;
     CliRun v = Shelfguard(version);
     EXPECT_EQ(v.exit_code, 0) << path;

@@ -13,10 +13,8 @@ namespace shelfguard::cli {
 
 class HelpFormatter : public CLI::Formatter {
  public:
-  HelpFormatter() {
-    label("Usage", "usage");
-    column_width(28);
-  }
+  // "Usage:" capitalised: help2man takes the SYNOPSIS only from that spelling.
+  HelpFormatter() { column_width(28); }
   std::string make_description(const CLI::App*) const override { return ""; }
   std::string make_usage(const CLI::App* app, std::string name) const override {
     std::string d = app->get_description();

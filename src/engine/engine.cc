@@ -311,6 +311,7 @@ Facts Engine::ScanBytes(const std::string& name, std::string data) const {
 Facts Engine::Scan(const std::string& name, const std::string* path, std::string* data) const {
   Facts facts;
   facts.file = name;
+  facts.signatures_version = signatures_version();
   // A package small enough to be read whole is read once: hashed and then
   // opened from memory, instead of hashed from the file and read again.
   std::string loaded;
@@ -382,6 +383,7 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
   } else if (std::string_view(magic, 4) == std::string_view("dex\n", 4)) {
     std::string bytes = TakeBytes(path, data);
     facts.package.platform = Platform::kAndroid;
+    facts.scope = "code";  // no manifest, resources or assets to assess
     ScanContext ctx(&facts, &budget, nullptr, evidence.get(), text.get());
     ctx.set_bare_bytes(bytes);
     RunAnalyzers(Platform::kAndroid, &ctx);
