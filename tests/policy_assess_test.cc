@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -165,6 +166,114 @@ TEST(Assessor, RejectedRecordIsReviewNotUnfiled) {
   ASSERT_FALSE(strict.ok());
   EXPECT_NE(strict.status().message().find("filings[1]"), std::string::npos);
   std::remove(bad.c_str());
+}
+
+// Issue 12 item 8: rules are assessed only where their facts can exist, and
+// the report says which were not and why.
+TEST(Assessor, BareDexAssessesCodeRulesOnlyAndSaysWhichWereNot) {
+  auto a = Assessor::Create(AssessOptions{});
+  ASSERT_TRUE(a.ok());
+  Facts f;
+  f.analysed = true;
+  f.scope = "code";
+  f.package.platform = Platform::kAndroid;
+  f.sdks.push_back({"pangle", "Pangle", "ByteDance", "ads", "referenced",
+                    {{"class", "classes.dex", "com.bytedance.sdk.openadsdk.TTAdSdk", true}}});
+  Report r = (*a)->Assess(f);
+  EXPECT_FALSE(Has(r, "FILING-NOT-DISPLAYED"));  // a .dex has no resources to show it
+  EXPECT_FALSE(Has(r, "FILING-ICP-MISSING"));
+  EXPECT_TRUE(Has(r, "CONTENT-AD-SDK"));         // code facts are there
+  auto reason = [&](const std::string& id) {
+    for (const auto& n : r.not_assessed)
+      if (n.rule_id == id) return n.reason;
+    return std::string();
+  };
+  EXPECT_EQ(reason("FILING-NOT-DISPLAYED"), "scope");
+  EXPECT_EQ(reason("SEC-DEBUGGABLE"), "scope");
+  EXPECT_EQ(reason("CONTENT-AD-SDK"), "");
+  std::string json = ReportToJson(r);
+  EXPECT_NE(json.find(R"("not_assessed":[{"rule_id":"FILING-UNFILED","reason":"scope"})"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(ReportToText(r, false).find("not assessable"), std::string::npos);
+}
+
+TEST(Assessor, WithoutRegistryTheRegistryRulesAreSaidSkipped) {
+  auto a = Assessor::Create(AssessOptions{});
+  ASSERT_TRUE(a.ok());
+  Report r = (*a)->Assess(AppFacts("cn.shelfguard.sample.nowhere", ""));
+  std::set<std::string> no_registry;
+  for (const auto& n : r.not_assessed)
+    if (n.reason == "no-registry") no_registry.insert(n.rule_id);
+  EXPECT_TRUE(no_registry.count("FILING-UNFILED"));
+  EXPECT_TRUE(no_registry.count("FILING-REVOKED"));
+  EXPECT_TRUE(no_registry.count("FILING-RECORD-REJECTED"));
+  EXPECT_FALSE(no_registry.count("SEC-DEBUGGABLE"));
+  std::string text = ReportToText(r, false);
+  EXPECT_NE(text.find("skipped: no registry"), std::string::npos) << text;
+  // With a registry and a filing nothing is skipped for want of one.
+  auto with = Make("2026-10-01");
+  Report f = with->Assess(AppFacts("cn.shelfguard.sample.full", "教APP备1100101号"));
+  for (const auto& n : f.not_assessed) ADD_FAILURE() << n.rule_id << " " << n.reason;
+}
+
+TEST(Assessor, ReportCarriesVersionsAndScanTime) {
+  auto a = Make("2026-10-01");
+  Facts facts = AppFacts("cn.shelfguard.sample.full", "");
+  facts.signatures_version = "sig-test-1";
+  Report r = a->Assess(facts);
+  EXPECT_EQ(r.tool_version, SHELFGUARD_VERSION);
+  EXPECT_EQ(r.signatures_version, "sig-test-1");
+  EXPECT_EQ(r.registry_version, a->registry_version());
+  EXPECT_NE(r.registry_version, "none");
+  ASSERT_EQ(r.scanned_at.size(), 20u) << r.scanned_at;  // 2026-11-30T16:21:49Z
+  EXPECT_EQ(r.scanned_at[10], 'T');
+  EXPECT_EQ(r.scanned_at.back(), 'Z');
+  auto j = nlohmann::json::parse(ReportToJson(r));
+  EXPECT_EQ(j["tool_version"], SHELFGUARD_VERSION);
+  EXPECT_EQ(j["signatures_version"], "sig-test-1");
+  EXPECT_EQ(j["registry_version"], r.registry_version);
+  EXPECT_EQ(j["scanned_at"], r.scanned_at);
+}
+
+// Evidence names its SDK in a field of its own (not glued into `value`);
+// findings use the daemon's field names; the text report shows every SDK.
+TEST(Assessor, FindingEvidenceNamesItsSdkAndTextGroupsPerSdk) {
+  auto a = Assessor::Create(AssessOptions{});
+  ASSERT_TRUE(a.ok());
+  Facts f = AppFacts("cn.shelfguard.sample.nowhere", "");
+  for (const char* sdk : {"gdt", "pangle", "baidu-mobads"}) {
+    SdkHit h{sdk, std::string("Name-") + sdk, "Vendor", "ads", "referenced", {}};
+    for (int i = 0; i < 4; ++i) {
+      h.evidence.push_back({"class", "classes.dex", std::string(sdk) + ".C" + std::to_string(i), true});
+    }
+    f.sdks.push_back(h);
+  }
+  Report r = (*a)->Assess(f);
+  auto j = nlohmann::json::parse(ReportToJson(r));
+  bool seen = false;
+  for (const auto& fd : j["findings"]) {
+    ASSERT_TRUE(fd.contains("rule_id"));
+    ASSERT_TRUE(fd.contains("message_en"));
+    if (fd["rule_id"] != "CONTENT-AD-SDK") continue;
+    seen = true;
+    for (const auto& e : fd["evidence"]) {
+      ASSERT_TRUE(e.contains("sdk")) << e.dump();
+      std::string v = e["value"];
+      EXPECT_EQ(v.find(':'), std::string::npos) << v;  // no "Name: " prefix
+      EXPECT_EQ(v.rfind(e["sdk"].get<std::string>() + ".C", 0), 0u) << v;
+    }
+  }
+  EXPECT_TRUE(seen);
+  std::string text = ReportToText(r, false);
+  // In the findings section (the sdks section lists every name anyway).
+  size_t at = text.find("CONTENT-AD-SDK");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::string finding = text.substr(at);
+  for (const char* name : {"Name-gdt", "Name-pangle", "Name-baidu-mobads"}) {
+    EXPECT_NE(finding.find(std::string("- ") + name), std::string::npos) << name << "\n" << text;
+  }
+  EXPECT_NE(finding.find("baidu-mobads.C0"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -60,6 +60,9 @@ struct Evidence {
   std::string location;  // file inside the package (classes2.dex, lib/arm64-v8a/x.so)
   std::string value;     // the class/library/host/... that matched
   bool referenced = false;  // code references it (call, load, instantiation)
+  // On a finding's evidence: the id of the SDK (SdkHit::id) the item belongs
+  // to, or "" when the evidence is not about an SDK.
+  std::string sdk{};
 };
 
 struct SdkHit {
@@ -176,8 +179,12 @@ struct Facts {
   std::vector<DisplayedNumber> displayed_numbers;
   std::vector<Anomaly> anomalies;
   std::vector<ErrorItem> errors;
-  // "full", or "manifest" for a manifest-only scan (EngineOptions).
+  // "full"; "manifest" for a manifest-only scan (EngineOptions); "code" for
+  // a bare code file (a .dex alone): no manifest, resources or assets, so
+  // the rules that read those are not assessed (Report::not_assessed).
   std::string scope = "full";
+  // The signature database the SDK facts were matched with (Engine).
+  std::string signatures_version;
   // True when the package could be opened and identified. An unanalysable
   // file (not a zip, over a limit) has analysed == false and errors set.
   bool analysed = false;

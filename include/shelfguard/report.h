@@ -49,9 +49,28 @@ struct FilingRecord {
   std::string version;         // latest filed version name
 };
 
+// A rule that was not assessed for a package, and why: the report says so
+// rather than letting a missing finding read as a pass.
+struct NotAssessed {
+  std::string rule_id;
+  // "scope": the input cannot hold the rule's facts (a bare .dex has no
+  // manifest or resources; a manifest-only scan reads no code);
+  // "no-registry": no registry and no self-check filing was given;
+  // "no-filing": the registry has no filing for the package (FILING-UNFILED
+  // or FILING-RECORD-REJECTED says why).
+  std::string reason;
+};
+
 struct Report {
   Facts facts;
   std::vector<Finding> findings;
+  std::vector<NotAssessed> not_assessed;  // in rule-list order
+  // Provenance (set by the Assessor): tool, signature and registry versions,
+  // and when the assessment was made (ISO 8601 UTC, e.g. 2026-11-30T16:21:49Z).
+  std::string tool_version;
+  std::string signatures_version;
+  std::string registry_version;  // "none" without a registry or filing
+  std::string scanned_at;
   std::optional<FilingRecord> filing;  // none: no source, or no filing for the package
   // Worst severity of the findings that are not suppressed; "error" is printed when !facts.analysed.
   Severity verdict = Severity::kPass;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace shelfguard {
@@ -80,8 +81,10 @@ std::string Utf8(std::string_view s) {
 }
 
 json EvidenceJson(const Evidence& e) {
-  return json{{"kind", Utf8(e.kind)}, {"location", Utf8(e.location)}, {"value", Utf8(e.value)},
-              {"referenced", e.referenced}};
+  json j{{"kind", Utf8(e.kind)}, {"location", Utf8(e.location)}, {"value", Utf8(e.value)},
+         {"referenced", e.referenced}};
+  if (!e.sdk.empty()) j["sdk"] = Utf8(e.sdk);
+  return j;
 }
 
 json OptBool(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
@@ -91,6 +94,38 @@ json Utf8List(const std::vector<std::string>& v) {
   json a = json::array();
   for (const auto& s : v) a.push_back(Utf8(s));
   return a;
+}
+
+// A finding's evidence, grouped per SDK (in the order the SDKs first
+// appear) so that every SDK shows, not only the first one's items; each
+// group shows up to three items and says how many more there are.
+void PrintEvidence(std::ostringstream& o, const Facts& f, const std::vector<Evidence>& evidence) {
+  constexpr size_t kShown = 3;
+  std::vector<std::string> groups;
+  for (const auto& e : evidence) {
+    if (std::find(groups.begin(), groups.end(), e.sdk) == groups.end()) groups.push_back(e.sdk);
+  }
+  const char* indent = "               ";
+  for (const std::string& g : groups) {
+    std::string item_indent = indent;
+    if (!g.empty()) {
+      std::string name = g;
+      for (const auto& s : f.sdks) {
+        if (s.id == g && !s.name.empty()) name = s.name;
+      }
+      o << indent << "- " << Utf8(name) << "\n";
+      item_indent += "    ";
+    }
+    size_t n = 0, total = 0;
+    for (const auto& e : evidence) {
+      if (e.sdk != g) continue;
+      if (++total > kShown) continue;
+      ++n;
+      o << item_indent << "- " << e.kind << " " << Utf8(e.value)
+        << (e.location.empty() ? "" : " @ " + Utf8(e.location)) << "\n";
+    }
+    if (total > n) o << item_indent << "(+" << total - n << " more)\n";
+  }
 }
 
 }  // namespace
@@ -246,9 +281,17 @@ std::string ReportToJson(const Report& r, bool pretty) {
   for (const auto& fd : r.findings) {
     json ev = json::array();
     for (const auto& e : fd.evidence) ev.push_back(EvidenceJson(e));
-    json jf{{"rule", fd.rule_id}, {"severity", SeverityName(fd.severity)},
-            {"message", Utf8(fd.message_en)}, {"message_zh", Utf8(fd.message_zh)},
-            {"evidence", ev}, {"basis", Utf8(fd.basis)}};
+    // rule_id / message_en are the names the daemon's messages use too;
+    // rule / message are kept as deprecated aliases for existing readers
+    // (docs/report-format.md).
+    json jf{{"rule_id", fd.rule_id},
+            {"severity", SeverityName(fd.severity)},
+            {"message_en", Utf8(fd.message_en)},
+            {"message_zh", Utf8(fd.message_zh)},
+            {"evidence", ev},
+            {"basis", Utf8(fd.basis)},
+            {"rule", fd.rule_id},
+            {"message", Utf8(fd.message_en)}};
     if (fd.suppression) {
       const Suppression& sp = *fd.suppression;
       jf["suppression"] = {{"reason", Utf8(sp.reason)}, {"author", Utf8(sp.author)},
@@ -268,6 +311,9 @@ std::string ReportToJson(const Report& r, bool pretty) {
   }
   j["verdict"] = f.analysed ? SeverityName(r.verdict) : "error";
   j["scope"] = f.scope;
+  json skipped = json::array();
+  for (const auto& n : r.not_assessed) skipped.push_back({{"rule_id", n.rule_id}, {"reason", n.reason}});
+  j["not_assessed"] = skipped;
   json anomalies = json::array();
   for (const auto& a : f.anomalies) {
     anomalies.push_back({{"code", a.code}, {"location", Utf8(a.location)}, {"detail", Utf8(a.detail)}});
@@ -277,6 +323,10 @@ std::string ReportToJson(const Report& r, bool pretty) {
   for (const auto& e : f.errors) errors.push_back({{"code", e.code}, {"message", Utf8(e.message)}});
   j["errors"] = errors;
   j["analysed"] = f.analysed;
+  j["tool_version"] = r.tool_version;
+  j["signatures_version"] = r.signatures_version;
+  j["registry_version"] = r.registry_version;
+  j["scanned_at"] = r.scanned_at;
   // `replace` is a second guard: a string that bypassed Utf8() cannot throw.
   return j.dump(pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -293,7 +343,30 @@ std::string ReportToText(const Report& r, bool color) {
                                                                    : red;
   o << bold << Utf8(f.file) << reset << "  " << vc << "[" << verdict << "]" << reset << "\n";
   o << "  sha256      " << f.sha256 << "  (" << f.size << " bytes)\n";
-  if (f.scope != "full") o << "  scope       " << f.scope << " only (no code analysis, no rules assessed)\n";
+  if (f.scope == "manifest") {
+    o << "  scope       manifest only (no code analysis, no rules assessed)\n";
+  } else if (f.scope != "full") {
+    o << "  scope       " << f.scope << " only (no manifest, resources or assets)\n";
+  }
+  // Rules that were not assessed, by reason, so a missing finding does not
+  // read as a pass (e.g. without a registry the registry rules were skipped).
+  for (const char* reason : {"no-registry", "scope", "no-filing"}) {
+    if (f.scope == "manifest" && std::string_view(reason) == "scope") continue;
+    std::vector<std::string> ids;
+    for (const auto& n : r.not_assessed) {
+      if (n.reason == reason) ids.push_back(n.rule_id);
+    }
+    if (ids.empty()) continue;
+    std::string_view why = std::string_view(reason) == "no-registry"
+                               ? "skipped: no registry (--registry) or filing (--filing) given"
+                           : std::string_view(reason) == "scope"
+                               ? "not assessable: the input has none of their facts"
+                               : "skipped: the registry has no filing for the package";
+    o << "  not assessed " << ids.size() << " rule" << (ids.size() == 1 ? "" : "s") << " " << why
+      << ": ";
+    for (size_t i = 0; i < ids.size(); ++i) o << (i ? ", " : "") << ids[i];
+    o << "\n";
+  }
   const auto& p = f.package;
   if (p.platform != Platform::kUnknown) {
     o << "  platform    " << PlatformName(p.platform) << "\n";
@@ -366,12 +439,7 @@ std::string ReportToText(const Report& r, bool color) {
           << Utf8(fd.suppression->reason) << "\n";
       }
       if (!fd.message_zh.empty()) o << "               " << Utf8(fd.message_zh) << "\n";
-      for (size_t i = 0; i < fd.evidence.size() && i < 3; ++i) {
-        const auto& e = fd.evidence[i];
-        o << "               - " << e.kind << " " << Utf8(e.value)
-          << (e.location.empty() ? "" : " @ " + Utf8(e.location)) << "\n";
-      }
-      if (fd.evidence.size() > 3) o << "               (+" << fd.evidence.size() - 3 << " more)\n";
+      PrintEvidence(o, f, fd.evidence);
     }
   }
   if (!f.anomalies.empty()) {

@@ -18,14 +18,22 @@ namespace {
 
 constexpr size_t kMaxOwnerLookups = 16;  // displayed numbers looked up per package
 
-std::string CurrentDate() {
+// The current time formatted with strftime, local time or UTC.
+std::string FormatNow(const char* format, bool utc) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  if (utc) {
+    gmtime_r(&t, &tm);
+  } else {
+    localtime_r(&t, &tm);
+  }
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+
+std::string CurrentDate() { return FormatNow("%Y-%m-%d", false); }
+std::string NowIso8601Utc() { return FormatNow("%Y-%m-%dT%H:%M:%SZ", true); }
 
 bool ListsPackage(const Filing& f, Platform p, const std::string& id) {
   auto has = [&](const std::vector<std::string>& v) {
@@ -51,7 +59,12 @@ class PolicyAssessor : public Assessor {
     Report report;
     report.facts = std::move(facts);
     const Facts& f = report.facts;
+    report.tool_version = SHELFGUARD_VERSION;
+    report.signatures_version = f.signatures_version;
+    report.registry_version = registry_version();
+    report.scanned_at = NowIso8601Utc();
     if (f.analysed && f.scope == "manifest") {
+      for (const policy::Rule& r : policy::RuleList()) report.not_assessed.push_back({r.id, "scope"});
       // Most rules need code, SDK or displayed-number facts that a
       // manifest-only scan does not gather: none is assessed, and the
       // report says so instead of passing the package.
@@ -105,7 +118,7 @@ class PolicyAssessor : public Assessor {
       }
     }
 
-    report.findings = policy::RunRules(in);
+    report.findings = policy::RunRules(in, &report.not_assessed);
     ComputeVerdict(&report);
     return report;
   }

@@ -93,10 +93,10 @@ void AddSdkEvidence(Finding* f, const std::vector<const SdkHit*>& sdks) {
     for (const auto& e : s->evidence) {
       if (n++ >= kMaxEvidencePerSdk) break;
       Evidence ev = e;
-      ev.value = (s->name.empty() ? s->id : s->name) + ": " + e.value;
+      ev.sdk = s->id;
       AddEvidence(f, std::move(ev));
     }
-    if (s->evidence.empty()) AddEvidence(f, Evidence{"sdk", "", s->id, false});
+    if (s->evidence.empty()) AddEvidence(f, Evidence{"sdk", "", s->id, false, s->id});
   }
 }
 
@@ -712,6 +712,7 @@ void SecMalformed(const RuleInput& in, std::vector<Finding>* out) {
 const std::vector<Rule>& RuleList() {
   using S = Severity;
   using N = Needs;
+  using R = Reads;
   static const std::vector<Rule>* kRules = new std::vector<Rule>{
       {"FILING-UNFILED", S::kBlock, N::kSource, false,
        "001 art. 16 (filing as a listing condition); 002 §5 (应备未备)", FilingUnfiled},
@@ -734,15 +735,16 @@ const std::vector<Rule>& RuleList() {
       {"PRIV-UNNECESSARY", S::kReview, N::kFacts, false, "2021 必要个人信息范围规定",
        PrivUnnecessary},
       {"PRIV-BIOMETRIC", S::kViolation, N::kFiling, false, "000 选用制度; 004 §三.3", PrivBiometric},
-      {"PRIV-TRACKING-SDK", S::kInfo, N::kFacts, false, "164号文 SDK 信息公示", PrivTrackingSdk},
+      {"PRIV-TRACKING-SDK", S::kInfo, N::kFacts, false, "164号文 SDK 信息公示", PrivTrackingSdk,
+       R::kCode},
       {"CONTENT-AD-SDK", S::kViolation, N::kFacts, false,
-       "000 选用制度 (不得出现游戏链接和广告); 002 §3; 003", ContentAdSdk},
+       "000 选用制度 (不得出现游戏链接和广告); 002 §3; 003", ContentAdSdk, R::kCode},
       {"CONTENT-GAME", S::kViolation, N::kFacts, false,
-       "000 选用制度 (不得出现游戏链接和广告); 002 §3; 003", ContentGame},
+       "000 选用制度 (不得出现游戏链接和广告); 002 §3; 003", ContentGame, R::kCode},
       {"CONTENT-PAYMENT-REQUIRED-USE", S::kViolation, N::kFiling, false,
        "000 选用制度 (不得收取任何费用); 003", ContentPaymentRequiredUse},
       {"CONTENT-PHOTO-SEARCH", S::kBlock, N::kFacts, false, "002 §3(二)2; MoE 2021-12-13",
-       ContentPhotoSearch},
+       ContentPhotoSearch, R::kCode},
       {"CONTENT-LIVE-SUBJECT", S::kViolation, N::kFiling, false, "002 §3(二)2", ContentLiveSubject},
       {"CATEGORY-PRESCHOOL", S::kBlock, N::kFiling, false, "002 §3(二)1", CategoryPreschool},
       {"CATEGORY-SUBJECT-UNLICENSED", S::kBlock, N::kFiling, false, "002 §3(一)",
@@ -752,19 +754,40 @@ const std::vector<Rule>& RuleList() {
       {"SEC-CLEARTEXT", S::kReview, N::kFacts, false, "003 Q15", SecCleartext},
       {"SEC-ALLOW-BACKUP", S::kInfo, N::kFacts, false, "003 Q15", SecAllowBackup},
       {"SEC-EXPORTED", S::kReview, N::kFacts, false, "003 Q15", SecExported},
-      {"SEC-PACKED", S::kReview, N::kFacts, false, "— (analysis incomplete)", SecPacked},
-      {"SEC-MALFORMED", S::kReview, N::kFacts, true, "— (analysis incomplete)", SecMalformed},
+      {"SEC-PACKED", S::kReview, N::kFacts, false, "— (analysis incomplete)", SecPacked,
+       R::kCode},
+      {"SEC-MALFORMED", S::kReview, N::kFacts, true, "— (analysis incomplete)", SecMalformed,
+       R::kCode},
   };
   return *kRules;
 }
 
-std::vector<Finding> RunRules(const RuleInput& in) {
+std::vector<Finding> RunRules(const RuleInput& in, std::vector<NotAssessed>* not_assessed) {
   std::vector<Finding> out;
   if (in.facts == nullptr) return out;
+  const Facts& facts = *in.facts;
+  auto skip = [&](const Rule& r, const char* reason) {
+    if (not_assessed != nullptr) not_assessed->push_back({r.id, reason});
+  };
   for (const Rule& r : RuleList()) {
-    if (!in.facts->analysed && !r.runs_unanalysed) continue;
-    if (r.needs == Needs::kSource && !in.have_source) continue;
-    if (r.needs == Needs::kFiling && in.filing == nullptr) continue;
+    if (!facts.analysed && !r.runs_unanalysed) {
+      skip(r, "not-analysed");
+      continue;
+    }
+    // A bare code file has no manifest, resources or assets: absence of a
+    // displayed number or a flag there means nothing.
+    if (facts.analysed && facts.scope == "code" && r.reads != Reads::kCode) {
+      skip(r, "scope");
+      continue;
+    }
+    if (r.needs == Needs::kSource && !in.have_source) {
+      skip(r, "no-registry");
+      continue;
+    }
+    if (r.needs == Needs::kFiling && in.filing == nullptr) {
+      skip(r, in.have_source ? "no-filing" : "no-registry");
+      continue;
+    }
     r.fn(in, &out);
   }
   SortFindings(&out);

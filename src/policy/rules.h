@@ -48,6 +48,12 @@ enum class Needs {
   kFiling,  // a filing for this package was found
 };
 
+// Which facts a rule reads, to tell where it can be assessed at all.
+enum class Reads {
+  kPackage,  // the package's manifest / Info.plist, resources or identity
+  kCode,     // code and SDK facts only: also assessable on a bare .dex (scope "code")
+};
+
 using RuleFn = void (*)(const RuleInput& in, std::vector<Finding>* out);
 
 struct Rule {
@@ -57,6 +63,7 @@ struct Rule {
   bool runs_unanalysed;  // also runs when facts.analysed is false
   const char* basis;
   RuleFn fn;
+  Reads reads = Reads::kPackage;
 };
 
 // The explicit, ordered rule list.
@@ -77,8 +84,11 @@ const std::vector<RuleText>& RuleTexts();
 // nullptr for an unknown id (e.g. SCAN-MANIFEST-ONLY is not a rule).
 const RuleText* FindRuleText(std::string_view id);
 
-// Runs every applicable rule; findings are sorted (SortFindings).
-std::vector<Finding> RunRules(const RuleInput& in);
+// Runs every applicable rule; findings are sorted (SortFindings). The rules
+// that could not be assessed, and why, are appended to `not_assessed` when
+// given (facts.scope, no registry, no filing, package not analysed).
+std::vector<Finding> RunRules(const RuleInput& in,
+                              std::vector<NotAssessed>* not_assessed = nullptr);
 
 // Severity descending, then rule id, then first evidence value (stable).
 void SortFindings(std::vector<Finding>* findings);

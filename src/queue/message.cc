@@ -16,8 +16,10 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 json EvidenceJson(const std::vector<Evidence>& ev) {
   json a = json::array();
   for (const auto& e : ev) {
-    a.push_back({{"kind", e.kind}, {"location", e.location}, {"value", e.value},
-                 {"referenced", e.referenced}});
+    json j = {{"kind", e.kind}, {"location", e.location}, {"value", e.value},
+              {"referenced", e.referenced}};
+    if (!e.sdk.empty()) j["sdk"] = e.sdk;  // as in the report (docs/report-format.md)
+    a.push_back(std::move(j));
   }
   return a;
 }
@@ -124,7 +126,7 @@ Result<ScanOutcome> ParseOutcome(const std::string& text) {
       f.basis = Str(x, "basis");
       for (const auto& e : x.at("evidence")) {
         f.evidence.push_back({Str(e, "kind"), Str(e, "location"), Str(e, "value"),
-                              e.value("referenced", false)});
+                              e.value("referenced", false), Str(e, "sdk")});
       }
       o.findings.push_back(std::move(f));
     }

@@ -228,7 +228,9 @@ class Sink : public EvidenceSink {
         }
       }
       int rank = (cp.weak ? 2 : (referenced ? 0 : 1)) + (supporting ? 3 : 0);
-      Keep(&a, rank, cp.label, location, item, referenced);
+      // A weak pattern (a name inside a string) says nothing about the SDK's
+      // code being referenced, even when code references that string.
+      Keep(&a, rank, cp.label, location, item, referenced && !cp.weak);
     }
   }
 
