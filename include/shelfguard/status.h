@@ -5,6 +5,8 @@
 #ifndef SHELFGUARD_STATUS_H_
 #define SHELFGUARD_STATUS_H_
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,8 +43,19 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// Result<T>: a T or a non-OK Status. Accessing value() of an error aborts in
-// debug builds; callers must check ok() first.
+namespace internal {
+// Called when value() is used on an error: a programming error. Prints the
+// status and aborts, in every build type, rather than throwing
+// std::bad_variant_access across a module boundary.
+[[noreturn]] inline void ResultValueOnError(const Status& status) {
+  std::fprintf(stderr, "shelfguard: Result::value() on an error: %s\n", status.ToString().c_str());
+  std::abort();
+}
+}  // namespace internal
+
+// Result<T>: a T or a non-OK Status. Accessing value() (or * / ->) of an
+// error prints the status and aborts, in every build type; callers must
+// check ok() first.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -54,15 +67,20 @@ class [[nodiscard]] Result {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  T& value() & { return *Checked(); }
+  const T& value() const& { return *const_cast<Result*>(this)->Checked(); }
+  T&& value() && { return std::move(*Checked()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
  private:
+  T* Checked() {
+    T* v = std::get_if<T>(&v_);
+    if (v == nullptr) internal::ResultValueOnError(std::get<Status>(v_));
+    return v;
+  }
   std::variant<T, Status> v_;
 };
 
