@@ -30,13 +30,14 @@ bool IsDir(const fs::path& p) {
 
 std::string ResolveDataDir(const char* env, const std::string& exe_path, const std::string& source_dir) {
   if (env != nullptr && *env != '\0') return env;
-  fs::path installed;
-  if (!exe_path.empty()) {
-    installed = (fs::path(exe_path).parent_path() / ".." / "share" / "shelfguard").lexically_normal();
-    if (IsDir(installed)) return installed.string();
-  }
-  if (!source_dir.empty() && IsDir(source_dir)) return source_dir;
-  return installed.empty() ? source_dir : installed.string();
+  if (exe_path.empty()) return source_dir;
+  fs::path bin = fs::path(exe_path).parent_path();
+  fs::path installed = (bin / ".." / "share" / "shelfguard").lexically_normal();
+  if (IsDir(installed)) return installed.string();
+  // Only a program outside an install layout may use the source tree: an
+  // installed one that did would work on the build machine and nowhere else.
+  if (bin.filename() != "bin" && !source_dir.empty()) return source_dir;
+  return installed.string();
 }
 
 std::string DataDir() {

@@ -16,11 +16,14 @@ class DataDirTest : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("sg-datadir-" + std::to_string(::getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "prefix" / "bin");
+    fs::create_directories(root_ / "build");
     fs::create_directories(root_ / "src" / "signatures");
     std::ofstream(root_ / "prefix" / "bin" / "shelfguard") << "";
+    std::ofstream(root_ / "build" / "shelfguard") << "";
   }
   void TearDown() override { fs::remove_all(root_); }
   std::string Exe() const { return (root_ / "prefix" / "bin" / "shelfguard").string(); }
+  std::string BuildExe() const { return (root_ / "build" / "shelfguard").string(); }
   std::string Src() const { return (root_ / "src").string(); }
   fs::path root_;
 };
@@ -30,8 +33,8 @@ TEST_F(DataDirTest, InstalledLayoutWinsOverTheSourceTree) {
   EXPECT_EQ(ResolveDataDir(nullptr, Exe(), Src()), (root_ / "prefix" / "share" / "shelfguard").string());
 }
 
-TEST_F(DataDirTest, SourceTreeIsTheFallbackWhenNotInstalled) {
-  EXPECT_EQ(ResolveDataDir(nullptr, Exe(), Src()), Src());
+TEST_F(DataDirTest, BuildTreeProgramsUseTheSourceTree) {
+  EXPECT_EQ(ResolveDataDir(nullptr, BuildExe(), Src()), Src());
   EXPECT_EQ(ResolveDataDir(nullptr, "", Src()), Src());
 }
 
@@ -42,11 +45,15 @@ TEST_F(DataDirTest, EnvironmentOverridesEverything) {
   EXPECT_EQ(ResolveDataDir("", Exe(), Src()), (root_ / "prefix" / "share" / "shelfguard").string());
 }
 
-TEST_F(DataDirTest, NeitherPresentNamesTheInstallLocation) {
-  // A moved or deleted source tree must not be what an error message names:
-  // the program was installed without its data.
-  fs::remove_all(root_ / "src");
+TEST_F(DataDirTest, InstalledProgramNeverFallsBackToTheSourceTree) {
+  // Installed without its data (share/shelfguard missing) while the source
+  // tree is still there: using it would hide the broken install on the build
+  // machine; the install location is what an error must name.
   EXPECT_EQ(ResolveDataDir(nullptr, Exe(), Src()), (root_ / "prefix" / "share" / "shelfguard").string());
+  // A build directory that happens to have ../share/shelfguard is treated as
+  // installed.
+  fs::create_directories(root_ / "share" / "shelfguard");
+  EXPECT_EQ(ResolveDataDir(nullptr, BuildExe(), Src()), (root_ / "share" / "shelfguard").string());
 }
 
 TEST(DataDir, BuildTreeProgramFindsTheSourceTreeSignatures) {
