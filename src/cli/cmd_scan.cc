@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/report_output.h"
 #include "policy/assess.h"
 #include "shelfguard/engine.h"
 #include "shelfguard/report.h"
@@ -75,6 +76,7 @@ struct ScanOptions {
   AssessOptions aopts;
   std::vector<std::string> limits;
   std::string output;
+  std::string suppressions;  // --suppressions FILE
   std::vector<std::string> inputs;
 };
 
@@ -102,7 +104,7 @@ void SetupScan(CLI::App* root) {
   auto o = std::make_shared<ScanOptions>();
   cmd->footer(std::string(kScanDescription) + "\n\n" + kScanFooter + "\n" + LimitsTable());
   cmd->add_option("files", o->inputs, "packages, or directories to search")->type_name("FILE|DIR");
-  AddFormatOption(cmd, &o->format, " (json: one JSON object per package, JSON Lines for several)");
+  AddScanFormatOption(cmd, &o->format);
   cmd->add_flag("--pretty", o->pretty, "indent JSON output");
   cmd->add_option("-o,--output,--out", o->output, "write reports to FILE instead of stdout")
       ->type_name("FILE");
@@ -117,6 +119,10 @@ void SetupScan(CLI::App* root) {
                   "date the rules take as today (bans, expiry), e.g. 2026-01-31 (default: the "
                   "system date)")
       ->type_name("YYYY-MM-DD");
+  cmd->add_option("--suppressions", o->suppressions,
+                  "TOML file of accepted findings: [[suppress]] rule, package|provider|sdk|sha256, reason, "
+                  "author, expires (docs/reports.md); they stay in the report, marked, and stop counting")
+      ->type_name("FILE");
   AddFailOnOption(cmd, &o->fail_on);
   cmd->add_option("-j,--jobs", o->jobs, "files scanned in parallel (default: number of cores)")
       ->type_name("N")
@@ -203,8 +209,30 @@ int RunScan(ScanOptions& o) {
     return 2;
   }
 
+  // Suppressions are applied to each report before it is printed, so every
+  // format (and the verdict and exit code) sees them.
+  std::optional<report::Suppressions> suppressions;
+  std::vector<uint64_t> suppression_hits;
+  const std::string today = o.aopts.today.empty() ? report::Today() : o.aopts.today;
+  if (!o.suppressions.empty()) {
+    auto s = report::Suppressions::Load(o.suppressions);
+    if (!s.ok()) {
+      std::fprintf(stderr, "shelfguard scan: %s\n", s.status().message().c_str());
+      return 2;
+    }
+    suppressions = std::move(s).value();
+  }
+  // sarif, csv, xlsx and html are one document for all the reports, written
+  // at the end from their JSON.
+  const bool document = IsDocumentFormat(format);
+  std::vector<std::string> collected;
+  if (format == "xlsx" && output.empty()) {
+    std::fprintf(stderr, "shelfguard scan: --format xlsx needs --output FILE\n");
+    return 2;
+  }
+
   FILE* out = stdout;
-  if (!output.empty()) {
+  if (!output.empty() && format != "xlsx") {
     out = std::fopen(output.c_str(), "w");
     if (out == nullptr) {
       std::fprintf(stderr, "shelfguard scan: cannot write %s: %s\n", output.c_str(), std::strerror(errno));
@@ -252,8 +280,12 @@ int RunScan(ScanOptions& o) {
   auto flush_ready = [&]() {  // requires mu
     while (printed < files.size() && done[printed]) {
       const Done& d = *done[printed];
-      std::fputs(d.text.c_str(), out);
-      std::fputc('\n', out);
+      if (document) {
+        collected.push_back(d.text);
+      } else {
+        std::fputs(d.text.c_str(), out);
+        std::fputc('\n', out);
+      }
       if (!d.analysed) {
         exit_code = 2;
       } else if (fail_on != Severity::kPass && d.verdict >= fail_on && exit_code == 0) {
@@ -268,7 +300,7 @@ int RunScan(ScanOptions& o) {
   auto format_report = [&](Report& r) {
     Done d;
     try {
-      d.text = format == "json" ? ReportToJson(r, pretty) : ReportToText(r, color);
+      d.text = format == "json" || document ? ReportToJson(r, pretty && !document) : ReportToText(r, color);
     } catch (const std::exception& e) {
       Report minimal;
       minimal.facts.file = r.facts.file;
@@ -277,7 +309,8 @@ int RunScan(ScanOptions& o) {
       minimal.facts.errors.push_back({"internal-error", r.facts.file +
                                                             ": report could not be printed: " +
                                                             e.what()});
-      d.text = format == "json" ? ReportToJson(minimal, pretty) : ReportToText(minimal, color);
+      d.text = format == "json" || document ? ReportToJson(minimal, pretty && !document)
+                                            : ReportToText(minimal, color);
       r.facts.analysed = false;
       r.facts.errors = minimal.facts.errors;
     }
@@ -306,8 +339,12 @@ int RunScan(ScanOptions& o) {
         r.facts.file = files[i];
         r.facts.errors.push_back({"internal-error", files[i] + ": " + e.what()});
       }
+      std::vector<uint64_t> hits;
+      if (suppressions) suppressions->Apply(&r, today, &hits);
       Done d = format_report(r);
       std::lock_guard<std::mutex> lock(mu);
+      if (suppression_hits.size() < hits.size()) suppression_hits.resize(hits.size());
+      for (size_t k = 0; k < hits.size(); ++k) suppression_hits[k] += hits[k];
       ++finished;
       if (d.analysed) {
         ++verdicts[static_cast<size_t>(d.verdict)];
@@ -332,6 +369,14 @@ int RunScan(ScanOptions& o) {
   worker();
   for (auto& t : threads) t.join();
   if (show_progress) std::fprintf(stderr, "\r\033[K");
+  std::vector<std::string> warnings;
+  if (suppressions) warnings = suppressions->Warnings(suppression_hits, today);
+  for (const auto& w : warnings) std::fprintf(stderr, "shelfguard scan: warning: %s\n", w.c_str());
+  if (document) {
+    int rc = WriteDocument(format, output, out, collected, (*engine)->signatures_version(),
+                           (*assessor)->registry_version(), warnings);
+    if (rc != 0) exit_code = rc;
+  }
   if (out != stdout && std::fclose(out) != 0) {
     std::fprintf(stderr, "shelfguard scan: cannot write %s: %s\n", output.c_str(), std::strerror(errno));
     exit_code = 2;

@@ -49,6 +49,7 @@ void AddFailOnOption(CLI::App* cmd, Severity* fail_on);
 const std::string& VersionText();
 
 void SetupScan(CLI::App* root);        // cmd_scan.cc
+void SetupReport(CLI::App* root);      // cmd_report.cc: sweep reports from the daemon's results
 void SetupSignatures(CLI::App* root);  // cmd_signatures.cc
 void SetupRegistry(CLI::App* root);    // cmd_registry.cc
 void SetupSubmit(CLI::App* root);      // cmd_client.cc (daemon clients)

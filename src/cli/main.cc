@@ -17,7 +17,7 @@ using SetupFn = void (*)(CLI::App*);
 
 // Order is the order of `shelfguard --help`.
 const SetupFn kCommands[] = {
-    shelfguard::cli::SetupScan,    shelfguard::cli::SetupSignatures, shelfguard::cli::SetupRegistry,
+    shelfguard::cli::SetupScan,    shelfguard::cli::SetupReport,    shelfguard::cli::SetupSignatures, shelfguard::cli::SetupRegistry,
     shelfguard::cli::SetupSubmit,  shelfguard::cli::SetupConsume,    shelfguard::cli::SetupStatus,
     shelfguard::cli::SetupControl,
 };

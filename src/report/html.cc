@@ -41,6 +41,11 @@ void Row(std::string* o, const std::string& k, const std::string& v) {
 // The SDK an evidence item belongs to: the "Name: value" prefix rule
 // evidence carries, matched against the report's SDKs; "" when none.
 std::string SdkOf(const Report& r, const Evidence& e) {
+  if (!e.sdk.empty()) {
+    for (const auto& s : r.facts.sdks)
+      if (s.id == e.sdk && !s.name.empty()) return s.name;
+    return e.sdk;
+  }
   for (const auto& s : r.facts.sdks) {
     const std::string& name = s.name.empty() ? s.id : s.name;
     if (e.value.size() > name.size() + 1 && e.value.compare(0, name.size(), name) == 0 &&
@@ -81,7 +86,9 @@ void FindingHtml(std::string* o, const Report& r, const Finding& f) {
     *o += "<table><tr><th>类型 kind</th><th>位置 location</th><th>值 value</th><th>引用 referenced</th></tr>";
     for (const Evidence* e : groups[g]) {
       std::string v = e->value;
-      if (!g.empty()) v = v.substr(g.size() + 2);
+      // Rule evidence may repeat the SDK as a "Name: " prefix; the heading says it.
+      if (!g.empty() && v.size() > g.size() + 2 && v.compare(0, g.size(), g) == 0 && v.compare(g.size(), 2, ": ") == 0)
+        v = v.substr(g.size() + 2);
       *o += "<tr><td>" + HtmlEscape(e->kind) + "</td><td class=\"mono\">" + HtmlEscape(e->location) +
             "</td><td class=\"mono\">" + HtmlEscape(v) + "</td><td>" + (e->referenced ? "是 yes" : "") + "</td></tr>";
     }

@@ -4,6 +4,7 @@
 #include "report/report_entry.h"
 
 #include <ctime>
+#include <optional>
 #include <exception>
 #include <unordered_set>
 
@@ -99,6 +100,7 @@ std::vector<Evidence> ReadEvidence(Reader& rd, const json* arr, const std::strin
     rd.Str(e, "location", &ev.location, path + "[].");
     rd.Str(e, "value", &ev.value, path + "[].");
     rd.Bool(e, "referenced", &ev.referenced, path + "[].");
+    rd.Str(e, "sdk", &ev.sdk, path + "[].");
     out.push_back(std::move(ev));
   }
   return out;
@@ -117,6 +119,81 @@ const std::unordered_set<std::string>& LightDropped() {
   return *k;
 }
 
+// The end of the JSON string starting at text[i] == '"', or npos.
+size_t StringEnd(std::string_view text, size_t i) {
+  for (++i; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The end of the JSON value starting at text[i], found by counting
+// brackets outside strings (no recursion, no allocation), or npos. The
+// value is not validated here: what is kept is parsed properly afterwards.
+size_t ValueEnd(std::string_view text, size_t i) {
+  size_t depth = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '"') {
+      i = StringEnd(text, i);
+      if (i == std::string_view::npos) return i;
+      if (depth == 0) return i;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i;  // end of the enclosing object: a scalar ended
+      if (--depth == 0) return i + 1;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+    ++i;
+  }
+  return depth == 0 ? i : std::string_view::npos;
+}
+
+size_t SkipSpace(std::string_view t, size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t')) ++i;
+  return i;
+}
+
+// For a light read: the top-level object with the dropped keys' values cut
+// out, so the bulk of a stored report (components, SDK evidence ...) is
+// stepped over at memchr-like speed instead of being parsed. nullopt when
+// the text is not shaped like an object; the full parse then says why.
+std::optional<std::string> WithoutDroppedKeys(std::string_view t) {
+  size_t i = SkipSpace(t, 0);
+  if (i >= t.size() || t[i] != '{') return std::nullopt;
+  std::string out = "{";
+  i = SkipSpace(t, i + 1);
+  while (i < t.size() && t[i] != '}') {
+    if (t[i] != '"') return std::nullopt;
+    size_t key_end = StringEnd(t, i);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    std::string_view key = t.substr(i + 1, key_end - i - 2);
+    i = SkipSpace(t, key_end);
+    if (i >= t.size() || t[i] != ':') return std::nullopt;
+    size_t v = SkipSpace(t, i + 1);
+    size_t v_end = ValueEnd(t, v);
+    if (v_end == std::string_view::npos || v_end == v) return std::nullopt;
+    if (LightDropped().count(std::string(key)) == 0) {
+      if (out.size() > 1) out += ',';
+      out.append(t.data() + (key_end - key.size() - 2), key.size() + 2);
+      out += ':';
+      out.append(t.substr(v, v_end - v));
+    }
+    i = SkipSpace(t, v_end);
+    if (i < t.size() && t[i] == ',') i = SkipSpace(t, i + 1);
+  }
+  if (i >= t.size()) return std::nullopt;
+  return out + "}";
+}
+
 }  // namespace
 
 Result<Report> ReportFromJson(std::string_view text, bool light) {
@@ -124,12 +201,10 @@ Result<Report> ReportFromJson(std::string_view text, bool light) {
     return Status::OverLimit("report JSON of " + std::to_string(text.size()) + " bytes (limit " +
                              std::to_string(kMaxReportJsonBytes) + ")");
   }
-  json j;
-  json::parser_callback_t drop = [](int depth, json::parse_event_t ev, json& parsed) {
-    return !(depth == 1 && ev == json::parse_event_t::key && parsed.is_string() &&
-             LightDropped().count(parsed.get_ref<const std::string&>()) > 0);
-  };
-  j = json::parse(text.begin(), text.end(), light ? drop : nullptr, /*allow_exceptions=*/false);
+  std::optional<std::string> reduced;
+  if (light) reduced = WithoutDroppedKeys(text);
+  std::string_view input = reduced ? std::string_view(*reduced) : text;
+  json j = json::parse(input.begin(), input.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Malformed("report is not valid JSON");
   if (!j.is_object()) return Status::Malformed("report is not a JSON object");
 
@@ -209,10 +284,14 @@ Result<Report> ReportFromJson(std::string_view text, bool light) {
     for (const auto& x : *a) {
       Finding fd;
       std::string sev;
+      // rule_id / message_en since the provenance change; rule / message
+      // in reports stored before it (and kept as aliases).
       rd.Str(x, "rule", &fd.rule_id, "findings[].");
+      rd.Str(x, "rule_id", &fd.rule_id, "findings[].");
       rd.Str(x, "severity", &sev, "findings[].");
       fd.severity = SeverityOr(sev, Severity::kReview);
       rd.Str(x, "message", &fd.message_en, "findings[].");
+      rd.Str(x, "message_en", &fd.message_en, "findings[].");
       rd.Str(x, "message_zh", &fd.message_zh, "findings[].");
       fd.evidence = ReadEvidence(rd, rd.Array(x, "evidence", "findings[]."), "findings[].evidence");
       rd.Str(x, "basis", &fd.basis, "findings[].");
@@ -249,6 +328,18 @@ Result<Report> ReportFromJson(std::string_view text, bool light) {
     }
   }
   rd.Bool(j, "analysed", &f.analysed, "");
+  if (const json* a = rd.Array(j, "not_assessed", "")) {
+    for (const auto& n : *a) {
+      NotAssessed na;
+      rd.Str(n, "rule_id", &na.rule_id, "not_assessed[].");
+      rd.Str(n, "reason", &na.reason, "not_assessed[].");
+      r.not_assessed.push_back(std::move(na));
+    }
+  }
+  rd.Str(j, "tool_version", &r.tool_version, "");
+  rd.Str(j, "signatures_version", &r.signatures_version, "");
+  rd.Str(j, "registry_version", &r.registry_version, "");
+  rd.Str(j, "scanned_at", &r.scanned_at, "");
   std::string verdict;
   rd.Str(j, "verdict", &verdict, "");
   if (!rd.ok()) return Status::Malformed("report: " + error);

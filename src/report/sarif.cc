@@ -42,8 +42,9 @@ std::string PathUri(const std::string& path) {
 json EvidenceArray(const std::vector<Evidence>& ev) {
   json a = json::array();
   for (const auto& e : ev) {
-    a.push_back({{"kind", e.kind}, {"location", e.location}, {"value", e.value},
-                 {"referenced", e.referenced}});
+    json j{{"kind", e.kind}, {"location", e.location}, {"value", e.value}, {"referenced", e.referenced}};
+    if (!e.sdk.empty()) j["sdk"] = e.sdk;
+    a.push_back(std::move(j));
   }
   return a;
 }
@@ -75,7 +76,7 @@ json Descriptor(const std::string& id, Severity severity, const std::string& bas
 // move between builds).
 std::string Fingerprint(const Report& r, const Finding& f) {
   std::set<std::string> values;
-  for (const auto& e : f.evidence) values.insert(e.kind + "\x1f" + e.value);
+  for (const auto& e : f.evidence) values.insert(e.kind + "\x1f" + e.sdk + "\x1f" + e.value);
   std::string key = f.rule_id + "\x1e" + PlatformName(r.facts.package.platform) + "\x1e" +
                     r.facts.package.id + "\x1e";
   for (const auto& v : values) key += v + "\x1d";

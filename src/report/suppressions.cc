@@ -31,6 +31,8 @@ std::string LowerAscii(std::string s) {
 // it, else the "Name: value" prefix AddSdkEvidence writes, matched against
 // the report's SDK list by id or name.
 bool FindingNamesSdk(const Report& r, const Finding& f, const std::string& sdk) {
+  for (const auto& e : f.evidence)
+    if (e.sdk == sdk) return true;
   for (const auto& hit : r.facts.sdks) {
     if (hit.id != sdk) continue;
     for (const auto& e : f.evidence) {
