@@ -1,6 +1,9 @@
 #include "config.h"
 
+#include <sys/stat.h>
 #include <zmq.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -58,6 +61,27 @@ Option BoolOpt(std::string key, bool Config::*m, std::string help) {
             return "";
           },
           [m](const Config& c) { return std::string(c.*m ? "true" : "false"); }};
+}
+
+Option StrListOpt(std::string key, std::vector<std::string> Config::*m, std::string help) {
+  return {key, help,
+          [m](Config* c, const toml::node& n) -> std::string {
+            const toml::array* a = n.as_array();
+            if (a == nullptr) return "must be an array of strings";
+            std::vector<std::string> v;
+            for (const auto& e : *a) {
+              auto s = e.value_exact<std::string>();
+              if (!s || s->empty()) return "must be an array of non-empty strings";
+              v.push_back(*s);
+            }
+            c->*m = v;
+            return "";
+          },
+          [m](const Config& c) {
+            std::string s = "[";
+            for (size_t i = 0; i < (c.*m).size(); ++i) s += (i ? ", " : "") + Quote((c.*m)[i]);
+            return s + "]";
+          }};
 }
 
 Option StrOpt(std::string key, std::string Config::*m, std::string help,
@@ -219,11 +243,30 @@ const std::vector<Option>& Options() {
     o->push_back(StrOpt("http.ca_file", &Config::ca_file,
                         "extra CA bundle (PEM); empty: the system store. TLS verification "
                         "is always on"));
+    o->push_back(IntOpt("http.log_entry_errors", &Config::feed_log_errors, 0, 100000,
+                        "feed entry errors logged one by one per poll (then one summary line)"));
+    o->push_back(BoolOpt("http.deny_private", &Config::deny_private,
+                         "refuse feeds, downloads and redirects to loopback, link-local and "
+                         "private addresses (the address connected to, after DNS)"));
+    o->push_back(StrListOpt("http.allow_hosts", &Config::allow_hosts,
+                            "hosts (names or addresses) exempt from deny_private"));
+    o->push_back(IntOpt("queue.retain_days", &Config::retain_days, 0, 36500,
+                        "finished jobs, their results and acknowledged messages are deleted "
+                        "after this many days; 0 keeps them"));
     SocketOpts(o, "submit", &Config::submit, "on-demand submission (ROUTER, for REQ clients)");
     o->push_back(IntOpt("submit.max_bytes", &Config::submit_max_bytes, 1, 1ll << 34,
                         "largest package accepted as bytes in a submission"));
     o->push_back(BoolOpt("submit.allow_paths", &Config::submit_allow_paths,
-                         "accept submissions naming a local path readable by the daemon"));
+                         "accept submissions naming a local file beneath submit.path_roots "
+                         "(off: any client could read through the daemon)"));
+    o->push_back(StrListOpt("submit.path_roots", &Config::submit_path_roots,
+                            "directories a path submission must lie beneath (no symbolic links, "
+                            "no '..'); required with allow_paths"));
+    o->push_back(BoolOpt("submit.allow_urls", &Config::submit_allow_urls,
+                         "accept submissions naming an http(s) URL for the daemon to fetch"));
+    o->push_back(IntOpt("submit.max_pending", &Config::submit_max_pending, 1, 100000,
+                        "submissions waiting for a verdict at once; more are answered 'busy'"));
+
     SocketOpts(o, "control", &Config::control, "status (ROUTER, for REQ clients)");
     SocketOpts(o, "delivery", &Config::delivery,
                "violation delivery (ROUTER; consumers use DEALER and ack by id)");
@@ -231,6 +274,8 @@ const std::vector<Option>& Options() {
                         "a delivered message not acknowledged this long is delivered again"));
     o->push_back(IntOpt("delivery.batch", &Config::batch, 1, 10000,
                         "most messages in one batch to a consumer"));
+    o->push_back(IntOpt("delivery.max_parked", &Config::max_parked_fetches, 1, 100000,
+                        "fetches waiting for messages at once; more are answered 'busy'"));
     o->push_back({"delivery.min_severity",
                   "least finding severity queued in the outbox: info | review | violation | "
                   "block",
@@ -294,7 +339,7 @@ std::string CheckEndpoint(const std::string& ep, bool allow_remote) {
 }
 
 Status ParseSources(const toml::table& root, Config* c, const std::string& base) {
-  static const std::set<std::string> kFeedKeys = {"name", "url", "interval_s"};
+  static const std::set<std::string> kFeedKeys = {"name", "url", "interval_s", "credentials_file"};
   static const std::set<std::string> kDirKeys = {"name", "path", "interval_s"};
   std::set<std::string> names;
   for (const char* kind : {"feeds", "directories"}) {
@@ -329,7 +374,13 @@ Status ParseSources(const toml::table& root, Config* c, const std::string& base)
         if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
           return KeyError(key + ".url", "required: an http:// or https:// URL");
         }
-        c->feeds.push_back({*name, *url, interval});
+        std::string creds;
+        if (const toml::node* cf = t->get("credentials_file")) {
+          auto v = cf->value_exact<std::string>();
+          if (!v || v->empty()) return KeyError(key + ".credentials_file", "must be a file name");
+          creds = Resolve(base, *v);
+        }
+        c->feeds.push_back({*name, *url, interval, creds});
       } else {
         auto p = (*t)["path"].value_exact<std::string>();
         if (!p || p->empty()) return KeyError(key + ".path", "required: a directory");
@@ -429,6 +480,38 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   }
   if (!c.curve_secret_key_file.empty() && !fs::exists(c.curve_secret_key_file, ec)) {
     return KeyError("curve.secret_key_file", "'" + c.curve_secret_key_file + "' does not exist");
+  }
+  // Like ssh: a secret key others can read is no secret; refused.
+  if (!c.curve_secret_key_file.empty()) {
+    struct stat st;
+    if (::stat(c.curve_secret_key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      return KeyError("curve.secret_key_file", "'" + c.curve_secret_key_file +
+                                                   "' is readable or writable by others; chmod 600 it");
+    }
+  }
+  if (c.submit_allow_paths && c.submit_path_roots.empty()) {
+    return KeyError("submit.path_roots", "submit.allow_paths = true needs at least one root directory");
+  }
+  for (auto& root : c.submit_path_roots) {
+    std::string abs = Resolve(base, root);
+    char* real = ::realpath(abs.c_str(), nullptr);
+    if (real == nullptr || !fs::is_directory(real, ec)) {
+      std::free(real);
+      return KeyError("submit.path_roots", "'" + abs + "' is not a directory");
+    }
+    root = real;
+    std::free(real);
+  }
+  for (const auto& f : c.feeds) {
+    if (f.credentials_file.empty()) continue;
+    struct stat st;
+    if (::stat(f.credentials_file.c_str(), &st) != 0) {
+      return KeyError("feeds." + f.name + ".credentials_file", "'" + f.credentials_file + "' does not exist");
+    }
+    if ((st.st_mode & 077) != 0) {
+      return KeyError("feeds." + f.name + ".credentials_file",
+                      "'" + f.credentials_file + "' must be mode 0600 (it is readable by others)");
+    }
   }
   if (any_curve) {
     std::string secret = c.ServerSecret();

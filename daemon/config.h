@@ -26,6 +26,9 @@ struct FeedConfig {
   std::string name;
   std::string url;
   int64_t interval_s = 300;
+  // "user:password" for the feed and its packages, read from a file of mode
+  // 0600 (never written in the URL, which is printed in status and logs).
+  std::string credentials_file;
 };
 
 struct DirConfig {
@@ -70,11 +73,19 @@ struct Config {
   int64_t backoff_ms = 1000;
   int64_t refetch_failed_s = 3600;
   std::string ca_file;
+  bool deny_private = true;              // refuse loopback, link-local, private addresses
+  std::vector<std::string> allow_hosts;  // host names or addresses exempt from deny_private
 
   // sockets
   SocketConfig submit, control, delivery, publish;
   int64_t submit_max_bytes = 64 << 20;
-  bool submit_allow_paths = true;
+  bool submit_allow_paths = false;            // off: a path names the daemon's files
+  std::vector<std::string> submit_path_roots;  // canonical directories paths must lie beneath
+  bool submit_allow_urls = false;             // off: the daemon fetches for any client
+  int64_t submit_max_pending = 64;            // submissions waiting for a verdict
+  int64_t max_parked_fetches = 256;           // delivery fetches waiting for messages
+  int64_t feed_log_errors = 20;               // entry errors logged per feed poll
+  int64_t retain_days = 30;                   // finished jobs, results, acked messages kept
   int64_t ack_timeout_ms = 30000;
   int64_t batch = 64;
   Severity min_severity = Severity::kViolation;

@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,6 +58,9 @@ net::HttpOptions DaemonImpl::HttpOpts(const Config& c, uint64_t max_bytes) const
   o.low_speed_seconds = static_cast<long>(c.low_speed_seconds);
   o.max_bytes = max_bytes;
   o.ca_file = c.ca_file;
+  o.deny_private = c.deny_private;
+  o.allow_hosts = c.allow_hosts;
+  o.stop = &stopping_;  // SIGTERM aborts transfers instead of waiting for their timeout
   return o;
 }
 
@@ -159,7 +163,7 @@ int DaemonImpl::Run() {
 
   // Once mode: after the sweep is queued and the queue is empty, keep
   // delivering to connected consumers for up to drain_timeout_ms.
-  int64_t drained_since = 0;
+  int64_t drained_since = 0, last_trim_ms = NowMs();
   uint64_t idle_seen = 0;
   while (!stopping_) {
     {
@@ -170,13 +174,21 @@ int DaemonImpl::Run() {
       idle_seen = idle_seq_;
     }
     LogProgress();
+    if (reload_requested_.exchange(false)) RequestReload();  // control "reload"
+    if (NowMs() - last_trim_ms >= 10000) {
+      // A burst of submissions leaves freed frames in malloc's arenas;
+      // give them back to the system instead of keeping the peak forever.
+      last_trim_ms = NowMs();
+      ::malloc_trim(0);
+    }
     if (!once_ || !once_swept_.load()) continue;
     queue::Store::Activity act = store_->GetActivity();
     if (act.jobs || busy_.load() > 0) continue;
     int64_t now = NowMs();
     if (drained_since == 0) drained_since = now;
-    bool consumers = now - last_consumer_ms_.load() < 2000;
-    if (!consumers || !act.undelivered || now - drained_since >= c->drain_timeout_ms) break;
+    // Undelivered messages: wait up to drain_timeout_ms for a consumer to
+    // connect and drain them (the demo starts its consumer after us).
+    if (!act.undelivered || now - drained_since >= c->drain_timeout_ms) break;
   }
   stopping_.store(true);
   Wake();

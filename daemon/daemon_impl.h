@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include <zmq.hpp>
 
 #include "daemon.h"
+#include "feed.h"
 #include "log.h"
 #include "scan_child.h"
 #include "net/http.h"
@@ -108,7 +110,7 @@ class DaemonImpl : public Daemon {
   std::string SpoolSub(const char* sub) { return spool_dir_ + "/" + sub; }
   void RecordError(const std::string& what) {
     std::lock_guard<std::mutex> l(stats_mu_);
-    recent_errors_.push_back(queue::ToIso8601(NowMs()) + " " + what);
+    recent_errors_.push_back(queue::ToIso8601(NowMs()) + " " + RedactText(what));
     if (recent_errors_.size() > 20) recent_errors_.pop_front();
   }
   // Tells the main thread that a worker found the queue empty.
@@ -164,6 +166,8 @@ class DaemonImpl : public Daemon {
   void HandleControl(const std::vector<zmq::message_t>& frames);
   void HandleDelivery(const std::vector<zmq::message_t>& frames);
   void HandleZap();
+  // Runs a request handler; an exception is logged and counted, never fatal.
+  void Guarded(const char* socket, const std::function<void()>& handler);
   void HandleSubscriptions();
   void ServeFetches(bool force);
   json StatusJson();
@@ -210,6 +214,10 @@ class DaemonImpl : public Daemon {
   std::map<std::string, std::vector<std::string>> zap_allow_;  // domain -> raw keys
   std::map<int64_t, std::string> pending_submits_;              // job id -> identity
   std::vector<Fetch> fetches_;
+  std::map<std::string, std::string> consumer_identity_;  // consumer -> connection that fetches for it
+  std::map<std::string, int64_t> limits_hit_;             // limit key -> times refused (I/O thread)
+  std::atomic<int64_t> acks_refused_{0}, handler_errors_{0};
+  std::atomic<bool> reload_requested_{false};  // control "reload"; done by the main thread
   int64_t last_fetch_scan_ms_ = 0;
   std::set<std::string> watch_topics_;  // subscribed prefixes on the publish socket
   std::atomic<bool> watchers_{false};   // one of them matches "finding"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <curl/curl.h>
+
 namespace shelfguard::daemon {
 
 using json = nlohmann::json;
@@ -12,19 +14,84 @@ bool IsHex64(const std::string& s) {
 }
 
 std::string ResolveUrl(const std::string& base, const std::string& u) {
-  if (u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0) return u;
-  if (u.find("://") != std::string::npos) return "";  // other schemes: refused
-  size_t scheme = base.find("://");
-  if (scheme == std::string::npos) return "";
-  if (!u.empty() && u[0] == '/') {
-    size_t host_end = base.find('/', scheme + 3);
-    return base.substr(0, host_end == std::string::npos ? base.size() : host_end) + u;
+  // libcurl's URL parser (RFC 3986 reference resolution): "//host/x",
+  // "?v=2", "../x" and absolute URLs resolve as a browser would.
+  if (u.empty() || u.size() > 8192) return "";
+  CURLU* h = curl_url();
+  if (h == nullptr) return "";
+  std::string out;
+  if (curl_url_set(h, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
+      curl_url_set(h, CURLUPART_URL, u.c_str(), 0) == CURLUE_OK) {
+    char* scheme = nullptr;
+    char* full = nullptr;
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        (std::string(scheme) == "http" || std::string(scheme) == "https") &&
+        curl_url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK) {
+      out = full;
+    }
+    curl_free(scheme);
+    curl_free(full);
   }
-  size_t q = base.find_first_of("?#");
-  std::string b = base.substr(0, q);
-  size_t slash = b.rfind('/');
-  if (slash == std::string::npos || slash < scheme + 3) return b + "/" + u;
-  return b.substr(0, slash + 1) + u;
+  curl_url_cleanup(h);
+  return out;
+}
+
+namespace {
+
+// Query parameter names whose values are credentials (signed URLs, tokens).
+bool SecretParam(std::string name) {
+  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static const char* const kWords[] = {"token", "key", "sig", "secret", "pass", "auth", "credential",
+                                       "session", "x-amz-", "x-goog-"};
+  for (const char* w : kWords) {
+    if (name.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string RedactUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  std::string out = url;
+  // userinfo: between "://" and the last '@' before the path.
+  size_t host_start = scheme + 3;
+  size_t path = out.find_first_of("/?#", host_start);
+  size_t at = out.rfind('@', path == std::string::npos ? std::string::npos : path);
+  if (at != std::string::npos && at >= host_start) out.replace(host_start, at - host_start, "REDACTED");
+  size_t q = out.find('?');
+  if (q == std::string::npos) return out;
+  size_t end = out.find('#', q);
+  if (end == std::string::npos) end = out.size();
+  std::string query = out.substr(q + 1, end - q - 1), redacted;
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string::npos) amp = query.size();
+    std::string kv = query.substr(pos, amp - pos);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos && SecretParam(kv.substr(0, eq))) kv = kv.substr(0, eq + 1) + "REDACTED";
+    redacted += (redacted.empty() && pos == 0 ? "" : "&") + kv;
+    pos = amp + 1;
+  }
+  return out.substr(0, q + 1) + redacted + out.substr(end);
+}
+
+std::string RedactText(const std::string& text) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t s = text.find("://", pos);
+    if (s == std::string::npos) break;
+    size_t start = s;
+    while (start > pos && std::isalpha(static_cast<unsigned char>(text[start - 1]))) --start;
+    size_t end = text.find_first_of(" \t\r\n\"'<>", s);
+    if (end == std::string::npos) end = text.size();
+    out += text.substr(pos, start - pos) + RedactUrl(text.substr(start, end - start));
+    pos = end;
+  }
+  return out + text.substr(std::min(pos, text.size()));
 }
 
 std::string ParseFeedEntry(const json& e, const std::string& feed_url, uint64_t max_package_bytes,

@@ -14,9 +14,15 @@ namespace shelfguard::daemon {
 // 64 lower-case hex digits.
 bool IsHex64(const std::string& s);
 
-// Resolves a feed entry's URL against the feed's URL; "" when the result is
-// not http(s).
+// Resolves a feed entry's URL against the feed's URL (libcurl's URL API,
+// RFC 3986); "" when it is missing, unparsable or not http(s).
 std::string ResolveUrl(const std::string& base, const std::string& u);
+
+// A URL fit to print: userinfo and the values of query parameters named like
+// credentials (token, key, sig, secret, pass, auth, ...) become "REDACTED".
+std::string RedactUrl(const std::string& url);
+// RedactUrl() applied to every URL inside a free text (an error message).
+std::string RedactText(const std::string& text);
 
 struct FeedEntry {
   std::string platform, app_id, version, sha256, url;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "feed.h"
 #include "queue/message.h"
 
 namespace shelfguard::daemon {
@@ -42,7 +43,13 @@ void Log(LogLevel level, const char* event, nlohmann::json fields) {
   if (!LogEnabled(level)) return;
   nlohmann::json j = {{"ts", queue::ToIso8601(NowMs())}, {"level", Name(level)}, {"event", event}};
   if (fields.is_object()) {
-    for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();
+    // Every string field passes through RedactText: a URL's userinfo or a
+    // token in its query never reaches the log, whoever logs it.
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      j[it.key()] = it.value().is_string() && it.value().get_ref<const std::string&>().find("://") != std::string::npos
+                        ? nlohmann::json(RedactText(it.value().get<std::string>()))
+                        : it.value();
+    }
   }
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';

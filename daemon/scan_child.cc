@@ -1,4 +1,5 @@
 #include "scan_child.h"
+#include "safe_file.h"
 
 #include "config.h"
 
@@ -26,6 +27,7 @@ namespace {
 std::atomic<int> g_close_fd{-1};
 constexpr size_t kMaxOutcomeBytes = 512u << 20;
 
+#ifdef SG_TEST_FAULTS
 void MaybeFault(const std::string& path) {
   const char* f = std::getenv("SHELFGUARD_TEST_FAULT");
   if (f == nullptr || std::strcmp(f, "1") != 0) return;
@@ -34,6 +36,9 @@ void MaybeFault(const std::string& path) {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
+#else
+void MaybeFault(const std::string&) {}  // release builds: no fault switch
+#endif
 
 queue::ScanOutcome ScanHere(const Engine& engine, const Assessor& assessor,
                             const std::string& path, const std::string& label) {
@@ -58,8 +63,9 @@ bool WriteAll(int fd, const char* p, size_t n) {
 queue::ScanOutcome Failed(const std::string& path, const std::string& label,
                           const std::string& code, const std::string& msg) {
   uint64_t size = 0;
-  auto sha = Sha256File(path, &size);
-  return queue::ErrorOutcome(label, sha.ok() ? *sha : std::string(), size, code, msg);
+  // Never a blocking open of the path (it may have become a FIFO).
+  std::string sha = Sha256NoFollow(path, &size);
+  return queue::ErrorOutcome(label, sha, size, code, msg);
 }
 
 }  // namespace

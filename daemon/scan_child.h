@@ -5,7 +5,8 @@
 // single-threaded helper process, so a crash, a hang or an allocation failure
 // in a parser becomes an error outcome, never a daemon crash.
 //
-// Test-only fault switch: with SHELFGUARD_TEST_FAULT=1 in the environment, a
+// Test-only fault switch, compiled only into the test binary
+// shelfguardd_faults (CMake, SG_TESTS): with SHELFGUARD_TEST_FAULT=1, a
 // package whose path contains "sg-fault-crash" aborts the scanner and one
 // containing "sg-fault-hang" makes it loop forever.
 #ifndef SHELFGUARD_DAEMON_SCAN_CHILD_H_

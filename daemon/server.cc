@@ -12,6 +12,8 @@
 
 #include "daemon_impl.h"
 #include "feed.h"
+#include "protocol.h"
+#include "safe_file.h"
 
 namespace shelfguard::daemon {
 
@@ -76,16 +78,28 @@ Status DaemonImpl::BindSockets() {
 
 // ---------------------------------------------------------------- ZeroMQ
 
+// One multipart message. At most kMaxFrames are kept (the rest are read and
+// dropped, and the message then has more frames than any request allows).
 static std::vector<zmq::message_t> RecvAll(zmq::socket_t& s) {
+  constexpr size_t kMaxFrames = 8;
   std::vector<zmq::message_t> frames;
   for (;;) {
     zmq::message_t m;
     if (!s.recv(m, zmq::recv_flags::dontwait)) break;
     bool more = m.more();
-    frames.push_back(std::move(m));
+    if (frames.size() <= kMaxFrames) frames.push_back(std::move(m));
     if (!more) break;
   }
   return frames;
+}
+
+void DaemonImpl::Guarded(const char* socket, const std::function<void()>& handler) {
+  try {
+    handler();
+  } catch (const std::exception& e) {
+    handler_errors_++;
+    Log(LogLevel::kError, "request.error", {{"socket", socket}, {"error", e.what()}});
+  }
 }
 
 void DaemonImpl::SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter,
@@ -106,84 +120,82 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   auto reply_error = [&](const std::string& why, const char* code = "bad-request") {
     SendRouted(*submit_, identity, true, Dump({{"ok", false}, {"error", why}, {"code", code}}));
   };
+  if (fr.size() > 4) return reply_error("request: at most two frames (request, package bytes)");
   if (stopping_) return reply_error("shutting down; ask again after the restart", "stopping");
   auto c = cfg();
-  json req = json::parse(fr[2].to_string(), nullptr, false);
-  if (req.is_discarded() || !req.is_object() || req.value("type", "") != "submit") {
-    return reply_error("bad request: expected {\"type\":\"submit\", ...}");
-  }
-  auto str = [&](const char* k) {
-    auto it = req.find(k);
-    return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  SubmitRequest req;
+  std::string bad = ParseSubmitRequest(fr[2].to_string(), &req);
+  if (!bad.empty()) return reply_error(bad);
   // A client's request id makes the submission resumable: asking again
   // with it (after a timeout or a daemon restart) attaches to the same job,
   // or answers from its stored result.
-  std::string rid = str("request_id");
+  const std::string& rid = req.request_id;
   if (!rid.empty()) {
-    bool valid = rid.size() >= 8 && rid.size() <= 64;
-    for (char ch : rid) valid = valid && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
-    if (!valid) return reply_error("request_id: 8 to 64 letters, digits, '-' or '_'");
     if (auto known = store_->FindJobByKey("submit:" + rid)) return ResumeSubmit(identity, *known);
-    if (req.value("resume", false)) {
-      return reply_error("unknown request " + rid + "; send the package again", "unknown-request");
-    }
+    if (req.resume) return reply_error("unknown request " + rid + "; send the package again", "unknown-request");
+  }
+  // Bounded: every pending submission holds a client and a queue slot.
+  if (static_cast<int64_t>(pending_submits_.size()) >= c->submit_max_pending) {
+    limits_hit_["submit.max_pending"]++;
+    return reply_error("busy: " + std::to_string(pending_submits_.size()) +
+                           " submissions pending (submit.max_pending); ask again later",
+                       "busy");
   }
   queue::JobSpec spec;
   spec.source = "submit";
   if (!rid.empty()) spec.dedup_key = "submit:" + rid;
-  std::string name = str("name");
   int64_t now = NowMs();
   std::string uniq = std::to_string(now) + "-" + std::to_string(name_counter_.fetch_add(1));
   if (fr.size() == 4) {
     if (static_cast<int64_t>(fr[3].size()) > c->submit_max_bytes) return reply_error("package over submit.max_bytes");
-    spec.name = name.empty() ? "submitted.apk" : name;
+    spec.name = req.name.empty() ? "submitted.apk" : req.name;
     spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
-    int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return reply_error(std::string("cannot spool the package: ") + std::strerror(errno));
-    const char* p = static_cast<const char*>(fr[3].data());
-    size_t left = fr[3].size();
-    bool ok = true;
-    while (left > 0) {
-      ssize_t w = ::write(fd, p, left);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        ok = false;
-        break;
-      }
-      p += w;
-      left -= static_cast<size_t>(w);
+    if (!WriteOwnedFile(spec.path, static_cast<const char*>(fr[3].data()), fr[3].size(), -1, 0)) {
+      return reply_error("cannot spool the package", "io-error");
     }
-    ok = ok && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) {
-      std::error_code ec;
-      fs::remove(spec.path, ec);
-      return reply_error("cannot spool the package");
+    spec.owned = true;
+  } else if (!req.url.empty()) {
+    if (!c->submit_allow_urls) return reply_error("field 'url': URL submissions are disabled (submit.allow_urls)");
+    if (req.url.rfind("http://", 0) != 0 && req.url.rfind("https://", 0) != 0) {
+      return reply_error("field 'url': must be http(s)");
     }
-  } else if (!str("url").empty()) {
-    std::string url = str("url");
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return reply_error("url must be http(s)");
-    if (url.size() > 4096) return reply_error("url too long");
-    spec.url = url;
-    std::string sha = str("sha256");
-    if (!sha.empty() && !IsHex64(sha)) return reply_error("sha256 must be 64 lower-case hex digits");
-    spec.expect_sha256 = sha;
-    spec.name = name.empty() ? url.substr(url.rfind('/') + 1) : name;
+    if (!req.sha256.empty() && !IsHex64(req.sha256)) return reply_error("field 'sha256': 64 lower-case hex digits");
+    spec.url = req.url;
+    spec.expect_sha256 = req.sha256;
+    spec.name = req.name.empty() ? RedactUrl(req.url.substr(req.url.rfind('/') + 1)) : req.name;
     if (spec.name.empty()) spec.name = "download";
     spec.path = SpoolSub("downloads") + "/submit-" + uniq + "-" + SafeName(spec.name);
-  } else if (!str("path").empty()) {
-    if (!c->submit_allow_paths) return reply_error("path submissions are disabled (submit.allow_paths)");
-    std::string path = str("path");
-    std::error_code ec;
-    if (path[0] != '/' || !fs::is_regular_file(path, ec)) return reply_error("not a regular file: " + path);
-    spec.path = path;
-    spec.name = name.empty() ? fs::path(path).filename().string() : name;
+    spec.owned = true;
+  } else if (!req.path.empty()) {
+    if (!c->submit_allow_paths) {
+      return reply_error("field 'path': path submissions are disabled (submit.allow_paths)");
+    }
+    // The client's file is opened once, beneath a configured root, without
+    // following links or blocking, checked on that descriptor and copied
+    // into the daemon's own spool: what is scanned is what was checked, and
+    // the client's file is never touched again (nor deleted).
+    std::string why;
+    int in = OpenBeneathRoots(c->submit_path_roots, req.path, &why);
+    if (in < 0) return reply_error("field 'path': " + why + ": " + req.path);
+    struct stat st;
+    if (::fstat(in, &st) != 0 || static_cast<int64_t>(st.st_size) > c->submit_max_bytes) {
+      ::close(in);
+      return reply_error("field 'path': larger than submit.max_bytes: " + req.path);
+    }
+    spec.name = req.name.empty() ? fs::path(req.path).filename().string() : req.name;
+    spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
+    bool ok = WriteOwnedFile(spec.path, nullptr, 0, in, static_cast<uint64_t>(c->submit_max_bytes));
+    ::close(in);
+    if (!ok) return reply_error("field 'path': cannot read: " + req.path, "io-error");
+    spec.owned = true;
   } else {
-    return reply_error("bad request: give \"path\", \"url\" or the package bytes as a second frame");
+    return reply_error("request: give \"path\", \"url\" or the package bytes as a second frame");
   }
   auto id = store_->Enqueue(spec, now);
-  if (!id.ok() || *id == 0) return reply_error("cannot queue: " + id.status().ToString());
+  if (!id.ok() || *id == 0) {
+    if (spec.owned) ::unlink(spec.path.c_str());
+    return reply_error("cannot queue the submission", "io-error");
+  }
   pending_submits_[*id] = identity;
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
   Wake();
@@ -221,50 +233,91 @@ void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job
 
 void DaemonImpl::HandleControl(const std::vector<zmq::message_t>& fr) {
   if (fr.size() < 3 || fr[1].size() != 0) return;
-  json req = json::parse(fr[2].to_string(), nullptr, false);
-  std::string cmd = req.is_object() ? req.value("cmd", "") : "";
+  ControlRequest req;
+  std::string bad = fr.size() == 3 ? ParseControlRequest(fr[2].to_string(), &req)
+                                   : std::string("request: exactly one frame");
   json reply;
-  if (cmd == "status") {
+  if (!bad.empty()) {
+    reply = {{"ok", false}, {"error", bad}, {"code", "bad-request"}};
+  } else if (req.cmd == "status") {
     reply = StatusJson();
     reply["ok"] = true;
-  } else {
-    reply = {{"ok", false}, {"error", "unknown command; try {\"cmd\":\"status\"}"}};
+  } else if (req.cmd == "ping") {
+    reply = {{"ok", true}, {"pong", true}};
+  } else if (req.cmd == "version") {
+    auto s = scanner();
+    reply = {{"ok", true},
+             {"versions", {{"engine", SHELFGUARD_VERSION}, {"signatures", s->sig_version}, {"registry", s->reg_version}}}};
+  } else {  // reload: done by the main thread, as for SIGHUP, so this loop keeps serving
+    reload_requested_.store(true);
+    reply = {{"ok", true}, {"reload", "requested"}};
   }
   SendRouted(*control_, fr[0].to_string(), true, Dump(reply));
 }
 
 void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
   // DEALER framing: [identity][request JSON]
-  if (fr.size() != 2) return;
+  if (fr.size() < 2) return;
   std::string identity = fr[0].to_string();
-  json req = json::parse(fr[1].to_string(), nullptr, false);
-  if (!req.is_object()) return;
-  std::string type = req.value("type", "");
-  std::string consumer = req.value("consumer", "default");
-  if (consumer.empty() || consumer.size() > 128) consumer = "default";
+  auto reply_error = [&](const std::string& why) {
+    SendRouted(*delivery_, identity, false, Dump({{"type", "error"}, {"code", "bad-request"}, {"error", why}}));
+  };
+  if (fr.size() != 2) return reply_error("request: exactly one frame");
+  DeliveryRequest req;
+  std::string bad = ParseDeliveryRequest(fr[1].to_string(), &req);
+  if (!bad.empty()) return reply_error(bad);
+  const std::string& consumer = req.consumer;
   last_consumer_ms_.store(NowMs());
-  if (type == "hello") {
+  if (req.type == "hello") {
     // A (re)connecting consumer: what this consumer name held in flight is
-    // redelivered at once rather than after the ack timeout.
+    // redelivered at once rather than after the ack timeout. A fetch the
+    // name's previous connection left parked is answered (empty), not dropped.
     auto n = store_->ReleaseConsumer(consumer);
-    fetches_.erase(std::remove_if(fetches_.begin(), fetches_.end(),
-                                  [&](const Fetch& f) { return f.consumer == consumer; }),
-                   fetches_.end());
-    Log(LogLevel::kInfo, "consumer.hello", {{"consumer", consumer}, {"released", n.ok() ? *n : 0}});
-    SendRouted(*delivery_, identity, false, Dump({{"type", "welcome"}, {"released", n.ok() ? *n : 0}}));
-  } else if (type == "fetch") {
-    int max = std::clamp(req.value("max", 64), 1, 10000);
-    int64_t wait = std::clamp<int64_t>(req.value("wait_ms", int64_t{1000}), 0, 60000);
-    fetches_.push_back({identity, consumer, max, NowMs() + wait});
-  } else if (type == "ack") {
-    std::vector<std::string> ids;
-    if (req.contains("ids") && req["ids"].is_array()) {
-      for (const auto& id : req["ids"]) {
-        if (id.is_string() && ids.size() < 100000) ids.push_back(id.get<std::string>());
+    std::vector<Fetch> keep;
+    for (auto& f : fetches_) {
+      if (f.consumer == consumer) {
+        SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+      } else {
+        keep.push_back(std::move(f));
       }
     }
-    auto n = store_->Ack(ids, NowMs());
-    SendRouted(*delivery_, identity, false, Dump({{"type", "acked"}, {"count", n.ok() ? *n : 0}}));
+    fetches_.swap(keep);
+    consumer_identity_[consumer] = identity;
+    Log(LogLevel::kInfo, "consumer.hello", {{"consumer", consumer}, {"released", n.ok() ? *n : 0}});
+    SendRouted(*delivery_, identity, false, Dump({{"type", "welcome"}, {"released", n.ok() ? *n : 0}}));
+  } else if (req.type == "fetch") {
+    if (static_cast<int64_t>(fetches_.size()) >= cfg()->max_parked_fetches) {
+      // Bounded: each parked fetch costs a look at the outbox on every pass.
+      limits_hit_["delivery.max_parked"]++;
+      return SendRouted(*delivery_, identity, false,
+                        Dump({{"type", "error"}, {"code", "busy"},
+                              {"error", "too many parked fetches (delivery.max_parked); ask again later"}}));
+    }
+    auto known = consumer_identity_.find(consumer);
+    if (known == consumer_identity_.end()) {
+      if (consumer_identity_.size() >= 4096) consumer_identity_.clear();  // bounded; holders re-register on fetch
+      consumer_identity_[consumer] = identity;
+    } else if (known->second != identity) {
+      // A second connection using the name without hello: the newest fetcher holds it.
+      known->second = identity;
+    }
+    fetches_.push_back({identity, consumer, req.max, NowMs() + req.wait_ms});
+  } else {
+    // Only the connection that holds messages in flight for this consumer
+    // may acknowledge them; anything else (a submitter acking ids from its
+    // reply, a stranger, an id not in flight) is refused and counted.
+    int64_t acked = 0;
+    auto holder = consumer_identity_.find(consumer);
+    if (holder != consumer_identity_.end() && holder->second == identity) {
+      auto n = store_->Ack(req.ids, consumer, NowMs());
+      acked = n.ok() ? *n : 0;
+    }
+    int64_t refused = static_cast<int64_t>(req.ids.size()) - acked;
+    if (refused > 0) {
+      acks_refused_ += refused;
+      Log(LogLevel::kWarn, "delivery.ack_refused", {{"consumer", consumer}, {"refused", refused}});
+    }
+    SendRouted(*delivery_, identity, false, Dump({{"type", "acked"}, {"count", acked}, {"refused", refused}}));
   }
 }
 
@@ -352,9 +405,12 @@ void DaemonImpl::IoLoop() {
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
     while (!workers_done_.load()) {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
-      if (items[0].revents & ZMQ_POLLIN) HandleSubmit(RecvAll(*submit_));
-      if (items[1].revents & ZMQ_POLLIN) HandleControl(RecvAll(*control_));
-      if (items[2].revents & ZMQ_POLLIN) HandleDelivery(RecvAll(*delivery_));
+      // No exception may leave a handler: the requests are checked field by
+      // field (protocol.h), and anything missed is logged and counted here
+      // rather than taking the daemon down.
+      if (items[0].revents & ZMQ_POLLIN) Guarded("submit", [&] { HandleSubmit(RecvAll(*submit_)); });
+      if (items[1].revents & ZMQ_POLLIN) Guarded("control", [&] { HandleControl(RecvAll(*control_)); });
+      if (items[2].revents & ZMQ_POLLIN) Guarded("delivery", [&] { HandleDelivery(RecvAll(*delivery_)); });
       if (items[3].revents & ZMQ_POLLIN) HandleSubscriptions();
       if (zap_ && (items[4].revents & ZMQ_POLLIN)) HandleZap();
       std::deque<Event> evs;

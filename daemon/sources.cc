@@ -12,6 +12,7 @@
 
 #include "daemon_impl.h"
 #include "feed.h"
+#include "safe_file.h"
 
 namespace shelfguard::daemon {
 
@@ -24,12 +25,21 @@ bool IsPackageName(const fs::path& p) {
 }
 
 std::string SafeName(const std::string& in) {
+  // Names keep their UTF-8 (a "中文 应用.apk" stays readable in done/);
+  // only path separators, control characters and a leading dot are replaced.
   std::string s = fs::path(in).filename().string();
   for (auto& ch : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_')) ch = '_';
+    auto u = static_cast<unsigned char>(ch);
+    if (ch == '/' || ch == '\\' || u < 0x20 || u == 0x7f) ch = '_';
   }
   if (s.empty() || s[0] == '.') s = "pkg" + s;
-  return s.substr(0, 120);
+  if (s.size() > 120) {
+    // Cut on a UTF-8 character boundary.
+    size_t cut = 120;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+    s.resize(cut);
+  }
+  return s;
 }
 
 // ---------------------------------------------------------------- sources
@@ -63,13 +73,27 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
   for (const auto& e : fs::directory_iterator(SpoolSub("incoming"), ec)) {
     std::string name = e.path().filename().string();
     if (name.empty() || name[0] == '.' || e.path().extension() == ".part") continue;
-    std::error_code ec2;
-    if (!e.is_regular_file(ec2)) continue;
-    auto mtime = fs::last_write_time(e.path(), ec2);
-    if (ec2) continue;
-    int64_t mtime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::file_clock::to_sys(mtime).time_since_epoch())
-                           .count();
+    // lstat: a symbolic link, FIFO, device or directory is never followed or
+    // opened (a FIFO would block a reader forever); it is moved aside to
+    // quarantine/ once, with a log line. A regular file with other hard links
+    // could be someone else's file linked in; also moved aside.
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) != 0) continue;
+    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+      std::string dest = SpoolSub("quarantine") + "/" + std::to_string(now) + "-" +
+                         std::to_string(name_counter_.fetch_add(1)) + "-" + SafeName(name);
+      bool moved = ::rename(e.path().c_str(), dest.c_str()) == 0;
+      Log(LogLevel::kWarn, "spool.refused",
+          {{"path", e.path().string()},
+           {"reason", S_ISLNK(st.st_mode)    ? "symbolic link"
+                      : S_ISFIFO(st.st_mode) ? "FIFO"
+                      : S_ISDIR(st.st_mode)  ? "directory"
+                      : S_ISREG(st.st_mode)  ? "regular file with other hard links"
+                                             : "device or socket"},
+           {"moved_to", moved ? dest : std::string()}});
+      continue;
+    }
+    int64_t mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     if (!take_all && now - mtime_ms < c.spool_settle_ms) continue;  // still being written?
     ready.push_back(e.path());
   }
@@ -126,15 +150,19 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
     if (stopping_) return;
     ++seen;
     uint64_t size = 0;
-    auto sha = Sha256File(f, &size);
-    if (!sha.ok()) continue;
-    if (store_->HasResult(*sha, s.sig_version, s.reg_version)) continue;
+    // Not following links nor blocking on a FIFO swapped in after the walk.
+    std::string sha = Sha256NoFollow(f, &size);
+    if (sha.empty()) continue;
+    if (store_->HasResult(sha, s.sig_version, s.reg_version)) {
+      skipped_++;  // deduplicated: counted in the --once summary and status
+      continue;
+    }
     queue::JobSpec spec;
     spec.source = "dir:" + d.name;
     spec.path = f;
     spec.name = fs::relative(f, d.path, ec).string();
-    spec.expect_sha256 = *sha;
-    spec.dedup_key = "sha:" + *sha + ":" + s.sig_version + ":" + s.reg_version;
+    spec.expect_sha256 = sha;
+    spec.dedup_key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
     auto id = store_->Enqueue(spec, NowMs());
     if (id.ok() && *id > 0) {
       ++queued;
@@ -160,6 +188,23 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     Log(LogLevel::kError, "feed.error", {{"source", f.name}, {"url", f.url}, {"error", why}});
   };
   net::HttpOptions opts = HttpOpts(c, static_cast<uint64_t>(c.max_feed_bytes));
+  if (!f.credentials_file.empty()) {
+    // Read at each poll (rotated credentials apply without a reload); the
+    // mode was checked at load, and is checked again here.
+    std::string why;
+    int fd = OpenRegularNoFollow(f.credentials_file, &why);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+      if (fd >= 0) ::close(fd);
+      return fail("credentials_file: not a mode 0600 regular file", 0);
+    }
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+    ::close(fd);
+    std::string cred(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!cred.empty() && (cred.back() == '\n' || cred.back() == '\r')) cred.pop_back();
+    opts.userpwd = cred;
+  }
   std::string cached;
   {
     std::lock_guard<std::mutex> l(stats_mu_);
@@ -219,10 +264,17 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     if (!why.empty()) {
       ++entry_errors;
       last_entry_error = "packages[" + std::to_string(i) + "]: " + why;
-      Log(LogLevel::kWarn, "feed.entry_error", {{"source", f.name}, {"index", i}, {"error", why}});
+      // At most http.log_entry_errors lines per poll; the sweep.feed line
+      // carries the total (a feed of 100,000 bad entries is one line more).
+      if (entry_errors <= c.feed_log_errors) {
+        Log(LogLevel::kWarn, "feed.entry_error", {{"source", f.name}, {"index", i}, {"error", why}});
+      }
       continue;
     }
-    if (store_->HasResult(sha, s.sig_version, s.reg_version)) continue;
+    if (store_->HasResult(sha, s.sig_version, s.reg_version)) {
+      skipped_++;
+      continue;
+    }
     std::string key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
     if (store_->FailedSince(key, now - c.refetch_failed_s * 1000)) continue;
     queue::JobSpec spec;
@@ -263,7 +315,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
 
 void DaemonImpl::SchedulerLoop() {
   std::map<std::string, int64_t> due;  // source -> next run (ms)
-  int64_t next_spool = 0;
+  int64_t next_spool = 0, next_purge = 0;
   bool first = true;
   while (!stopping_) {
     uint64_t seen = WakeSeq();
@@ -290,6 +342,17 @@ void DaemonImpl::SchedulerLoop() {
         if (now >= due[key]) {
           PollFeed(*c, f, *s);
           due[key] = NowMs() + f.interval_s * 1000;
+        }
+      }
+      if (c->retain_days > 0 && now >= next_purge) {
+        // queue.retain_days: finished jobs, results and acknowledged
+        // messages do not accumulate without bound.
+        next_purge = now + 3600 * 1000;
+        auto n = store_->Purge(now - c->retain_days * 86400 * 1000);
+        if (!n.ok()) {
+          Log(LogLevel::kError, "queue.error", {{"error", n.status().ToString()}});
+        } else if (*n > 0) {
+          Log(LogLevel::kInfo, "queue.purged", {{"jobs", *n}, {"retain_days", c->retain_days}});
         }
       }
       if (first) {

@@ -53,24 +53,29 @@ json DaemonImpl::StatusJson() {
                 {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
   j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};
   j["publish"] = {{"watching", watchers_.load()}};
+  j["delivery"] = {{"acks_refused", acks_refused_.load()}, {"parked_fetches", fetches_.size()}};
+  j["limits"] = {{"hits", limits_hit_},
+                 {"submit_max_pending", c->submit_max_pending},
+                 {"delivery_max_parked", c->max_parked_fetches},
+                 {"pending_submits", pending_submits_.size()}};
   std::lock_guard<std::mutex> l(stats_mu_);
   double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
   j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},
                      {"per_second", static_cast<double>(scanned_.load()) / up}, {"verdicts", verdicts_},
                      {"skipped", skipped_.load()}};
   j["errors"] = {{"scan", scan_errors_.load()}, {"failed_jobs", failed_jobs_.load()},
-                 {"feed", feed_errors_.load()},
+                 {"feed", feed_errors_.load()}, {"requests", handler_errors_.load()},
                  {"recent", json(std::vector<std::string>(recent_errors_.begin(), recent_errors_.end()))}};
   json feeds = json::array();
   for (const auto& f : c->feeds) {
     const FeedState& st = feeds_[f.name];
-    feeds.push_back({{"name", f.name}, {"url", f.url}, {"interval_s", f.interval_s},
+    feeds.push_back({{"name", f.name}, {"url", RedactUrl(f.url)}, {"interval_s", f.interval_s},
                      {"last_poll", st.last_poll_ms ? queue::ToIso8601(st.last_poll_ms) : ""},
                      {"last_ok", st.last_ok_ms ? queue::ToIso8601(st.last_ok_ms) : ""},
                      {"http_status", st.http_status}, {"packages", st.packages}, {"enqueued", st.enqueued},
                      {"not_modified", st.not_modified},
                      {"poll_errors", st.poll_errors}, {"entry_errors", st.entry_errors},
-                     {"download_errors", st.download_errors}, {"last_error", st.last_error}});
+                     {"download_errors", st.download_errors}, {"last_error", RedactText(st.last_error)}});
   }
   j["feeds"] = feeds;
   return j;

@@ -94,11 +94,25 @@ void DaemonImpl::FinishFile(const queue::Job& job, const std::string& verdict) {
     bool bad = verdict == "error" || verdict == "violation" || verdict == "block";
     std::string dest = SpoolSub(bad ? "quarantine" : "done") + "/" + fs::path(job.spec.path).filename().string();
     // ENOENT: moved already (a repeated finish after a restart).
-    if (::rename(job.spec.path.c_str(), dest.c_str()) != 0 && errno != ENOENT) {
-      Log(LogLevel::kError, "spool.error", {{"job", job.id}, {"path", job.spec.path}, {"error", std::strerror(errno)}});
+    if (::rename(job.spec.path.c_str(), dest.c_str()) != 0) {
+      if (errno != ENOENT) {
+        Log(LogLevel::kError, "spool.error", {{"job", job.id}, {"path", job.spec.path}, {"error", std::strerror(errno)}});
+      }
+    } else {
+      ::chmod(dest.c_str(), 0600);  // done/ and quarantine/ hold 0600 files, whatever the producer's umask
     }
-  } else if (!job.spec.url.empty() || job.spec.path.rfind(SpoolSub("submit") + "/", 0) == 0) {
-    fs::remove(job.spec.path, ec);  // downloads and submitted bytes are transient
+  } else if (job.spec.owned) {
+    // Only what the daemon created and recorded as its own (submitted bytes,
+    // downloads) is removed; a path a client or a source named never is.
+    // The recorded path is also checked to be a plain name in the daemon's
+    // own spool directories (defence in depth against a tampered row).
+    fs::path p(job.spec.path);
+    std::string dir = p.parent_path().string();
+    std::string base = p.filename().string();
+    if ((dir == SpoolSub("submit") || dir == SpoolSub("downloads")) && !base.empty() && base != "." &&
+        base != "..") {
+      fs::remove(p, ec);
+    }
   }
 }
 
@@ -117,7 +131,8 @@ void DaemonImpl::FailJob(const queue::Job& job, const std::string& error, const 
   }
   FinishFile(job, "error");
   if (job.spec.source == "submit") {
-    PushEvent({job.id, true, Dump({{"ok", false}, {"job_id", job.id}, {"error", error}, {"code", code}}), {}});
+    PushEvent({job.id, true, Dump({{"ok", false}, {"job_id", job.id}, {"error", RedactText(error)}, {"code", code}}),
+               {}});
   }
 }
 

@@ -78,6 +78,7 @@ TEST(DaemonE2E, FeedSweepDeliversEachViolationOnceAndReportsFeedErrors) {
   DaemonFixture d;
   d.WriteConfig("workers = 2",
                 "[http]\ntotal_timeout_ms = 1500\nconnect_timeout_ms = 1000\nretries = 1\nbackoff_ms = 100\n"
+                "allow_hosts = [\"127.0.0.1\"]\n"
                 "[[feeds]]\nname = \"store\"\nurl = \"" + http.Url("/feed.json") + "\"\ninterval_s = 1\n"
                 "[[feeds]]\nname = \"broken\"\nurl = \"" + http.Url("/bad.json") + "\"\n"
                 "[[feeds]]\nname = \"gone\"\nurl = \"" + http.Url("/gone.json") + "\"\n"
@@ -202,7 +203,12 @@ TEST(DaemonE2E, SubmitStatusReloadAndDrain) {
   DaemonFixture d;
   std::filesystem::create_directories(d.dir + "/mirror");
   std::filesystem::copy_file(dbg, d.dir + "/mirror/dbg.apk");
-  d.WriteConfig("workers = 2", "[[directories]]\nname = \"mirror\"\npath = \"mirror\"\ninterval_s = 1\n");
+  // Path and URL submissions are off by default (issue 11): enabled here,
+  // beneath the fixture's directory and for the local test server only.
+  d.submit_extra = "allow_paths = true\nallow_urls = true\npath_roots = [\"" +
+                   std::filesystem::path(dbg).parent_path().string() + "\"]\n";
+  d.WriteConfig("workers = 2", "[[directories]]\nname = \"mirror\"\npath = \"mirror\"\ninterval_s = 1\n"
+                               "[http]\nallow_hosts = [\"127.0.0.1\"]\n");
   ASSERT_TRUE(d.Start()) << ReadAll(d.log());
   ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(), "queue", "results") == 1; }, 20000)) << ReadAll(d.log());
   EXPECT_EQ(d.Status()["publish"]["watching"], false);  // no subscriber: no finding messages are built
@@ -293,6 +299,7 @@ TEST(DaemonE2E, CurveAllowList) {
   ASSERT_EQ(zmq_curve_keypair(xpub, xsec), 0);
   DaemonFixture d;
   WriteAll(d.dir + "/server.key", ssec);
+  ::chmod((d.dir + "/server.key").c_str(), 0600);  // a key others can read is refused
   WriteAll(d.dir + "/client.key", csec);
   WriteAll(d.dir + "/intruder.key", xsec);
   d.control_extra = std::string("curve = true\nallow = [\"") + cpub + "\"]\n";

@@ -7,6 +7,7 @@
 #define SHELFGUARD_TESTS_DAEMON_HARNESS_H_
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,14 +161,18 @@ class DaemonFixture {
   // TOML, which may add keys to the [daemon] section's siblings.
   void WriteConfig(const std::string& daemon_keys, const std::string& extra) {
     std::string t = "[daemon]\nstate_dir = \"state\"\nlog_level = \"debug\"\n" + daemon_keys +
-                    "\n[submit]\nendpoint = \"" + Ep("submit") + "\"\n" +
+                    "\n[submit]\nendpoint = \"" + Ep("submit") + "\"\n" + submit_extra +
                     "[control]\nendpoint = \"" + Ep("control") + "\"\n" + control_extra +
                     "[delivery]\nendpoint = \"" + Ep("delivery") + "\"\n" + delivery_extra +
                     "[publish]\nendpoint = \"" + Ep("publish") + "\"\n" + extra;
     WriteAll(dir + "/shelfguard.toml", t);
   }
   bool Start(const std::vector<std::string>& env = {}, bool once = false) {
-    std::vector<std::string> argv = {Daemond(), "--config", dir + "/shelfguard.toml"};
+    // The fault switch exists only in the test build of the daemon.
+    bool faults = false;
+    for (const auto& e : env) faults = faults || e.rfind("SHELFGUARD_TEST_FAULT=", 0) == 0;
+    std::vector<std::string> argv = {faults ? BinaryDir() + "/shelfguardd_faults" : Daemond(), "--config",
+                                     dir + "/shelfguard.toml"};
     if (once) argv.push_back("--once");
     if (!daemon.Start(argv, dir + "/daemon.out", log(), env)) return false;
     // Ready once it logged its start (sockets bound) for the n-th time.
@@ -238,7 +243,7 @@ class DaemonFixture {
   }
 
   std::string dir;
-  std::string control_extra, delivery_extra;  // more keys for those sections
+  std::string submit_extra, control_extra, delivery_extra;  // more keys for those sections
   Process daemon;
   size_t starts_ = 0;
 };

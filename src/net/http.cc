@@ -15,6 +15,7 @@
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -27,6 +28,25 @@
 #include <mutex>
 
 namespace shelfguard::net {
+
+bool IsPrivateAddress(const std::string& ip) {
+  unsigned char a[16];
+  if (inet_pton(AF_INET, ip.c_str(), a) == 1) {
+    return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+           (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+           a[0] >= 224;  // multicast and reserved
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), a) != 1) return false;
+  static const unsigned char kZero[16] = {0};
+  if (std::memcmp(a, kZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return true;  // :: and ::1
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(a, kMapped, 12) == 0) {
+    char v4[INET_ADDRSTRLEN];
+    return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) != nullptr && IsPrivateAddress(v4);
+  }
+  return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+}
+
 namespace {
 
 #if LIBCURL_VERSION_NUM < 0x075500
@@ -83,7 +103,42 @@ struct Transfer {
   size_t header_bytes = 0;
   bool headers_over = false;
   std::map<std::string, std::string> headers;
+  const HttpOptions* opts = nullptr;
+  std::string refused;  // why the policy refused a connection
 };
+
+// Called once a connection is made, before each request is sent (redirects
+// included): the address really connected to is checked, not a name.
+int OnPrereq(void* user, char* conn_primary_ip, char* /*conn_local_ip*/, int /*primary_port*/,
+             int /*local_port*/) {
+  auto* t = static_cast<Transfer*>(user);
+  const HttpOptions& o = *t->opts;
+  std::string ip = conn_primary_ip != nullptr ? conn_primary_ip : "";
+  if (!o.deny_private || !IsPrivateAddress(ip)) return CURL_PREREQFUNC_OK;
+  std::string host;
+  char* eff = nullptr;
+  if (curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff != nullptr) {
+    CURLU* u = curl_url();
+    char* h = nullptr;
+    if (u != nullptr && curl_url_set(u, CURLUPART_URL, eff, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
+      host = h;
+    }
+    curl_free(h);
+    curl_url_cleanup(u);
+  }
+  for (const auto& a : o.allow_hosts) {
+    if (a == ip || (!host.empty() && a == host)) return CURL_PREREQFUNC_OK;
+  }
+  t->refused = "connection to a private or local address refused (http.deny_private; allow it with "
+               "http.allow_hosts)";
+  return CURL_PREREQFUNC_ABORT;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  return t->opts->stop != nullptr && t->opts->stop->load() ? 1 : 0;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -230,6 +285,16 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+  t->opts = &o;
+  curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, OnPrereq);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  if (!o.userpwd.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERPWD, o.userpwd.c_str());
+    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);  // not sent to another host on redirect
+  }
 
   CURLcode rc = curl_easy_perform(c);
   if (t->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -243,6 +308,8 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
     return Status::OverLimit("response headers from " + url + " exceed " +
                              std::to_string(kMaxHeaderBytes) + " bytes");
   }
+  if (!t->refused.empty()) return Status::Unsupported("GET " + url + ": " + t->refused);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Status::IoError("GET " + url + ": aborted: the daemon is stopping");
   if (rc != CURLE_OK) {
     std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
     std::string msg = "GET " + url + ": " + detail;

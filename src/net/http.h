@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <atomic>
 #include <string>
+#include <vector>
 
 #include "shelfguard/status.h"
 
@@ -23,7 +25,20 @@ struct HttpOptions {
   std::string if_modified_since;      // HTTP date for a conditional GET
   std::string ca_file;                // extra CA bundle (tests); empty: system
   std::string user_agent = "shelfguard/" SHELFGUARD_VERSION;
+  // Outbound policy (issue 11 point 8): with deny_private, a connection whose
+  // peer address (after DNS, for every redirect too) is loopback, link-local,
+  // private, unique-local or unspecified is refused, unless the URL's host or
+  // that address is listed in allow_hosts.
+  bool deny_private = false;
+  std::vector<std::string> allow_hosts;
+  std::string userpwd;                       // "user:password" (never in the URL)
+  const std::atomic<bool>* stop = nullptr;   // set: the transfer is aborted at once
 };
+
+// True for loopback, link-local, private (RFC 1918), CGNAT, unique-local,
+// unspecified and IPv4-mapped forms of those; false for anything else,
+// including text that is not an address.
+bool IsPrivateAddress(const std::string& ip);
 
 struct HttpResponse {
   long status = 0;                      // 200, 304, 404 ...

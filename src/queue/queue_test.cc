@@ -131,7 +131,7 @@ TEST_F(StoreTest, ActivityFollowsJobsAndUndeliveredMessages) {
   EXPECT_TRUE(act.undelivered);  // pending
   ASSERT_TRUE(s->TakeDeliverable("c", 10, 30, 1000).ok());
   EXPECT_TRUE(s->GetActivity().undelivered);  // in flight
-  ASSERT_TRUE(s->Ack({"m1"}, 40).ok());
+  ASSERT_TRUE(s->Ack({"m1"}, "c", 40).ok());
   EXPECT_FALSE(s->GetActivity().undelivered);
 }
 
@@ -278,8 +278,11 @@ TEST_F(StoreTest, OutboxRedeliversAfterTimeoutAndRelease) {
   auto more = s->TakeDeliverable("c2", 10, 1100, 500);
   ASSERT_EQ(more->size(), 1u);
   EXPECT_EQ((*more)[0].id, "m3");
-  ASSERT_EQ(*s->Ack({"m1"}, 1200), 1);
-  EXPECT_EQ(*s->Ack({"m1"}, 1200), 0);  // acking twice is harmless
+  // Only the consumer holding a message in flight may acknowledge it.
+  EXPECT_EQ(*s->Ack({"m3"}, "c1", 1150), 0);        // held by c2
+  EXPECT_EQ(*s->Ack({"m1", "m3"}, "other", 1150), 0);  // a stranger
+  ASSERT_EQ(*s->Ack({"m1"}, "c1", 1200), 1);
+  EXPECT_EQ(*s->Ack({"m1"}, "c1", 1200), 0);  // acking twice is harmless
   // After the deadline m2 comes back (m3 too: c2 never acked).
   auto late = s->TakeDeliverable("c1", 10, 1700, 500);
   ASSERT_EQ(late->size(), 2u);
@@ -289,10 +292,31 @@ TEST_F(StoreTest, OutboxRedeliversAfterTimeoutAndRelease) {
   EXPECT_EQ(*s->ReleaseConsumer("c1"), 2);
   auto re = s->TakeDeliverable("c1", 10, 1800, 500);
   EXPECT_EQ(re->size(), 2u);
-  ASSERT_EQ(*s->Ack({"m2", "m3"}, 1900), 2);
+  ASSERT_EQ(*s->Ack({"m2", "m3"}, "c1", 1900), 2);
   Counts c = s->GetCounts();
   EXPECT_EQ(c.outbox_acked, 3);
   EXPECT_EQ(c.outbox_pending + c.outbox_inflight, 0);
+}
+
+TEST_F(StoreTest, PurgeDeletesOnlyWhatFinishedBeforeTheCutoff) {
+  auto s = Open();
+  auto old_id = *s->Enqueue(Spec("old.apk"), 1);
+  ASSERT_TRUE(s->Claim(1, 100)->has_value());
+  ASSERT_TRUE(s->Complete(old_id, Res("aa"), {{"m1", "{}", 0}}, 10).ok());
+  ASSERT_EQ(s->TakeDeliverable("c", 10, 11, 1000)->size(), 1u);
+  ASSERT_EQ(*s->Ack({"m1"}, "c", 12), 1);
+  auto new_id = *s->Enqueue(Spec("new.apk"), 1);
+  ASSERT_TRUE(s->Claim(1, 100)->has_value());
+  ASSERT_TRUE(s->Complete(new_id, Res("bb"), {{"m2", "{}", 0}}, 1000).ok());
+  auto queued = *s->Enqueue(Spec("queued.apk"), 1);
+  EXPECT_EQ(*s->Purge(500), 1);
+  EXPECT_FALSE(s->GetJob(old_id).has_value());
+  EXPECT_FALSE(s->GetResult(old_id).has_value());
+  EXPECT_TRUE(s->GetResult(new_id).has_value());
+  EXPECT_TRUE(s->GetJob(queued).has_value());
+  Counts c = s->GetCounts();
+  EXPECT_EQ(c.outbox_acked, 0);
+  EXPECT_EQ(c.outbox_pending, 1);  // m2: not acknowledged, kept whatever its age
 }
 
 TEST(MessageTest, StableIdAndRoundTrip) {

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS jobs(
   expect_sha256 TEXT NOT NULL DEFAULT '',
   expect_size INTEGER NOT NULL DEFAULT 0,
   meta TEXT NOT NULL DEFAULT '',
+  owned INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL DEFAULT 'queued',
   attempts INTEGER NOT NULL DEFAULT 0,
   not_before INTEGER NOT NULL DEFAULT 0,
@@ -170,7 +171,7 @@ class Txn {
 
 const char kJobColumns[] =
     "id, source, COALESCE(dedup_key, ''), name, path, url, expect_sha256, expect_size, meta, "
-    "state, attempts, error";
+    "state, attempts, error, owned";
 
 Job ReadJob(const Stmt& s) {
   Job j;
@@ -186,6 +187,7 @@ Job ReadJob(const Stmt& s) {
   j.state = s.Text(9);
   j.attempts = static_cast<int>(s.Int(10));
   j.error = s.Text(11);
+  j.spec.owned = s.Int(12) != 0;
   return j;
 }
 
@@ -321,6 +323,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
   SG_RETURN_IF_ERROR(s->Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   SG_RETURN_IF_ERROR(s->Exec("PRAGMA foreign_keys=OFF"));
   SG_RETURN_IF_ERROR(s->Exec(kSchema));
+  // Databases from before jobs.owned: their jobs own nothing (nothing of
+  // theirs is deleted by path any more).
+  if (!s->Exec("SELECT owned FROM jobs LIMIT 0").ok()) {
+    SG_RETURN_IF_ERROR(s->Exec("ALTER TABLE jobs ADD COLUMN owned INTEGER NOT NULL DEFAULT 0"));
+  }
   s->checkpointer_ = Checkpointer::Start(path);
   if (s->checkpointer_ != nullptr) {
     sqlite3_wal_hook(s->db_, &Checkpointer::OnCommit, s->checkpointer_.get());  // replaces the automatic checkpoint
@@ -331,7 +338,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
 Result<int64_t> Store::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
   Stmt st(*cache_,
           "INSERT OR IGNORE INTO jobs(source, dedup_key, name, path, url, expect_sha256, "
-          "expect_size, meta, created_ms) VALUES(?,?,?,?,?,?,?,?,?)");
+          "expect_size, meta, created_ms, owned) VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!st.ok()) return DbError(db_, "prepare enqueue");
   st.Bind(1, spec.source);
   if (spec.dedup_key.empty()) {
@@ -341,6 +348,7 @@ Result<int64_t> Store::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
   }
   st.Bind(3, spec.name).Bind(4, spec.path).Bind(5, spec.url).Bind(6, spec.expect_sha256);
   st.Bind(7, static_cast<int64_t>(spec.expect_size)).Bind(8, spec.meta).Bind(9, now_ms);
+  st.Bind(10, int64_t{spec.owned ? 1 : 0});
   if (st.Step() != SQLITE_DONE) return DbError(db_, "enqueue");
   if (sqlite3_changes(db_) == 0) return int64_t{0};
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
@@ -630,20 +638,41 @@ Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& con
   return msgs;
 }
 
-Result<int64_t> Store::Ack(const std::vector<std::string>& ids, int64_t now_ms) {
+Result<int64_t> Store::Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin ack");
   Stmt up(*cache_,
-          "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state != 'acked'");
+          "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state = 'inflight' AND "
+          "consumer = ?");
   int64_t n = 0;
   for (const auto& id : ids) {
     up.Reset();
-    up.Bind(1, now_ms).Bind(2, id);
+    up.Bind(1, now_ms).Bind(2, id).Bind(3, consumer);
     if (up.Step() != SQLITE_DONE) return DbError(db_, "ack");
     n += sqlite3_changes(db_);
   }
   if (!txn.Commit()) return DbError(db_, "commit ack");
+  return n;
+}
+
+Result<int64_t> Store::Purge(int64_t before_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin purge");
+  Stmt res(*cache_,
+           "DELETE FROM results WHERE job_id IN (SELECT id FROM jobs WHERE state IN ('done', 'failed') AND "
+           "finished_ms > 0 AND finished_ms < ?)");
+  res.Bind(1, before_ms);
+  if (res.Step() != SQLITE_DONE) return DbError(db_, "purge results");
+  Stmt jobs(*cache_, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_ms > 0 AND finished_ms < ?");
+  jobs.Bind(1, before_ms);
+  if (jobs.Step() != SQLITE_DONE) return DbError(db_, "purge jobs");
+  int64_t n = sqlite3_changes(db_);
+  Stmt out(*cache_, "DELETE FROM outbox WHERE state = 'acked' AND acked_ms < ?");
+  out.Bind(1, before_ms);
+  if (out.Step() != SQLITE_DONE) return DbError(db_, "purge outbox");
+  if (!txn.Commit()) return DbError(db_, "commit purge");
   return n;
 }
 

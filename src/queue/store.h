@@ -35,6 +35,10 @@ struct JobSpec {
   std::string expect_sha256;  // verified before scanning when set
   uint64_t expect_size = 0;   // 0: unknown
   std::string meta;           // JSON text (feed entry ...), opaque to the store
+  // The daemon created `path` (submitted bytes, a download) and removes it
+  // when the job finishes. Never set for a path a client or a source named:
+  // deletion follows this record, not the shape of the path string.
+  bool owned = false;
 };
 
 struct Job {
@@ -135,10 +139,16 @@ class Store {
   // their deadline, marks them in flight to `consumer` until now + ack_timeout.
   Result<std::vector<OutboxMessage>> TakeDeliverable(const std::string& consumer, int max,
                                                      int64_t now_ms, int64_t ack_timeout_ms);
-  // Acknowledges messages by id; returns how many changed state.
-  Result<int64_t> Ack(const std::vector<std::string>& ids, int64_t now_ms);
+  // Acknowledges messages by id that are in flight to `consumer`; returns how
+  // many changed state (others, pending or held by another consumer, are
+  // left alone).
+  Result<int64_t> Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms);
   // A consumer (re)connected: what it held in flight is pending again.
   Result<int64_t> ReleaseConsumer(const std::string& consumer);
+  // Retention: deletes jobs finished before `before_ms` with their results,
+  // and messages acknowledged before it. Returns the jobs deleted. (A swept
+  // package whose result is gone is scanned again by a later sweep.)
+  Result<int64_t> Purge(int64_t before_ms);
 
  private:
   Store() = default;

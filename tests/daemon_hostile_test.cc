@@ -1,0 +1,297 @@
+// Hostile clients against the real daemon (issue 11): malformed and mistyped
+// frames on every socket, path submissions that try to read or delete what
+// they should not, strangers acknowledging messages, credentials in feed
+// URLs, and the per-client limits. After each attack the daemon must still
+// answer `status`.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "daemon_harness.h"
+#include "support/fixtures.h"
+#include "support/http_server.h"
+
+namespace shelfguard::testing {
+namespace {
+
+// A DEALER speaking to a ROUTER socket: for the REQ-style sockets (submit,
+// control) it sends the empty delimiter itself, so any frame count can be sent.
+class RawClient {
+ public:
+  RawClient(const std::string& endpoint, bool req_style) : sock_(ctx_, zmq::socket_type::dealer), req_(req_style) {
+    sock_.set(zmq::sockopt::linger, 0);
+    sock_.connect(endpoint);
+  }
+  // Sends the frames; returns the reply body ("" when none within timeout).
+  std::string Ask(const std::vector<std::string>& frames, int timeout_ms = 1500) {
+    Send(frames);
+    return Recv(timeout_ms);
+  }
+  void Send(const std::vector<std::string>& frames) {
+    if (req_) sock_.send(zmq::message_t(), zmq::send_flags::sndmore);
+    for (size_t i = 0; i < frames.size(); ++i) {
+      sock_.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+  }
+  std::string Recv(int timeout_ms) {
+    zmq::pollitem_t item = {sock_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+    if (!(item.revents & ZMQ_POLLIN)) return "";
+    std::string body;
+    for (;;) {
+      zmq::message_t m;
+      if (!sock_.recv(m, zmq::recv_flags::dontwait)) break;
+      if (m.size() > 0) body = m.to_string();
+      if (!m.more()) break;
+    }
+    return body;
+  }
+
+ private:
+  zmq::context_t ctx_{1};
+  zmq::socket_t sock_;
+  bool req_;
+};
+
+Json Parse(const std::string& s) {
+  Json j = Json::parse(s, nullptr, false);
+  return j.is_discarded() ? Json() : j;
+}
+
+// Values of every wrong kind for a field.
+std::vector<Json> WrongValues() {
+  return {Json(123), Json(nullptr), Json(true), Json(-1), Json(1e300), Json(18446744073709551615ull),
+          Json::array({1, "x"}), Json::object({{"a", 1}}), Json(std::string(100000, 'x')), Json("x")};
+}
+
+TEST(DaemonHostile, MalformedFramesOnEverySocketNeverStopIt) {
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  RawClient submit(d.Ep("submit"), true), control(d.Ep("control"), true), delivery(d.Ep("delivery"), false);
+
+  // The frames of the report, each answered with bad-request naming the field.
+  struct Named {
+    RawClient* c;
+    std::string body, field;
+  } named[] = {
+      {&submit, R"({"type":123})", "type"},
+      {&submit, R"({"type":null})", "type"},
+      {&submit, R"({"type":"submit","request_id":"abcdefgh1235","resume":"yes"})", "resume"},
+      {&control, R"({"cmd":1})", "cmd"},
+      {&control, R"({"cmd":["status"]})", "cmd"},
+      {&delivery, R"({"type":5})", "type"},
+      {&delivery, R"({"type":"hello","consumer":5})", "consumer"},
+      {&delivery, R"({"type":"fetch","max":"10"})", "max"},
+      {&delivery, R"({"type":"fetch","wait_ms":"x"})", "wait_ms"},
+  };
+  for (const auto& n : named) {
+    Json r = Parse(n.c->Ask({n.body}));
+    ASSERT_TRUE(r.is_object()) << n.body << "\n" << ReadAll(d.log());
+    EXPECT_EQ(r.value("code", ""), "bad-request") << n.body << " -> " << r.dump();
+    EXPECT_NE(r.value("error", "").find("'" + n.field + "'"), std::string::npos) << n.body << " -> " << r.dump();
+  }
+
+  // Generated: every field of every documented message, with every wrong kind.
+  struct Msg {
+    RawClient* c;
+    Json base;
+    std::vector<std::string> fields;
+  } msgs[] = {
+      {&submit, {{"type", "submit"}, {"name", "a.apk"}}, {"type", "request_id", "resume", "name", "url", "sha256", "path"}},
+      {&control, {{"cmd", "status"}}, {"cmd"}},
+      {&delivery, {{"type", "hello"}, {"consumer", "h"}}, {"type", "consumer"}},
+      {&delivery, {{"type", "fetch"}, {"consumer", "h"}, {"max", 1}, {"wait_ms", 0}}, {"type", "consumer", "max", "wait_ms"}},
+      {&delivery, {{"type", "ack"}, {"consumer", "h"}, {"ids", Json::array({"x"})}}, {"type", "consumer", "ids"}},
+  };
+  int sent = 0;
+  for (auto& m : msgs) {
+    for (const auto& f : m.fields) {
+      for (const auto& v : WrongValues()) {
+        Json j = m.base;
+        j[f] = v;
+        m.c->Ask({j.dump()}, 500);  // answered or ignored; the daemon must live
+        ++sent;
+      }
+    }
+  }
+  EXPECT_GT(sent, 100);
+  // Deep nesting, huge numbers, not JSON, not objects, wrong frame counts.
+  std::string deep(200000, '[');
+  for (RawClient* c : {&submit, &control, &delivery}) {
+    for (const std::string& body : {deep, std::string("[]"), std::string("\"x\""), std::string("nul"),
+                                    std::string("{\"type\":1e999999}"), std::string(), std::string("\xff\xfe")}) {
+      c->Ask({body}, 300);
+    }
+    c->Ask({R"({"cmd":"status"})", "x", "y", "z", "w", "v", "u", "t", "s", "r"}, 300);
+    c->Ask({"", ""}, 300);
+  }
+  EXPECT_TRUE(d.daemon.Alive()) << ReadAll(d.log());
+  Json st = d.Status();
+  ASSERT_TRUE(st.is_object()) << ReadAll(d.log());
+  EXPECT_EQ(st.value("ok", false), true);
+  // The clamd-style verbs answer too.
+  EXPECT_EQ(Parse(control.Ask({R"({"cmd":"ping"})"})).value("ok", false), true);
+  Json v = Parse(control.Ask({R"({"cmd":"version"})"}));
+  EXPECT_TRUE(v["versions"].contains("signatures")) << v.dump();
+  EXPECT_TRUE(v["versions"].contains("registry")) << v.dump();
+}
+
+TEST(DaemonHostile, PathSubmissionsCannotReadOrDeleteWhatTheyShouldNot) {
+  DaemonFixture d;
+  std::string roots = d.dir + "/allowed";
+  std::filesystem::create_directories(roots);
+  std::string apk = BuildApk(R"({"package": "com.example.hostile", "version_code": 1})");
+  ASSERT_FALSE(apk.empty());
+  std::filesystem::copy_file(apk, roots + "/good.apk");
+  d.WriteConfig("workers = 1", "");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  RawClient submit(d.Ep("submit"), true);
+  auto ask_path = [&](const std::string& p) {
+    return Parse(submit.Ask({Json({{"type", "submit"}, {"path", p}}).dump()}, 5000));
+  };
+  // Off by default.
+  Json r = ask_path(roots + "/good.apk");
+  EXPECT_EQ(r.value("code", ""), "bad-request") << r.dump();
+  EXPECT_NE(r.value("error", "").find("disabled"), std::string::npos) << r.dump();
+  d.daemon.Kill(SIGTERM);
+
+  d.submit_extra = "allow_paths = true\npath_roots = [\"allowed\"]\n";
+  d.WriteConfig("workers = 1", "");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  std::string db = d.dir + "/state/queue.db";
+  ASSERT_TRUE(std::filesystem::exists(db));
+  std::string victim = d.dir + "/victim";
+  WriteAll(victim, "secret");
+  ASSERT_EQ(::symlink(victim.c_str(), (roots + "/link.apk").c_str()), 0);
+  ASSERT_EQ(::symlink(d.dir.c_str(), (roots + "/dirlink").c_str()), 0);
+  ASSERT_EQ(::mkfifo((roots + "/fifo.apk").c_str(), 0600), 0);
+  const std::string attacks[] = {
+      roots + "/../victim", roots + "/link.apk", roots + "/dirlink/victim", roots + "/fifo.apk",
+      "/proc/self/environ", "/etc/shadow", d.spool() + "/submit/../../queue.db", "relative.apk",
+      roots + "/missing.apk"};
+  for (const auto& a : attacks) {
+    auto t0 = std::chrono::steady_clock::now();
+    Json e = ask_path(a);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3)) << a;  // a FIFO never blocks
+    EXPECT_EQ(e.value("ok", true), false) << a << " -> " << e.dump();
+    EXPECT_FALSE(e.contains("sha256")) << a;
+    std::string err = e.value("error", "");
+    if (a.find(d.spool()) == std::string::npos) {
+      EXPECT_EQ(err.find(d.spool()), std::string::npos) << "internal path disclosed: " << err;
+    }
+  }
+  // A good one is scanned from the daemon's copy; the client's file stays.
+  Json ok = ask_path(roots + "/good.apk");
+  EXPECT_EQ(ok.value("ok", false), true) << ok.dump() << ReadAll(d.log());
+  EXPECT_TRUE(std::filesystem::exists(roots + "/good.apk"));
+  EXPECT_TRUE(std::filesystem::exists(victim));
+  EXPECT_TRUE(std::filesystem::exists(db));
+  EXPECT_EQ(d.CountFiles("submit"), 0u);  // the daemon's own copy is removed
+  EXPECT_TRUE(d.Status().is_object());
+}
+
+TEST(DaemonHostile, SpoolSymlinksAndFifosAreMovedAsideNeverFollowed) {
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "[spool]\npoll_ms = 50\nsettle_ms = 1\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  std::string victim = d.dir + "/victim.apk";
+  WriteAll(victim, "not yours");
+  ASSERT_EQ(::symlink(victim.c_str(), (d.spool() + "/incoming/link.apk").c_str()), 0);
+  ASSERT_EQ(::mkfifo((d.spool() + "/incoming/fifo.apk").c_str(), 0600), 0);
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"spool.refused\"") >= 2; }, 10000))
+      << ReadAll(d.log());
+  EXPECT_EQ(d.CountFiles("incoming"), 0u);
+  EXPECT_EQ(d.Num(d.Status(), "queue", "results"), 0);  // neither was scanned
+  EXPECT_EQ(ReadAll(victim), "not yours");
+}
+
+TEST(DaemonHostile, StrangersCannotAcknowledgeAndLimitsAreReported) {
+  std::string apk = BuildApk(R"({"package": "com.example.ack", "version_code": 1,
+                                 "application": {"debuggable": true}})");
+  ASSERT_FALSE(apk.empty());
+  DaemonFixture d;
+  d.delivery_extra = "max_parked = 2\n";
+  d.WriteConfig("workers = 1", "");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  RawClient submit(d.Ep("submit"), true);
+  Json r = Parse(submit.Ask({R"({"type":"submit","name":"a.apk"})", ReadAll(apk)}, 30000));
+  ASSERT_EQ(r.value("ok", false), true) << r.dump() << ReadAll(d.log());
+  std::vector<std::string> ids;
+  for (const auto& f : r["findings"]) {
+    if (f.value("severity", "") == "violation" || f.value("severity", "") == "block") ids.push_back(f.value("id", ""));
+  }
+  ASSERT_FALSE(ids.empty()) << r.dump();
+  // The submitter acks the ids from its reply before any consumer fetched.
+  RawClient stranger(d.Ep("delivery"), false);
+  Json a = Parse(stranger.Ask({Json({{"type", "ack"}, {"consumer", "default"}, {"ids", ids}}).dump()}));
+  EXPECT_EQ(a.value("count", -1), 0) << a.dump();
+  EXPECT_EQ(a.value("refused", 0), static_cast<int64_t>(ids.size())) << a.dump();
+  // A consumer fetches them; another connection using its name cannot ack.
+  RawClient consumer(d.Ep("delivery"), false);
+  consumer.Ask({R"({"type":"hello","consumer":"c1"})"});
+  Json batch = Parse(consumer.Ask({R"({"type":"fetch","consumer":"c1","max":100,"wait_ms":2000})"}, 5000));
+  ASSERT_EQ(batch["messages"].size(), ids.size()) << batch.dump();
+  Json a2 = Parse(stranger.Ask({Json({{"type", "ack"}, {"consumer", "c1"}, {"ids", ids}}).dump()}));
+  EXPECT_EQ(a2.value("count", -1), 0) << a2.dump();
+  Json a3 = Parse(consumer.Ask({Json({{"type", "ack"}, {"consumer", "c1"}, {"ids", ids}}).dump()}));
+  EXPECT_EQ(a3.value("count", -1), static_cast<int64_t>(ids.size())) << a3.dump();
+  Json st = d.Status();
+  EXPECT_EQ(st["delivery"].value("acks_refused", 0), static_cast<int64_t>(2 * ids.size())) << st.dump();
+
+  // Parked fetches are bounded (delivery.max_parked = 2).
+  RawClient p1(d.Ep("delivery"), false), p2(d.Ep("delivery"), false), p3(d.Ep("delivery"), false);
+  p1.Send({R"({"type":"fetch","consumer":"p1","wait_ms":3000})"});
+  p2.Send({R"({"type":"fetch","consumer":"p2","wait_ms":3000})"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Json busy = Parse(p3.Ask({R"({"type":"fetch","consumer":"p3","wait_ms":3000})"}, 1000));
+  EXPECT_EQ(busy.value("code", ""), "busy") << busy.dump();
+  // A second hello with p1's name answers p1's parked fetch.
+  RawClient p1b(d.Ep("delivery"), false);
+  p1b.Ask({R"({"type":"hello","consumer":"p1"})"});
+  Json answered = Parse(p1.Recv(1000));
+  EXPECT_EQ(answered.value("type", ""), "batch") << answered.dump();
+  st = d.Status();
+  EXPECT_GE(st["limits"]["hits"].value("delivery.max_parked", 0), 1) << st.dump();
+}
+
+TEST(DaemonHostile, FeedCredentialsAreRedactedInStatusAndLogs) {
+  HttpServer http;
+  ASSERT_TRUE(http.Start().ok());
+  std::string url = http.Url("/feed.json") + "?token=s3cr3t&v=2";
+  url.replace(0, 7, "http://user:hunter2@");
+  DaemonFixture d;
+  // deny_private (the default) refuses the loopback server: the poll fails,
+  // and the URL is printed in the status reply, its last_error and the log.
+  d.WriteConfig("workers = 1", "[http]\nconnect_timeout_ms = 500\n[[feeds]]\nname = \"store\"\n"
+                               "url = \"" + url + "\"\ninterval_s = 1\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "feed.error") >= 1; }, 10000)) << ReadAll(d.log());
+  Json st = d.Status();
+  std::string text = st.dump() + ReadAll(d.log());
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("s3cr3t"), std::string::npos) << text;
+  EXPECT_NE(st["feeds"][0].value("url", "").find("v=2"), std::string::npos) << st.dump();
+  // deny_private (the default) refuses the loopback address before a request.
+  EXPECT_NE(st["feeds"][0].value("last_error", "").find("deny_private"), std::string::npos) << st.dump();
+}
+
+TEST(DaemonHostile, SecretKeyReadableByOthersIsRefused) {
+  DaemonFixture d;
+  char pub[41], sec[41];
+  ASSERT_EQ(zmq_curve_keypair(pub, sec), 0);
+  WriteAll(d.dir + "/server.key", sec);
+  ::chmod((d.dir + "/server.key").c_str(), 0644);
+  d.control_extra = std::string("curve = true\nallow = [\"") + pub + "\"]\n";
+  d.WriteConfig("workers = 1", "[curve]\nsecret_key_file = \"server.key\"\n");
+  std::string out;
+  EXPECT_EQ(RunCommand({d.Daemond(), "--config", d.dir + "/shelfguard.toml", "--check"}, &out), 2) << out;
+  EXPECT_NE(out.find("curve.secret_key_file"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace shelfguard::testing
