@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -509,6 +510,49 @@ TEST_F(RulesTest, MalformedPackageNegative) {
   EXPECT_FALSE(Fires("SEC-MALFORMED"));
 }
 
+// Issue 12 item 12: a duplicate <uses-permission> skips nothing, and a
+// packer's encrypted payload is SEC-PACKED's, not also SEC-MALFORMED's.
+TEST_F(RulesTest, MalformedIgnoresDuplicatePermissionAndPackerPayload) {
+  facts.anomalies.push_back({"permission-duplicate", "AndroidManifest.xml", "android.permission.CAMERA"});
+  EXPECT_FALSE(Fires("SEC-MALFORMED"));
+  facts.packer.packed = true;
+  facts.packer.names = {"Tencent Legu"};
+  facts.sdks.push_back({"legu", "Tencent Legu", "Tencent", "packer", "present",
+                        {{"asset", "lib/armeabi/mixz.dex", "lib/armeabi/mixz.dex", false}}});
+  facts.anomalies.push_back({"dex-malformed", "lib/armeabi/mixz.dex", "dex: bad magic"});
+  EXPECT_TRUE(Fires("SEC-PACKED"));
+  EXPECT_FALSE(Fires("SEC-MALFORMED"));
+  // Another malformed file still counts, and the message does not claim
+  // that something was skipped when only the structure is odd.
+  facts.anomalies.push_back({"zip-overlapping-entries", "classes.dex", "overlaps x"});
+  ASSERT_TRUE(Fires("SEC-MALFORMED"));
+  const Finding* m = Get("SEC-MALFORMED");
+  EXPECT_EQ(m->message_en.find("not analysed"), std::string::npos) << m->message_en;
+  for (const auto& e : m->evidence) EXPECT_NE(e.location, "lib/armeabi/mixz.dex");
+}
+
+// Issue 12 item 12: message_zh holds no English sentences (identifiers such
+// as class names, permission names and keys stay as they are).
+TEST_F(RulesTest, ChineseMessagesHaveNoEnglishSentences) {
+  facts.app_flags.uses_cleartext_traffic.reset();
+  facts.package.target_sdk = 27;
+  facts.ios.ats_arbitrary_loads = true;
+  facts.components.push_back({"receiver", "com.app.Push", true, true, false, "", true});
+  facts.components.push_back({"provider", "com.app.Files", true, true, false, "", true});
+  facts.packer.packed = true;
+  facts.ios.encrypted = true;
+  facts.anomalies.push_back({"zip-overlapping-entries", "classes.dex", "overlaps x"});
+  facts.errors.push_back({"dex-malformed", "classes2.dex: bad magic"});
+  auto findings = Run(false);
+  const std::regex english(R"(\b[A-Za-z][a-z]{2,} [a-z]{3,}\b)");
+  size_t checked = 0;
+  for (const auto& f : findings) {
+    ++checked;
+    EXPECT_FALSE(std::regex_search(f.message_zh, english)) << f.rule_id << ": " << f.message_zh;
+  }
+  EXPECT_GE(checked, 4u);
+}
+
 // ------------------------------------------------------------- engine
 
 TEST_F(RulesTest, FindingsSortedBySeverityThenId) {
@@ -540,6 +584,29 @@ TEST(Dates, AddMonthsClampsAndValidates) {
   EXPECT_FALSE(AddMonths("2025/01/01", 6).has_value());
   EXPECT_FALSE(IsIsoDate("2025-13-01"));
   EXPECT_TRUE(IsIsoDate("2024-02-29"));
+}
+
+}  // namespace
+}  // namespace shelfguard::policy
+
+namespace shelfguard::policy {
+namespace {
+
+// Issue 12 item 12: `registry show` says whether a ban is in force; the
+// rule and the command share this.
+TEST(BlacklistStatusTest, InForceExpiredNotYet) {
+  BlacklistEntry b{"91110108MA01QG001D", "2026-09-01", "", "test"};
+  BanStatus s = BlacklistStatus(b, "2026-10-01");
+  EXPECT_STREQ(s.state, BanStatus::kInForce);
+  EXPECT_EQ(s.until, "2027-03-01");  // six months by default
+  EXPECT_STREQ(BlacklistStatus(b, "2027-03-01").state, BanStatus::kExpired);
+  EXPECT_STREQ(BlacklistStatus(b, "2026-08-31").state, BanStatus::kNotYet);
+  b.until = "2026-09-15";
+  EXPECT_STREQ(BlacklistStatus(b, "2026-10-01").state, BanStatus::kExpired);
+  EXPECT_EQ(BlacklistStatus(b, "2026-10-01").until, "2026-09-15");
+  b.since = "garbage";
+  b.until = "";
+  EXPECT_STREQ(BlacklistStatus(b, "2026-10-01").state, BanStatus::kInForce);
 }
 
 }  // namespace

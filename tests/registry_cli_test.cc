@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -323,6 +324,45 @@ TEST_F(RegistryCliTest, UnreadableExportsAreRefusedAndTheDatabaseIsKept) {
   // Usage errors.
   EXPECT_EQ(Registry({"show"}).exit_code, 2);
   EXPECT_EQ(Registry({"import", SampleJson(), "--bogus"}).exit_code, 2);
+}
+
+// Issue 12 item 2: one wrong check character in a minified export. validate
+// names the record by index and identity; scan says so on stderr and reports
+// FILING-RECORD-REJECTED instead of FILING-UNFILED; --registry-strict refuses.
+TEST_F(RegistryCliTest, RejectedRecordIsNamedAndNeverMakesTheAppUnfiled) {
+  std::ifstream in(SampleJson(), std::ios::binary);
+  json j = json::parse(std::string((std::istreambuf_iterator<char>(in)), {}));
+  j["filings"][1]["provider"]["credit_code"] = "91310115MA1HQG002J";
+  std::string bad = Write("bad.json", j.dump());
+  CliRun v = Registry({"validate", bad});
+  EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
+  EXPECT_TRUE(Contains(v.out, "rejected " + bad + ": filings[1] (line 1) 教APP备3100102号 "
+                              "android cn.shelfguard.sample.revoked"))
+      << v.out;
+
+  std::string apk = SourceDir() + "/samples/packages/revoked.apk";
+  std::string base = (dir_ / "scan").string();
+  auto scan = [&](const std::string& extra) {
+    std::string cmd = "timeout 60 " + Quote(BinaryDir() + "/shelfguard") +
+                      " scan --format json --quiet --fail-on never --registry " + Quote(bad) +
+                      extra + " " + Quote(apk) + " >" + Quote(base + ".out") + " 2>" +
+                      Quote(base + ".err") + " </dev/null";
+    int st = std::system(cmd.c_str());
+    CliRun r;
+    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = Slurp(base + ".out");
+    r.err = Slurp(base + ".err");
+    return r;
+  };
+  CliRun r = scan("");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "1 record rejected")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "filings[1]")) << r.err;
+  EXPECT_FALSE(Contains(r.out, "\"FILING-UNFILED\"")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\"rule_id\":\"FILING-RECORD-REJECTED\"")) << r.out;
+  CliRun strict = scan(" --registry-strict");
+  EXPECT_EQ(strict.exit_code, 2) << strict.err;
+  EXPECT_TRUE(Contains(strict.err, "filings[1]")) << strict.err;
 }
 
 }  // namespace

@@ -13,9 +13,11 @@
 #include "cli/commands.h"
 #include "ids/identifiers.h"
 #include "net/http.h"
+#include "policy/rules.h"
 #include "registry/export.h"
 #include "registry/registry.h"
 #include "registry/sync.h"
+#include "report/suppressions.h"
 
 namespace shelfguard::cli {
 namespace {
@@ -53,12 +55,25 @@ bool ResolveDb(const char* sub, Args* args, bool create_dir) {
   return true;
 }
 
-void PrintProblems(const std::vector<ImportProblem>& problems, uint64_t bad, uint64_t total) {
+// One line per rejected record: its index in the export (filings[3]), its
+// filing number and app ids, and every reason. A line number alone does not
+// tell records apart in a minified one-line export.
+void PrintRejected(FILE* out, const std::vector<RejectedRecord>& rejected, uint64_t bad) {
+  for (const RejectedRecord& r : rejected) std::fprintf(out, "rejected %s\n", r.ToString().c_str());
+  if (bad > rejected.size()) {
+    std::fprintf(out, "... %llu more rejected records not shown\n",
+                 static_cast<unsigned long long>(bad - rejected.size()));
+  }
+}
+
+void PrintProblems(const std::vector<ImportProblem>& problems, uint64_t bad, uint64_t total,
+                   const std::vector<RejectedRecord>& rejected) {
   for (const ImportProblem& p : problems) std::fprintf(stderr, "%s\n", p.ToString().c_str());
   if (total > problems.size()) {
     std::fprintf(stderr, "... %llu more problems not shown\n",
                  static_cast<unsigned long long>(total - problems.size()));
   }
+  PrintRejected(stderr, rejected, bad);
   if (bad > 0) {
     std::fprintf(stderr, "%llu bad record(s) rejected\n", static_cast<unsigned long long>(bad));
   }
@@ -71,7 +86,7 @@ int Import(Args& args) {
     std::fprintf(stderr, "shelfguard registry import: %s\n", r.status().ToString().c_str());
     return 2;
   }
-  PrintProblems(r->problems, r->bad_records, r->problem_count);
+  PrintProblems(r->problems, r->bad_records, r->problem_count, r->rejected);
   std::printf("imported %llu filings and %llu blacklist entries into %s (version %s)\n",
               static_cast<unsigned long long>(r->filings),
               static_cast<unsigned long long>(r->blacklist), args.db.c_str(), r->version.c_str());
@@ -93,7 +108,8 @@ int Sync(Args& args) {
     std::printf("%s is current (HTTP %ld)\n", args.db.c_str(), r->http_status);
     return 0;
   }
-  PrintProblems(r->summary.problems, r->summary.bad_records, r->summary.problem_count);
+  PrintProblems(r->summary.problems, r->summary.bad_records, r->summary.problem_count,
+                r->summary.rejected);
   std::printf("synced %llu filings and %llu blacklist entries into %s (version %s)\n",
               static_cast<unsigned long long>(r->summary.filings),
               static_cast<unsigned long long>(r->summary.blacklist), args.db.c_str(),
@@ -134,7 +150,27 @@ void PrintFilingText(const Filing& f) {
               f.status_since.empty() ? "" : " since ", f.status_since.c_str());
 }
 
+// "in force until 2027-03-01" / "expired on 2027-03-01" / "not yet in force"
+// on `today`, so a reader of `registry show` need not do the date sums.
+std::string BanText(const BlacklistEntry& b, const std::string& today) {
+  policy::BanStatus ban = policy::BlacklistStatus(b, today);
+  std::string_view state = ban.state;
+  if (state == policy::BanStatus::kExpired) return "expired on " + ban.until;
+  if (state == policy::BanStatus::kNotYet) return "not yet in force (from " + b.since + ")";
+  return ban.until.empty() ? "in force" : "in force until " + ban.until;
+}
+
+nlohmann::json BlacklistJson(const BlacklistEntry& b, const std::string& today) {
+  nlohmann::json j = nlohmann::json::parse(BlacklistToJson(b, false), nullptr, false);
+  policy::BanStatus ban = policy::BlacklistStatus(b, today);
+  j["state"] = ban.state;
+  j["effective_until"] = ban.until;
+  j["as_of"] = today;
+  return j;
+}
+
 int Show(Args& args) {
+  const std::string today = report::Today();
   if (!ResolveDb("show", &args, false)) return 2;
   Result<std::unique_ptr<Registry>> reg = Registry::Open(args.db);
   if (!reg.ok()) {
@@ -169,31 +205,31 @@ int Show(Args& args) {
       m["filing"] = nlohmann::json::parse(FilingToJson(f, false), nullptr, false);
       m["warnings"] = FilingWarnings(f);
       auto bl = (*reg)->FindBlacklist(f.provider.credit_code);
-      m["blacklist"] =
-          bl ? nlohmann::json::parse(BlacklistToJson(*bl, false), nullptr, false) : nullptr;
+      m["blacklist"] = bl ? BlacklistJson(*bl, today) : nlohmann::json(nullptr);
       out["matches"].push_back(std::move(m));
     }
-    out["blacklist"] = only_blacklist
-                           ? nlohmann::json::parse(BlacklistToJson(*only_blacklist, false), nullptr, false)
-                           : nlohmann::json(nullptr);
+    out["blacklist"] =
+        only_blacklist ? BlacklistJson(*only_blacklist, today) : nlohmann::json(nullptr);
     std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     for (size_t i = 0; i < found.size(); ++i) {
       if (i > 0) std::printf("\n");
       PrintFilingText(found[i]);
       if (auto bl = (*reg)->FindBlacklist(found[i].provider.credit_code)) {
-        std::printf("blacklist:        since %s%s%s: %s\n", bl->since.c_str(),
-                    bl->until.empty() ? "" : " until ", bl->until.c_str(), bl->reason.c_str());
+        std::printf("blacklist:        since %s%s%s: %s (%s on %s)\n", bl->since.c_str(),
+                    bl->until.empty() ? "" : " until ", bl->until.c_str(), bl->reason.c_str(),
+                    BanText(*bl, today).c_str(), today.c_str());
       }
       for (const std::string& w : FilingWarnings(found[i])) {
         std::printf("warning:          %s\n", w.c_str());
       }
     }
     if (only_blacklist) {
-      std::printf("provider %s has no filings; blacklisted since %s%s%s: %s\n",
+      std::printf("provider %s has no filings; blacklisted since %s%s%s: %s (%s on %s)\n",
                   only_blacklist->credit_code.c_str(), only_blacklist->since.c_str(),
                   only_blacklist->until.empty() ? "" : " until ", only_blacklist->until.c_str(),
-                  only_blacklist->reason.c_str());
+                  only_blacklist->reason.c_str(), BanText(*only_blacklist, today).c_str(),
+                  today.c_str());
     }
     if (found.empty() && !only_blacklist) {
       std::fprintf(stderr, "shelfguard registry show: no filing for '%s' in %s\n",
@@ -220,6 +256,7 @@ int Validate(Args& args) {
     std::printf("... %llu more problems not shown\n",
                 static_cast<unsigned long long>(r->problem_count - r->problems.size()));
   }
+  PrintRejected(stdout, r->rejected, r->bad_records);
   std::printf("%s: %llu valid filings, %llu valid blacklist entries, %llu bad records\n",
               args.file.c_str(), static_cast<unsigned long long>(r->filings),
               static_cast<unsigned long long>(r->blacklist),

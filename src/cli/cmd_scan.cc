@@ -112,6 +112,9 @@ void SetupScan(CLI::App* root) {
                   "filing registry: a SQLite database made by 'shelfguard registry import' or a "
                   "registry export (.json/.csv)")
       ->type_name("PATH");
+  cmd->add_flag("--registry-strict", o->aopts.registry_strict,
+                "refuse a registry that has any rejected record (exit 2) instead of using its "
+                "good records");
   cmd->add_option("--filing", o->aopts.filing_path,
                   "self-check against one filing (JSON) before submitting it")
       ->type_name("FILE");
@@ -207,6 +210,11 @@ int RunScan(ScanOptions& o) {
   if (!assessor.ok()) {
     std::fprintf(stderr, "shelfguard scan: %s\n", assessor.status().ToString().c_str());
     return 2;
+  }
+  // Rejected registry records are said, never used silently (issue 12).
+  if (const RegistryLoadReport* lr = (*assessor)->registry_load_report();
+      lr != nullptr && lr->rejected_count > 0) {
+    std::fprintf(stderr, "shelfguard scan: %s", lr->Describe(20).c_str());
   }
 
   // Suppressions are applied to each report before it is printed, so every

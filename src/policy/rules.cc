@@ -215,13 +215,9 @@ void FilingProviderBanned(const RuleInput& in, std::vector<Finding>* out) {
   if (!in.blacklist) return;
   const BlacklistEntry& b = *in.blacklist;
   if (b.credit_code != in.filing->provider.credit_code || b.credit_code.empty()) return;
-  std::string until = b.until;
-  bool dates_ok = IsIsoDate(b.since);
-  if (until.empty() && dates_ok) until = AddMonths(b.since, 6).value_or("");
-  // A blacklisting with unreadable dates is taken as current: the registry
-  // says the provider is listed and nothing says it ended.
-  if (dates_ok && b.since > in.today) return;             // not yet in force
-  if (IsIsoDate(until) && in.today >= until) return;      // six months passed
+  BanStatus ban = BlacklistStatus(b, in.today);
+  if (std::string_view(ban.state) != BanStatus::kInForce) return;
+  const std::string& until = ban.until;
   Finding f = Make("FILING-PROVIDER-BANNED",
                    "provider " + in.filing->provider.name + " (" + b.credit_code +
                        ") is black-listed since " + (b.since.empty() ? "?" : b.since) +
@@ -600,32 +596,37 @@ void SecDebuggable(const RuleInput& in, std::vector<Finding>* out) {
 void SecCleartext(const RuleInput& in, std::vector<Finding>* out) {
   const Facts& facts = *in.facts;
   Finding f = Make("SEC-CLEARTEXT", "", "");
-  std::vector<std::string> en;
+  std::vector<std::string> en, zh;
   if (IsAndroid(facts)) {
     const AppFlags& a = facts.app_flags;
     if (!a.network_security_config.empty()) {
       // API 24+: the network security config decides; the attribute is ignored.
       if (a.cleartext_permitted_by_nsc) {
         en.push_back("network security config permits cleartext");
+        zh.push_back("网络安全配置允许明文");
         AddEvidence(&f, Evidence{"manifest", a.network_security_config, "cleartextTrafficPermitted=true", false});
       }
     } else if (a.uses_cleartext_traffic.value_or(false)) {
       en.push_back("android:usesCleartextTraffic=\"true\"");
+      zh.push_back("清单声明 android:usesCleartextTraffic=\"true\"");
       AddEvidence(&f, Evidence{"manifest", "AndroidManifest.xml", "application@android:usesCleartextTraffic=true", false});
     } else if (!a.uses_cleartext_traffic && facts.package.target_sdk && *facts.package.target_sdk < 28) {
       en.push_back("targetSdkVersion " + std::to_string(*facts.package.target_sdk) +
                    " < 28 permits cleartext by default");
+      zh.push_back("targetSdkVersion " + std::to_string(*facts.package.target_sdk) +
+                   " 低于 28，默认允许明文");
       AddEvidence(&f, Evidence{"manifest", "AndroidManifest.xml",
                                "targetSdkVersion=" + std::to_string(*facts.package.target_sdk), false});
     }
   }
   if (facts.ios.ats_arbitrary_loads) {
     en.push_back("NSAppTransportSecurity/NSAllowsArbitraryLoads is true");
+    zh.push_back("NSAppTransportSecurity/NSAllowsArbitraryLoads 为 true");
     AddEvidence(&f, Evidence{"plist-key", "Info.plist", "NSAllowsArbitraryLoads=true", false});
   }
   if (en.empty()) return;
   f.message_en = "cleartext (HTTP) traffic allowed: " + Join(en, "; ");
-  f.message_zh = "允许明文（HTTP）传输：" + Join(en, "; ");
+  f.message_zh = "允许明文（HTTP）传输：" + Join(zh, "；");
   out->push_back(std::move(f));
 }
 
@@ -645,20 +646,30 @@ void SecAllowBackup(const RuleInput& in, std::vector<Finding>* out) {
   out->push_back(std::move(f));
 }
 
+// Component kinds in Chinese, for message_zh (class names stay as they are).
+std::string ComponentKindZh(const std::string& kind) {
+  if (kind == "activity" || kind == "activity-alias") return "活动";
+  if (kind == "service") return "服务";
+  if (kind == "receiver") return "广播接收器";
+  if (kind == "provider") return "内容提供器";
+  return "组件";
+}
+
 void SecExported(const RuleInput& in, std::vector<Finding>* out) {
   Finding f = Make("SEC-EXPORTED", "", "");
-  std::vector<std::string> names;
+  std::vector<std::string> names, names_zh;
   for (const auto& c : in.facts->components) {
     if (!c.exported || !c.enabled || !c.permission.empty()) continue;
     // Activities with intent filters are the app's entry points (launcher,
     // deep links) and are meant to be public.
     if ((c.kind == "activity" || c.kind == "activity-alias") && c.has_intent_filter) continue;
     names.push_back(c.kind + " " + c.name);
+    names_zh.push_back(ComponentKindZh(c.kind) + " " + c.name);
     AddEvidence(&f, Evidence{"component", "AndroidManifest.xml", c.kind + ":" + c.name, false});
   }
   if (names.empty()) return;
   f.message_en = "exported components without a permission guard: " + Join(names, ", ");
-  f.message_zh = "导出的组件没有权限保护：" + Join(names, "、");
+  f.message_zh = "导出的组件没有权限保护：" + Join(names_zh, "、");
   out->push_back(std::move(f));
 }
 
@@ -666,12 +677,19 @@ void SecPacked(const RuleInput& in, std::vector<Finding>* out) {
   const Facts& facts = *in.facts;
   if (!facts.packer.packed && !facts.ios.encrypted) return;
   std::vector<std::string> what = facts.packer.names;
-  if (facts.ios.encrypted) what.push_back("FairPlay encryption");
-  if (what.empty()) what.push_back("unknown packer");
+  std::vector<std::string> what_zh = facts.packer.names;  // packer names are bilingual already
+  if (facts.ios.encrypted) {
+    what.push_back("FairPlay encryption");
+    what_zh.push_back("FairPlay 加密");
+  }
+  if (what.empty()) {
+    what.push_back("unknown packer");
+    what_zh.push_back("未知加固");
+  }
   Finding f = Make("SEC-PACKED",
                    "code is packed/encrypted (" + Join(what, ", ") + "): analysis incomplete" +
                        (facts.packer.not_analysed.empty() ? "" : ": " + Join(facts.packer.not_analysed, "; ")),
-                   "代码已加固/加密（" + Join(what, "、") + "），分析不完整，需人工复核");
+                   "代码已加固/加密（" + Join(what_zh, "、") + "），分析不完整，需人工复核");
   for (const auto& s : facts.sdks) {
     if (s.category == "packer") AddSdkEvidence(&f, {&s});
   }
@@ -683,25 +701,48 @@ void SecPacked(const RuleInput& in, std::vector<Finding>* out) {
 void SecMalformed(const RuleInput& in, std::vector<Finding>* out) {
   const Facts& facts = *in.facts;
   // Oddities that are a normal packaging choice, not malformation.
-  static const std::set<std::string, std::less<>> kBenign = {"nested-package", "asset-text-cap"};
+  // A duplicate <uses-permission> is accepted by Android (aapt warns) and
+  // skips nothing: it is reported as an anomaly, not as malformation.
+  static const std::set<std::string, std::less<>> kBenign = {"nested-package", "asset-text-cap",
+                                                             "permission-duplicate"};
+  // The encrypted payload of a recognised packer (its evidence names the
+  // files) is SEC-PACKED's subject: it does not parse as code by design.
+  std::set<std::string, std::less<>> payload;
+  if (facts.packer.packed) {
+    for (const auto& s : facts.sdks) {
+      if (s.category != "packer") continue;
+      for (const auto& e : s.evidence) {
+        if (e.kind == "asset") payload.insert(e.value);
+      }
+    }
+  }
   Finding f = Make("SEC-MALFORMED", "", "");
   std::vector<std::string> what;
   for (const auto& e : facts.errors) {
     what.push_back(e.code);
     AddEvidence(&f, Evidence{"error", e.code, e.message, false});
   }
+  const bool skipped = !facts.errors.empty() || !facts.analysed;
   for (const auto& a : facts.anomalies) {
-    if (kBenign.count(a.code) > 0) continue;
+    if (kBenign.count(a.code) > 0 || payload.count(a.location) > 0) continue;
     if (!Contains(what, a.code)) what.push_back(a.code);
     AddEvidence(&f, Evidence{"anomaly", a.location, a.code + (a.detail.empty() ? "" : ": " + a.detail), false});
   }
   if (!facts.analysed && what.empty()) what.push_back("not analysed");
   if (what.empty()) return;
-  f.message_en = std::string(facts.analysed ? "package partly malformed or over a limit ("
-                                            : "package could not be analysed (") +
-                 Join(what, ", ") + "); the evidence lists what was not analysed";
-  f.message_zh = std::string(facts.analysed ? "安装包部分损坏或超出限制（" : "安装包无法分析（") +
-                 Join(what, "、") + "），详见证据";
+  if (!facts.analysed) {
+    f.message_en = "package could not be analysed (" + Join(what, ", ") +
+                   "); the evidence says why";
+    f.message_zh = "安装包无法分析（" + Join(what, "、") + "），原因见证据";
+  } else if (skipped) {
+    f.message_en = "package partly malformed or over a limit (" + Join(what, ", ") +
+                   "); the evidence lists what was not analysed";
+    f.message_zh = "安装包部分损坏或超出限制（" + Join(what, "、") + "），未分析的部分见证据";
+  } else {
+    f.message_en = "package structure is malformed in places (" + Join(what, ", ") +
+                   "); the evidence lists where";
+    f.message_zh = "安装包结构有异常（" + Join(what, "、") + "），位置见证据";
+  }
   out->push_back(std::move(f));
 }
 
@@ -799,6 +840,23 @@ void SortFindings(std::vector<Finding>* findings) {
     if (a.severity != b.severity) return a.severity > b.severity;
     return a.rule_id < b.rule_id;
   });
+}
+
+BanStatus BlacklistStatus(const BlacklistEntry& b, std::string_view today) {
+  BanStatus out;
+  out.until = b.until;
+  bool dates_ok = IsIsoDate(b.since);
+  if (out.until.empty() && dates_ok) out.until = AddMonths(b.since, 6).value_or("");
+  // A blacklisting with unreadable dates is taken as current: the registry
+  // says the provider is listed and nothing says it ended.
+  if (dates_ok && b.since > today) {
+    out.state = BanStatus::kNotYet;
+  } else if (IsIsoDate(out.until) && today >= out.until) {
+    out.state = BanStatus::kExpired;  // six months (or `until`) passed
+  } else {
+    out.state = BanStatus::kInForce;
+  }
+  return out;
 }
 
 namespace {

@@ -93,6 +93,18 @@ std::vector<Finding> RunRules(const RuleInput& in,
 // Severity descending, then rule id, then first evidence value (stable).
 void SortFindings(std::vector<Finding>* findings);
 
+// Whether a blacklisting is in force on `today` (FILING-PROVIDER-BANNED and
+// `registry show`): from `since` to `until`, by default six months (day
+// clamped); unreadable dates count as in force.
+struct BanStatus {
+  static constexpr const char* kInForce = "in-force";
+  static constexpr const char* kExpired = "expired";
+  static constexpr const char* kNotYet = "not-yet-in-force";
+  const char* state = kInForce;
+  std::string until;  // the end date used (explicit or since + 6 months), "" if unknown
+};
+BanStatus BlacklistStatus(const BlacklistEntry& b, std::string_view today);
+
 // Date helpers (proleptic Gregorian, YYYY-MM-DD).
 bool IsIsoDate(std::string_view s);
 // `date` plus `months`, the day clamped to the month's length; nullopt when

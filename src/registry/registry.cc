@@ -554,6 +554,20 @@ std::string RegistryLoadReport::Summary() const {
          Plural(rejected_count, "record", "records") + " rejected";
 }
 
+std::string RegistryLoadReport::Describe(size_t max_records) const {
+  std::string out = Summary() + "\n";
+  size_t n = 0;
+  for (const RejectedRecord& r : rejected) {
+    if (n++ >= max_records) break;
+    out += "  rejected " + r.ToString() + "\n";
+  }
+  if (rejected_count > std::min<uint64_t>(n, max_records)) {
+    out += "  ... and " + std::to_string(rejected_count - std::min<uint64_t>(n, max_records)) +
+           " more\n";
+  }
+  return out;
+}
+
 std::vector<RejectedRecord> Registry::FindRejected(Platform platform, std::string_view id) const {
   std::vector<RejectedRecord> out;
   const char* p = platform == Platform::kAndroid ? "android"

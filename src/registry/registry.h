@@ -41,6 +41,9 @@ struct RegistryLoadReport {
   std::vector<RejectedRecord> rejected;  // the first ExportLimits::max_problems
   // "registry <source>: 11 filings, 1 blacklist entry loaded; 1 record rejected"
   std::string Summary() const;
+  // Summary() and then one line per rejected record (at most `max_records`,
+  // then "... and N more"), each ending in '\n'.
+  std::string Describe(size_t max_records) const;
 };
 
 struct RegistryOpenOptions {
