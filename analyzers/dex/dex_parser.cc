@@ -270,8 +270,54 @@ Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, const Bud
                                        " bytes, " + std::to_string(data.size()) + " present");
   }
   f->ParseTables(h);
+  f->CheckMapList();
   if (options.scan_code) f->ScanCode(options);
   return f;
+}
+
+void DexFile::CheckMapList() {
+  // dex-format "map_list": uint size, then size map_items of 12 bytes
+  // (ushort type, ushort unused, uint size, uint offset), one per section
+  // type. About twenty types exist, so a longer list is not a map.
+  constexpr uint32_t kMaxMapItems = 64;
+  constexpr uint16_t kTypeHeaderItem = 0x0000;
+  constexpr uint16_t kTypeMapList = 0x1000;
+  ByteReader r(data_);
+  const uint64_t size = data_.size();
+  const uint32_t map_off = *r.LEAt<uint32_t>(52);
+  if (map_off < kHeaderSize || map_off % 4 != 0 || map_off > size || size - map_off < 4) {
+    AddProblem("dex-bad-map-list", "map_off " + std::to_string(map_off) +
+                                       " is not a 4-aligned offset past the header and inside "
+                                       "the file");
+    return;
+  }
+  const uint32_t count = *r.LEAt<uint32_t>(map_off);
+  const uint64_t fit = (size - map_off - 4) / 12;
+  if (count == 0 || count > fit || count > kMaxMapItems) {
+    AddProblem("dex-bad-map-list", "the map list declares " + std::to_string(count) +
+                                       " items (" + std::to_string(fit) + " fit in the file, a "
+                                       "valid map has 1 to " +
+                                       std::to_string(kMaxMapItems) + ")");
+    return;
+  }
+  bool header = false, self = false, sorted = true;
+  uint32_t prev = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint64_t p = map_off + 4 + uint64_t{i} * 12;
+    const uint16_t type = *r.LEAt<uint16_t>(p);
+    const uint32_t offset = *r.LEAt<uint32_t>(p + 8);
+    if (type == kTypeHeaderItem) header = header || offset == 0;
+    if (type == kTypeMapList) self = self || offset == map_off;
+    if (i > 0 && offset < prev) sorted = false;
+    prev = offset;
+  }
+  if (!header || !self || !sorted) {
+    AddProblem("dex-bad-map-list",
+               std::string("the map list ") +
+                   (!header ? "has no header item at offset 0"
+                    : !self ? "does not list itself at map_off"
+                            : "is not sorted by offset"));
+  }
 }
 
 void DexFile::ParseTables(const uint8_t* h) {

@@ -128,6 +128,9 @@ class DexFile {
   DexFile() = default;
   void ParseStrings(uint32_t count, uint32_t off);
   void ParseTables(const uint8_t* hdr);
+  // The map list (header map_off): bounded, sorted, naming the header and
+  // itself. A broken one is a problem: ART refuses such a file.
+  void CheckMapList();
   void ScanCode(const ParseOptions& options);
   void AddProblem(std::string code, std::string detail);
   std::string_view DecodeMutf8(const uint8_t* p, size_t n);

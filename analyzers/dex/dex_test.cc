@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "code/host_names.h"
 #include "dex/dex_analyzer.h"
 #include "dex/dex_parser.h"
@@ -431,6 +433,47 @@ TEST_F(DexTest, AnalyzerReportsMalformedBareDex) {
   EXPECT_EQ(facts.errors[0].code, "dex-malformed");
   ASSERT_EQ(facts.code.size(), 1u);
   EXPECT_NE(facts.code[0].note.find("not analysed"), std::string::npos);
+}
+
+// Issue 12 item 13: a DEX with no tables whose map list (pointing at
+// itself) declares an absurd item count was a healthy DEX with 0 classes.
+TEST_F(DexTest, MapListWithAbsurdCountIsAProblem) {
+  std::string dex(0x70 + 4 + 12, '\0');
+  std::memcpy(dex.data(), "dex\n035\0", 8);
+  PutU32(&dex, 32, static_cast<uint32_t>(dex.size()));  // file_size
+  PutU32(&dex, 36, 0x70);                               // header_size
+  PutU32(&dex, 40, 0x12345678);                         // endian_tag
+  PutU32(&dex, 52, 0x70);                               // map_off
+  PutU32(&dex, 0x70, 0x7fffffff);                       // map size
+  PutU32(&dex, 0x74, 0x1000);                           // TYPE_MAP_LIST ...
+  PutU32(&dex, 0x7c, 0x70);                             // ... at map_off
+  auto r = DexFile::Parse(dex, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(HasProblem(**r, "dex-bad-map-list"));
+  Facts facts;
+  facts.file = "self-map.dex";
+  Budget budget{Limits()};
+  ScanContext ctx(&facts, &budget, nullptr, nullptr, nullptr);
+  ctx.set_bare_bytes(dex);
+  NewDexAnalyzer()->Analyze(&ctx);
+  bool anomaly = false;
+  for (const auto& a : facts.anomalies) anomaly = anomaly || a.code == "dex-bad-map-list";
+  EXPECT_TRUE(anomaly);
+  ASSERT_EQ(facts.code.size(), 1u);
+  EXPECT_NE(facts.code[0].note.find("dex-bad-map-list"), std::string::npos) << facts.code[0].note;
+  // A map without the header item, and one out of order, are problems too.
+  std::string fixed = *fixture_;
+  uint32_t map_off = GetU32(fixed, 52);
+  std::string no_header = fixed;
+  PutU32(&no_header, map_off + 4, 0x0001);  // first item (the header) retyped
+  auto nh = DexFile::Parse(no_header, nullptr);
+  ASSERT_TRUE(nh.ok());
+  EXPECT_TRUE(HasProblem(**nh, "dex-bad-map-list"));
+  std::string odd = fixed;
+  PutU32(&odd, 52, map_off + 2);  // not 4-aligned
+  auto o = DexFile::Parse(odd, nullptr);
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(HasProblem(**o, "dex-bad-map-list"));
 }
 
 // Builds a zip in memory with libzip.

@@ -492,6 +492,9 @@ void IosAnalyzer::Analyze(ScanContext* ctx) {
     if (++nstrings > kMaxStringsFiles || ctx->budget().Expired()) break;
     StringsFile(ctx, *e);
   }
+  // A manifest-only scan reads identity only (its --help says so): no
+  // HTML/JS/JSON/text assets.
+  if (f.scope == "manifest") text_files.clear();
   uint64_t text_total = 0;
   for (const auto* e : text_files) {
     if (text_total >= kMaxTextTotalBytes || ctx->budget().Expired()) break;

@@ -163,6 +163,17 @@ TEST(IosAnalyzer, FullFixture) {
   EXPECT_FALSE(HasCode(f.anomalies, "ipa-nested-payload"));
 }
 
+TEST(IosAnalyzer, ManifestOnlyReadsNoHtmlAssets) {
+  REQUIRE_TOOLCHAIN();
+  // Issue 12: --manifest-only's help says identity only; the HTML under
+  // www/ was read all the same.
+  Scan s;
+  s.facts.scope = "manifest";  // what the engine sets for --manifest-only
+  RunOn(BuildIpa("ipa-full"), &s);
+  EXPECT_FALSE(s.rec.HasText("www/about.html", "京ICP备12345678号"));
+  EXPECT_FALSE(s.facts.package.id.empty());  // the identity is still read
+}
+
 TEST(IosAnalyzer, EncryptedNestedFat64) {
   REQUIRE_TOOLCHAIN();
   Scan s;

@@ -790,6 +790,16 @@ Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEn
     }
     if (got == 0) break;
     uint64_t take = static_cast<uint64_t>(got);
+    // Never inflate past the size the directory declares: a stream that
+    // goes on (a bomb behind a small claimed size) is malformed, and memory
+    // stays within the declared size whatever the data says.
+    // (A prefix read that stops within the declared size needs no check.)
+    const uint64_t room = entry.size - std::min<uint64_t>(out.size(), entry.size);
+    if (take > room && !(truncate && cap <= entry.size)) {
+      st = Status::Malformed(shown + ": inflates to more than its declared " +
+                             std::to_string(entry.size) + " bytes; stopped there");
+      break;
+    }
     if (truncate && take > cap - out.size()) take = cap - out.size();
     out.append(buf, static_cast<size_t>(take));
     st = budget->ChargeInflated(entry.name, take, out.size(), entry.compressed);
