@@ -176,6 +176,9 @@ const std::vector<Option>& Options() {
                         "SDK signature database; empty: the built-in default"));
     o->push_back(StrOpt("scan.registry", &Config::registry,
                         "filing registry (SQLite, .json or .csv export); empty: none"));
+    o->push_back(BoolOpt("scan.registry_strict", &Config::registry_strict,
+                         "refuse a registry with rejected records: start fails (exit 2), "
+                         "a reload keeps the old registry serving"));
     o->push_back(StrOpt("scan.isolation", &Config::isolation,
                         "process: each worker scans in its own helper process, killed and "
                         "replaced after a crash or at the deadline; fork: a fresh child per "

@@ -51,6 +51,7 @@ struct Config {
   // [scan]
   std::string signatures_dir;
   std::string registry;
+  bool registry_strict = false;  // refuse a registry with rejected records
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;

@@ -92,6 +92,7 @@ TEST_F(ConfigTest, EveryBadValueNamesItsKey) {
   ExpectBad("toplevel = 1\n", "toplevel");
   ExpectBad("[scan]\nisolation = \"thread\"\n", "scan.isolation");
   ExpectBad("[scan]\nregistry = \"missing.db\"\n", "scan.registry");
+  ExpectBad("[scan]\nregistry_strict = \"yes\"\n", "scan.registry_strict");
   ExpectBad("[scan]\nsignatures_dir = \"missing\"\n", "scan.signatures_dir");
   ExpectBad("[scan]\nmax_attempts = 0\n", "scan.max_attempts");
   ExpectBad("[limits]\ndeadline_ms = 0\n", "limits.deadline_ms");

@@ -29,6 +29,7 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c) {
   if (!engine.ok()) return Status(engine.status().code(), "signatures: " + engine.status().message());
   AssessOptions ao;
   ao.registry_path = c.registry;
+  ao.registry_strict = c.registry_strict;
   auto assessor = Assessor::Create(ao);
   if (!assessor.ok()) {
     return Status(assessor.status().code(), "registry: " + assessor.status().message());
@@ -38,7 +39,41 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c) {
   s->assessor = std::shared_ptr<const Assessor>(std::move(assessor).value());
   s->sig_version = s->engine->signatures_version();
   s->reg_version = s->assessor->registry_version();
+  if (const RegistryLoadReport* lr = s->assessor->registry_load_report(); lr && lr->rejected_count > 0) {
+    s->reg_rejected = lr->rejected_count;
+    s->reg_report = lr->Describe(kMaxRejectedLogged);
+  }
   return std::shared_ptr<const Scanner>(s);
+}
+
+Result<std::string> CheckRegistry(const Config& c) {
+  if (c.registry.empty()) return std::string();
+  AssessOptions ao;
+  ao.registry_path = c.registry;
+  ao.registry_strict = c.registry_strict;
+  auto assessor = Assessor::Create(ao);
+  if (!assessor.ok()) {
+    return Status(assessor.status().code(), "scan.registry: " + assessor.status().message());
+  }
+  const RegistryLoadReport* lr = (*assessor)->registry_load_report();
+  if (lr == nullptr || lr->rejected_count == 0) return std::string();
+  return lr->Describe(kMaxRejectedLogged);
+}
+
+void LogRegistryRejects(const Scanner& s, const char* when) {
+  if (s.reg_rejected == 0) return;
+  // One line with the count, then one per record (index, identity, reason),
+  // so an operator sees which filings the daemon is not using.
+  std::string_view text = s.reg_report;
+  size_t nl = text.find('\n');
+  Log(LogLevel::kWarn, "registry.rejected",
+      {{"when", when}, {"count", s.reg_rejected}, {"summary", std::string(text.substr(0, nl))}});
+  while (nl != std::string_view::npos && nl + 1 < text.size()) {
+    size_t next = text.find('\n', nl + 1);
+    Log(LogLevel::kWarn, "registry.rejected_record",
+        {{"when", when}, {"record", std::string(text.substr(nl + 1, next - nl - 1))}});
+    nl = next;
+  }
 }
 
 Status MakeDir(const std::string& path, const char* key) {
@@ -96,6 +131,7 @@ Status DaemonImpl::Init() {
   auto sc = BuildScanner(c);
   if (!sc.ok()) return sc.status();
   scanner_ = *sc;
+  LogRegistryRejects(**sc, "start");
   SG_RETURN_IF_ERROR(BindSockets());
   ReconcileSpool();
   return Status::Ok();
@@ -129,6 +165,7 @@ void DaemonImpl::RequestReload() {
     RecordError("reload: " + sc.status().ToString());
     return;
   }
+  LogRegistryRejects(**sc, "reload");
   SetLogLevel(c.log_level);
   {
     std::lock_guard<std::mutex> l(mu_);

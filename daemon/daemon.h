@@ -13,6 +13,11 @@
 
 namespace shelfguard::daemon {
 
+// --check's registry pass: loads scan.registry as start would (strict with
+// scan.registry_strict) and returns RegistryLoadReport::Describe() when
+// records were rejected (empty otherwise), or the load error.
+Result<std::string> CheckRegistry(const Config& config);
+
 class Daemon {
  public:
   virtual ~Daemon() = default;

@@ -47,11 +47,18 @@ struct Scanner {
   std::shared_ptr<const Engine> engine;
   std::shared_ptr<const Assessor> assessor;
   std::string sig_version, reg_version;
+  uint64_t reg_rejected = 0;     // records the registry load rejected
+  std::string reg_report;        // RegistryLoadReport::Describe(), empty when none rejected
 };
 
 
 Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c);
 Status MakeDir(const std::string& path, const char* key);
+// Logs the rejected registry records of a freshly built Scanner (count, then
+// each record); `when` is "start" or "reload".
+void LogRegistryRejects(const Scanner& s, const char* when);
+// Rejected records named one by one in the log and --check; the rest are counted.
+inline constexpr size_t kMaxRejectedLogged = 50;
 bool IsPackageName(const std::filesystem::path& p);
 std::string SafeName(const std::string& in);
 

@@ -88,6 +88,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check) {
+    // The registry is loaded as start would: rejected records are listed
+    // (stderr) and, with scan.registry_strict, make the config invalid.
+    auto reg = CheckRegistry(*config);
+    if (!reg.ok()) {
+      std::fprintf(stderr, "shelfguardd: config %s: %s\n", config_path.c_str(),
+                   reg.status().message().c_str());
+      return 2;
+    }
+    if (!reg->empty()) std::fprintf(stderr, "shelfguardd: %s", reg->c_str());
     std::printf("shelfguardd: config %s is valid\n", config_path.c_str());
     return 0;
   }

@@ -49,6 +49,7 @@ json DaemonImpl::StatusJson() {
                  {"uptime_s", (now - started_ms_) / 1000}, {"workers", c->effective_workers()},
                  {"busy_workers", busy_.load()}, {"state_dir", c->state_dir}, {"stopping", stopping_.load()}};
   j["versions"] = {{"signatures", s->sig_version}, {"registry", s->reg_version}};
+  j["registry"] = {{"rejected", s->reg_rejected}};
   j["queue"] = {{"depth", qc.queued + qc.running}, {"queued", qc.queued}, {"running", qc.running},
                 {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
   j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};

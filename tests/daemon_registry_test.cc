@@ -1,0 +1,80 @@
+// The daemon reports a partly bad registry (issue 12 item 2): rejected
+// records are counted in status and named in the log at start and reload,
+// --check lists them, and scan.registry_strict refuses such a registry
+// (start fails with exit 2; a reload keeps the old registry serving).
+#include "daemon_harness.h"
+
+namespace shelfguard::testing {
+namespace {
+
+// samples/registry.json with a wrong check character in the credit code of
+// filings[1] (the record of cn.shelfguard.sample.revoked).
+std::string WriteBadRegistry(const std::string& dir) {
+  Json j = Json::parse(ReadAll(SourceDir() + "/samples/registry.json"));
+  j["filings"][1]["provider"]["credit_code"] = "91310115MA1HQG002J";
+  std::string path = dir + "/bad-registry.json";
+  WriteAll(path, j.dump());
+  return path;
+}
+
+TEST(DaemonRegistry, RejectedRecordsInStatusLogAndCheck) {
+  DaemonFixture f;
+  std::string bad = WriteBadRegistry(f.dir);
+  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nisolation = \"none\"\n");
+  std::string out;
+  EXPECT_EQ(RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, &out), 0) << out;
+  EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
+  EXPECT_NE(out.find("filings[1]"), std::string::npos) << out;
+  EXPECT_NE(out.find("cn.shelfguard.sample.revoked"), std::string::npos) << out;
+
+  ASSERT_TRUE(f.Start()) << ReadAll(f.log());
+  Json st = f.Status();
+  EXPECT_EQ(f.Num(st, "registry", "rejected"), 1) << st.dump();
+  std::string log = ReadAll(f.log());
+  EXPECT_EQ(DaemonFixture::CountIn(f.log(), "\"registry.rejected\""), 1u) << log;
+  EXPECT_NE(log.find("filings[1]"), std::string::npos) << log;
+  EXPECT_NE(log.find("cn.shelfguard.sample.revoked"), std::string::npos) << log;
+
+  // A reload logs them again.
+  f.daemon.Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(f.log(), "\"reload.done\"") >= 1; }, 20000));
+  EXPECT_EQ(DaemonFixture::CountIn(f.log(), "\"registry.rejected\""), 2u) << ReadAll(f.log());
+
+  // Strict now: the reload is refused, the old registry keeps serving.
+  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nisolation = \"none\"\nregistry_strict = true\n");
+  f.daemon.Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(f.log(), "\"reload.failed\"") >= 1; }, 20000))
+      << ReadAll(f.log());
+  log = ReadAll(f.log());
+  EXPECT_NE(log.find("strict"), std::string::npos) << log;
+  st = f.Status();
+  EXPECT_EQ(f.Num(st, "registry", "rejected"), 1) << st.dump();
+  f.daemon.Signal(SIGTERM);
+  EXPECT_EQ(f.daemon.Wait(20000), 0);
+}
+
+TEST(DaemonRegistry, StrictRefusesARegistryWithRejectedRecords) {
+  DaemonFixture f;
+  std::string bad = WriteBadRegistry(f.dir);
+  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nregistry_strict = true\nisolation = \"none\"\n");
+  std::string out;
+  EXPECT_EQ(RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, &out), 2) << out;
+  EXPECT_NE(out.find("scan.registry"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
+
+  EXPECT_FALSE(f.Start());
+  f.starts_--;  // that start never logged daemon.start
+  EXPECT_EQ(f.daemon.Wait(5000), 2);
+  std::string err = ReadAll(f.log());
+  EXPECT_NE(err.find("strict"), std::string::npos) << err;
+  EXPECT_NE(err.find("filings[1]"), std::string::npos) << err;
+
+  // The good sample registry starts under strict.
+  f.WriteConfig("", "[scan]\nregistry = \"" + SourceDir() + "/samples/registry.json\"\n"
+                    "registry_strict = true\nisolation = \"none\"\n");
+  ASSERT_TRUE(f.Start()) << ReadAll(f.log());
+  EXPECT_EQ(f.Num(f.Status(), "registry", "rejected"), 0);
+}
+
+}  // namespace
+}  // namespace shelfguard::testing
