@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "support/android_writer.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/package_writers.h"
 
 namespace shelfguard {
 namespace {
@@ -421,6 +423,69 @@ TEST_F(CliTest, DirectoryWithoutPackagesExitsTwo) {
   CliRun mixed = Shelfguard({"scan", "--fail-on", "never", EduApk(), dir});
   EXPECT_EQ(mixed.exit_code, 2) << mixed.err;
   EXPECT_NE(mixed.out.find("com.example.clitest"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 17: a directory search picks up HarmonyOS and mini-program packages
+// (the engine tells them apart by content), and --wx-appid decrypts an
+// encrypted PC-WeChat package whose name carries no appid.
+TEST_F(CliTest, DirectoryScanFindsHarmonyAndMiniProgramPackages) {
+  std::string dir = BinaryDir() + "/cli_test_formats." + std::to_string(getpid());
+  std::filesystem::create_directories(dir + "/mp");
+  std::string module = R"({"app":{"bundleName":"com.example.clihap","versionCode":3,
+    "versionName":"1.0.3","bundleType":"app"},
+    "module":{"name":"entry","type":"entry","abilities":[{"name":"EntryAbility"}]}})";
+  std::ofstream(dir + "/lesson.hap", std::ios::binary)
+      << testing::BuildZip({{"module.json", module},
+                            {"ets/modules.abc", testing::BuildAbc({testing::AbcString("@ohos:router")})}});
+  std::string config = R"({"pages":["pages/index/index"]})" + std::string(2000, ' ');
+  std::string plain = testing::BuildWxapkg(
+      {{"/app-config.json", config}, {"/pages/index/index.wxml", "<view>首页</view>"}});
+  std::ofstream(dir + "/mp/main.wxapkg", std::ios::binary) << plain;
+  const std::string appid = "wx0123456789abcdef";
+  std::ofstream(dir + "/mp/locked.wxapkg", std::ios::binary) << testing::EncryptWxapkg(plain, appid);
+  std::ofstream(dir + "/notes.txt") << "not a package\n";
+
+  auto platforms = [](const std::vector<json>& reports) {
+    std::map<std::string, std::string> m;  // file name -> platform
+    for (const auto& r : reports) {
+      m[std::filesystem::path(r["file"].get<std::string>()).filename().string()] =
+          r["package"]["platform"].get<std::string>();
+    }
+    return m;
+  };
+  CliRun r = Shelfguard({"scan", "--json", "--fail-on", "never", dir});
+  std::vector<json> reports = JsonLines(r.out);
+  ASSERT_EQ(reports.size(), 3u) << r.out << r.err;
+  auto m = platforms(reports);
+  EXPECT_EQ(m["lesson.hap"], "harmony");
+  EXPECT_EQ(m["main.wxapkg"], "mini-program");
+  EXPECT_EQ(m["locked.wxapkg"], "mini-program");
+  EXPECT_EQ(r.exit_code, 2) << "the encrypted package without an appid is not analysed";
+  EXPECT_NE(r.err.find("--wx-appid"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("com.example.clihap"), std::string::npos);
+
+  CliRun keyed = Shelfguard({"scan", "--json", "--fail-on", "never", "--wx-appid", appid, dir});
+  EXPECT_EQ(keyed.exit_code, 0) << keyed.err;
+  std::vector<json> decrypted = JsonLines(keyed.out);
+  ASSERT_EQ(decrypted.size(), 3u) << keyed.out;
+  bool found = false;
+  for (const auto& d : decrypted) {
+    if (d["file"].get<std::string>().find("locked.wxapkg") == std::string::npos) continue;
+    found = true;
+    EXPECT_TRUE(d["errors"].empty()) << d.dump();
+    EXPECT_EQ(d["mini_program"]["decrypted"], true) << d.dump();
+    EXPECT_EQ(d["mini_program"]["appid"], appid);
+    EXPECT_EQ(d["mini_program"]["appid_source"], "option");
+  }
+  EXPECT_TRUE(found);
+
+  for (const std::string bad : {"wx0123", "wx0123456789abcdeg", "ab0123456789abcdef"}) {
+    CliRun b = Shelfguard({"scan", "--wx-appid", bad, dir});
+    EXPECT_EQ(b.exit_code, 2) << bad;
+    EXPECT_NE(b.err.find("16 hex"), std::string::npos) << b.err;
+    EXPECT_TRUE(b.out.empty());
+  }
   std::filesystem::remove_all(dir);
 }
 

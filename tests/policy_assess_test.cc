@@ -62,6 +62,41 @@ TEST(Assessor, FindsFilingByPackageAndComputesVerdict) {
   EXPECT_NE(a->registry_version(), "none");
 }
 
+// Issue 17: a HAP is matched against harmony_bundle_names and a
+// mini-program against mini_program_appids, never the Android list, and
+// FILING-UNFILED names the list it looked in.
+TEST(Assessor, HarmonyAndMiniProgramMatchTheirOwnLists) {
+  auto a = Make("2026-10-01");
+  ASSERT_NE(a, nullptr);
+  auto as = [](Platform p, const std::string& id) {
+    Facts f = AppFacts(id, "教APP备1100101号");
+    f.package.platform = p;
+    return f;
+  };
+  auto unfiled_field = [](const Report& r) {
+    for (const auto& f : r.findings) {
+      if (f.rule_id == "FILING-UNFILED" && !f.evidence.empty()) return f.evidence[0].location;
+    }
+    return std::string();
+  };
+  Report hap = a->Assess(as(Platform::kHarmony, "cn.shelfguard.sample.fullhm"));
+  EXPECT_FALSE(Has(hap, "FILING-UNFILED"));
+  Report mp = a->Assess(as(Platform::kMiniProgram, "wx5f3c1a2b4d6e8f90"));
+  EXPECT_FALSE(Has(mp, "FILING-UNFILED"));
+
+  Report other_hap = a->Assess(as(Platform::kHarmony, "cn.shelfguard.sample.otherhm"));
+  EXPECT_TRUE(Has(other_hap, "FILING-UNFILED"));
+  EXPECT_EQ(unfiled_field(other_hap), "registry.harmony_bundle_names");
+  // The Android package of the same filing is not a filed HarmonyOS bundle.
+  Report android_name = a->Assess(as(Platform::kHarmony, "cn.shelfguard.sample.full"));
+  EXPECT_TRUE(Has(android_name, "FILING-UNFILED"));
+  Report other_mp = a->Assess(as(Platform::kMiniProgram, "wx00000000000000ff"));
+  EXPECT_TRUE(Has(other_mp, "FILING-UNFILED"));
+  EXPECT_EQ(unfiled_field(other_mp), "registry.mini_program_appids");
+  // And a HarmonyOS name is not a filed Android package.
+  EXPECT_TRUE(Has(a->Assess(AppFacts("cn.shelfguard.sample.fullhm", "")), "FILING-UNFILED"));
+}
+
 TEST(Assessor, BlacklistDependsOnToday) {
   auto in_force = Make("2026-10-01");
   auto before = Make("2026-08-31");

@@ -130,6 +130,12 @@ void PrintFilingText(const Filing& f) {
               f.provider.credit_code.c_str(), f.provider.province.c_str());
   std::printf("android_packages: %s\n", list(f.android_packages).c_str());
   std::printf("ios_bundle_ids:   %s\n", list(f.ios_bundle_ids).c_str());
+  if (!f.harmony_bundle_names.empty()) {
+    std::printf("harmony_bundle_names: %s\n", list(f.harmony_bundle_names).c_str());
+  }
+  if (!f.mini_program_appids.empty()) {
+    std::printf("mini_program_appids:  %s\n", list(f.mini_program_appids).c_str());
+  }
   std::printf("icp_number:       %s\n", f.icp_number.empty() ? "-" : f.icp_number.c_str());
   std::printf("app_icp_number:   %s\n", f.app_icp_number.empty() ? "-" : f.app_icp_number.c_str());
   std::printf("mlps:             %s (level %d)\n",

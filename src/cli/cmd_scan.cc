@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/report_output.h"
 #include "policy/assess.h"
+#include "registry/export.h"
 #include "shelfguard/engine.h"
 #include "shelfguard/report.h"
 
@@ -27,9 +28,10 @@ namespace shelfguard::cli {
 namespace {
 
 const char kScanDescription[] =
-    "Analyses APK, XAPK, IPA and DEX files (directories are searched recursively for\n"
-    "*.apk, *.xapk, *.apks, *.ipa, *.dex) and prints what each package is, the SDKs\n"
-    "it carries, the filing numbers it displays and the findings of every rule.\n"
+    "Analyses APK, XAPK, AAB, IPA, DEX, HarmonyOS (HAP/HSP/APP) and WeChat mini-program\n"
+    "(wxapkg) files (directories are searched recursively for *.apk, *.xapk, *.apks,\n"
+    "*.aab, *.ipa, *.dex, *.hap, *.hsp, *.app, *.wxapkg) and prints what each package\n"
+    "is, the SDKs it carries, the filing numbers it displays and the findings of every rule.\n"
     "A summary (files, verdicts, errors, time) goes to stderr unless --quiet.";
 
 const char kScanFooter[] =
@@ -40,10 +42,18 @@ const char kScanFooter[] =
     "aliases: --json = --format json; --out = --output\n"
     "environment: NO_COLOR (any value) turns colour off\n";
 
+const char* const kPackageExtensions[] = {".apk", ".xapk", ".apks", ".aab", ".ipa", ".dex",
+                                          ".hap", ".hsp", ".app", ".wxapkg"};
+
 bool IsPackageName(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".apk" || ext == ".xapk" || ext == ".apks" || ext == ".ipa" || ext == ".dex";
+  // The engine tells the formats apart by content; the name only decides
+  // what a directory search picks up.
+  for (const char* known : kPackageExtensions) {
+    if (ext == known) return true;
+  }
+  return false;
 }
 
 // The limits table for --help, from the one table config and --limit share.
@@ -136,6 +146,15 @@ void SetupScan(CLI::App* root) {
   cmd->add_option("--limit", o->limits, "override a limit (table below); may repeat")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);
+  cmd->add_option("--wx-appid", o->eopts.wx_appid,
+                  "WeChat appid (wx + 16 hex) that decrypts encrypted PC-WeChat .wxapkg files "
+                  "(default: a wx appid in the file or directory name)")
+      ->type_name("APPID")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return IsMiniProgramAppid(v) ? std::string() : "'" + v + "' is not wx followed by 16 hex digits";
+          },
+          "", ""));
   cmd->add_flag("--manifest-only", o->eopts.manifest_only,
                 "identity only (manifest, resources, Info.plist, executable): no code or asset "
                 "analysis, no rules; verdict 'info' (SCAN-MANIFEST-ONLY)");
@@ -189,7 +208,7 @@ int RunScan(ScanOptions& o) {
       } else if (found.empty()) {
         std::fprintf(stderr,
                      "shelfguard scan: %s: no package found (looked for *.apk, *.xapk, *.apks, "
-                     "*.ipa, *.dex)\n",
+                     "*.aab, *.ipa, *.dex, *.hap, *.hsp, *.app, *.wxapkg)\n",
                      in.c_str());
         input_error = 2;
       }

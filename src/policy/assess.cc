@@ -44,6 +44,11 @@ bool ListsPackage(const Filing& f, Platform p, const std::string& id) {
   switch (p) {
     case Platform::kAndroid: return has(f.android_packages);
     case Platform::kIos: return has(f.ios_bundle_ids);
+    // A HAP's bundle name and a mini-program's appid are matched against
+    // their own lists only: an Android package of the same spelling is a
+    // different app for the filing (issue 17).
+    case Platform::kHarmony: return has(f.harmony_bundle_names);
+    case Platform::kMiniProgram: return has(f.mini_program_appids);
     default: return has(f.android_packages) || has(f.ios_bundle_ids);
   }
 }

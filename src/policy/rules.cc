@@ -163,7 +163,10 @@ void FilingUnfiled(const RuleInput& in, std::vector<Finding>* out) {
   if (in.filing != nullptr || !in.rejected.empty()) return;
   const auto& pkg = in.facts->package;
   if (pkg.id.empty()) return;  // not identified: SEC-MALFORMED says why
-  const char* field = pkg.platform == Platform::kIos ? "ios_bundle_ids" : "android_packages";
+  const char* field = pkg.platform == Platform::kIos           ? "ios_bundle_ids"
+                      : pkg.platform == Platform::kHarmony     ? "harmony_bundle_names"
+                      : pkg.platform == Platform::kMiniProgram ? "mini_program_appids"
+                                                               : "android_packages";
   Finding f = Make("FILING-UNFILED",
                    in.self_check
                        ? "the filing to be submitted does not list " + pkg.id + " (" + field + ")"

@@ -48,6 +48,8 @@ struct RejectedRecord {
   std::string credit_code;                    // provider / blacklist entry, as read
   std::vector<std::string> android_packages;  // as read
   std::vector<std::string> ios_bundle_ids;    // as read
+  std::vector<std::string> harmony_bundle_names;  // as read
+  std::vector<std::string> mini_program_appids;   // as read
   std::string reason;     // "field: message; field: message" (English)
   // filings[3] / blacklist[0] / rows[7]
   std::string Where() const;
@@ -127,6 +129,12 @@ std::string BlacklistToJson(const BlacklistEntry& b, bool pretty);
 // against the filing number, credit code and ICP abbreviation; missing ICP,
 // App-ICP or graded-protection filing; subject training without a licence.
 std::vector<std::string> FilingWarnings(const Filing& f);
+
+// A WeChat mini-program appid: "wx" and 16 hex digits.
+bool IsMiniProgramAppid(std::string_view id);
+// A HarmonyOS bundle name: reverse-DNS (letter-led segments of letters,
+// digits and underscores, at least two), 7 to 128 bytes.
+bool IsHarmonyBundleName(std::string_view id);
 
 }  // namespace shelfguard
 

@@ -166,6 +166,8 @@ Status StreamCsv(std::string_view text, RecordStream* out) {
     f.provider.province = get("provider_province");
     f.android_packages = list("android_packages");
     f.ios_bundle_ids = list("ios_bundle_ids");
+    f.harmony_bundle_names = list("harmony_bundle_names");
+    f.mini_program_appids = list("mini_program_appids");
     f.icp_number = get("icp_number");
     f.app_icp_number = get("app_icp_number");
     f.mlps.filing_number = get("mlps_filing_number");

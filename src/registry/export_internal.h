@@ -150,12 +150,16 @@ class RecordStream {
     }
     CheckIds(f.android_packages, 'a', "android_packages", rc);
     CheckIds(f.ios_bundle_ids, 'i', "ios_bundle_ids", rc);
+    CheckIds(f.harmony_bundle_names, 'h', "harmony_bundle_names", rc);
+    CheckIds(f.mini_program_appids, 'm', "mini_program_appids", rc);
     if (!rc->ok()) return Reject(rc, Identify(f));
     uint32_t idx = static_cast<uint32_t>(kept_.size());
     kept_.push_back({f.filing_number, line});
     numbers_.emplace(f.filing_number, idx);
     for (const std::string& p : f.android_packages) packages_.emplace(Key('a', p), idx);
     for (const std::string& p : f.ios_bundle_ids) packages_.emplace(Key('i', p), idx);
+    for (const std::string& p : f.harmony_bundle_names) packages_.emplace(Key('h', p), idx);
+    for (const std::string& p : f.mini_program_appids) packages_.emplace(Key('m', p), idx);
     ++report_->filings;
     return sink_->AddFiling(std::move(f), line);
   }
@@ -177,6 +181,8 @@ class RecordStream {
     who.credit_code = f.provider.credit_code;
     who.android_packages = f.android_packages;
     who.ios_bundle_ids = f.ios_bundle_ids;
+    who.harmony_bundle_names = f.harmony_bundle_names;
+    who.mini_program_appids = f.mini_program_appids;
     return who;
   }
   struct Kept {

@@ -108,6 +108,8 @@ std::optional<Filing> FilingFromJsonValue(const json& j, RecordCheck* rc) {
   }
   f.android_packages = top.List("android_packages");
   f.ios_bundle_ids = top.List("ios_bundle_ids");
+  f.harmony_bundle_names = top.List("harmony_bundle_names");
+  f.mini_program_appids = top.List("mini_program_appids");
   f.icp_number = top.Str("icp_number");
   f.app_icp_number = top.Str("app_icp_number");
   {
@@ -272,6 +274,8 @@ class ExportSax : public nlohmann::json_sax<json> {
         else if (k == "provider") object(Ctx::kProvider);
         else if (k == "android_packages") list(&f.android_packages);
         else if (k == "ios_bundle_ids") list(&f.ios_bundle_ids);
+        else if (k == "harmony_bundle_names") list(&f.harmony_bundle_names);
+        else if (k == "mini_program_appids") list(&f.mini_program_appids);
         else if (k == "icp_number") str(&f.icp_number);
         else if (k == "app_icp_number") str(&f.app_icp_number);
         else if (k == "mlps") object(Ctx::kMlps);
@@ -589,6 +593,8 @@ json FilingJsonValue(const Filing& f) {
                    {"province", f.provider.province}};
   j["android_packages"] = f.android_packages;
   j["ios_bundle_ids"] = f.ios_bundle_ids;
+  if (!f.harmony_bundle_names.empty()) j["harmony_bundle_names"] = f.harmony_bundle_names;
+  if (!f.mini_program_appids.empty()) j["mini_program_appids"] = f.mini_program_appids;
   j["icp_number"] = f.icp_number;
   j["app_icp_number"] = f.app_icp_number;
   j["mlps"] = {{"filing_number", f.mlps.filing_number}, {"level", f.mlps.level}};

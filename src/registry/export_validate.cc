@@ -1,10 +1,23 @@
 // Validation of one export record, whatever form it was read from.
+#include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "ids/identifiers.h"
 #include "registry/export_internal.h"
 
 namespace shelfguard {
+
+bool IsMiniProgramAppid(std::string_view id) {
+  return id.size() == 18 && id.substr(0, 2) == "wx" &&
+         std::all_of(id.begin() + 2, id.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+bool IsHarmonyBundleName(std::string_view id) {
+  return id.size() >= 7 && id.size() <= 128 && ids::IsValidAndroidPackage(id);
+}
+
 namespace export_detail {
 
 // ---- Source-neutral field setters (JSON and CSV both end here) ------------
@@ -32,8 +45,10 @@ void ValidateFiling(Filing* f, RecordCheck* rc) {
   } else if (!f->provider.province.empty() && !ids::IsProvinceCode(f->provider.province)) {
     rc->Fail("provider.province", "\"" + f->provider.province + "\" is not a GB/T 2260 province code");
   }
-  if (f->android_packages.empty() && f->ios_bundle_ids.empty()) {
-    rc->Fail("android_packages", "no android_packages and no ios_bundle_ids");
+  if (f->android_packages.empty() && f->ios_bundle_ids.empty() &&
+      f->harmony_bundle_names.empty() && f->mini_program_appids.empty()) {
+    rc->Fail("android_packages",
+             "no android_packages, ios_bundle_ids, harmony_bundle_names or mini_program_appids");
   }
   for (size_t i = 0; i < f->android_packages.size(); ++i) {
     if (!ids::IsValidAndroidPackage(f->android_packages[i])) {
@@ -45,6 +60,18 @@ void ValidateFiling(Filing* f, RecordCheck* rc) {
     if (!ids::IsValidBundleId(f->ios_bundle_ids[i])) {
       rc->Fail("ios_bundle_ids[" + std::to_string(i) + "]",
                "\"" + f->ios_bundle_ids[i] + "\" is not a valid bundle identifier");
+    }
+  }
+  for (size_t i = 0; i < f->harmony_bundle_names.size(); ++i) {
+    if (!IsHarmonyBundleName(f->harmony_bundle_names[i])) {
+      rc->Fail("harmony_bundle_names[" + std::to_string(i) + "]",
+               "\"" + f->harmony_bundle_names[i] + "\" is not a valid HarmonyOS bundle name");
+    }
+  }
+  for (size_t i = 0; i < f->mini_program_appids.size(); ++i) {
+    if (!IsMiniProgramAppid(f->mini_program_appids[i])) {
+      rc->Fail("mini_program_appids[" + std::to_string(i) + "]",
+               "\"" + f->mini_program_appids[i] + "\" is not wx followed by 16 hex digits");
     }
   }
   f->icp_number = NormalizeNumber(f->icp_number);
@@ -138,6 +165,8 @@ std::string RejectedRecord::Identity() const {
   if (!filing_number.empty()) add(filing_number);
   for (const std::string& a : android_packages) add("android " + a);
   for (const std::string& i : ios_bundle_ids) add("ios " + i);
+  for (const std::string& h : harmony_bundle_names) add("harmony " + h);
+  for (const std::string& m : mini_program_appids) add("mini-program " + m);
   // A blacklist entry has only its provider's code to go by.
   if (s.empty() && !credit_code.empty()) add("credit code " + credit_code);
   return s.empty() ? "(no identity)" : s;

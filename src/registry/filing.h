@@ -37,6 +37,8 @@ struct Filing {
   Provider provider;
   std::vector<std::string> android_packages;
   std::vector<std::string> ios_bundle_ids;
+  std::vector<std::string> harmony_bundle_names;  // HarmonyOS app.bundleName
+  std::vector<std::string> mini_program_appids;   // WeChat mini-program appids (wx + 16 hex)
   std::string icp_number;       // 京ICP备12345678号-1
   std::string app_icp_number;   // 京ICP备12345678号-3A
   Mlps mlps;

@@ -22,7 +22,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kDbFormat[] = "shelfguard-registry-db/1";
+// /2 added the HarmonyOS and mini-program id columns (issue 17).
+constexpr char kDbFormat[] = "shelfguard-registry-db/2";
 
 // The schema (docs/registry-format.md). Lists are JSON arrays of strings.
 // android_packages / ios_bundle_ids are kept in the row for reading back and
@@ -57,7 +58,9 @@ CREATE TABLE filings(
   version TEXT NOT NULL,
   status TEXT NOT NULL,
   status_since TEXT NOT NULL,
-  source_line INTEGER NOT NULL
+  source_line INTEGER NOT NULL,
+  harmony_bundle_names TEXT NOT NULL,
+  mini_program_appids TEXT NOT NULL
 );
 CREATE TABLE packages(
   platform TEXT NOT NULL,
@@ -81,7 +84,9 @@ CREATE TABLE rejected(
   credit_code TEXT NOT NULL,
   android_packages TEXT NOT NULL,
   ios_bundle_ids TEXT NOT NULL,
-  reason TEXT NOT NULL
+  reason TEXT NOT NULL,
+  harmony_bundle_names TEXT NOT NULL,
+  mini_program_appids TEXT NOT NULL
 );
 CREATE TABLE rejected_packages(
   platform TEXT NOT NULL,
@@ -104,7 +109,7 @@ CREATE INDEX rejected_by_package ON rejected_packages(platform, package_id);
 constexpr size_t kMaxReportedRejected = ExportLimits().max_problems;
 constexpr char kRejectedColumns[] =
     "r.list, r.idx, r.line, r.filing_number, r.credit_code, r.android_packages, "
-    "r.ios_bundle_ids, r.reason";
+    "r.ios_bundle_ids, r.reason, r.harmony_bundle_names, r.mini_program_appids";
 
 constexpr char kFilingColumns[] =
     "f.id, f.filing_number, f.app_name, f.provider_name, f.credit_code, f.province, "
@@ -112,7 +117,8 @@ constexpr char kFilingColumns[] =
     "f.mlps_filing_number, f.mlps_level, f.category, f.audience, f.app_use, f.licence_number, "
     "f.declared_permissions, f.declared_ios_usage_keys, f.declared_personal_info, "
     "f.declared_sdks, f.declared_biometric, f.declared_biometric_reviewed, f.declared_payment, "
-    "f.declared_live_streaming, f.version, f.status, f.status_since";
+    "f.declared_live_streaming, f.version, f.status, f.status_since, f.harmony_bundle_names, "
+    "f.mini_program_appids";
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -260,7 +266,7 @@ class DbWriter : public ExportSink {
     SG_RETURN_IF_ERROR(Exec(db_, kSchema));
     auto ins = PrepareStmt(db_,
                            "INSERT INTO filings VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                           "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)");
+                           "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)");
     if (!ins.ok()) return ins.status();
     filing_ = std::move(*ins);
     auto pkg = PrepareStmt(db_, "INSERT INTO packages VALUES(?1,?2,?3)");
@@ -270,7 +276,7 @@ class DbWriter : public ExportSink {
         db_, "INSERT INTO blacklist(credit_code,since,until,reason) VALUES(?1,?2,?3,?4)");
     if (!bl.ok()) return bl.status();
     blacklist_ = std::move(*bl);
-    auto rj = PrepareStmt(db_, "INSERT INTO rejected VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    auto rj = PrepareStmt(db_, "INSERT INTO rejected VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
     if (!rj.ok()) return rj.status();
     rejected_ = std::move(*rj);
     auto rp = PrepareStmt(db_, "INSERT INTO rejected_packages VALUES(?1,?2,?3)");
@@ -284,6 +290,8 @@ class DbWriter : public ExportSink {
     int64_t id = next_rejected_id_++;
     std::string android = ListJson(r.android_packages);
     std::string ios = ListJson(r.ios_bundle_ids);
+    std::string harmony = ListJson(r.harmony_bundle_names);
+    std::string mini = ListJson(r.mini_program_appids);
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, id);
     BindStatic(s, 2, r.list);
@@ -294,6 +302,8 @@ class DbWriter : public ExportSink {
     BindStatic(s, 7, android);
     BindStatic(s, 8, ios);
     BindStatic(s, 9, r.reason);
+    BindStatic(s, 10, harmony);
+    BindStatic(s, 11, mini);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return DbError(db_, "insert rejected record " + r.Where());
@@ -304,6 +314,12 @@ class DbWriter : public ExportSink {
     }
     for (const std::string& b : r.ios_bundle_ids) {
       SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "ios", b, id));
+    }
+    for (const std::string& h : r.harmony_bundle_names) {
+      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "harmony", h, id));
+    }
+    for (const std::string& m : r.mini_program_appids) {
+      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "mini-program", m, id));
     }
     return Status::Ok();
   }
@@ -319,6 +335,8 @@ class DbWriter : public ExportSink {
     lists_[4] = ListJson(f.declared.ios_usage_keys);
     lists_[5] = ListJson(f.declared.personal_info);
     lists_[6] = ListJson(f.declared.sdks);
+    lists_[7] = ListJson(f.harmony_bundle_names);
+    lists_[8] = ListJson(f.mini_program_appids);
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, id);
     BindStatic(s, 2, f.filing_number);
@@ -352,6 +370,8 @@ class DbWriter : public ExportSink {
     BindStatic(s, 26, f.status);
     BindStatic(s, 27, f.status_since);
     sqlite3_bind_int64(s, 28, static_cast<int64_t>(line));
+    BindStatic(s, 29, lists_[7]);
+    BindStatic(s, 30, lists_[8]);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);  // drops the references to f's strings
     if (rc != SQLITE_DONE) return DbError(db_, "insert filing " + f.filing_number);
@@ -360,6 +380,12 @@ class DbWriter : public ExportSink {
     }
     for (const std::string& b : f.ios_bundle_ids) {
       SG_RETURN_IF_ERROR(AddPackage(package_.get(), "ios", b, id));
+    }
+    for (const std::string& h : f.harmony_bundle_names) {
+      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "harmony", h, id));
+    }
+    for (const std::string& m : f.mini_program_appids) {
+      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "mini-program", m, id));
     }
     ++filings_;
     return Status::Ok();
@@ -428,7 +454,7 @@ class DbWriter : public ExportSink {
   int64_t next_rejected_id_ = 1;
   uint64_t filings_ = 0;
   uint64_t blacklist_count_ = 0;
-  std::string lists_[7];
+  std::string lists_[9];
 };
 
 // The meta entries describing an export (beside the caller's `extra`).
@@ -517,6 +543,17 @@ Status Registry::Prepare() {
 
 namespace {
 
+// The `platform` column of packages / rejected_packages (nullptr: no ids).
+const char* PlatformKey(Platform platform) {
+  switch (platform) {
+    case Platform::kAndroid: return "android";
+    case Platform::kIos: return "ios";
+    case Platform::kHarmony: return "harmony";
+    case Platform::kMiniProgram: return "mini-program";
+    default: return nullptr;
+  }
+}
+
 RejectedRecord ReadRejected(sqlite3_stmt* st, const std::string& file) {
   RejectedRecord r;
   r.file = file;
@@ -528,6 +565,8 @@ RejectedRecord ReadRejected(sqlite3_stmt* st, const std::string& file) {
   r.android_packages = ParseList(sqlite3_column_text(st, 5));
   r.ios_bundle_ids = ParseList(sqlite3_column_text(st, 6));
   r.reason = ColText(st, 7);
+  r.harmony_bundle_names = ParseList(sqlite3_column_text(st, 8));
+  r.mini_program_appids = ParseList(sqlite3_column_text(st, 9));
   return r;
 }
 
@@ -570,9 +609,7 @@ std::string RegistryLoadReport::Describe(size_t max_records) const {
 
 std::vector<RejectedRecord> Registry::FindRejected(Platform platform, std::string_view id) const {
   std::vector<RejectedRecord> out;
-  const char* p = platform == Platform::kAndroid ? "android"
-                  : platform == Platform::kIos   ? "ios"
-                                                 : nullptr;
+  const char* p = PlatformKey(platform);
   if (rejected_ == nullptr || p == nullptr || id.empty()) return out;
   std::lock_guard<std::mutex> lock(mu_);
   sqlite3_reset(rejected_);
@@ -671,13 +708,13 @@ std::optional<Filing> Registry::ReadFiling(sqlite3_stmt* st) const {
   f.version = ColText(st, 24);
   f.status = ColText(st, 25);
   f.status_since = ColText(st, 26);
+  f.harmony_bundle_names = ParseList(sqlite3_column_text(st, 27));
+  f.mini_program_appids = ParseList(sqlite3_column_text(st, 28));
   return f;
 }
 
 std::optional<Filing> Registry::FindByPackage(Platform platform, std::string_view id) const {
-  const char* p = platform == Platform::kAndroid ? "android"
-                  : platform == Platform::kIos   ? "ios"
-                                                 : nullptr;
+  const char* p = PlatformKey(platform);
   if (p == nullptr || id.empty()) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
   sqlite3_reset(by_package_);

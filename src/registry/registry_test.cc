@@ -261,7 +261,7 @@ TEST(RegistryTest, ImportWritesDatabaseThatReopensIdentically) {
   auto b = (*from_json)->FindByPackage(Platform::kIos, "cn.shelfguard.sample.full");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(FilingToJson(*a, false), FilingToJson(*b, false));
-  EXPECT_EQ((*from_db)->meta().at("format"), "shelfguard-registry-db/1");
+  EXPECT_EQ((*from_db)->meta().at("format"), "shelfguard-registry-db/2");
   // No temp files left next to the database.
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(dir.path())) {
@@ -279,6 +279,78 @@ TEST(RegistryTest, ImportWritesDatabaseThatReopensIdentically) {
   EXPECT_TRUE((*from_db)->FindByPackage(Platform::kAndroid, "cn.shelfguard.sample.full"));
   // A non-registry SQLite file is refused.
   EXPECT_FALSE(Registry::Open(dir.File("nothing.db", "SQLite format 3")).ok());
+}
+
+// Issue 17: HarmonyOS bundle names and mini-program appids are filed in
+// their own lists (JSON and CSV), validated, kept by import and looked up
+// on their own platform only.
+TEST(RegistryTest, HarmonyAndMiniProgramIdsParseValidateAndSurviveImport) {
+  TempDir dir;
+  auto filing = [](const std::string& number, const std::string& extra) {
+    return R"({"filing_number": ")" + number + R"(", "app_name": "鸿蒙课堂",
+      "provider": {"name": "测试公司", "credit_code": "91110108MA01QG001D", "province": "11"},
+      "android_packages": [], "ios_bundle_ids": [], )" + extra + R"(,
+      "icp_number": "京ICP备12345678号-1", "app_icp_number": "京ICP备12345678号-2A",
+      "mlps": {"filing_number": "11010843101-20101", "level": 3},
+      "category": "non-subject", "audience": ["compulsory"], "use": "recommended",
+      "status": "active", "status_since": "2025-03-01"})";
+  };
+  std::string text =
+      "{\"format\": \"shelfguard-registry/1\",\n \"filings\": [\n" +
+      filing("教APP备1100001号",
+             R"("harmony_bundle_names": ["com.example.eduhap"], "mini_program_appids": ["wx0123456789abcdef"])") +
+      ",\n" + filing("教APP备1100002号", R"("harmony_bundle_names": ["nodots"])") + ",\n" +
+      filing("教APP备1100003号", R"("mini_program_appids": ["wx0123"])") + ",\n" +
+      filing("教APP备1100004号", R"("mini_program_appids": ["wx0123456789abcdef"])") +
+      "\n ]}\n";
+  std::string path = dir.File("ids.json", text);
+  auto parsed = ParseExportFile(path);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->filings.size(), 1u);
+  EXPECT_EQ(parsed->filings[0].harmony_bundle_names,
+            std::vector<std::string>{"com.example.eduhap"});
+  EXPECT_EQ(parsed->filings[0].mini_program_appids,
+            std::vector<std::string>{"wx0123456789abcdef"});
+  auto has = [&](const std::string& field, const std::string& words) {
+    for (const ImportProblem& p : parsed->problems) {
+      if (p.field == field && p.message.find(words) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("harmony_bundle_names[0]", "not a valid HarmonyOS bundle name"));
+  EXPECT_TRUE(has("mini_program_appids[0]", "16 hex"));
+  EXPECT_TRUE(has("mini_program_appids[0]", "already filed by 教APP备1100001号"));
+
+  std::string db = dir.File("ids.db");
+  auto s = ImportExport(path, db);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->filings, 1u);
+  auto reg = Registry::Open(db);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  auto hap = (*reg)->FindByPackage(Platform::kHarmony, "com.example.eduhap");
+  ASSERT_TRUE(hap.has_value());
+  EXPECT_EQ(hap->filing_number, "教APP备1100001号");
+  EXPECT_EQ(FilingToJson(*hap, false), FilingToJson(parsed->filings[0], false));
+  EXPECT_TRUE((*reg)->FindByPackage(Platform::kMiniProgram, "wx0123456789abcdef").has_value());
+  // Each id is matched on its own platform only.
+  EXPECT_FALSE((*reg)->FindByPackage(Platform::kAndroid, "com.example.eduhap").has_value());
+  EXPECT_FALSE((*reg)->FindByPackage(Platform::kHarmony, "wx0123456789abcdef").has_value());
+
+  // The CSV form has the same two columns (lists separated as the others).
+  std::string csv =
+      "filing_number,app_name,provider_name,provider_credit_code,provider_province,"
+      "harmony_bundle_names,mini_program_appids,icp_number,app_icp_number,mlps_filing_number,"
+      "mlps_level,category,audience,use,status,status_since\n"
+      "教APP备1100001号,鸿蒙课堂,测试公司,91110108MA01QG001D,11,com.example.eduhap,"
+      "wx0123456789abcdef,京ICP备12345678号-1,京ICP备12345678号-2A,11010843101-20101,3,"
+      "non-subject,compulsory,recommended,active,2025-03-01\n";
+  auto from_csv = ParseExportFile(dir.File("ids.csv", csv));
+  ASSERT_TRUE(from_csv.ok()) << from_csv.status().ToString();
+  ASSERT_EQ(from_csv->filings.size(), 1u) << (from_csv->problems.empty()
+                                                  ? std::string()
+                                                  : from_csv->problems[0].ToString());
+  EXPECT_EQ(from_csv->filings[0].harmony_bundle_names, parsed->filings[0].harmony_bundle_names);
+  EXPECT_EQ(from_csv->filings[0].mini_program_appids, parsed->filings[0].mini_program_appids);
 }
 
 TEST(RegistryTest, ConcurrentLookupsAreSafe) {
