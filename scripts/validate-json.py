@@ -29,6 +29,24 @@ def documents(path):
         return [(1, json.loads(text))]
 
 
+def sibling_registry(schema_path):
+    """The *.schema.json files beside SCHEMA, by their $id, so that one schema
+    can $ref another (daemon-delivery's batch holds daemon-message items)."""
+    import glob
+    import os
+    try:
+        from referencing import Registry, Resource
+    except ImportError:  # older jsonschema: no cross-file references
+        return {}
+    resources = []
+    for path in glob.glob(os.path.join(os.path.dirname(schema_path) or ".", "*.schema.json")):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if "$id" in doc:
+            resources.append((doc["$id"], Resource.from_contents(doc)))
+    return {"registry": Registry().with_resources(resources)}
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -37,7 +55,7 @@ def main(argv):
         schema = json.load(f)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    validator = cls(schema)
+    validator = cls(schema, **sibling_registry(argv[1]))
     total = bad = shown = 0
     for path in argv[2:]:
         for line, doc in documents(path):
