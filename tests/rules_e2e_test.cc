@@ -122,7 +122,14 @@ TEST_F(RulesE2e, EachSamplePackageGetsExactlyItsExpectedRules) {
 TEST_F(RulesE2e, SamplesTogetherCoverEveryRule) {
   std::set<std::string> covered;
   for (const auto& [name, want] : Expected()) covered.insert(want.begin(), want.end());
-  for (const auto& r : policy::RuleList()) EXPECT_EQ(covered.count(r.id), 1u) << r.id;
+  for (const auto& r : policy::RuleList()) {
+    // Needs a registry with a rejected record; the sample registry stays valid
+    // so that --registry-strict accepts it. Covered by
+    // RegistryCliTest.RejectedRecordIsNamedAndNeverMakesTheAppUnfiled and
+    // Assessor.RejectedRecordIsReviewNotUnfiled.
+    if (r.id == "FILING-RECORD-REJECTED") continue;
+    EXPECT_EQ(covered.count(r.id), 1u) << r.id;
+  }
 }
 
 TEST_F(RulesE2e, EvidenceNamesWhereThingsWereFound) {
