@@ -29,22 +29,23 @@ def documents(path):
         return [(1, json.loads(text))]
 
 
-def sibling_registry(schema_path):
+def sibling_registry(schema_path, schema):
     """The *.schema.json files beside SCHEMA, by their $id, so that one schema
     can $ref another (daemon-delivery's batch holds daemon-message items)."""
     import glob
     import os
-    try:
-        from referencing import Registry, Resource
-    except ImportError:  # older jsonschema: no cross-file references
-        return {}
-    resources = []
+    siblings = {}
     for path in glob.glob(os.path.join(os.path.dirname(schema_path) or ".", "*.schema.json")):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
         if "$id" in doc:
-            resources.append((doc["$id"], Resource.from_contents(doc)))
-    return {"registry": Registry().with_resources(resources)}
+            siblings[doc["$id"]] = doc
+    try:
+        from referencing import Registry, Resource
+    except ImportError:  # jsonschema before 4.18 (Debian 12): the RefResolver store
+        return {"resolver": jsonschema.RefResolver.from_schema(schema, store=siblings)}
+    return {"registry": Registry().with_resources(
+        [(i, Resource.from_contents(d)) for i, d in siblings.items()])}
 
 
 def main(argv):
@@ -55,7 +56,7 @@ def main(argv):
         schema = json.load(f)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    validator = cls(schema, **sibling_registry(argv[1]))
+    validator = cls(schema, **sibling_registry(argv[1], schema))
     total = bad = shown = 0
     for path in argv[2:]:
         for line, doc in documents(path):
