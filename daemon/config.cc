@@ -192,6 +192,10 @@ const std::vector<Option>& Options() {
                         "extra time after limits.deadline_ms before the child is killed"));
     o->push_back(IntOpt("scan.max_attempts", &Config::max_attempts, 1, 100,
                         "claims of one job (restarts, download retries) before it fails"));
+    o->push_back(IntOpt("scan.rescan_failed_s", &Config::rescan_failed_s, 0, 86400 * 365,
+                        "a package that could not be analysed (or whose job failed) is scanned "
+                        "again by sweeps only after this long or when the versions change; 0: "
+                        "on every sweep"));
     o->push_back(IntOpt("scan.max_memory_mb", &Config::max_memory_mb, 0, 1 << 20,
                         "address-space limit of the scanning child, MiB; 0: none"));
     size_t n = 0;

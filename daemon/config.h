@@ -55,6 +55,7 @@ struct Config {
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;
+  int64_t rescan_failed_s = 86400;  // back-off before an unanalysable package is scanned again
   int64_t max_memory_mb = 0;       // RLIMIT_AS for the scanning child; 0: none
   Limits limits;
 

@@ -60,6 +60,9 @@ void LogRegistryRejects(const Scanner& s, const char* when);
 // Rejected records named one by one in the log and --check; the rest are counted.
 inline constexpr size_t kMaxRejectedLogged = 50;
 bool IsPackageName(const std::filesystem::path& p);
+// Extension (and, for a mini-program, its "-wx<appid>") of a feed package's
+// download file, so the engine picks the right analyzer.
+std::string DownloadSuffix(const std::string& platform, const std::string& app_id, const std::string& url);
 std::string SafeName(const std::string& in);
 
 struct FeedState {
@@ -156,6 +159,11 @@ class DaemonImpl : public Daemon {
   void ReconcileSpool();
   void PollSpool(const Config& c, bool take_all);
   void SweepDir(const Config& c, const DirConfig& d, const Scanner& s);
+  // True when a sweep need not queue the package `sha` again: it has a result
+  // with the current versions, or it could not be analysed (error result or
+  // failed job, when `failed_jobs`) less than scan.rescan_failed_s ago. Feeds
+  // leave failed jobs (downloads) to http.refetch_failed_s.
+  bool AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha, bool failed_jobs);
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
   // Workers.
   void WorkerLoop(int index);

@@ -109,7 +109,10 @@ std::string ParseFeedEntry(const json& e, const std::string& feed_url, uint64_t 
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   fe.url = ResolveUrl(feed_url, str("url"));
   if (!e.is_object()) return "not an object";
-  if (fe.platform != "android" && fe.platform != "ios") return "platform must be android or ios";
+  if (fe.platform != "android" && fe.platform != "ios" && fe.platform != "harmony" &&
+      fe.platform != "mini-program") {
+    return "platform must be android, ios, harmony or mini-program";
+  }
   if (fe.app_id.empty() || fe.app_id.size() > 256) return "app_id missing or too long";
   if (fe.version.size() > 128) return "version too long";
   if (fe.url.empty()) return "url missing or not http(s)";

@@ -21,7 +21,33 @@ namespace fs = std::filesystem;
 bool IsPackageName(const fs::path& p) {
   std::string ext = p.extension().string();
   for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".apk" || ext == ".xapk" || ext == ".apks" || ext == ".ipa" || ext == ".dex";
+  // Every package kind the engine reads: Android (.apk, split sets, bare
+  // .dex, bundles), iOS, HarmonyOS (.hap, .hsp, .app) and mini-programs.
+  static const char* const kExts[] = {".apk", ".xapk", ".apks", ".dex", ".aab", ".ipa",
+                                      ".hap", ".hsp", ".app", ".wxapkg"};
+  for (const char* e : kExts) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+std::string DownloadSuffix(const std::string& platform, const std::string& app_id, const std::string& url) {
+  // The engine picks the analyzer by extension: the URL's when it names a
+  // package kind (a harmony feed may serve .hap or .app), else the platform's.
+  std::string path = url.substr(0, url.find_first_of("?#"));
+  fs::path name = fs::path(path).filename();
+  std::string ext;
+  if (IsPackageName(name)) {
+    ext = name.extension().string();
+    for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  } else {
+    ext = platform == "ios" ? ".ipa" : platform == "harmony" ? ".hap" : platform == "mini-program" ? ".wxapkg" : ".apk";
+  }
+  // An encrypted mini-program is decrypted with the appid found in its file
+  // name: keep a well-formed one (wx + 16 hex digits, nothing else).
+  bool wx_appid = app_id.size() == 18 && app_id.rfind("wx", 0) == 0 &&
+                  std::all_of(app_id.begin() + 2, app_id.end(), [](unsigned char ch) { return std::isxdigit(ch); });
+  return (ext == ".wxapkg" && wx_appid ? "-" + app_id : std::string()) + ext;
 }
 
 std::string SafeName(const std::string& in) {
@@ -136,6 +162,13 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
   }
 }
 
+bool DaemonImpl::AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha,
+                                bool failed_jobs) {
+  int64_t since = c.rescan_failed_s > 0 ? NowMs() - c.rescan_failed_s * 1000 : INT64_MAX;
+  if (store_->HasResult(sha, s.sig_version, s.reg_version, since)) return true;
+  return failed_jobs && c.rescan_failed_s > 0 && store_->FailedSince("sha:" + sha + ":" + s.sig_version + ":" + s.reg_version, since);
+}
+
 void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s) {
   std::error_code ec;
   int64_t queued = 0, seen = 0;
@@ -153,7 +186,7 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
     // Not following links nor blocking on a FIFO swapped in after the walk.
     std::string sha = Sha256NoFollow(f, &size);
     if (sha.empty()) continue;
-    if (store_->HasResult(sha, s.sig_version, s.reg_version)) {
+    if (AlreadyScanned(c, s, sha, true)) {
       skipped_++;  // deduplicated: counted in the --once summary and status
       continue;
     }
@@ -271,7 +304,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
       }
       continue;
     }
-    if (store_->HasResult(sha, s.sig_version, s.reg_version)) {
+    if (AlreadyScanned(c, s, sha, false)) {
       skipped_++;
       continue;
     }
@@ -283,7 +316,7 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
     spec.expect_sha256 = sha;
     spec.expect_size = size;
     spec.name = app_id + (version.empty() ? "" : "@" + version);
-    spec.path = SpoolSub("downloads") + "/" + f.name + "-" + sha + (platform == "ios" ? ".ipa" : ".apk");
+    spec.path = SpoolSub("downloads") + "/" + f.name + "-" + sha + DownloadSuffix(platform, app_id, url);
     spec.meta = Dump(e);
     spec.dedup_key = key;
     auto id = store_->Enqueue(spec, now);

@@ -183,7 +183,7 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
   }
   // A sweep job whose package was scanned meanwhile with these versions.
   if (job.spec.dedup_key.rfind("sha:", 0) == 0 && !job.spec.expect_sha256.empty() &&
-      store_->HasResult(job.spec.expect_sha256, s->sig_version, s->reg_version)) {
+      AlreadyScanned(*c, *s, job.spec.expect_sha256, false)) {
     skipped_++;
     Status st = store_->Skip(job.id, "skipped: already scanned with these versions", NowMs());
     if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});

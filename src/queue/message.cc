@@ -110,9 +110,11 @@ Result<ScanOutcome> ParseOutcome(const std::string& text) {
     o.sha256 = Str(p, "sha256");
     o.size = p.value("size", uint64_t{0});
     std::string plat = Str(p, "platform");
-    o.package.platform = plat == "android" ? Platform::kAndroid
-                         : plat == "ios"   ? Platform::kIos
-                                           : Platform::kUnknown;
+    // Every platform PlatformName() prints reads back as itself.
+    o.package.platform = Platform::kUnknown;
+    for (Platform p : {Platform::kAndroid, Platform::kIos, Platform::kHarmony, Platform::kMiniProgram}) {
+      if (plat == PlatformName(p)) o.package.platform = p;
+    }
     o.package.id = Str(p, "id");
     o.package.label = Str(p, "label");
     o.package.version_name = Str(p, "version_name");

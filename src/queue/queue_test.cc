@@ -357,5 +357,37 @@ TEST(MessageTest, StableIdAndRoundTrip) {
   EXPECT_FALSE(ParseOutcome("{\"package\":1}").ok());
 }
 
+// Every platform the engine reports survives the scan service's wire format
+// (HarmonyOS and mini-programs were read back as "unknown").
+TEST(MessageTest, EveryPlatformRoundTrips) {
+  for (Platform p : {Platform::kAndroid, Platform::kIos, Platform::kHarmony, Platform::kMiniProgram}) {
+    Report r;
+    r.facts.file = "x";
+    r.facts.sha256 = std::string(64, 'b');
+    r.facts.analysed = true;
+    r.facts.package.platform = p;
+    ComputeVerdict(&r);
+    auto back = ParseOutcome(SerializeOutcome(OutcomeFromReport(r)));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->package.platform, p) << PlatformName(p);
+  }
+}
+
+TEST_F(StoreTest, ErrorResultCountsOnlyWithinTheBackOff) {
+  auto s = Open();
+  auto id = s->Enqueue(Spec("corrupt.apk"), 1000);
+  ASSERT_TRUE(id.ok());
+  auto j = s->Claim(1000, 60000);
+  ASSERT_TRUE(j.ok() && j->has_value());
+  JobResult r = Res("cc");
+  r.verdict = "error";
+  r.error = "not a zip archive";
+  ASSERT_TRUE(s->Complete((*j)->id, r, {}, 5000).ok());
+  EXPECT_FALSE(s->HasResult("cc", "sig1", "reg1"));        // default: errors never count
+  EXPECT_TRUE(s->HasResult("cc", "sig1", "reg1", 4000));   // failed within the back-off
+  EXPECT_FALSE(s->HasResult("cc", "sig1", "reg1", 6000));  // back-off over: retry
+  EXPECT_FALSE(s->HasResult("cc", "sig2", "reg1", 0));     // other versions: retry
+}
+
 }  // namespace
 }  // namespace shelfguard::queue

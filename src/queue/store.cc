@@ -550,12 +550,13 @@ std::optional<JobResult> Store::GetResult(int64_t job_id) {
   return r;
 }
 
-bool Store::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg) {
+bool Store::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                      int64_t errors_since_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
-          "AND verdict != 'error' LIMIT 1");
-  st.Bind(1, sha256).Bind(2, sig).Bind(3, reg);
+          "AND (verdict != 'error' OR finished_ms >= ?) LIMIT 1");
+  st.Bind(1, sha256).Bind(2, sig).Bind(3, reg).Bind(4, errors_since_ms);
   return st.Step() == SQLITE_ROW;
 }
 

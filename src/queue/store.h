@@ -123,7 +123,12 @@ class Store {
   std::optional<Job> FindJobByKey(const std::string& dedup_key);
   std::optional<JobResult> GetResult(int64_t job_id);
   // True when a package with this sha256 was scanned with these versions.
-  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg);
+  // A result whose verdict is "error" (the package could not be analysed)
+  // counts only when it finished at or after `errors_since_ms`, so callers
+  // retry such packages after a back-off instead of on every sweep; the
+  // default never counts them.
+  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                 int64_t errors_since_ms = INT64_MAX);
   // True when a job with this dedup key failed at or after `since_ms`.
   bool FailedSince(const std::string& dedup_key, int64_t since_ms);
   // Number of result rows for a job id (tests: must be 0 or 1).
