@@ -191,6 +191,19 @@ TEST_F(RegistryCliTest, ShowFormatJson) {
   EXPECT_TRUE(m["warnings"].is_array());
   EXPECT_TRUE(j["blacklist"].is_null());
 
+  // A HarmonyOS bundle name and a mini-program appid find their filing too
+  // (issue 17), and the import kept both lists.
+  for (const char* id : {"cn.shelfguard.sample.fullhm", "wx5f3c1a2b4d6e8f90"}) {
+    CliRun by_id = Registry({"show", id, "--db", db_, "--format", "json"});
+    ASSERT_EQ(by_id.exit_code, 0) << id << by_id.err;
+    json k = json::parse(by_id.out, nullptr, false);
+    ASSERT_EQ(k["matches"].size(), 1u) << by_id.out;
+    EXPECT_EQ(k["matches"][0]["filing"]["filing_number"], "教APP备1100101号");
+    EXPECT_EQ(k["matches"][0]["filing"]["harmony_bundle_names"],
+              json::array({"cn.shelfguard.sample.fullhm"}));
+    EXPECT_EQ(k["matches"][0]["filing"]["mini_program_appids"], json::array({"wx5f3c1a2b4d6e8f90"}));
+  }
+
   // Not found: exit 1, an empty match list.
   CliRun none = Registry({"show", "cn.nothing.here", "--db", db_, "--format", "json"});
   EXPECT_EQ(none.exit_code, 1);

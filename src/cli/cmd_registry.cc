@@ -187,15 +187,11 @@ int Show(Args& args) {
   std::vector<Filing> found;
   if (auto f = (*reg)->FindByFilingNumber(id)) found.push_back(std::move(*f));
   if (found.empty()) found = (*reg)->FindByCreditCode(id);
-  if (found.empty()) {
-    if (auto f = (*reg)->FindByPackage(Platform::kAndroid, args.file)) {
-      found.push_back(std::move(*f));
-    }
-  }
-  if (found.empty()) {
-    if (auto f = (*reg)->FindByPackage(Platform::kIos, args.file)) {
-      found.push_back(std::move(*f));
-    }
+  // An app id: each platform's list in turn (a HarmonyOS bundle name or an
+  // appid is filed in its own list).
+  for (Platform p : {Platform::kAndroid, Platform::kIos, Platform::kHarmony, Platform::kMiniProgram}) {
+    if (!found.empty()) break;
+    if (auto f = (*reg)->FindByPackage(p, args.file)) found.push_back(std::move(*f));
   }
   // A blacklisted provider may have no filings left.
   std::optional<BlacklistEntry> only_blacklist;
