@@ -1,6 +1,8 @@
 // The daemon's sources: a package that cannot be analysed is not queued again
 // by every sweep (issue 12 item 4), and spool, directories and feeds take the
 // HarmonyOS and mini-program packages the engine reads (issue 17).
+#include <sys/stat.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -10,6 +12,7 @@
 #include "daemon_harness.h"
 #include "queue/store.h"
 #include "support/android_writer.h"
+#include "support/fixtures.h"
 #include "support/http_server.h"
 #include "support/package_writers.h"
 
@@ -139,6 +142,66 @@ TEST(DaemonSources, HarmonyAndMiniProgramPackagesFromSpoolDirectoryAndFeed) {
   for (const auto& [id, r] : reports) mini += r["package"].value("platform", "") == "mini-program";
   EXPECT_EQ(mini, 1u);
   EXPECT_EQ(reports.size(), 4u);
+}
+
+// Issue 11 item 4: a directory package queued and then swapped for a FIFO
+// (while the one worker is held by a package hanging the scanner) never
+// wedges the daemon: status keeps answering and SIGTERM exits promptly.
+TEST(DaemonSources, QueuedPathSwappedForAFifoNeverWedgesTheDaemon) {
+  std::string clean = BuildApk(R"({"package": "com.example.sgd.fifo"})");
+  ASSERT_FALSE(clean.empty());
+  DaemonFixture d;
+  std::filesystem::create_directories(d.dir + "/mirror");
+  std::filesystem::copy_file(clean, d.dir + "/mirror/a-sg-fault-hang.apk");
+  std::filesystem::copy_file(clean, d.dir + "/mirror/b.apk");
+  WriteAll(d.dir + "/mirror/b.apk", ReadAll(clean) + std::string(16, '\0'));  // another sha256
+  d.WriteConfig("workers = 1",
+                "[limits]\ndeadline_ms = 1500\n[scan]\ngrace_ms = 200\n"
+                "[[directories]]\nname = \"mirror\"\npath = \"mirror\"\n");
+  ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
+  // Both are hashed and queued; the worker hangs on a-…; b.apk becomes a FIFO.
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"sweep.dir\"") >= 1; }, 20000));
+  ASSERT_EQ(::unlink((d.dir + "/mirror/b.apk").c_str()), 0);
+  ASSERT_EQ(::mkfifo((d.dir + "/mirror/b.apk").c_str(), 0600), 0);
+  // Both jobs end (the hang at the deadline, the FIFO refused) while status answers throughout.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Json st = d.Status(1000);
+        EXPECT_TRUE(st.is_object()) << "status did not answer";
+        return d.Num(st, "queue", "depth") == 0;
+      },
+      30000))
+      << d.Status().dump(1) << ReadAll(d.log());
+  auto t0 = std::chrono::steady_clock::now();
+  d.daemon.Signal(SIGTERM);
+  EXPECT_EQ(d.daemon.Wait(10000), 0) << ReadAll(d.log());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// Issue 11 item 7: 150 bad feed entries log at most http.log_entry_errors
+// lines; the sweep.feed line carries the total.
+TEST(DaemonSources, BadFeedEntriesLogAtMostTheLimitAndOneSummary) {
+  HttpServer http;
+  ASSERT_TRUE(http.Start().ok());
+  Json pkgs = Json::array();
+  for (int i = 0; i < 150; ++i) {
+    pkgs.push_back({{"platform", "symbian"}, {"app_id", "x" + std::to_string(i)}, {"url", "pkg/x.apk"},
+                    {"sha256", std::string(64, 'a')}, {"size", 10}});
+  }
+  HttpRoute feed_route;
+  feed_route.body = Json({{"format", "shelfguard-feed/1"}, {"packages", pkgs}}).dump();
+  http.Route("/feed.json", feed_route);
+  DaemonFixture d;
+  d.WriteConfig("", "[http]\nallow_hosts = [\"127.0.0.1\"]\nlog_entry_errors = 5\n"
+                    "[[feeds]]\nname = \"store\"\nurl = \"" + http.Url("/feed.json") + "\"\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"sweep.feed\"") >= 1; }, 20000))
+      << ReadAll(d.log());
+  EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"feed.entry_error\""), 5u) << ReadAll(d.log());
+  EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"entry_errors\":150"), 1u) << ReadAll(d.log());
+  Json st = d.Status();
+  ASSERT_TRUE(st.contains("feeds") && st["feeds"].size() == 1) << st.dump();
+  EXPECT_EQ(st["feeds"][0].value("entry_errors", 0), 150) << st.dump();
 }
 
 }  // namespace
