@@ -273,6 +273,10 @@ const std::vector<Option>& Options() {
                          "accept submissions naming an http(s) URL for the daemon to fetch"));
     o->push_back(IntOpt("submit.max_pending", &Config::submit_max_pending, 1, 100000,
                         "submissions waiting for a verdict at once; more are answered 'busy'"));
+    o->push_back(IntOpt("submit.max_pending_bytes", &Config::submit_max_pending_bytes, 1, int64_t{1} << 40,
+                        "total bytes of the package submissions (bytes or paths) waiting for a "
+                        "verdict; one more that would pass it is answered 'busy' (a single "
+                        "submission is always taken when none is pending)"));
 
     SocketOpts(o, "control", &Config::control, "status (ROUTER, for REQ clients)");
     SocketOpts(o, "delivery", &Config::delivery,

@@ -228,6 +228,10 @@ class DaemonImpl : public Daemon {
   std::unique_ptr<zmq::socket_t> submit_, control_, delivery_, publish_, zap_;
   std::map<std::string, std::vector<std::string>> zap_allow_;  // domain -> raw keys
   std::map<int64_t, std::string> pending_submits_;              // job id -> identity
+  std::map<int64_t, int64_t> pending_submit_bytes_;             // job id -> package bytes (I/O thread)
+  int64_t pending_bytes_total_ = 0;                             // their sum
+  // Forgets a submission answered or abandoned (both maps above).
+  void ForgetSubmit(int64_t job_id);
   std::vector<Fetch> fetches_;
   std::map<std::string, std::string> consumer_identity_;  // consumer -> connection that fetches for it
   std::map<std::string, int64_t> limits_hit_;             // limit key -> times refused (I/O thread)

@@ -141,6 +141,17 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
                            " submissions pending (submit.max_pending); ask again later",
                        "busy");
   }
+  // Bounded in bytes too: a burst of large submissions is refused before
+  // its bytes are spooled, not after memory and disk have taken them.
+  auto over_bytes = [&](int64_t size) {
+    if (pending_bytes_total_ == 0 || pending_bytes_total_ + size <= c->submit_max_pending_bytes) return false;
+    limits_hit_["submit.max_pending_bytes"]++;
+    reply_error("busy: " + std::to_string(pending_bytes_total_) +
+                    " bytes of submissions pending (submit.max_pending_bytes); ask again later",
+                "busy");
+    return true;
+  };
+  int64_t bytes = 0;
   queue::JobSpec spec;
   spec.source = "submit";
   if (!rid.empty()) spec.dedup_key = "submit:" + rid;
@@ -148,6 +159,8 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   std::string uniq = std::to_string(now) + "-" + std::to_string(name_counter_.fetch_add(1));
   if (fr.size() == 4) {
     if (static_cast<int64_t>(fr[3].size()) > c->submit_max_bytes) return reply_error("package over submit.max_bytes");
+    bytes = static_cast<int64_t>(fr[3].size());
+    if (over_bytes(bytes)) return;
     spec.name = req.name.empty() ? "submitted.apk" : req.name;
     spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
     if (!WriteOwnedFile(spec.path, static_cast<const char*>(fr[3].data()), fr[3].size(), -1, 0)) {
@@ -182,6 +195,11 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
       ::close(in);
       return reply_error("field 'path': larger than submit.max_bytes: " + req.path);
     }
+    bytes = static_cast<int64_t>(st.st_size);
+    if (over_bytes(bytes)) {
+      ::close(in);
+      return;
+    }
     spec.name = req.name.empty() ? fs::path(req.path).filename().string() : req.name;
     spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
     bool ok = WriteOwnedFile(spec.path, nullptr, 0, in, static_cast<uint64_t>(c->submit_max_bytes));
@@ -197,8 +215,20 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
     return reply_error("cannot queue the submission", "io-error");
   }
   pending_submits_[*id] = identity;
+  if (bytes > 0) {
+    pending_submit_bytes_[*id] = bytes;
+    pending_bytes_total_ += bytes;
+  }
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
   Wake();
+}
+
+void DaemonImpl::ForgetSubmit(int64_t job_id) {
+  pending_submits_.erase(job_id);
+  auto it = pending_submit_bytes_.find(job_id);
+  if (it == pending_submit_bytes_.end()) return;
+  pending_bytes_total_ -= it->second;
+  pending_submit_bytes_.erase(it);
 }
 
 void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job) {
@@ -433,7 +463,7 @@ void DaemonImpl::IoLoop() {
           auto it = pending_submits_.find(e.job_id);
           if (it != pending_submits_.end()) {
             SendRouted(*submit_, it->second, true, e.reply);
-            pending_submits_.erase(it);
+            ForgetSubmit(e.job_id);
           }
         }
       }

@@ -259,6 +259,38 @@ TEST(DaemonHostile, StrangersCannotAcknowledgeAndLimitsAreReported) {
   EXPECT_GE(st["limits"]["hits"].value("delivery.max_parked", 0), 1) << st.dump();
 }
 
+// Issue 11 item 7: the bytes of submissions waiting for a verdict are
+// capped (submit.max_pending_bytes): while one is pending, another that would
+// pass the cap is answered 'busy' and counted in limits.hits.
+TEST(DaemonHostile, PendingSubmissionBytesAreCapped) {
+  std::string apk = BuildApk(R"({"package": "com.example.bytes", "version_code": 1})");
+  ASSERT_FALSE(apk.empty());
+  std::string bytes = ReadAll(apk) + std::string(40000, '\0');  // trailing bytes: still a zip
+  DaemonFixture d;
+  d.submit_extra = "max_pending_bytes = 60000\n";
+  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 2000\n[scan]\ngrace_ms = 200\n[spool]\npoll_ms = 50\n");
+  ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
+  // The one worker is held by a hanging scan, so the first submission waits.
+  d.Drop(apk, "a-sg-fault-hang.apk");
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "daemon", "busy_workers") == 1; }, 20000));
+  RawClient first(d.Ep("submit"), true), second(d.Ep("submit"), true), small(d.Ep("submit"), true);
+  first.Send({R"({"type":"submit","name":"first.apk"})", bytes});
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submit_bytes") > 0; }, 5000));
+  Json busy = Parse(second.Ask({R"({"type":"submit","name":"second.apk"})", bytes}, 2000));
+  EXPECT_EQ(busy.value("code", ""), "busy") << busy.dump();
+  EXPECT_NE(busy.value("error", "").find("submit.max_pending_bytes"), std::string::npos) << busy.dump();
+  Json st = d.Status();
+  EXPECT_EQ(st["limits"]["hits"].value("submit.max_pending_bytes", 0), 1) << st.dump();
+  EXPECT_EQ(st["limits"].value("pending_submit_bytes", 0), static_cast<int64_t>(bytes.size())) << st.dump();
+  // One that fits is taken; the first gets its verdict and the bytes are released.
+  small.Send({R"({"type":"submit","name":"small.apk"})", ReadAll(apk)});
+  Json r = Parse(first.Recv(30000));
+  EXPECT_EQ(r.value("ok", false), true) << r.dump() << ReadAll(d.log());
+  Json r2 = Parse(small.Recv(30000));
+  EXPECT_EQ(r2.value("ok", false), true) << r2.dump();
+  EXPECT_EQ(d.Num(d.Status(), "limits", "pending_submit_bytes"), 0);
+}
+
 TEST(DaemonHostile, FeedCredentialsAreRedactedInStatusAndLogs) {
   HttpServer http;
   ASSERT_TRUE(http.Start().ok());
