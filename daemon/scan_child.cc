@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,19 @@ void MaybeFault(const std::string&) {}  // release builds: no fault switch
 
 queue::ScanOutcome ScanHere(const Engine& engine, const Assessor& assessor,
                             const std::string& path, const std::string& label) {
+  // A path swapped for a FIFO, device or link after it was queued would make
+  // the engine's open() wait for a writer until the deadline kills us: look
+  // first without blocking or following (a swap after this look is still
+  // bounded by the deadline).
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st;
+    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    ::close(fd);
+    if (!regular) return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": not a regular file");
+  } else if (errno == ELOOP) {
+    return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": a symbolic link, not followed");
+  }
   Report r = assessor.Assess(engine.ScanFile(path));
   r.facts.file = label;
   return queue::OutcomeFromReport(r);

@@ -163,7 +163,7 @@ TEST(DaemonSources, QueuedPathSwappedForAFifoNeverWedgesTheDaemon) {
   ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"sweep.dir\"") >= 1; }, 20000));
   ASSERT_EQ(::unlink((d.dir + "/mirror/b.apk").c_str()), 0);
   ASSERT_EQ(::mkfifo((d.dir + "/mirror/b.apk").c_str(), 0600), 0);
-  // Both jobs end (the hang at the deadline, the FIFO refused) while status answers throughout.
+  // Both jobs end (the hang at the deadline, the FIFO refused at once) while status answers throughout.
   ASSERT_TRUE(WaitFor(
       [&] {
         Json st = d.Status(1000);
@@ -172,6 +172,8 @@ TEST(DaemonSources, QueuedPathSwappedForAFifoNeverWedgesTheDaemon) {
       },
       30000))
       << d.Status().dump(1) << ReadAll(d.log());
+  // The scanner looked before opening: refused at once, not after the deadline.
+  EXPECT_NE(ReadAll(d.log()).find("b.apk: not a regular file"), std::string::npos) << ReadAll(d.log());
   auto t0 = std::chrono::steady_clock::now();
   d.daemon.Signal(SIGTERM);
   EXPECT_EQ(d.daemon.Wait(10000), 0) << ReadAll(d.log());
