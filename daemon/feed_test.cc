@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_impl.h"
+
 namespace shelfguard::daemon {
 namespace {
 
@@ -60,6 +62,28 @@ TEST(FeedEntryParse, NamesWhatIsWrong) {
   FeedEntry fe;
   EXPECT_EQ(ParseFeedEntry(json::array({1, 2}), "http://h/f.json", 1 << 20, &fe), "not an object");
   EXPECT_EQ(ParseFeedEntry(json(nullptr), "http://h/f.json", 1 << 20, &fe), "not an object");
+}
+
+TEST(FeedEntryParse, EveryPlatformTheEngineReads) {
+  for (const char* p : {"android", "ios", "harmony", "mini-program"}) {
+    json e = Entry();
+    e["platform"] = p;
+    FeedEntry fe;
+    EXPECT_EQ(ParseFeedEntry(e, "http://h/f.json", 1 << 20, &fe), "") << p;
+    EXPECT_EQ(fe.platform, p);
+  }
+}
+
+TEST(FeedDownloadSuffix, UrlExtensionElsePlatformAndTheWxAppid) {
+  EXPECT_EQ(DownloadSuffix("harmony", "com.x", "http://h/p/edu.APP?v=2"), ".app");
+  EXPECT_EQ(DownloadSuffix("harmony", "com.x", "http://h/p/download?id=7"), ".hap");
+  EXPECT_EQ(DownloadSuffix("android", "com.x", "http://h/p/base.aab#frag"), ".aab");
+  EXPECT_EQ(DownloadSuffix("android", "com.x", "http://h/p/get"), ".apk");
+  EXPECT_EQ(DownloadSuffix("ios", "com.x", "http://h/p/get.php"), ".ipa");
+  EXPECT_EQ(DownloadSuffix("mini-program", "wx0123456789abcdef", "http://h/p/m"), "-wx0123456789abcdef.wxapkg");
+  // Not a well-formed appid: never copied into a file name.
+  EXPECT_EQ(DownloadSuffix("mini-program", "wx../../etc/passwd", "http://h/p/m"), ".wxapkg");
+  EXPECT_EQ(DownloadSuffix("mini-program", "wx0123456789abcdeg", "http://h/p/m"), ".wxapkg");
 }
 
 }  // namespace
