@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 jobs=$(nproc)
-fuzz_seconds=${SG_FUZZ_SECONDS:-15}
+fuzz_seconds=${SG_FUZZ_SECONDS:-6}
 
 echo "== release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

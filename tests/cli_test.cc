@@ -387,8 +387,9 @@ TEST_F(CliTest, OneGrammarForEveryCommand) {
   }
   std::string dir = BinaryDir() + "/cli_test_alias." + std::to_string(getpid());
   std::filesystem::create_directories(dir);
+  int n = 0;
   for (const char* opt : {"--output=", "--out=", "-o"}) {
-    std::string out = dir + "/r" + std::to_string(Count(opt, "-")) + opt[3] + ".jsonl";
+    std::string out = dir + "/r" + std::to_string(++n) + ".jsonl";
     std::vector<std::string> args = {"scan", "--json", "--fail-on", "never", "--quiet"};
     if (std::string(opt) == "-o") {
       args.insert(args.end(), {"-o", out});

@@ -127,7 +127,7 @@ TEST_F(RulesE2e, SamplesTogetherCoverEveryRule) {
     // so that --registry-strict accepts it. Covered by
     // RegistryCliTest.RejectedRecordIsNamedAndNeverMakesTheAppUnfiled and
     // Assessor.RejectedRecordIsReviewNotUnfiled.
-    if (r.id == "FILING-RECORD-REJECTED") continue;
+    if (std::string(r.id) == "FILING-RECORD-REJECTED") continue;
     EXPECT_EQ(covered.count(r.id), 1u) << r.id;
   }
 }

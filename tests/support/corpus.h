@@ -19,7 +19,12 @@ inline std::string SourceDir() {
 
 inline std::string BinaryDir() {
   const char* s = std::getenv("SG_BINARY_DIR");
-  return s != nullptr ? s : (SourceDir() + "/build");
+  if (s != nullptr) return s;
+#ifdef SG_TEST_BINARY_DIR
+  return SG_TEST_BINARY_DIR;
+#else
+  return SourceDir() + "/build";
+#endif
 }
 
 // $SHELFGUARD_CORPUS, else <source>/../shared/corpus; empty when absent.
