@@ -100,7 +100,11 @@ inline std::string Build(const std::string& tool, const std::string& ext,
   int rc = std::system(cmd.c_str());
   std::string output = ReadText(log);
   std::filesystem::remove(log, ec);
-  if (rc == 0) std::filesystem::rename(tmp_out, out, ec);
+  // Published with link(), which never replaces: when two processes build the
+  // same spec at once, the first one's file stays and the other's is dropped.
+  // A rename would swap the bytes under a test that already read or hashed
+  // them (the builds are not byte-identical: signing and zip times differ).
+  if (rc == 0) std::filesystem::create_hard_link(tmp_out, out, ec);
   std::filesystem::remove(tmp_out, ec);
   if (rc != 0 || !std::filesystem::exists(out, ec)) {
     return fail("building " + out + " from " + spec_path + " failed (status " +
