@@ -122,7 +122,10 @@ Status DaemonImpl::Init() {
     Status st = services_.back()->Launch(c.config_path);
     if (!st.ok()) Log(LogLevel::kWarn, "scan_service.error", {{"worker", i}, {"error", st.ToString()}});
   }
-  auto store = queue::Store::Open(c.db_path(), c.full_sync);
+  queue::StoreOptions so;
+  so.sqlite_path = c.db_path();
+  so.full_sync = c.full_sync;
+  auto store = queue::OpenStore(so);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   auto recovered = store_->RecoverRunning();

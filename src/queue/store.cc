@@ -1,4 +1,4 @@
-#include "queue/store.h"
+#include "queue/sqlite_store.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -287,14 +287,14 @@ class Checkpointer {
   int requested_at_ = 0;  // WAL pages at the last request
 };
 
-Store::~Store() {
+SqliteStore::~SqliteStore() {
   cache_.reset();  // finalizes the statements
   if (db_ != nullptr) sqlite3_wal_hook(db_, nullptr, nullptr);
   checkpointer_.reset();
   if (db_ != nullptr) sqlite3_close_v2(db_);  // the last connection: checkpoints and removes the WAL
 }
 
-Status Store::Exec(const char* sql) {
+Status SqliteStore::Exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err != nullptr ? err : "unknown error";
@@ -304,14 +304,15 @@ Status Store::Exec(const char* sql) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sync) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, bool full_sync) {
   // Create the file owner-only before SQLite opens it (SQLite would use 0644
   // minus umask); the -wal and -shm files inherit the main file's mode.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
   ::fchmod(fd, 0600);
   ::close(fd);
-  std::unique_ptr<Store> s(new Store());
+  std::unique_ptr<SqliteStore> s(new SqliteStore());
+  s->path_ = path;
   if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     return Status::IoError(path + ": cannot open database: " +
@@ -335,7 +336,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sy
   return s;
 }
 
-Result<int64_t> Store::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
+Result<int64_t> SqliteStore::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
   Stmt st(*cache_,
           "INSERT OR IGNORE INTO jobs(source, dedup_key, name, path, url, expect_sha256, "
           "expect_size, meta, created_ms, owned) VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -354,12 +355,12 @@ Result<int64_t> Store::EnqueueLocked(const JobSpec& spec, int64_t now_ms) {
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-Result<int64_t> Store::Enqueue(const JobSpec& spec, int64_t now_ms) {
+Result<int64_t> SqliteStore::Enqueue(const JobSpec& spec, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   return EnqueueLocked(spec, now_ms);
 }
 
-Result<std::vector<int64_t>> Store::EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) {
+Result<std::vector<int64_t>> SqliteStore::EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin enqueue");
@@ -374,7 +375,7 @@ Result<std::vector<int64_t>> Store::EnqueueAll(const std::vector<JobSpec>& specs
   return ids;
 }
 
-Result<std::optional<Job>> Store::ClaimLocked(int64_t now_ms, int64_t lease_ms) {
+Result<std::optional<Job>> SqliteStore::ClaimLocked(int64_t now_ms, int64_t lease_ms) {
   // The oldest job that is queued and due, or running past its lease. Two
   // queries, each an index range on jobs_state(state, id): one query with
   // OR made SQLite walk every job by id, finished ones included, so each
@@ -405,7 +406,7 @@ Result<std::optional<Job>> Store::ClaimLocked(int64_t now_ms, int64_t lease_ms) 
   return std::optional<Job>(std::move(job));
 }
 
-Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
+Result<std::optional<Job>> SqliteStore::Claim(int64_t now_ms, int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin claim");
@@ -415,7 +416,7 @@ Result<std::optional<Job>> Store::Claim(int64_t now_ms, int64_t lease_ms) {
   return job;
 }
 
-Status Store::Release(int64_t job_id) {
+Status SqliteStore::Release(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = 0 "
@@ -425,14 +426,14 @@ Status Store::Release(int64_t job_id) {
   return Status::Ok();
 }
 
-Result<int64_t> Store::RecoverRunning() {
+Result<int64_t> SqliteStore::RecoverRunning() {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_, "UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'");
   if (st.Step() != SQLITE_DONE) return DbError(db_, "recover");
   return static_cast<int64_t>(sqlite3_changes(db_));
 }
 
-Status Store::CompleteLocked(int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
+Status SqliteStore::CompleteLocked(int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
                              int64_t now_ms) {
   Stmt res(*cache_,
            "INSERT OR IGNORE INTO results(job_id, sha256, size, sig_version, reg_version, "
@@ -456,7 +457,7 @@ Status Store::CompleteLocked(int64_t job_id, const JobResult& r, const std::vect
   return Status::Ok();
 }
 
-Status Store::Complete(int64_t job_id, const JobResult& r,
+Status SqliteStore::Complete(int64_t job_id, const JobResult& r,
                        const std::vector<OutboxMessage>& messages, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
@@ -466,7 +467,7 @@ Status Store::Complete(int64_t job_id, const JobResult& r,
   return Status::Ok();
 }
 
-Result<std::optional<Job>> Store::CompleteAndClaim(int64_t job_id, const JobResult& r,
+Result<std::optional<Job>> SqliteStore::CompleteAndClaim(int64_t job_id, const JobResult& r,
                                                    const std::vector<OutboxMessage>& messages, int64_t now_ms,
                                                    int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -479,7 +480,7 @@ Result<std::optional<Job>> Store::CompleteAndClaim(int64_t job_id, const JobResu
   return next;
 }
 
-Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
+Status SqliteStore::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, lease_until = 0 "
@@ -489,7 +490,7 @@ Status Store::Retry(int64_t job_id, int64_t not_before_ms, const std::string& er
   return Status::Ok();
 }
 
-Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
+Status SqliteStore::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "UPDATE jobs SET state = 'failed', error = ?, finished_ms = ?, lease_until = 0 "
@@ -499,7 +500,7 @@ Status Store::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status Store::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
+Status SqliteStore::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "UPDATE jobs SET state = 'done', error = ?, finished_ms = ?, lease_until = 0 "
@@ -509,7 +510,7 @@ Status Store::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
   return Status::Ok();
 }
 
-std::optional<Job> Store::GetJob(int64_t id) {
+std::optional<Job> SqliteStore::GetJob(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";
   Stmt st(*cache_, sql.c_str());
@@ -518,7 +519,7 @@ std::optional<Job> Store::GetJob(int64_t id) {
   return ReadJob(st);
 }
 
-std::optional<Job> Store::FindNewestJob(const char* column, const std::string& value) {
+std::optional<Job> SqliteStore::FindNewestJob(const char* column, const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column +
                     " = ? ORDER BY id DESC LIMIT 1";
@@ -528,11 +529,11 @@ std::optional<Job> Store::FindNewestJob(const char* column, const std::string& v
   return ReadJob(st);
 }
 
-std::optional<Job> Store::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
+std::optional<Job> SqliteStore::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
 
-std::optional<Job> Store::FindJobByKey(const std::string& dedup_key) { return FindNewestJob("dedup_key", dedup_key); }
+std::optional<Job> SqliteStore::FindJobByKey(const std::string& dedup_key) { return FindNewestJob("dedup_key", dedup_key); }
 
-std::optional<JobResult> Store::GetResult(int64_t job_id) {
+std::optional<JobResult> SqliteStore::GetResult(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "SELECT sha256, size, sig_version, reg_version, verdict, error, report FROM results "
@@ -550,7 +551,7 @@ std::optional<JobResult> Store::GetResult(int64_t job_id) {
   return r;
 }
 
-bool Store::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+bool SqliteStore::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
                       int64_t errors_since_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
@@ -560,7 +561,7 @@ bool Store::HasResult(const std::string& sha256, const std::string& sig, const s
   return st.Step() == SQLITE_ROW;
 }
 
-bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
+bool SqliteStore::FailedSince(const std::string& dedup_key, int64_t since_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "SELECT 1 FROM jobs WHERE dedup_key = ? AND state = 'failed' AND finished_ms >= ? LIMIT 1");
@@ -568,7 +569,7 @@ bool Store::FailedSince(const std::string& dedup_key, int64_t since_ms) {
   return st.Step() == SQLITE_ROW;
 }
 
-Store::Activity Store::GetActivity() {
+Store::Activity SqliteStore::GetActivity() {
   std::lock_guard<std::mutex> lock(mu_);
   Activity a;
   // Index probes on (state, ...): constant time however long the history.
@@ -583,7 +584,7 @@ Store::Activity Store::GetActivity() {
   return a;
 }
 
-Counts Store::GetCounts() {
+Counts SqliteStore::GetCounts() {
   std::lock_guard<std::mutex> lock(mu_);
   Counts c;
   Stmt jobs(*cache_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
@@ -608,7 +609,7 @@ Counts Store::GetCounts() {
   return c;
 }
 
-Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& consumer, int max,
+Result<std::vector<OutboxMessage>> SqliteStore::TakeDeliverable(const std::string& consumer, int max,
                                                           int64_t now_ms,
                                                           int64_t ack_timeout_ms) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -639,7 +640,7 @@ Result<std::vector<OutboxMessage>> Store::TakeDeliverable(const std::string& con
   return msgs;
 }
 
-Result<int64_t> Store::Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) {
+Result<int64_t> SqliteStore::Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin ack");
@@ -657,7 +658,7 @@ Result<int64_t> Store::Ack(const std::vector<std::string>& ids, const std::strin
   return n;
 }
 
-Result<int64_t> Store::Purge(int64_t before_ms) {
+Result<int64_t> SqliteStore::Purge(int64_t before_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn txn(*cache_);
   if (!txn.ok()) return DbError(db_, "begin purge");
@@ -677,7 +678,7 @@ Result<int64_t> Store::Purge(int64_t before_ms) {
   return n;
 }
 
-Result<int64_t> Store::ReleaseConsumer(const std::string& consumer) {
+Result<int64_t> SqliteStore::ReleaseConsumer(const std::string& consumer) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(*cache_,
           "UPDATE outbox SET state = 'pending', deadline_ms = 0 WHERE state = 'inflight' AND "
@@ -685,6 +686,12 @@ Result<int64_t> Store::ReleaseConsumer(const std::string& consumer) {
   st.Bind(1, consumer);
   if (st.Step() != SQLITE_DONE) return DbError(db_, "release");
   return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sync) {
+  auto s = SqliteStore::Open(path, full_sync);
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<Store>(std::move(s).value());
 }
 
 }  // namespace shelfguard::queue

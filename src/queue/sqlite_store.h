@@ -1,0 +1,74 @@
+// SqliteStore: the one-machine Store, one SQLite database in WAL mode.
+// Thread-safe: one connection guarded by a mutex (plus one that only
+// checkpoints the WAL, on a thread of its own).
+#ifndef SHELFGUARD_SRC_QUEUE_SQLITE_STORE_H_
+#define SHELFGUARD_SRC_QUEUE_SQLITE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "queue/store.h"
+
+struct sqlite3;
+
+namespace shelfguard::queue {
+
+struct StmtCache;
+class Checkpointer;
+
+class SqliteStore final : public Store {
+ public:
+  ~SqliteStore() override;
+
+  // See Store::Open.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, bool full_sync = false);
+
+  Result<int64_t> Enqueue(const JobSpec& spec, int64_t now_ms) override;
+  Result<std::vector<int64_t>> EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) override;
+  Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms) override;
+  Status Release(int64_t job_id) override;
+  Result<int64_t> RecoverRunning() override;
+  Status Complete(int64_t job_id, const JobResult& result, const std::vector<OutboxMessage>& messages,
+                  int64_t now_ms) override;
+  Result<std::optional<Job>> CompleteAndClaim(int64_t job_id, const JobResult& result,
+                                              const std::vector<OutboxMessage>& messages, int64_t now_ms,
+                                              int64_t lease_ms) override;
+  Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) override;
+  Status Fail(int64_t job_id, const std::string& error, int64_t now_ms) override;
+  Status Skip(int64_t job_id, const std::string& note, int64_t now_ms) override;
+  std::optional<Job> GetJob(int64_t id) override;
+  std::optional<Job> FindJobByPath(const std::string& path) override;
+  std::optional<Job> FindJobByKey(const std::string& dedup_key) override;
+  std::optional<JobResult> GetResult(int64_t job_id) override;
+  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                 int64_t errors_since_ms = INT64_MAX) override;
+  bool FailedSince(const std::string& dedup_key, int64_t since_ms) override;
+  Counts GetCounts() override;
+  Activity GetActivity() override;
+  Result<std::vector<OutboxMessage>> TakeDeliverable(const std::string& consumer, int max, int64_t now_ms,
+                                                     int64_t ack_timeout_ms) override;
+  Result<int64_t> Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) override;
+  Result<int64_t> ReleaseConsumer(const std::string& consumer) override;
+  Result<int64_t> Purge(int64_t before_ms) override;
+  const char* engine() const override { return "sqlite"; }
+  std::string Describe() const override { return "sqlite:" + path_; }
+
+ private:
+  SqliteStore() = default;
+  Status Exec(const char* sql);
+  Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
+  std::optional<Job> FindNewestJob(const char* column, const std::string& value);
+  Result<std::optional<Job>> ClaimLocked(int64_t now_ms, int64_t lease_ms);
+  Status CompleteLocked(int64_t job_id, const JobResult& result, const std::vector<OutboxMessage>& messages,
+                        int64_t now_ms);
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<StmtCache> cache_;  // guarded by mu_
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::mutex mu_;
+};
+
+}  // namespace shelfguard::queue
+
+#endif  // SHELFGUARD_SRC_QUEUE_SQLITE_STORE_H_
