@@ -277,6 +277,11 @@ const std::vector<Option>& Options() {
                         "total bytes of the package submissions (bytes or paths) waiting for a "
                         "verdict; one more that would pass it is answered 'busy' (a single "
                         "submission is always taken when none is pending)"));
+    o->push_back(IntOpt("submit.max_client_pending_bytes", &Config::submit_max_client_pending_bytes, 1,
+                        int64_t{1} << 40,
+                        "bytes of the package submissions waiting for a verdict from one client (its "
+                        "CURVE key, else its tcp address, else its connection); one more that would pass "
+                        "it is answered 'busy' (a client's first pending submission is always taken)"));
 
     SocketOpts(o, "control", &Config::control, "status (ROUTER, for REQ clients)");
     SocketOpts(o, "delivery", &Config::delivery,

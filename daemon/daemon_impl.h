@@ -92,6 +92,7 @@ struct Fetch {
 };
 
 class DaemonImpl : public Daemon {
+  friend struct HandlerFuzzAccess;  // request_handlers_fuzz.cc drives the handlers directly
  public:
   DaemonImpl(Config c, bool once) : cfg_(std::make_shared<const Config>(std::move(c))), once_(once) {}
   ~DaemonImpl() override {
@@ -230,6 +231,13 @@ class DaemonImpl : public Daemon {
   std::map<int64_t, std::string> pending_submits_;              // job id -> identity
   std::map<int64_t, int64_t> pending_submit_bytes_;             // job id -> package bytes (I/O thread)
   int64_t pending_bytes_total_ = 0;                             // their sum
+  // Per client (SubmitClient()): the bytes of its pending submissions, and
+  // whose each pending job is, so that one peer cannot take the whole budget.
+  std::map<std::string, int64_t> client_pending_bytes_;
+  std::map<int64_t, std::string> pending_submit_client_;  // job id -> client
+  // Who sent a submit request: its CURVE key (the ZAP user id), else its
+  // tcp peer address, else the connection's routing id.
+  static std::string SubmitClient(const std::vector<zmq::message_t>& frames);
   // Forgets a submission answered or abandoned (both maps above).
   void ForgetSubmit(int64_t job_id);
   std::vector<Fetch> fetches_;

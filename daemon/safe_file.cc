@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -152,6 +153,32 @@ std::string Sha256NoFollow(const std::string& path, uint64_t* size) {
   auto sha = Sha256File("/proc/self/fd/" + std::to_string(fd), size);
   ::close(fd);
   return sha.ok() ? *sha : std::string();
+}
+
+WriterState OpenForWriting(const std::string& path) {
+  // Why a lease and not a scan of /proc/*/fd: an unprivileged daemon cannot
+  // see other users' descriptors, so a scan would miss exactly the spool
+  // writers of a shared host, while the lease asks the kernel's own count of
+  // writers (also those with a writable mapping). A writer that opens the
+  // file in the instant the lease is held waits for the break, which is at
+  // once: the lease is dropped right after it is granted.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return WriterState::kUnknown;
+  struct stat st;
+  WriterState state = WriterState::kUnknown;
+  // A lease break is signalled to the holder (the kernel makes it the fd's
+  // owner): SIGIO, whose default action would end the daemon. SIGURG's
+  // default action is to ignore it.
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::fcntl(fd, F_SETSIG, SIGURG) == 0) {
+    if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+      ::fcntl(fd, F_SETLEASE, F_UNLCK);
+      state = WriterState::kNone;
+    } else if (errno == EAGAIN) {
+      state = WriterState::kWriting;
+    }
+  }
+  ::close(fd);
+  return state;
 }
 
 }  // namespace shelfguard::daemon

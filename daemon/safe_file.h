@@ -32,6 +32,15 @@ bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int i
 // sha256 of a regular file opened with OpenRegularNoFollow ("" on refusal).
 std::string Sha256NoFollow(const std::string& path, uint64_t* size);
 
+// Whether some process has the regular file `path` open for writing, told by
+// the kernel: a read lease (fcntl F_SETLEASE F_RDLCK) is refused with EAGAIN
+// exactly while the file is open for writing anywhere. Leases need the
+// caller to own the file or hold CAP_LEASE, and a file system that has them;
+// otherwise the answer is kUnknown and the caller keeps its own guess (the
+// spool's settle time). Never follows a link, never blocks.
+enum class WriterState { kNone, kWriting, kUnknown };
+WriterState OpenForWriting(const std::string& path);
+
 }  // namespace shelfguard::daemon
 
 #endif  // SHELFGUARD_DAEMON_SAFE_FILE_H_

@@ -143,7 +143,21 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   }
   // Bounded in bytes too: a burst of large submissions is refused before
   // its bytes are spooled, not after memory and disk have taken them.
+  // And per client, so that one peer cannot take the whole budget from the
+  // others: its first pending submission is always taken (submit.max_bytes
+  // bounds it), more only within submit.max_client_pending_bytes.
+  const std::string client = SubmitClient(fr);
   auto over_bytes = [&](int64_t size) {
+    auto mine = client_pending_bytes_.find(client);
+    int64_t own = mine == client_pending_bytes_.end() ? 0 : mine->second;
+    if (own > 0 && own + size > c->submit_max_client_pending_bytes) {
+      limits_hit_["submit.max_client_pending_bytes"]++;
+      reply_error("busy: " + std::to_string(own) +
+                      " bytes of this client's submissions pending (submit.max_client_pending_bytes); "
+                      "ask again later",
+                  "busy");
+      return true;
+    }
     if (pending_bytes_total_ == 0 || pending_bytes_total_ + size <= c->submit_max_pending_bytes) return false;
     limits_hit_["submit.max_pending_bytes"]++;
     reply_error("busy: " + std::to_string(pending_bytes_total_) +
@@ -218,6 +232,8 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   if (bytes > 0) {
     pending_submit_bytes_[*id] = bytes;
     pending_bytes_total_ += bytes;
+    pending_submit_client_[*id] = client;
+    client_pending_bytes_[client] += bytes;
   }
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
   Wake();
@@ -228,7 +244,28 @@ void DaemonImpl::ForgetSubmit(int64_t job_id) {
   auto it = pending_submit_bytes_.find(job_id);
   if (it == pending_submit_bytes_.end()) return;
   pending_bytes_total_ -= it->second;
+  auto who = pending_submit_client_.find(job_id);
+  if (who != pending_submit_client_.end()) {
+    auto mine = client_pending_bytes_.find(who->second);
+    // Erased at zero: the map holds only clients with bytes pending.
+    if (mine != client_pending_bytes_.end() && (mine->second -= it->second) <= 0) client_pending_bytes_.erase(mine);
+    pending_submit_client_.erase(who);
+  }
   pending_submit_bytes_.erase(it);
+}
+
+std::string DaemonImpl::SubmitClient(const std::vector<zmq::message_t>& fr) {
+  // Metadata of the request frame: "User-Id" is what the ZAP handler
+  // answered (the client's Z85 CURVE key); "Peer-Address" is the tcp peer's
+  // IP. A local client (ipc) can open many connections, each its own
+  // client here: the global caps still bound all of them together.
+  auto meta = [&](const char* name) -> std::string {
+    const char* v = zmq_msg_gets(const_cast<zmq_msg_t*>(fr[2].handle()), name);
+    return v != nullptr ? std::string(v) : std::string();
+  };
+  if (std::string uid = meta("User-Id"); !uid.empty()) return "key:" + uid;
+  if (std::string addr = meta("Peer-Address"); !addr.empty()) return "addr:" + addr;
+  return "conn:" + fr[0].to_string();
 }
 
 void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job) {
@@ -386,9 +423,14 @@ void DaemonImpl::HandleZap() {
   std::string version = fr[0].to_string(), rid = fr[1].to_string(), domain = fr[2].to_string();
   std::string mech = fr[5].to_string();
   bool ok = false;
+  std::string user_id;
   if (mech == "CURVE" && fr.size() >= 7 && fr[6].size() == 32) {
     std::string key = fr[6].to_string();
     for (const auto& k : zap_allow_[domain]) ok = ok || k == key;
+    // The key (Z85) becomes the connection's User-Id: the per-client limits
+    // count a CURVE client by its key, however many connections it opens.
+    char z85[41] = {0};
+    if (ok && zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(key.data()), 32) != nullptr) user_id = z85;
   } else if (mech == "NULL") {
     ok = zap_allow_.find(domain) == zap_allow_.end();
   }
@@ -398,7 +440,7 @@ void DaemonImpl::HandleZap() {
     zap_->send(zmq::buffer(rid), zmq::send_flags::sndmore);
     zap_->send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
     zap_->send(zmq::buffer(std::string(ok ? "OK" : "client key not allowed")), zmq::send_flags::sndmore);
-    zap_->send(zmq::buffer(std::string()), zmq::send_flags::sndmore);
+    zap_->send(zmq::buffer(user_id), zmq::send_flags::sndmore);
     zap_->send(zmq::buffer(std::string()), zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
     Log(LogLevel::kError, "auth.error", {{"error", e.what()}});

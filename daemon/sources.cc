@@ -109,6 +109,8 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
       std::string dest = SpoolSub("quarantine") + "/" + std::to_string(now) + "-" +
                          std::to_string(name_counter_.fetch_add(1)) + "-" + SafeName(name);
       bool moved = ::rename(e.path().c_str(), dest.c_str()) == 0;
+      // Dated now (never following the link): queue.retain_days counts from here.
+      if (moved) ::utimensat(AT_FDCWD, dest.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
       Log(LogLevel::kWarn, "spool.refused",
           {{"path", e.path().string()},
            {"reason", S_ISLNK(st.st_mode)    ? "symbolic link"
@@ -121,6 +123,12 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
     }
     int64_t mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     if (!take_all && now - mtime_ms < c.spool_settle_ms) continue;  // still being written?
+    // The settle time is a guess; where the kernel can tell (lease), a file
+    // still open for writing is left for a later poll, however old its mtime.
+    if (OpenForWriting(e.path().string()) == WriterState::kWriting) {
+      Log(LogLevel::kDebug, "spool.writing", {{"path", e.path().string()}});
+      continue;
+    }
     ready.push_back(e.path());
   }
   std::sort(ready.begin(), ready.end());
@@ -346,6 +354,21 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
   if (queued > 0) Wake();
 }
 
+// Removes the entries of `dir` (not its subdirectories) last modified before
+// `before_ms`; returns how many. unlinkat never follows a link: a symbolic
+// link moved to quarantine/ goes, its target stays.
+static int64_t RemoveOlderThan(const std::string& dir, int64_t before_ms) {
+  int64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    int64_t mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+    if (mtime_ms < before_ms && ::unlinkat(AT_FDCWD, e.path().c_str(), 0) == 0) ++n;
+  }
+  return n;
+}
+
 void DaemonImpl::SchedulerLoop() {
   std::map<std::string, int64_t> due;  // source -> next run (ms)
   int64_t next_spool = 0, next_purge = 0;
@@ -381,11 +404,15 @@ void DaemonImpl::SchedulerLoop() {
         // queue.retain_days: finished jobs, results and acknowledged
         // messages do not accumulate without bound.
         next_purge = now + 3600 * 1000;
-        auto n = store_->Purge(now - c->retain_days * 86400 * 1000);
+        int64_t cutoff = now - c->retain_days * 86400 * 1000;
+        auto n = store_->Purge(cutoff);
+        // The spool's finished files too: done/ and quarantine/ hold only
+        // what the daemon moved there itself.
+        int64_t files = RemoveOlderThan(SpoolSub("done"), cutoff) + RemoveOlderThan(SpoolSub("quarantine"), cutoff);
         if (!n.ok()) {
           Log(LogLevel::kError, "queue.error", {{"error", n.status().ToString()}});
-        } else if (*n > 0) {
-          Log(LogLevel::kInfo, "queue.purged", {{"jobs", *n}, {"retain_days", c->retain_days}});
+        } else if (*n > 0 || files > 0) {
+          Log(LogLevel::kInfo, "queue.purged", {{"jobs", *n}, {"files", files}, {"retain_days", c->retain_days}});
         }
       }
       if (first) {

@@ -60,7 +60,9 @@ json DaemonImpl::StatusJson() {
                  {"delivery_max_parked", c->max_parked_fetches},
                  {"pending_submits", pending_submits_.size()},
                  {"submit_max_pending_bytes", c->submit_max_pending_bytes},
-                 {"pending_submit_bytes", pending_bytes_total_}};
+                 {"pending_submit_bytes", pending_bytes_total_},
+                 {"submit_max_client_pending_bytes", c->submit_max_client_pending_bytes},
+                 {"pending_submit_clients", client_pending_bytes_.size()}};
   std::lock_guard<std::mutex> l(stats_mu_);
   double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
   j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},

@@ -100,6 +100,8 @@ void DaemonImpl::FinishFile(const queue::Job& job, const std::string& verdict) {
       }
     } else {
       ::chmod(dest.c_str(), 0600);  // done/ and quarantine/ hold 0600 files, whatever the producer's umask
+      // Their mtime is when they were finished: queue.retain_days counts from it.
+      ::utimensat(AT_FDCWD, dest.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
     }
   } else if (job.spec.owned) {
     // Only what the daemon created and recorded as its own (submitted bytes,
@@ -170,6 +172,15 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
     if (!err.empty()) {
       std::error_code ec;
       fs::remove(job.spec.path, ec);
+      if (stopping_) {
+        // Aborted by the stop (SIGTERM ends transfers at once), not the
+        // package's fault: back to the queue, the attempt not counted; the
+        // next start downloads it again.
+        Status st = store_->Release(job.id);
+        if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+        Log(LogLevel::kInfo, "download.interrupted", {{"job", job.id}, {"package", job.spec.name}});
+        return;
+      }
       if (retryable && job.attempts <= c->retries && job.attempts < c->max_attempts && !stopping_) {
         int64_t delay = c->backoff_ms << std::min(job.attempts - 1, 16);
         Status st = store_->Retry(job.id, NowMs() + delay, err);

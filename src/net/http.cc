@@ -29,7 +29,10 @@
 
 namespace shelfguard::net {
 
-bool IsPrivateAddress(const std::string& ip) {
+bool IsPrivateAddress(const std::string& text) {
+  // An IPv6 scope ("fe80::1%eth0") is not part of the address; inet_pton
+  // would refuse the whole text and call a link-local address public.
+  const std::string ip = text.substr(0, text.find('%'));
   unsigned char a[16];
   if (inet_pton(AF_INET, ip.c_str(), a) == 1) {
     return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
@@ -44,7 +47,9 @@ bool IsPrivateAddress(const std::string& ip) {
     char v4[INET_ADDRSTRLEN];
     return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) != nullptr && IsPrivateAddress(v4);
   }
-  return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+  // fc00::/7 unique-local; fe80::/10 link-local and fec0::/10 (deprecated
+  // site-local, still routed inside some sites); ff00::/8 multicast.
+  return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0x80) == 0x80) || a[0] == 0xff;
 }
 
 namespace {

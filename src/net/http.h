@@ -35,7 +35,7 @@ struct HttpOptions {
   const std::atomic<bool>* stop = nullptr;   // set: the transfer is aborted at once
 };
 
-// True for loopback, link-local, private (RFC 1918), CGNAT, unique-local,
+// True for loopback, link-local, private (RFC 1918), CGNAT, unique-local, site-local,
 // unspecified and IPv4-mapped forms of those; false for anything else,
 // including text that is not an address.
 bool IsPrivateAddress(const std::string& ip);
