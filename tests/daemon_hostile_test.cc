@@ -3,7 +3,10 @@
 // they should not, strangers acknowledging messages, credentials in feed
 // URLs, and the per-client limits. After each attack the daemon must still
 // answer `status`.
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string>
@@ -24,6 +27,16 @@ class RawClient {
  public:
   RawClient(const std::string& endpoint, bool req_style) : sock_(ctx_, zmq::socket_type::dealer), req_(req_style) {
     sock_.set(zmq::sockopt::linger, 0);
+    sock_.connect(endpoint);
+  }
+  // A CURVE client (Z85 keys).
+  RawClient(const std::string& endpoint, const std::string& server_pub, const std::string& pub,
+            const std::string& sec)
+      : sock_(ctx_, zmq::socket_type::dealer), req_(true) {
+    sock_.set(zmq::sockopt::linger, 0);
+    sock_.set(zmq::sockopt::curve_serverkey, server_pub);
+    sock_.set(zmq::sockopt::curve_publickey, pub);
+    sock_.set(zmq::sockopt::curve_secretkey, sec);
     sock_.connect(endpoint);
   }
   // Sends the frames; returns the reply body ("" when none within timeout).
@@ -289,6 +302,253 @@ TEST(DaemonHostile, PendingSubmissionBytesAreCapped) {
   Json r2 = Parse(small.Recv(30000));
   EXPECT_EQ(r2.value("ok", false), true) << r2.dump();
   EXPECT_EQ(d.Num(d.Status(), "limits", "pending_submit_bytes"), 0);
+}
+
+// Issue 11 item 7, per client: one client (here: one CURVE key, over two
+// connections) cannot take the whole submit.max_pending_bytes budget; its
+// second pending submission passes submit.max_client_pending_bytes and is
+// answered 'busy' naming it, while another client's is taken.
+TEST(DaemonHostile, OneClientCannotTakeThePendingByteBudget) {
+  if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
+  std::string apk = BuildApk(R"({"package": "com.example.perclient", "version_code": 1})");
+  ASSERT_FALSE(apk.empty());
+  std::string bytes = ReadAll(apk) + std::string(40000, '\0');  // trailing bytes: still a zip
+  char spub[41], ssec[41], apub[41], asec[41], bpub[41], bsec[41];
+  ASSERT_EQ(zmq_curve_keypair(spub, ssec), 0);
+  ASSERT_EQ(zmq_curve_keypair(apub, asec), 0);
+  ASSERT_EQ(zmq_curve_keypair(bpub, bsec), 0);
+  DaemonFixture d;
+  WriteAll(d.dir + "/server.key", ssec);
+  ::chmod((d.dir + "/server.key").c_str(), 0600);
+  d.submit_extra = std::string("max_pending_bytes = 10000000\nmax_client_pending_bytes = 60000\ncurve = true\n") +
+                   "allow = [\"" + apub + "\", \"" + bpub + "\"]\n";
+  d.WriteConfig("workers = 1", "[curve]\nsecret_key_file = \"server.key\"\n[limits]\ndeadline_ms = 2000\n"
+                               "[scan]\ngrace_ms = 200\n[spool]\npoll_ms = 50\n");
+  ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
+  d.Drop(apk, "a-sg-fault-hang.apk");  // holds the one worker: submissions wait
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "daemon", "busy_workers") == 1; }, 20000));
+  RawClient a1(d.Ep("submit"), spub, apub, asec), a2(d.Ep("submit"), spub, apub, asec);
+  RawClient b(d.Ep("submit"), spub, bpub, bsec);
+  a1.Send({R"({"type":"submit","name":"a1.apk"})", bytes});
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submit_bytes") > 0; }, 5000));
+  // Same key, another connection: still the same client.
+  Json busy = Parse(a2.Ask({R"({"type":"submit","name":"a2.apk"})", bytes}, 3000));
+  EXPECT_EQ(busy.value("code", ""), "busy") << busy.dump();
+  EXPECT_NE(busy.value("error", "").find("submit.max_client_pending_bytes"), std::string::npos) << busy.dump();
+  // Another client is not refused for what the first one holds.
+  b.Send({R"({"type":"submit","name":"b.apk"})", bytes});
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submit_clients") == 2; }, 5000))
+      << d.Status().dump();
+  Json st = d.Status();
+  EXPECT_EQ(st["limits"]["hits"].value("submit.max_client_pending_bytes", 0), 1) << st.dump();
+  EXPECT_EQ(st["limits"]["hits"].value("submit.max_pending_bytes", 0), 0) << st.dump();
+  EXPECT_EQ(st["limits"].value("pending_submit_bytes", 0), 2 * static_cast<int64_t>(bytes.size())) << st.dump();
+  EXPECT_EQ(st["limits"].value("submit_max_client_pending_bytes", 0), 60000) << st.dump();
+  Json ra = Parse(a1.Recv(30000));
+  EXPECT_EQ(ra.value("ok", false), true) << ra.dump() << ReadAll(d.log());
+  Json rb = Parse(b.Recv(30000));
+  EXPECT_EQ(rb.value("ok", false), true) << rb.dump();
+  // Answered: the client's budget is free again.
+  st = d.Status();
+  EXPECT_EQ(st["limits"].value("pending_submit_bytes", -1), 0) << st.dump();
+  EXPECT_EQ(st["limits"].value("pending_submit_clients", -1), 0) << st.dump();
+  Json again = Parse(a2.Ask({R"({"type":"submit","name":"a2.apk"})", ReadAll(apk)}, 30000));
+  EXPECT_EQ(again.value("ok", false), true) << again.dump();
+}
+
+// `when` seconds ago, for futimens/utimensat.
+void Ago(timespec t[2], int64_t seconds) {
+  ::clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= seconds;
+  t[1] = t[0];
+}
+
+std::string Sha256Of(const std::string& path) {
+  uint64_t size = 0;
+  auto s = Sha256File(path, &size);
+  return s.ok() ? *s : "";
+}
+
+// The rows of a one-column query, joined with ','.
+std::string Query(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* v = sqlite3_column_text(st, 0);
+        out += (out.empty() ? "" : ",") + std::string(v != nullptr ? reinterpret_cast<const char*>(v) : "");
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+// The scan.done log line of a package whose name contains `package` (null when none).
+Json ScanDone(const std::string& log, const std::string& package) {
+  for (const auto& j : DaemonFixture::ReadJsonl(log)) {
+    if (j.value("event", "") == "scan.done" && j.value("package", "").find(package) != std::string::npos) return j;
+  }
+  return Json();
+}
+
+// Issue 11 item 9: a spool writer that pauses longer than spool.settle_ms
+// (and whose file even looks old) is not scanned half-written: while the
+// file is open for writing (the kernel refuses a read lease) it stays in
+// incoming/; once the writer closes it, it is taken whole.
+TEST(DaemonHostile, SpoolFileOpenForWritingWaitsForItsWriter) {
+  std::string apk = BuildApk(R"({"package": "com.example.slowwriter", "version_code": 1})");
+  ASSERT_FALSE(apk.empty());
+  std::string full = ReadAll(apk);
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "[scan]\nisolation = \"none\"\n[spool]\npoll_ms = 50\nsettle_ms = 200\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  std::string path = d.spool() + "/incoming/writer.apk";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  size_t half = full.size() / 2;
+  ASSERT_EQ(::write(fd, full.data(), half), static_cast<ssize_t>(half));
+  timespec old[2];
+  Ago(old, 3600);
+  ASSERT_EQ(::futimens(fd, old), 0);  // past any settle time: only the open descriptor tells
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"spool.writing\"") >= 5; }, 10000))
+      << ReadAll(d.log());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(d.Num(d.Status(), "throughput", "scanned"), 0);
+  ASSERT_EQ(::write(fd, full.data() + half, full.size() - half), static_cast<ssize_t>(full.size() - half));
+  ASSERT_EQ(::futimens(fd, old), 0);
+  ::close(fd);
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "throughput", "scanned") == 1; }, 20000))
+      << ReadAll(d.log());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  Json done = ScanDone(d.log(), "writer.apk");
+  EXPECT_EQ(done.value("sha256", ""), Sha256Of(apk)) << done.dump();  // the whole file was scanned
+  EXPECT_NE(done.value("verdict", ""), "error") << done.dump();
+}
+
+// Issue 11 item 9: SIGTERM while a feed download trickles in aborts the
+// transfer at once (not after http.total_timeout_ms), the daemon exits 0
+// within its drain budget, and the job is queued again (the attempt not
+// counted), to be downloaded and scanned after the restart.
+TEST(DaemonHostile, StopAbortsAFeedDownloadAndTheJobRunsAfterRestart) {
+  std::string apk = BuildApk(R"({"package": "com.example.trickle", "version_code": 1})");
+  ASSERT_FALSE(apk.empty());
+  std::string bytes = ReadAll(apk);
+  HttpServer http;
+  ASSERT_TRUE(http.Start().ok());
+  HttpRoute slow;
+  slow.body = bytes;
+  slow.drip_ms = 100;  // 16 bytes each 100 ms: minutes for the whole package
+  slow.drip_bytes = 16;
+  http.Route("/pkg/trickle.apk", slow);
+  HttpRoute feed;
+  feed.body = Json({{"format", "shelfguard-feed/1"},
+                    {"packages",
+                     {{{"platform", "android"}, {"app_id", "com.example.trickle"}, {"version", "1"},
+                       {"url", "pkg/trickle.apk"}, {"sha256", Sha256Of(apk)}, {"size", bytes.size()}}}}})
+                  .dump();
+  http.Route("/feed.json", feed);
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "[scan]\nisolation = \"none\"\n[http]\nallow_hosts = [\"127.0.0.1\"]\n"
+                               "[[feeds]]\nname = \"store\"\nurl = \"" + http.Url("/feed.json") + "\"\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  ASSERT_TRUE(WaitFor([&] { return http.request_count("/pkg/trickle.apk") >= 1 ||
+                                   d.Num(d.Status(200), "queue", "running") == 1; }, 20000))
+      << ReadAll(d.log());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // bytes are flowing
+  auto t0 = std::chrono::steady_clock::now();
+  d.daemon.Signal(SIGTERM);
+  EXPECT_EQ(d.daemon.Wait(10000), 0) << ReadAll(d.log());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(ms, 3000) << "stop took " << ms << " ms";  // daemon.drain_timeout_ms: 3000
+  EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"download.interrupted\""), 1u) << ReadAll(d.log());
+  EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"job.failed\""), 0u) << ReadAll(d.log());
+  EXPECT_EQ(Query(d.dir + "/state/queue.db", "SELECT state || ':' || attempts FROM jobs"), "queued:0");
+  // After the restart the same job downloads (now at full speed) and is scanned.
+  slow.drip_ms = 0;
+  http.Route("/pkg/trickle.apk", slow);
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "queue", "results") == 1; }, 20000)) << ReadAll(d.log());
+  Json st = d.Status();
+  EXPECT_EQ(st["queue"].value("failed", -1), 0) << st.dump();
+  EXPECT_EQ(st["queue"].value("done", -1), 1) << st.dump();
+  EXPECT_EQ(ScanDone(d.log(), "com.example.trickle").is_null(), false) << ReadAll(d.log());
+}
+
+// Issue 11 item 7: queue.retain_days removes finished jobs and their
+// results, acknowledged outbox messages and the spool's done/ and
+// quarantine/ files once they are older than the retention; younger ones
+// stay. The test plays the clock: it dates rows and files back two days
+// between two runs of the daemon (the purge runs at start, then hourly).
+TEST(DaemonHostile, RetainDaysPurgesOldResultsAckedMessagesAndSpoolFiles) {
+  std::string dbg = BuildApk(R"({"package": "com.example.retain.debug", "version_code": 1,
+                                 "application": {"debuggable": true}})");
+  std::string clean = BuildApk(R"({"package": "com.example.retain.clean", "version_code": 1})");
+  std::string fresh = BuildApk(R"({"package": "com.example.retain.fresh", "version_code": 1})");
+  ASSERT_FALSE(dbg.empty() || clean.empty() || fresh.empty());
+  DaemonFixture d;
+  d.WriteConfig("workers = 1", "[scan]\nisolation = \"none\"\n[spool]\npoll_ms = 50\n[queue]\nretain_days = 1\n");
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  d.Drop(dbg, "old-debug.apk");
+  d.Drop(clean, "old-clean.apk");
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "queue", "results") == 2; }, 20000)) << ReadAll(d.log());
+  // A consumer takes and acknowledges the debuggable package's violations.
+  RawClient consumer(d.Ep("delivery"), false);
+  consumer.Ask({R"({"type":"hello","consumer":"c1"})"});
+  Json batch = Parse(consumer.Ask({R"({"type":"fetch","consumer":"c1","max":100,"wait_ms":2000})"}, 5000));
+  ASSERT_TRUE(batch.contains("messages") && !batch["messages"].empty()) << batch.dump();
+  std::vector<std::string> ids;
+  for (const auto& m : batch["messages"]) ids.push_back(m.value("id", ""));
+  Json acked = Parse(consumer.Ask({Json({{"type", "ack"}, {"consumer", "c1"}, {"ids", ids}}).dump()}));
+  ASSERT_EQ(acked.value("count", 0), static_cast<int64_t>(ids.size())) << acked.dump();
+  d.Drop(fresh, "fresh.apk");
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "queue", "results") == 3; }, 20000)) << ReadAll(d.log());
+  EXPECT_EQ(d.CountFiles("done") + d.CountFiles("quarantine"), 3u);
+  d.daemon.Signal(SIGTERM);
+  ASSERT_EQ(d.daemon.Wait(10000), 0);
+
+  // Two days pass for everything but fresh.apk.
+  const int64_t kTwoDaysMs = 2 * 86400 * 1000;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((d.dir + "/state/queue.db").c_str(), &db), SQLITE_OK);
+  std::string sql = "UPDATE jobs SET finished_ms = finished_ms - " + std::to_string(kTwoDaysMs) +
+                    " WHERE name != 'fresh.apk'; UPDATE outbox SET acked_ms = acked_ms - " +
+                    std::to_string(kTwoDaysMs) + " WHERE state = 'acked';";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  EXPECT_GT(sqlite3_changes(db), 0);
+  sqlite3_close(db);
+  timespec old[2];
+  Ago(old, 2 * 86400);
+  std::string fresh_file;
+  for (const char* sub : {"done", "quarantine"}) {
+    for (const auto& e : std::filesystem::directory_iterator(d.spool() + "/" + sub)) {
+      if (e.path().filename().string().find("fresh.apk") != std::string::npos) {
+        fresh_file = e.path().string();
+        continue;
+      }
+      ASSERT_EQ(::utimensat(AT_FDCWD, e.path().c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
+    }
+  }
+  ASSERT_FALSE(fresh_file.empty());
+
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(d.log(), "\"queue.purged\"") >= 1; }, 10000))
+      << ReadAll(d.log());
+  Json st = d.Status();
+  EXPECT_EQ(st["queue"].value("results", -1), 1) << st.dump();
+  EXPECT_EQ(st["queue"].value("done", -1), 1) << st.dump();
+  EXPECT_EQ(st["outbox"].value("acked", -1), 0) << st.dump();
+  EXPECT_EQ(d.CountFiles("done") + d.CountFiles("quarantine"), 1u);
+  EXPECT_TRUE(std::filesystem::exists(fresh_file));
+  Json purged;
+  for (const auto& j : DaemonFixture::ReadJsonl(d.log())) {
+    if (j.value("event", "") == "queue.purged") purged = j;
+  }
+  EXPECT_EQ(purged.value("jobs", 0), 2) << purged.dump();
+  EXPECT_EQ(purged.value("files", 0), 2) << purged.dump();
 }
 
 TEST(DaemonHostile, FeedCredentialsAreRedactedInStatusAndLogs) {
