@@ -43,6 +43,38 @@ class NetHttpTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// The classifier behind http.deny_private (issue 11 item 8). Its input is the
+// numeric address libcurl connected to (CURLINFO_PRIMARY_IP, inet_ntop's
+// form), so the shorthand IPv4 spellings that resolvers accept ("127.1",
+// "0x7f.0.0.1", "2130706433", "0177.0.0.1") are not addresses here: they
+// never reach it, and a host name spelled so is checked after resolution.
+TEST(IsPrivateAddress, EveryLocalRangeAndNothingElse) {
+  const char* kPrivate[] = {
+      "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255",
+      "192.168.0.1", "192.168.255.255", "169.254.169.254",  // link-local (cloud metadata)
+      "100.64.0.1", "100.127.255.255",                       // CGNAT
+      "0.0.0.0", "0.1.2.3",                                  // "this network"
+      "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",  // multicast, reserved, broadcast
+      "::", "::1", "0:0:0:0:0:0:0:1",                                 // unspecified, loopback
+      "fe80::1", "fe80::1%eth0", "febf:ffff::1", "fec0::1",           // link-local (with a scope), site-local
+      "fc00::1", "fd12:3456:789a::1",                                 // unique-local
+      "ff02::1",                                                      // multicast
+      "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:192.168.1.1", "::ffff:169.254.169.254",
+      "::FFFF:7f00:1", "::ffff:0.0.0.0"};  // v4-mapped, in either spelling
+  for (const char* ip : kPrivate) EXPECT_TRUE(net::IsPrivateAddress(ip)) << ip;
+  const char* kPublic[] = {
+      "8.8.8.8", "1.1.1.1", "9.255.255.255", "11.0.0.0", "126.255.255.255", "128.0.0.1",
+      "172.15.255.255", "172.32.0.0", "192.167.255.255", "192.169.0.0", "169.253.255.255", "169.255.0.0",
+      "100.63.255.255", "100.128.0.0", "223.255.255.255",  // just outside each range
+      "2001:4860:4860::8888", "2606:4700:4700::1111", "fbff::1", "fe00::1",
+      "::2", "::ffff:8.8.8.8", "::ffff:1.1.1.1"};
+  for (const char* ip : kPublic) EXPECT_FALSE(net::IsPrivateAddress(ip)) << ip;
+  // Not an address at all: false (the caller only passes connected addresses).
+  const char* kNotAddresses[] = {"", "localhost", "127.1", "0x7f.0.0.1", "2130706433", "0177.0.0.1",
+                                 "127.0.0.1 ", "[::1]", "::1::", "1.2.3.4.5", "256.0.0.1"};
+  for (const char* ip : kNotAddresses) EXPECT_FALSE(net::IsPrivateAddress(ip)) << ip;
+}
+
 TEST_F(NetHttpTest, Ok200WithHeadersAndDigest) {
   HttpRoute r;
   r.body = "hello world\n";
