@@ -8,6 +8,9 @@
 #ifndef SHELFGUARD_DAEMON_DAEMON_IMPL_H_
 #define SHELFGUARD_DAEMON_DAEMON_IMPL_H_
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -33,7 +36,6 @@
 #include "policy/assess.h"
 #include "queue/message.h"
 #include "queue/store.h"
-#include "report/suppressions.h"
 #include "shelfguard/engine.h"
 
 namespace shelfguard::daemon {
@@ -50,63 +52,10 @@ struct Scanner {
   std::string sig_version, reg_version;
   uint64_t reg_rejected = 0;     // records the registry load rejected
   std::string reg_report;        // RegistryLoadReport::Describe(), empty when none rejected
-  // scan.suppressions as loaded (null: none); the scan services load the
-  // snapshot's copy, this one serves isolation = "none" and status.
-  std::shared_ptr<const report::Suppressions> suppressions;
-  // What the scan services load: ActiveSnapshot::dir, and the signatures
-  // directory in use (scan.signatures_dir or the installed update).
-  std::string snapshot, sig_dir;
-  uint64_t sig_bundle_version = 0;  // 0: not a set installed from a bundle
-};
-
-// The files one accepted configuration is served from (issue 12): the
-// config text as parsed, a copy of the registry and of the suppressions, and
-// setup.json naming them and the signatures directory. The daemon writes it
-// under <state_dir>/active/ before building its own engine from the same
-// bytes; every scan service (re)started for that configuration loads only
-// these copies, so a file edited after a refused reload is never read by a
-// scanner. Older snapshots are removed after each successful reload.
-struct ActiveSnapshot {
-  std::string dir;
-  std::string sig_dir;   // the copy loaded (empty: the built-in set)
-  std::string sig_from;  // what it was copied from
-  uint64_t sig_bundle_version = 0;
-  std::shared_ptr<const report::Suppressions> suppressions;
-};
-// Writes the snapshot of `c` (whose file held `config_text`) as
-// <state_dir>/active/<name>. Errors name the key and the file: a bad
-// suppressions file names its entry and line.
-Result<ActiveSnapshot> WriteActiveSnapshot(const Config& c, const std::string& config_text, const std::string& name);
-// The signatures directory the daemon serves: the set installed by updates
-// (<state_dir>/signatures) while scan.signatures_update_url is set and one
-// was installed, else scan.signatures_dir. *bundle_version: its version.
-std::string SignaturesDirInUse(const Config& c, uint64_t* bundle_version);
-// A submitted outcome's findings lose their suppression on the way back from
-// a scan service (the outcome encoding does not carry it); the report does.
-// Marks o->findings[i] suppressed where the report's findings[i] is.
-void MarkSuppressedFindings(queue::ScanOutcome* o);
-
-// After the daemon built its Scanner from `snap`: copies scan.registry into
-// the snapshot and records the registry version the services must serve.
-Status RecordSnapshotRegistry(const Config& c, const ActiveSnapshot& snap, const std::string& version);
-// "g" and a zero-padded sequence number: names sort in creation order.
-std::string SnapshotName(int64_t seq);
-// Removes snapshots older than the one before `current`.
-void PruneSnapshots(const Config& c, const std::string& current);
-
-// Background signature updates (scan.signatures_update_url): the last check.
-struct SignatureUpdateState {
-  int64_t checks = 0, failures = 0, updates = 0;
-  int64_t last_attempt_ms = 0, last_success_ms = 0, last_update_ms = 0, last_error_ms = 0;
-  std::string last_result;  // updated | not-modified | error
-  std::string last_error;
-  uint64_t installed_version = 0;
 };
 
 
-// The engine and assessor for `c`; with a snapshot, the signatures directory
-// and suppressions it names.
-Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const ActiveSnapshot* snap = nullptr);
+Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c);
 Status MakeDir(const std::string& path, const char* key);
 // Logs the rejected registry records of a freshly built Scanner (count, then
 // each record); `when` is "start" or "reload".
@@ -151,6 +100,7 @@ class DaemonImpl : public Daemon {
   DaemonImpl(Config c, bool once) : cfg_(std::make_shared<const Config>(std::move(c))), once_(once) {}
   ~DaemonImpl() override {
     if (lock_fd_ >= 0) ::close(lock_fd_);
+    if (event_fd_ >= 0) ::close(event_fd_);
   }
 
   Status Init();
@@ -205,8 +155,14 @@ class DaemonImpl : public Daemon {
     cv_.wait_for(l, std::chrono::milliseconds(ms), [&] { return stopping_.load() || wake_seq_ != seen; });
   }
   void PushEvent(Event e) {
-    std::lock_guard<std::mutex> l(ev_mu_);
-    events_.push_back(std::move(e));
+    {
+      std::lock_guard<std::mutex> l(ev_mu_);
+      events_.push_back(std::move(e));
+    }
+    // Wakes the I/O loop's poll (IoLoop); a full counter (never in practice)
+    // still leaves it readable.
+    uint64_t one = 1;
+    if (event_fd_ >= 0) (void)!::write(event_fd_, &one, sizeof one);
   }
 
   // Sources.
@@ -220,12 +176,6 @@ class DaemonImpl : public Daemon {
   // leave failed jobs (downloads) to http.refetch_failed_s.
   bool AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha, bool failed_jobs);
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
-  // Signature updates: a thread checking scan.signatures_update_url every
-  // interval; an installed update is taken by a reload (RequestReload).
-  void UpdateLoop();
-  void CheckSignatureUpdate(const Config& c);
-  // Reads the config file (bounded) and parses it; the text is kept for the snapshot.
-  Result<Config> ReadConfig(const std::string& path, std::string* text);
   // Workers.
   void WorkerLoop(int index);
   // Runs a claimed job. When the scan completes and the daemon is not
@@ -285,6 +235,7 @@ class DaemonImpl : public Daemon {
   // I/O thread state.
   std::mutex ev_mu_;
   std::deque<Event> events_;
+  int event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // PushEvent -> IoLoop wake-up; -1: poll timeout only
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> submit_, control_, delivery_, publish_, zap_;
   std::map<std::string, std::vector<std::string>> zap_allow_;  // domain -> raw keys
@@ -308,10 +259,6 @@ class DaemonImpl : public Daemon {
   int64_t last_fetch_scan_ms_ = 0;
   std::set<std::string> watch_topics_;  // subscribed prefixes on the publish socket
   std::atomic<bool> watchers_{false};   // one of them matches "finding"
-
-  std::mutex reload_mu_;  // one reload at a time (SIGHUP, control, signature update)
-  int64_t snapshot_seq_ = 0;  // guarded by reload_mu_
-  SignatureUpdateState sig_update_;  // guarded by stats_mu_
 
   // One scan service per worker (used unless isolation is "none").
   std::vector<std::unique_ptr<ScanService>> services_;
