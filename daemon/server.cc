@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <string_view>
@@ -476,18 +475,8 @@ void DaemonImpl::IoLoop() {
                                           {delivery_->handle(), 0, ZMQ_POLLIN, 0},
                                           {publish_->handle(), 0, ZMQ_POLLIN, 0}};
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
-    // A worker's event (a verdict to send) wakes the poll at once instead of
-    // waiting out its timeout: that wait was up to 20 ms of every submission's
-    // round trip (issue 18).
-    size_t ev_item = items.size();
-    if (event_fd_ >= 0) items.push_back({nullptr, event_fd_, ZMQ_POLLIN, 0});
     while (!workers_done_.load()) {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
-      if (ev_item < items.size() && (items[ev_item].revents & ZMQ_POLLIN)) {
-        uint64_t n;
-        while (::read(event_fd_, &n, sizeof n) < 0 && errno == EINTR) {
-        }
-      }
       // No exception may leave a handler: the requests are checked field by
       // field (protocol.h), and anything missed is logged and counted here
       // rather than taking the daemon down.
