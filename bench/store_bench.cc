@@ -9,8 +9,8 @@
 //  2. Database work per scanned package (PostgreSQL): the daemon's path of
 //     a feed package (HasResult, EnqueueAll in feed batches, CompleteAndClaim,
 //     TakeDeliverable + Ack of its messages), counted with pg_stat_statements
-//     (statements, rows), pg_current_wal_lsn() (WAL bytes), pg_stat_database
-//     (commits) and the table sizes afterwards.
+//     (statements, rows; BEGIN and COMMIT count as statements),
+//     pg_current_wal_lsn() (WAL bytes) and the table sizes afterwards.
 //  3. Simulation: `sim-jobs` synthetic jobs (1,000,000 with --full) queued at
 //     once and worked by simulated workers whose scan times are drawn from
 //     the corpus's real distribution (every corpus package scanned once with
@@ -24,8 +24,10 @@
 // this build, the PostgreSQL rows say why and the SQLite rows still run.
 //
 //   store_bench [--jobs N] [--claimers 8,32,128] [--messages M] [--report-bytes B]
-//               [--work-packages N] [--sim-jobs N | --full] [--stage-s S] [--no-sim]
+//               [--work-packages N] [--sim-jobs N | --full] [--stage-s S] [--no-sim] [--no-fsync]
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,6 +92,7 @@ struct Params {
   int64_t sim_jobs = 50000;
   double stage_s = 5;
   bool sim = true;
+  bool fsync = true;  // --no-fsync: the CPU side of the database, not the disk
 };
 
 // A synthetic feed package and what its scan stores.
@@ -152,13 +155,13 @@ struct Fleet {
 
 class Engines {
  public:
-  explicit Engines(bool want_pg) {
+  Engines(bool want_pg, bool durable) {
     char tmpl[] = "/tmp/sgstore.XXXXXX";
     if (::mkdtemp(tmpl) != nullptr) dir_ = tmpl;
     if (!want_pg) return;
     PgServer::Options o;
     o.tcp = true;
-    o.durable = true;
+    o.durable = durable;
     o.settings = {"shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all",
                   "track_io_timing = off", "max_wal_size = 4GB"};
     pg_ = std::make_unique<PgServer>(o);
@@ -291,32 +294,30 @@ Throughput RunThroughput(Fleet& f, int claimers, const Params& p, const std::str
 
 // Counters of one database, from the superuser's side.
 struct DbCounters {
-  double statements = 0, rows = 0, wal_bytes = 0, commits = 0;
+  double statements = 0, rows = 0, wal_bytes = 0;
   bool ok = false;
 };
 
 DbCounters ReadCounters(PgServer* pg, const std::string& db) {
   DbCounters c;
-  // pg_stat_database is updated when a backend goes idle (at most every
-  // second in PostgreSQL 15): let it settle.
+  // pg_stat_statements counts a statement when it ends; the pool's last
+  // ones may still be finishing: let them settle.
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   auto stmts = pg->Query(
       "SELECT COALESCE(sum(calls),0)::text || ' ' || COALESCE(sum(rows),0)::text FROM pg_stat_statements "
       "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '" + db + "') AND userid = 'shelfguard'::regrole",
       "sg_admin", db);
   auto wal = pg->Query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint", "sg_admin", db);
-  auto commits = pg->Query("SELECT xact_commit FROM pg_stat_database WHERE datname = '" + db + "'", "sg_admin", db);
-  if (!stmts.ok() || !wal.ok() || !commits.ok()) return c;
+  if (!stmts.ok() || !wal.ok()) return c;
   std::sscanf(stmts->c_str(), "%lf %lf", &c.statements, &c.rows);
   c.wal_bytes = std::atof(wal->c_str());
-  c.commits = std::atof(commits->c_str());
   c.ok = true;
   return c;
 }
 
 void PrintWork(const char* phase, const DbCounters& a, const DbCounters& b, int n) {
-  std::printf("  %-30s %9.2f %9.2f %11.0f %9.2f\n", phase, (b.statements - a.statements) / n, (b.rows - a.rows) / n,
-              (b.wal_bytes - a.wal_bytes) / n, (b.commits - a.commits) / n);
+  std::printf("  %-30s %9.2f %9.2f %11.0f\n", phase, (b.statements - a.statements) / n, (b.rows - a.rows) / n,
+              (b.wal_bytes - a.wal_bytes) / n);
 }
 
 void RunDatabaseWork(Engines& engines, const Params& p) {
@@ -329,7 +330,7 @@ void RunDatabaseWork(Engines& engines, const Params& p) {
   }
   Store* st = f.nodes[0].get();
   PgServer* pg = engines.pg();
-  std::printf("  %-30s %9s %9s %11s %9s\n", "phase", "stmts", "rows", "WAL bytes", "commits");
+  std::printf("  %-30s %9s %9s %11s\n", "phase", "stmts", "rows", "WAL bytes");
   DbCounters c0 = ReadCounters(pg, f.database);
   // Sweep: each feed entry is checked against the results (HasResult), then
   // the new ones are queued in batches, as daemon/sources.cc does.
@@ -458,14 +459,18 @@ void RunSimulation(Engines& engines, const Params& p) {
   }
   std::printf("  queued in %.1f s; %d claimer connections on %zu nodes drive %d scans in flight\n",
               Seconds(t_enqueue), kClaimers, f.nodes.size(), kClaimers * kPerClaimer);
-  // `equivalent` real workers scanning at corpus speed: each simulated scan
-  // sleeps its drawn time x (scans in flight / equivalent).
+  // `equivalent` real workers scanning at corpus speed. Up to kSlots of
+  // them are simulated one for one (that many scans in flight, each sleeping
+  // its drawn time); past that, kSlots scans in flight sleep their drawn
+  // time x kSlots / equivalent. Each claimer thread holds at most its share.
+  constexpr int kSlots = kClaimers * kPerClaimer;
   std::atomic<double> time_scale{1.0};
+  std::atomic<int> limit{1}, inflight{0};
   std::atomic<int64_t> done{0}, errors{0};
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, empty{false};
   std::vector<std::thread> threads;
   Params sim = p;
-  sim.messages = 1;  // a violation for one package in ... every package: the heavier case
+  sim.messages = 1;  // one violation message per package
   for (int c = 0; c < kClaimers; ++c) {
     threads.emplace_back([&, c] {
       Store* st = f.nodes[static_cast<size_t>(c) % f.nodes.size()].get();
@@ -477,36 +482,72 @@ void RunSimulation(Engines& engines, const Params& p) {
         return Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(scan[pick(rng)] * time_scale.load()));
       };
-      for (int k = 0; k < kPerClaimer && !stop.load(); ++k) {
-        auto j = st->Claim(NowMs(), 3600000);
-        if (!j.ok()) errors.fetch_add(1);
-        if (!j.ok() || !j->has_value()) break;
-        running.push({finish_at(), (*j)->id});
-      }
-      while (!running.empty() && !stop.load()) {
+      while (!stop.load()) {
+        // Take more work while the simulated workers are not all busy.
+        while (!empty.load() && static_cast<int>(running.size()) < kPerClaimer) {
+          if (inflight.fetch_add(1) >= limit.load()) {
+            inflight.fetch_sub(1);
+            break;
+          }
+          auto j = st->Claim(NowMs(), 3600000);
+          if (j.ok() && j->has_value()) {
+            running.push({finish_at(), (*j)->id});
+            continue;
+          }
+          inflight.fetch_sub(1);
+          if (!j.ok()) errors.fetch_add(1);
+          if (j.ok()) empty.store(true);
+          break;
+        }
+        if (running.empty()) {
+          if (empty.load()) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          continue;
+        }
+        // Never sleep long: a larger limit must be taken up at once.
         Slot s = running.top();
+        auto wake = std::min(s.first, Clock::now() + std::chrono::milliseconds(10));
+        std::this_thread::sleep_until(wake);
+        if (Clock::now() < s.first) continue;
         running.pop();
-        std::this_thread::sleep_until(s.first);
-        auto next = st->CompleteAndClaim(s.second, ResultFor(s.second, sim), MessagesFor(s.second, sim), NowMs(),
-                                         3600000);
+        bool keep = inflight.load() <= limit.load();
+        auto next = keep ? st->CompleteAndClaim(s.second, ResultFor(s.second, sim), MessagesFor(s.second, sim),
+                                                NowMs(), 3600000)
+                         : Result<std::optional<Job>>(std::optional<Job>());
+        if (!keep) {
+          Status done_only = st->Complete(s.second, ResultFor(s.second, sim), MessagesFor(s.second, sim), NowMs());
+          if (!done_only.ok()) next = done_only;
+        }
         if (!next.ok()) {
           errors.fetch_add(1);
+          inflight.fetch_sub(1);
           continue;
         }
         done.fetch_add(1);
-        if (next->has_value()) running.push({finish_at(), (*next)->id});
+        if (next->has_value()) {
+          running.push({finish_at(), (*next)->id});
+        } else {
+          inflight.fetch_sub(1);
+          if (keep) empty.store(true);
+        }
       }
     });
   }
+  // "ideal" is what the workers would scan with a store that costs nothing;
+  // "share" how much of it they got (a worker waits for its commit, so even
+  // one worker loses the commit latency). The database is the limit once
+  // doubling the workers adds less than 20%: the workers then stay and
+  // (with --full) drain the queue.
   std::printf("  %12s %12s %12s %9s\n", "workers", "ideal job/s", "achieved", "share");
-  double equivalent = 1, ceiling = 0;
+  double equivalent = 1, ceiling = 0, previous = 0, knee_workers = 0;
   int saturated = 0;
   auto t0 = Clock::now();
-  while (done.load() < p.sim_jobs && errors.load() < 100) {
-    time_scale.store(kClaimers * kPerClaimer / equivalent);
+  while (done.load() < p.sim_jobs && errors.load() < 100 && !empty.load()) {
+    limit.store(static_cast<int>(std::min<double>(equivalent, kSlots)));
+    time_scale.store(std::min(1.0, kSlots / equivalent));
     int64_t before = done.load();
     auto ts = Clock::now();
-    while (Seconds(ts) < p.stage_s && done.load() < p.sim_jobs) {
+    while (Seconds(ts) < p.stage_s && done.load() < p.sim_jobs && !empty.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     double rate = static_cast<double>(done.load() - before) / Seconds(ts);
@@ -514,10 +555,13 @@ void RunSimulation(Engines& engines, const Params& p) {
     std::printf("  %12.0f %12.0f %12.0f %8.0f%%\n", equivalent, ideal, rate, 100 * rate / ideal);
     std::fflush(stdout);
     ceiling = std::max(ceiling, rate);
-    // Past the knee the workers stay where they are and drain the queue.
-    if (rate < 0.8 * ideal) {
+    if (saturated == 0 && previous > 0 && rate < 1.2 * previous) {
+      saturated = 1;
+      knee_workers = equivalent / 2;
+    } else if (saturated > 0) {
       ++saturated;
-    } else if (saturated == 0) {
+    } else {
+      previous = rate;
       equivalent *= 2;
     }
     if (saturated >= 2 && p.sim_jobs < 1000000) break;  // the full run drains everything
@@ -528,8 +572,8 @@ void RunSimulation(Engines& engines, const Params& p) {
               errors.load());
   if (saturated > 0) {
     std::printf("  database limit: ~%.0f jobs/s = %.2f million packages/hour, reached at ~%.0f workers "
-                "(cores) scanning at the corpus mean of %.3f s\n",
-                ceiling, ceiling * 3600 / 1e6, ceiling * mean, mean);
+                "(cores) scanning corpus packages (mean %.3f s); ~%.0f cores at 1 s per package\n",
+                ceiling, ceiling * 3600 / 1e6, knee_workers, mean, ceiling);
   } else {
     std::printf("  not saturated: the database kept up with %.0f workers (%.0f jobs/s); run longer stages "
                 "or more jobs\n", equivalent, ceiling);
@@ -565,18 +609,37 @@ int main(int argc, char** argv) {
     else if (a == "--full") p.sim_jobs = 1000000;
     else if (a == "--stage-s") p.stage_s = std::clamp(std::atof(next().c_str()), 1.0, 3600.0);
     else if (a == "--no-sim") p.sim = false;
+    else if (a == "--no-fsync") p.fsync = false;
     else {
       std::fprintf(stderr,
                    "usage: store_bench [--jobs N] [--claimers 8,32,128] [--messages M] [--report-bytes B] "
-                   "[--work-packages N] [--sim-jobs N | --full] [--stage-s S] [--no-sim]\n");
+                   "[--work-packages N] [--sim-jobs N | --full] [--stage-s S] [--no-sim] [--no-fsync]\n");
       return 2;
     }
   }
   if (p.claimers.empty()) p.claimers = {8, 32, 128};
-  Engines engines(true);
+  // Ctrl-C or SIGTERM must not leave the private server running: a thread
+  // takes those signals and kills it before exiting.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  Engines engines(true, p.fsync);
+  std::thread([&engines, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (engines.pg() != nullptr) {
+      engines.pg()->Kill();
+      std::error_code ec;
+      fs::remove_all(engines.pg()->dir(), ec);
+    }
+    std::_Exit(128 + sig);
+  }).detach();
   std::printf("store_bench: %d jobs per run, %d messages and a %zu-byte report per job; PostgreSQL %s\n", p.jobs,
               p.messages, p.report_bytes,
-              engines.pg_ok() ? ("private server, fsync on, loopback TCP, port " +
+              engines.pg_ok() ? ("private server, fsync " + std::string(p.fsync ? "on" : "off") +
+                                 ", loopback TCP, port " +
                                  std::to_string(engines.pg()->port()))
                                     .c_str()
                               : ("unavailable: " + engines.pg_error()).c_str());
