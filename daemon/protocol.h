@@ -3,7 +3,8 @@
 // nesting is answered with a `bad-request` naming the field, never an
 // exception (nlohmann's typed getters throw on a wrong type, which killed the
 // daemon: issue 11 point 1). Pure functions: unit-tested and fuzzed
-// (protocol_test.cc, protocol_fuzz.cc).
+// (protocol_test.cc, protocol_fuzz.cc). The delivery socket's requests are
+// the consumer protocol, shared with the consumer: net/consumer_protocol.h.
 #ifndef SHELFGUARD_DAEMON_PROTOCOL_H_
 #define SHELFGUARD_DAEMON_PROTOCOL_H_
 
@@ -13,11 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/consumer_protocol.h"
+
 namespace shelfguard::daemon {
 
 // Deepest JSON nesting accepted in a request; deeper documents are refused
 // before they are parsed into a tree.
-constexpr int kMaxRequestDepth = 16;
+constexpr int kMaxRequestDepth = net::kMaxRequestDepth;
 
 // Parses a request body into an object. "" on success, else the reason.
 std::string ParseRequestObject(const std::string& body, nlohmann::json* out);
@@ -31,18 +34,10 @@ struct SubmitRequest {
 struct ControlRequest {
   std::string cmd;
 };
-// {"type":"hello"|"fetch"|"ack","consumer":S?,"max":N?,"wait_ms":N?,"ids":[S]?}
-struct DeliveryRequest {
-  std::string type, consumer = "default";
-  int max = 64;
-  int64_t wait_ms = 1000;
-  std::vector<std::string> ids;
-};
 
 // Each returns "" or "field 'x': why" (the field named as the client sent it).
 std::string ParseSubmitRequest(const std::string& body, SubmitRequest* out);
 std::string ParseControlRequest(const std::string& body, ControlRequest* out);
-std::string ParseDeliveryRequest(const std::string& body, DeliveryRequest* out);
 
 }  // namespace shelfguard::daemon
 

@@ -17,17 +17,7 @@ TEST(Protocol, WrongTypesAreNamedNotThrown) {
   ControlRequest c;
   EXPECT_NE(ParseControlRequest(R"({"cmd":["status"]})", &c).find("'cmd'"), std::string::npos);
   EXPECT_EQ(ParseControlRequest(R"({"cmd":"version"})", &c), "");
-  DeliveryRequest d;
-  EXPECT_NE(ParseDeliveryRequest(R"({"type":"fetch","max":"10"})", &d).find("'max'"), std::string::npos);
-  DeliveryRequest d2;
-  EXPECT_NE(ParseDeliveryRequest(R"({"type":"fetch","max":18446744073709551615})", &d2).find("'max'"),
-            std::string::npos);
-  DeliveryRequest d3;
-  EXPECT_NE(ParseDeliveryRequest(R"({"type":"ack","ids":[1]})", &d3).find("'ids'"), std::string::npos);
-  DeliveryRequest ok;
-  EXPECT_EQ(ParseDeliveryRequest(R"({"type":"fetch","consumer":"c","max":5,"wait_ms":10})", &ok), "");
-  EXPECT_EQ(ok.max, 5);
-  EXPECT_EQ(ok.wait_ms, 10);
+  // Delivery requests: net/consumer_protocol_test.cc.
 }
 
 TEST(Protocol, DeepNestingIsRefusedBeforeParsing) {

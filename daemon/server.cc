@@ -13,6 +13,7 @@
 #include "daemon_impl.h"
 #include "feed.h"
 #include "protocol.h"
+#include "net/consumer_protocol.h"
 #include "safe_file.h"
 
 namespace shelfguard::daemon {
@@ -177,11 +178,7 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
     if (over_bytes(bytes)) return;
     spec.name = req.name.empty() ? "submitted.apk" : req.name;
     spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
-    // fsync'ed only with daemon.full_sync: the queue row that names the file
-    // is itself only crash-safe (synchronous=NORMAL) without it, and the page
-    // cache keeps the bytes across a crash of the process; on a loaded disk
-    // the fsync of 5 MB took 30-50 ms of the round trip (issue 18).
-    if (!WriteOwnedFile(spec.path, static_cast<const char*>(fr[3].data()), fr[3].size(), -1, 0, c->full_sync)) {
+    if (!WriteOwnedFile(spec.path, static_cast<const char*>(fr[3].data()), fr[3].size(), -1, 0)) {
       return reply_error("cannot spool the package", "io-error");
     }
     spec.owned = true;
@@ -220,7 +217,7 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
     }
     spec.name = req.name.empty() ? fs::path(req.path).filename().string() : req.name;
     spec.path = SpoolSub("submit") + "/" + uniq + "-" + SafeName(spec.name);
-    bool ok = WriteOwnedFile(spec.path, nullptr, 0, in, static_cast<uint64_t>(c->submit_max_bytes), c->full_sync);
+    bool ok = WriteOwnedFile(spec.path, nullptr, 0, in, static_cast<uint64_t>(c->submit_max_bytes));
     ::close(in);
     if (!ok) return reply_error("field 'path': cannot read: " + req.path, "io-error");
     spec.owned = true;
@@ -331,11 +328,11 @@ void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
   if (fr.size() < 2) return;
   std::string identity = fr[0].to_string();
   auto reply_error = [&](const std::string& why) {
-    SendRouted(*delivery_, identity, false, Dump({{"type", "error"}, {"code", "bad-request"}, {"error", why}}));
+    SendRouted(*delivery_, identity, false, net::ErrorReply("bad-request", why));
   };
   if (fr.size() != 2) return reply_error("request: exactly one frame");
-  DeliveryRequest req;
-  std::string bad = ParseDeliveryRequest(fr[1].to_string(), &req);
+  net::ConsumerRequest req;
+  std::string bad = net::ParseConsumerRequest(fr[1].to_string(), &req);
   if (!bad.empty()) return reply_error(bad);
   const std::string& consumer = req.consumer;
   last_consumer_ms_.store(NowMs());
@@ -347,7 +344,7 @@ void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
     std::vector<Fetch> keep;
     for (auto& f : fetches_) {
       if (f.consumer == consumer) {
-        SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+        SendRouted(*delivery_, f.identity, false, net::BatchReply({}));
       } else {
         keep.push_back(std::move(f));
       }
@@ -355,14 +352,13 @@ void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
     fetches_.swap(keep);
     consumer_identity_[consumer] = identity;
     Log(LogLevel::kInfo, "consumer.hello", {{"consumer", consumer}, {"released", n.ok() ? *n : 0}});
-    SendRouted(*delivery_, identity, false, Dump({{"type", "welcome"}, {"released", n.ok() ? *n : 0}}));
+    SendRouted(*delivery_, identity, false, net::WelcomeReply(n.ok() ? *n : 0));
   } else if (req.type == "fetch") {
     if (static_cast<int64_t>(fetches_.size()) >= cfg()->max_parked_fetches) {
       // Bounded: each parked fetch costs a look at the outbox on every pass.
       limits_hit_["delivery.max_parked"]++;
       return SendRouted(*delivery_, identity, false,
-                        Dump({{"type", "error"}, {"code", "busy"},
-                              {"error", "too many parked fetches (delivery.max_parked); ask again later"}}));
+                        net::ErrorReply("busy", "too many parked fetches (delivery.max_parked); ask again later"));
     }
     auto known = consumer_identity_.find(consumer);
     if (known == consumer_identity_.end()) {
@@ -388,7 +384,7 @@ void DaemonImpl::HandleDelivery(const std::vector<zmq::message_t>& fr) {
       acks_refused_ += refused;
       Log(LogLevel::kWarn, "delivery.ack_refused", {{"consumer", consumer}, {"refused", refused}});
     }
-    SendRouted(*delivery_, identity, false, Dump({{"type", "acked"}, {"count", acked}, {"refused", refused}}));
+    SendRouted(*delivery_, identity, false, net::AckedReply(acked, refused));
   }
 }
 
@@ -403,16 +399,13 @@ void DaemonImpl::ServeFetches(bool force) {
     auto msgs = store_->TakeDeliverable(f.consumer, std::min<int>(f.max, static_cast<int>(c->batch)), now,
                                         c->ack_timeout_ms);
     if (msgs.ok() && !msgs->empty()) {
-      std::string body = "{\"type\":\"batch\",\"messages\":[";
-      for (size_t i = 0; i < msgs->size(); ++i) {
-        if (i) body += ",";
-        body += (*msgs)[i].payload;
-      }
-      body += "]}";
-      SendRouted(*delivery_, f.identity, false, body);
+      std::vector<std::string> payloads;
+      payloads.reserve(msgs->size());
+      for (const auto& m : *msgs) payloads.push_back(m.payload);
+      SendRouted(*delivery_, f.identity, false, net::BatchReply(payloads));
       Log(LogLevel::kDebug, "delivery.batch", {{"consumer", f.consumer}, {"messages", msgs->size()}});
     } else if (now >= f.deadline_ms || stopping_) {
-      SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+      SendRouted(*delivery_, f.identity, false, net::BatchReply({}));
     } else {
       keep.push_back(f);
     }
@@ -516,7 +509,7 @@ void DaemonImpl::IoLoop() {
       ServeFetches(delivered_new);
     }
     // Workers are done: answer what can still be answered, then close.
-    for (auto& f : fetches_) SendRouted(*delivery_, f.identity, false, "{\"type\":\"batch\",\"messages\":[]}");
+    for (auto& f : fetches_) SendRouted(*delivery_, f.identity, false, net::BatchReply({}));
     for (auto& [id, who] : pending_submits_) {
       SendRouted(*submit_, who, true,
                  Dump({{"ok", false}, {"job_id", id}, {"error", "daemon stopped; the job stays queued"},

@@ -7,9 +7,7 @@
 
 namespace shelfguard {
 
-// `bundle_modules`: the archive is an Android App Bundle, whose libraries
-// sit under <module>/lib/<abi>/ (BundleApkPath).
-std::unique_ptr<Analyzer> NewElfAnalyzer(bool bundle_modules = false);
+std::unique_ptr<Analyzer> NewElfAnalyzer();
 
 }  // namespace shelfguard
 

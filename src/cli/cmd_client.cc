@@ -26,6 +26,7 @@
 
 #include "cli/commands.h"
 #include "daemon/config.h"
+#include "net/consumer_protocol.h"
 #include "shelfguard/report.h"
 
 namespace shelfguard::cli {
@@ -467,8 +468,8 @@ int RunConsume(ConsumeOptions& co) {
       return 2;
     }
     s.connect(o.endpoint);
-    auto send = [&](const json& j) { s.send(zmq::buffer(Dump(j)), zmq::send_flags::none); };
-    send({{"type", "hello"}, {"consumer", consumer}});
+    auto send = [&](const std::string& frame) { s.send(zmq::buffer(frame), zmq::send_flags::none); };
+    send(net::HelloRequest(consumer));
     auto last_msg = std::chrono::steady_clock::now();
     auto last_reply = last_msg;
     bool fetch_out = false;
@@ -478,7 +479,7 @@ int RunConsume(ConsumeOptions& co) {
         // With --count, never take more than are still wanted: what is
         // fetched is written and acknowledged, so exactly N are.
         int64_t want = count > 0 ? std::min<int64_t>(batch, count - received) : batch;
-        send({{"type", "fetch"}, {"consumer", consumer}, {"max", want}, {"wait_ms", 1000}});
+        send(net::FetchRequest(consumer, want, 1000));
         fetch_out = true;
       }
       bool readable = PollIn(s, 200);
@@ -491,28 +492,47 @@ int RunConsume(ConsumeOptions& co) {
         }
         // A fetch unanswered for long: the daemon restarted; say hello again.
         if (now - last_reply > std::chrono::milliseconds(5000)) {
-          send({{"type", "hello"}, {"consumer", consumer}});
+          send(net::HelloRequest(consumer));
           fetch_out = false;
           last_reply = now;
         }
+    // A reply larger than the protocol allows is dropped by ZeroMQ, not read.
+    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(net::kMaxReplyBytes));
         if (idle_exit_ms > 0 && now - last_msg > std::chrono::milliseconds(idle_exit_ms)) break;
         continue;
       }
       zmq::message_t m;
       if (!s.recv(m, zmq::recv_flags::dontwait)) continue;
       last_reply = now;
-      json r = json::parse(m.to_string(), nullptr, false);
-      if (r.is_object() && r.value("type", "") == "acked") unacked = std::max(0, unacked - 1);
-      if (!r.is_object() || r.value("type", "") != "batch") continue;  // welcome / acked
+      net::ConsumerReply r;
+      std::string bad = net::ParseConsumerReply(m.to_string(), &r);
+      if (!bad.empty()) {
+        std::fprintf(stderr, "shelfguard consume: ignoring a malformed reply from %s: %s\n", o.endpoint.c_str(),
+                     bad.c_str());
+        continue;
+      }
+      if (r.type == "acked") unacked = std::max(0, unacked - 1);
+      if (r.type == "error") {
+        std::fprintf(stderr, "shelfguard consume: daemon: %s (%s)\n", r.error.c_str(), r.code.c_str());
+        if (r.code != "busy") {
+          rc = 2;  // a refused request is refused again: asking again would loop
+          break;
+        }
+        // Too many parked fetches: this one was not parked; ask again shortly.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        fetch_out = false;
+        continue;
+      }
+      if (r.type != "batch") continue;  // welcome / acked
       fetch_out = false;
-      std::vector<std::string> ids;
+      if (r.skipped > 0) {
+        std::fprintf(stderr, "shelfguard consume: %zu message(s) without a usable id skipped\n", r.skipped);
+      }
+      std::vector<std::string>& ids = r.ids;
       std::string lines;
-      for (const auto& msg : r.value("messages", json::array())) {
-        if (!msg.is_object() || !msg.contains("id") || !msg["id"].is_string()) continue;
-        std::string id = msg["id"].get<std::string>();
-        ids.push_back(id);
-        if (!seen.insert(id).second) continue;  // a redelivery: ack only
-        lines += Dump(msg) + "\n";
+      for (size_t i = 0; i < r.messages.size(); ++i) {
+        if (!seen.insert(ids[i]).second) continue;  // a redelivery: ack only
+        lines += Dump(r.messages[i]) + "\n";
         ++received;
       }
       if (!lines.empty()) {
@@ -539,7 +559,7 @@ int RunConsume(ConsumeOptions& co) {
         }
       }
       if (!ids.empty()) {
-        send({{"type", "ack"}, {"consumer", consumer}, {"ids", ids}});
+        send(net::AckRequest(consumer, ids));
         ++unacked;
         last_msg = now;
       }
@@ -554,8 +574,8 @@ int RunConsume(ConsumeOptions& co) {
       if (!PollIn(s, 100)) continue;
       zmq::message_t m;
       if (!s.recv(m, zmq::recv_flags::dontwait)) continue;
-      json r = json::parse(m.to_string(), nullptr, false);
-      if (r.is_object() && r.value("type", "") == "acked") --unacked;
+      net::ConsumerReply r;
+      if (net::ParseConsumerReply(m.to_string(), &r).empty() && r.type == "acked") --unacked;
     }
   } catch (const zmq::error_t& e) {
     std::fprintf(stderr, "shelfguard consume: zeromq: %s\n", e.what());
