@@ -20,6 +20,19 @@ void PutLE32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+// The fields a local header and a directory record share, from the flags
+// to the name length: only "encrypted" is kept of the flags, and every
+// method but stored is written as deflate.
+void PutCommonFields(std::string* out, const RawEntry& e, const std::string& name) {
+  PutLE16(out, static_cast<uint16_t>(e.flags & 0x1));
+  PutLE16(out, e.method == 0 ? 0 : 8);
+  PutLE32(out, 0);  // time and date
+  PutLE32(out, e.crc);
+  PutLE32(out, static_cast<uint32_t>(e.csize));
+  PutLE32(out, static_cast<uint32_t>(e.usize));
+  PutLE16(out, static_cast<uint16_t>(name.size()));
+}
+
 }  // namespace
 
 std::string ZipErrorString(int code) {
@@ -39,18 +52,10 @@ std::string Rebuild(const PackageBytes& im, const std::vector<const RawEntry*>& 
   for (size_t i = 0; i < entries.size(); ++i) {
     const RawEntry& e = *entries[i];
     std::string name = "e" + std::to_string(i);
-    uint16_t method = e.method == 0 ? 0 : 8;
-    uint16_t flags = static_cast<uint16_t>(e.flags & 0x1);  // keep "encrypted"
     offsets.push_back(out.size());
     PutLE32(&out, kLocalSig);
     PutLE16(&out, 20);
-    PutLE16(&out, flags);
-    PutLE16(&out, method);
-    PutLE32(&out, 0);
-    PutLE32(&out, e.crc);
-    PutLE32(&out, static_cast<uint32_t>(e.csize));
-    PutLE32(&out, static_cast<uint32_t>(e.usize));
-    PutLE16(&out, static_cast<uint16_t>(name.size()));
+    PutCommonFields(&out, e, name);
     PutLE16(&out, 0);
     out += name;
     auto data = im.At(e.data_offset, e.csize, &scratch);
@@ -63,13 +68,7 @@ std::string Rebuild(const PackageBytes& im, const std::vector<const RawEntry*>& 
     PutLE32(&out, kCentralSig);
     PutLE16(&out, 20);
     PutLE16(&out, 20);
-    PutLE16(&out, static_cast<uint16_t>(e.flags & 0x1));
-    PutLE16(&out, e.method == 0 ? 0 : 8);
-    PutLE32(&out, 0);
-    PutLE32(&out, e.crc);
-    PutLE32(&out, static_cast<uint32_t>(e.csize));
-    PutLE32(&out, static_cast<uint32_t>(e.usize));
-    PutLE16(&out, static_cast<uint16_t>(name.size()));
+    PutCommonFields(&out, e, name);
     PutLE16(&out, 0);
     PutLE16(&out, 0);
     PutLE16(&out, 0);
