@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <set>
 
 #include "assets/asset_analyzer.h"
@@ -18,6 +20,41 @@ constexpr uint64_t kMaxTextFileBytes = 8u << 20;
 constexpr uint64_t kMaxTextTotalBytes = 128u << 20;
 constexpr size_t kMaxListItems = 5000;
 constexpr size_t kMaxEvidencePerFeature = 5;
+// Jumps to other mini-programs: the call sites looked at per file, the
+// targets kept, and how far after the call its argument object is searched
+// for the target appid and for a game.
+constexpr size_t kMaxJumpCallsPerFile = 256;
+constexpr size_t kMaxJumpTargets = 64;
+constexpr size_t kJumpWindow = 512;
+
+bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// The first appid ("wx" + 16 lower-case hex digits, not part of a longer
+// word) in `w`, or "".
+std::string FirstAppid(std::string_view w) {
+  for (size_t p = w.find("wx"); p != std::string_view::npos; p = w.find("wx", p + 1)) {
+    if (p + 18 > w.size()) break;
+    if (p > 0 && (std::isalnum(static_cast<unsigned char>(w[p - 1])) || w[p - 1] == '_')) continue;
+    bool hex = true;
+    for (size_t i = p + 2; i < p + 18 && hex; ++i) hex = IsHex(w[i]);
+    if (!hex) continue;
+    if (p + 18 < w.size() && std::isalnum(static_cast<unsigned char>(w[p + 18]))) continue;
+    return std::string(w.substr(p, 18));
+  }
+  return "";
+}
+
+// Whether a jump's argument object says its target is a game: a path or
+// extra data naming a game ("game", 游戏, also as the \u escapes compiled
+// code uses). The package cannot say more about another mini-program.
+bool NamesAGame(std::string_view w) {
+  std::string lower(w);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view n : {"game", "游戏", "\\u6e38\\u620f"})
+    if (lower.find(n) != std::string::npos) return true;
+  return false;
+}
 
 // Evidence of a feature seen in the package (named fields: Evidence grows).
 Evidence Seen(std::string kind, std::string location, std::string value, bool referenced) {
@@ -75,6 +112,63 @@ constexpr std::string_view kCameraNeedles[] = {"createCameraContext", "_n(\"came
 constexpr std::string_view kOcrNeedles[] = {"ocr-plugin", "ocrPlugin", "/ocr", "OCR", "ocr/",
                                             "recognizeText", "printedText"};
 
+constexpr std::string_view kJumpNeedle = "navigateToMiniProgram";
+
+// Every needle of the analyzer (features, the jump call, camera, OCR) found
+// in one pass over a text. Searching each needle separately cost ~40 passes
+// over every JS file, and needles that start with a common byte ('c' of
+// create...) stopped at each one (bench/README.md, package_scan_bench). Here
+// a table of the needles' first two bytes picks the few positions worth
+// comparing. Needles are at least two bytes long.
+class NeedleScanner {
+ public:
+  NeedleScanner() : pairs_(65536 / 64, 0) {
+    for (const Feature& f : Features())
+      for (std::string_view n : f.needles) Add(n);
+    Add(kJumpNeedle);
+    for (std::string_view n : kCameraNeedles) Add(n);
+    for (std::string_view n : kOcrNeedles) Add(n);
+  }
+  // The needles of `text`, by the index of Add order (Index()).
+  std::vector<bool> Scan(std::string_view text) const {
+    std::vector<bool> found(needles_.size(), false);
+    size_t left = needles_.size();
+    for (size_t i = 0; i + 1 < text.size() && left > 0; ++i) {
+      const uint16_t pair = Pair(text[i], text[i + 1]);
+      if ((pairs_[pair >> 6] & (uint64_t{1} << (pair & 63))) == 0) continue;
+      for (uint32_t idx : by_pair_.at(pair)) {
+        if (found[idx] || text.compare(i, needles_[idx].size(), needles_[idx]) != 0) continue;
+        found[idx] = true;
+        --left;
+      }
+    }
+    return found;
+  }
+  size_t Index(std::string_view needle) const {
+    return std::find(needles_.begin(), needles_.end(), needle) - needles_.begin();
+  }
+
+ private:
+  static uint16_t Pair(char a, char b) {
+    return static_cast<uint16_t>(static_cast<uint8_t>(a) | (static_cast<uint8_t>(b) << 8));
+  }
+  void Add(std::string_view n) {
+    if (n.size() < 2 || Index(n) < needles_.size()) return;
+    const uint16_t pair = Pair(n[0], n[1]);
+    pairs_[pair >> 6] |= uint64_t{1} << (pair & 63);
+    by_pair_[pair].push_back(static_cast<uint32_t>(needles_.size()));
+    needles_.push_back(n);
+  }
+  std::vector<std::string_view> needles_;
+  std::vector<uint64_t> pairs_;
+  std::map<uint16_t, std::vector<uint32_t>> by_pair_;
+};
+
+const NeedleScanner& Needles() {
+  static const NeedleScanner k;
+  return k;
+}
+
 std::vector<std::string> StrList(const json& j, const char* key) {
   std::vector<std::string> out;
   auto it = j.find(key);
@@ -98,7 +192,7 @@ class WxapkgAnalyzer : public Analyzer {
 
  private:
   void ReadConfig(const json& j, const std::string& loc);
-  void AddScope(const std::string& name);
+  void AddScope(const std::string& name, const std::string& loc);
   void ScanCode(std::string_view name, std::string_view text);
   void Finish();
 
@@ -107,7 +201,27 @@ class WxapkgAnalyzer : public Analyzer {
   // Per feature id: the evidence seen.
   std::map<std::string, std::vector<Evidence>> hits_;
   std::vector<Evidence> camera_, ocr_;
+  // Jump targets (appid -> where seen, whether the call names a game), in
+  // the order found.
+  struct Jump {
+    std::string appid, location;
+    bool game = false;
+  };
+  std::vector<Jump> jumps_;
+  void AddJump(const std::string& appid, std::string_view location, bool game);
 };
+
+void WxapkgAnalyzer::AddJump(const std::string& appid, std::string_view location, bool game) {
+  for (Jump& j : jumps_) {
+    if (j.appid != appid) continue;
+    if (game && !j.game) {
+      j.game = true;
+      j.location = std::string(location);
+    }
+    return;
+  }
+  if (jumps_.size() < kMaxJumpTargets) jumps_.push_back({appid, std::string(location), game});
+}
 
 bool IsSensitiveScopeName(std::string_view n) {
   static const std::set<std::string_view> k = {
@@ -120,13 +234,14 @@ bool IsSensitiveScopeName(std::string_view n) {
   return k.count(n) > 0;
 }
 
-void WxapkgAnalyzer::AddScope(const std::string& name) {
+void WxapkgAnalyzer::AddScope(const std::string& name, const std::string& loc) {
   for (const Permission& p : facts_->permissions) {
     if (p.name == name) return;
   }
   Permission p;
   p.name = name;
   p.dangerous = IsSensitiveScopeName(name);
+  p.location = loc;  // the compiled app.json, never an Android manifest
   facts_->permissions.push_back(std::move(p));
 }
 
@@ -164,14 +279,17 @@ void WxapkgAnalyzer::ReadConfig(const json& j, const std::string& loc) {
   if (perm != j.end() && perm->is_object()) {
     for (auto p = perm->begin(); p != perm->end(); ++p) {
       AddUnique(&mp.permission_scopes, p.key());
-      AddScope(p.key());
+      AddScope(p.key(), loc);
     }
   }
   for (auto& s : StrList(j, "requiredPrivateInfos")) {
     AddUnique(&mp.required_private_infos, s);
-    AddScope(s);
+    AddScope(s, loc);
   }
-  for (auto& s : StrList(j, "navigateToMiniProgramAppIdList")) AddUnique(&mp.navigate_appids, s);
+  for (auto& s : StrList(j, "navigateToMiniProgramAppIdList")) {
+    AddUnique(&mp.navigate_appids, s);
+    if (wxapkg::IsAppid(s)) AddJump(s, loc, false);
+  }
   for (const char* key : {"appid", "appId", "extAppid"}) {
     auto it = j.find(key);
     if (it != j.end() && it->is_string() && wxapkg::IsAppid(it->get<std::string>()) &&
@@ -180,7 +298,6 @@ void WxapkgAnalyzer::ReadConfig(const json& j, const std::string& loc) {
       mp.appid_source = "app-config";
     }
   }
-  (void)loc;
 }
 
 void WxapkgAnalyzer::ScanCode(std::string_view name, std::string_view text) {
@@ -190,22 +307,46 @@ void WxapkgAnalyzer::ScanCode(std::string_view name, std::string_view text) {
       v.push_back(Seen(kind, std::string(name), std::string(needle), true));
   };
   MiniProgramFacts& mp = facts_->mini_program;
+  const NeedleScanner& needles = Needles();
+  const std::vector<bool> found = needles.Scan(text);
+  auto has = [&](std::string_view n) {
+    const size_t i = needles.Index(n);
+    return i < found.size() && found[i];
+  };
   for (const Feature& f : Features()) {
     for (std::string_view n : f.needles) {
-      if (text.find(n) == std::string_view::npos) continue;
+      if (!has(n)) continue;
       record(f.id, f.kind, n);
       std::string what = std::string(f.kind) == "api" ? "wx." + std::string(n) : std::string(n);
       AddUnique(std::string(f.kind) == "api" ? &mp.apis : &mp.components, what);
     }
   }
-  if (text.find("navigateToMiniProgram") != std::string_view::npos)
+  // wx.navigateToMiniProgram({appId: "wx...", path: ...}): the target's
+  // appid is a literal in the argument object right after the call.
+  // The window ends where the next call starts, so one call's game path is
+  // not taken for its neighbour's.
+  constexpr std::string_view kJump = kJumpNeedle;
+  size_t calls = 0;
+  for (size_t at = has(kJump) ? text.find(kJump) : std::string_view::npos;
+       at != std::string_view::npos;) {
+    if (++calls > kMaxJumpCallsPerFile) break;
     AddUnique(&mp.apis, "wx.navigateToMiniProgram");
+    const size_t next = text.find(kJump, at + kJump.size());
+    std::string_view w = text.substr(at, std::min(kJumpWindow, next - at));
+    at = next;
+    const size_t key = w.find("appId");
+    if (key == std::string_view::npos) continue;
+    std::string appid = FirstAppid(w.substr(key));
+    if (appid.empty()) continue;
+    AddUnique(&mp.navigate_appids, appid);
+    AddJump(appid, name, NamesAGame(w));
+  }
   for (std::string_view n : kCameraNeedles) {
-    if (text.find(n) != std::string_view::npos && camera_.size() < kMaxEvidencePerFeature)
+    if (has(n) && camera_.size() < kMaxEvidencePerFeature)
       camera_.push_back(Seen("api", std::string(name), std::string(n), true));
   }
   for (std::string_view n : kOcrNeedles) {
-    if (text.find(n) != std::string_view::npos && ocr_.size() < kMaxEvidencePerFeature)
+    if (has(n) && ocr_.size() < kMaxEvidencePerFeature)
       ocr_.push_back(Seen("string", std::string(name), std::string(n), true));
   }
 }
@@ -219,6 +360,23 @@ void WxapkgAnalyzer::Finish() {
     if (already) continue;
     SdkHit h{f.id, f.name, "Tencent", f.category, "referenced", std::move(it->second)};
     facts_->sdks.push_back(std::move(h));
+  }
+  // Jumps to other mini-programs: facts (category other) with each target
+  // appid as evidence; those whose call names a game are game links, which
+  // CONTENT-GAME reports.
+  if (!jumps_.empty()) {
+    SdkHit all{"wechat-mp-jump", "Jump to another mini-program (navigateToMiniProgram)", "Tencent",
+               "other", "referenced", {}};
+    SdkHit games{"wechat-mp-game-link", "Jump to a game mini-program (game link)", "Tencent",
+                 "game-sdk", "referenced", {}};
+    for (const Jump& j : jumps_) {
+      if (all.evidence.size() < kMaxEvidencePerFeature)
+        all.evidence.push_back(Seen("mini-program-jump", j.location, j.appid, true));
+      if (j.game && games.evidence.size() < kMaxEvidencePerFeature)
+        games.evidence.push_back(Seen("mini-program-jump", j.location, j.appid, true));
+    }
+    facts_->sdks.push_back(std::move(all));
+    if (!games.evidence.empty()) facts_->sdks.push_back(std::move(games));
   }
   if (!camera_.empty() && !ocr_.empty()) {
     SdkHit h{"wechat-mp-camera-ocr", "Camera + OCR in a mini-program (photo search)", "Tencent",
