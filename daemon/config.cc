@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <thread>
 
 #include <toml++/toml.h>
+
+#include "queue/pg_store.h"
 
 namespace shelfguard::daemon {
 namespace {
@@ -192,6 +195,10 @@ const std::vector<Option>& Options() {
                         "extra time after limits.deadline_ms before the child is killed"));
     o->push_back(IntOpt("scan.max_attempts", &Config::max_attempts, 1, 100,
                         "claims of one job (restarts, download retries) before it fails"));
+    o->push_back(IntOpt("scan.lease_s", &Config::lease_s, 0, 86400,
+                        "a claimed job is taken back (by any node) after this long without being "
+                        "finished; must exceed the longest download plus scan; 0: derived from "
+                        "limits.deadline_ms, scan.grace_ms and http.total_timeout_ms"));
     o->push_back(IntOpt("scan.rescan_failed_s", &Config::rescan_failed_s, 0, 86400 * 365,
                         "a package that could not be analysed (or whose job failed) is scanned "
                         "again by sweeps only after this long or when the versions change; 0: "
@@ -257,6 +264,39 @@ const std::vector<Option>& Options() {
                          "private addresses (the address connected to, after DNS)"));
     o->push_back(StrListOpt("http.allow_hosts", &Config::allow_hosts,
                             "hosts (names or addresses) exempt from deny_private"));
+    o->push_back({"store.url",
+                  "PostgreSQL store shared by many nodes: postgresql://USER@HOST:PORT/DB?... or a libpq "
+                  "key=value string (host=/path/to/socket dbname=...); empty: SQLite in daemon.state_dir. "
+                  "Shown and logged without its password",
+                  [](Config* c, const toml::node& n) -> std::string {
+                    auto v = n.value_exact<std::string>();
+                    if (!v) return "must be a string";
+                    if (!v->empty() && !queue::IsPostgresUrl(*v)) {
+                      return "must be a postgresql:// URL or a libpq key=value string";
+                    }
+                    c->store_url = *v;
+                    return "";
+                  },
+                  [](const Config& c) { return Quote(queue::RedactStoreUrl(c.store_url)); }});
+    o->push_back(StrOpt("store.node_id", &Config::node_id,
+                        "this node's name in a shared store (leases, delivery, status); empty: a "
+                        "random id made once and kept in <state_dir>/node_id",
+                        [](const std::string& v) -> std::string {
+                          if (v.size() > 128) return "must be at most 128 characters";
+                          for (unsigned char ch : v) {
+                            if (!std::isalnum(ch) && ch != '-' && ch != '_' && ch != '.') {
+                              return "may hold only letters, digits, '-', '_' and '.'";
+                            }
+                          }
+                          return "";
+                        }));
+    o->push_back(IntOpt("store.pool_size", &Config::store_pool, 0, 256,
+                        "PostgreSQL connections of this node; 0: daemon.workers + 4"));
+    o->push_back(IntOpt("store.heartbeat_s", &Config::heartbeat_s, 1, 3600,
+                        "how often a node records its heartbeat in a shared store"));
+    o->push_back(IntOpt("store.connect_wait_s", &Config::store_connect_wait_s, 0, 86400,
+                        "at start, an unreachable PostgreSQL store is retried with back-off this long "
+                        "before shelfguardd gives up (exit 1)"));
     o->push_back(IntOpt("queue.retain_days", &Config::retain_days, 0, 36500,
                         "finished jobs, their results and acknowledged messages are deleted "
                         "after this many days; 0 keeps them"));

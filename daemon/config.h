@@ -48,6 +48,13 @@ struct Config {
   std::string log_level = "info";
   int64_t progress_s = 10;
 
+  // [store] (docs/daemon.md, "Store and cluster")
+  std::string store_url;       // empty: SQLite in state_dir; else PostgreSQL (URL or key=value)
+  std::string node_id;         // this node in a shared store; empty: persisted in <state_dir>/node_id
+  int64_t store_pool = 0;      // PostgreSQL connections; 0: workers + 4
+  int64_t heartbeat_s = 5;     // nodes table heartbeat
+  int64_t store_connect_wait_s = 60;  // a start retries an unreachable store this long
+
   // [scan]
   std::string signatures_dir;
   std::string registry;
@@ -55,6 +62,7 @@ struct Config {
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;
+  int64_t lease_s = 0;              // job lease; 0: derived from the scan and download deadlines
   int64_t rescan_failed_s = 86400;  // back-off before an unanalysable package is scanned again
   int64_t max_memory_mb = 0;       // RLIMIT_AS for the scanning child; 0: none
   Limits limits;

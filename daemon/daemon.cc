@@ -125,9 +125,31 @@ Status DaemonImpl::Init() {
   queue::StoreOptions so;
   so.sqlite_path = c.db_path();
   so.full_sync = c.full_sync;
+  so.url = c.store_url;
+  so.pool_size = c.store_pool > 0 ? static_cast<int>(c.store_pool) : c.effective_workers() + 4;
+  if (!so.url.empty()) {
+    auto id = NodeIdFor(c);
+    if (!id.ok()) return id.status();
+    node_id_ = so.node_id = *id;
+  }
   auto store = queue::OpenStore(so);
-  if (!store.ok()) return store.status();
+  // A shared store that cannot be reached yet (the database starts after
+  // us, or is failing over) is retried with back-off for store.connect_wait_s;
+  // any other error (a schema newer than this binary, a bad URL) ends the start.
+  for (int64_t waited = 0, delay = 250; !store.ok() && store.status().code() == "io-error" && !so.url.empty() &&
+                                        waited < c.store_connect_wait_s * 1000 && !stopping_;
+       waited += delay, delay = std::min<int64_t>(delay * 2, 5000)) {
+    Log(LogLevel::kWarn, "store.unreachable", {{"error", RedactText(store.status().ToString())}, {"retry_ms", delay}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    store = queue::OpenStore(so);
+  }
+  if (!store.ok()) return Status(store.status().code(), "store: " + store.status().message());
   store_ = std::move(store).value();
+  if (store_->shared()) {
+    store_->SetWakeCallback([this] { Wake(); });
+    HeartbeatTick(true);
+    Log(LogLevel::kInfo, "store.open", {{"engine", store_->engine()}, {"where", store_->Describe()}, {"node_id", node_id_}});
+  }
   auto recovered = store_->RecoverRunning();
   if (!recovered.ok()) return recovered.status();
   if (*recovered > 0) Log(LogLevel::kWarn, "queue.recovered", {{"jobs", *recovered}});
@@ -214,6 +236,7 @@ int DaemonImpl::Run() {
       idle_seen = idle_seq_;
     }
     LogProgress();
+    HeartbeatTick();
     if (reload_requested_.exchange(false)) RequestReload();  // control "reload"
     if (NowMs() - last_trim_ms >= 10000) {
       // A burst of submissions leaves freed frames in malloc's arenas;

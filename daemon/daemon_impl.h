@@ -54,6 +54,9 @@ struct Scanner {
 
 Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c);
 Status MakeDir(const std::string& path, const char* key);
+// This node's id in a shared store: store.node_id, else the one kept in
+// <state_dir>/node_id (made on first use).
+Result<std::string> NodeIdFor(const Config& c);
 // Logs the rejected registry records of a freshly built Scanner (count, then
 // each record); `when` is "start" or "reload".
 void LogRegistryRejects(const Scanner& s, const char* when);
@@ -96,6 +99,8 @@ class DaemonImpl : public Daemon {
  public:
   DaemonImpl(Config c, bool once) : cfg_(std::make_shared<const Config>(std::move(c))), once_(once) {}
   ~DaemonImpl() override {
+    // The store's listener thread calls Wake(): stop it before cv_ goes.
+    store_.reset();
     if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
@@ -188,6 +193,10 @@ class DaemonImpl : public Daemon {
   void ServeFetches(bool force);
   json StatusJson();
   void LogProgress();
+  // cluster.cc: the heartbeat of a node in a shared store (every
+  // store.heartbeat_s, or now with `force`) and the status "store" section.
+  void HeartbeatTick(bool force = false);
+  json StoreJson();
   void SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter, const std::string& body);
 
   std::mutex mu_;  // guards cfg_, scanner_
@@ -197,6 +206,8 @@ class DaemonImpl : public Daemon {
   std::string spool_dir_;
   int lock_fd_ = -1;
   std::unique_ptr<queue::Store> store_;
+  std::string node_id_;            // this node in a shared store (cluster.cc)
+  int64_t last_heartbeat_ms_ = 0;  // main thread only
 
   std::atomic<bool> stopping_{false}, finished_{false}, once_swept_{false}, reload_sweep_{false};
   std::atomic<bool> workers_done_{false};

@@ -215,6 +215,17 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
 
 void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s) {
   int64_t now = NowMs();
+  if (store_->shared()) {
+    // One node of a cluster polls each feed at a time: it holds the feed's
+    // poll lease for as long as a poll may take, and no node polls a feed
+    // another one polled less than its interval ago.
+    auto mine = store_->TryFeedPoll(f.name, now, f.interval_s * 1000, c.total_timeout_ms + 60000);
+    if (!mine.ok()) {
+      Log(LogLevel::kWarn, "feed.lease_error", {{"source", f.name}, {"error", mine.status().ToString()}});
+      return;
+    }
+    if (!*mine) return;
+  }
   auto fail = [&](const std::string& why, long status) {
     feed_errors_++;
     {

@@ -83,6 +83,7 @@ json DaemonImpl::StatusJson() {
                      {"download_errors", st.download_errors}, {"last_error", RedactText(st.last_error)}});
   }
   j["feeds"] = feeds;
+  j["store"] = StoreJson();
   return j;
 }
 

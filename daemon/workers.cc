@@ -38,8 +38,9 @@ void DaemonImpl::WorkerLoop(int index) {
         service.Stop();
       }
     }
-    int64_t lease = static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms + c->total_timeout_ms +
-                    60000;
+    int64_t lease = c->lease_s > 0 ? c->lease_s * 1000
+                                   : static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms +
+                                         c->total_timeout_ms + 60000;
     queue::Job job;
     if (next) {
       job = std::move(*next);  // claimed when the previous job was completed
@@ -54,7 +55,9 @@ void DaemonImpl::WorkerLoop(int index) {
       }
       if (!claimed->has_value()) {
         NoteIdle();
-        WaitForWake(seen, 100);
+        // A shared store wakes idle workers by NOTIFY (SetWakeCallback); the
+        // timeout only catches leases that expire on a dead node.
+        WaitForWake(seen, store_->shared() ? 1000 : 100);
         continue;
       }
       job = std::move(**claimed);
@@ -76,6 +79,11 @@ void DaemonImpl::WorkerLoop(int index) {
         busy_--;
         continue;
       }
+    }
+    if (store_->shared() && !job.spec.url.empty()) {
+      // Any node of a cluster may claim a feed job: it downloads into its
+      // own spool, not into the directory the polling node named.
+      job.spec.path = SpoolSub("downloads") + "/" + fs::path(job.spec.path).filename().string();
     }
     ProcessJob(job, use_service ? &service : nullptr, lease, &next);
     busy_--;

@@ -409,6 +409,22 @@ int RunStatus(ControlOptions& co) {
   std::printf("throughput: %s scanned, %s in the last minute, %.2f/s average; verdicts %s\n",
               g("throughput", "scanned").c_str(), g("throughput", "last_minute").c_str(),
               r["throughput"].value("per_second", 0.0), g("throughput", "verdicts").c_str());
+  if (const json st = r.value("store", json::object()); st.contains("nodes")) {
+    std::printf("store: %s %s, this node %s; %lld of %zu nodes alive\n", st.value("engine", "").c_str(),
+                st.value("where", "").c_str(), st.value("node_id", "").c_str(),
+                static_cast<long long>(st.value("nodes_alive", int64_t{0})), st["nodes"].size());
+    for (const auto& n : st["nodes"]) {
+      std::printf("  node %s (%s pid %s) %s, last heartbeat %s, workers %s, running %s, scanned %s last minute, "
+                  "%s last hour\n",
+                  n.value("node_id", "").c_str(), n.value("host", "").c_str(), n["pid"].dump().c_str(),
+                  n.value("alive", false) ? "alive" : "silent", n.value("last_heartbeat", "").c_str(),
+                  n["workers"].dump().c_str(), n["running"].dump().c_str(), n["scanned_last_minute"].dump().c_str(),
+                  n["scanned_last_hour"].dump().c_str());
+    }
+  } else if (st.contains("error")) {
+    std::printf("store: %s %s: %s\n", st.value("engine", "").c_str(), st.value("where", "").c_str(),
+                st.value("error", "").c_str());
+  }
   std::printf("errors: scan %s, failed jobs %s, feed %s\n", g("errors", "scan").c_str(),
               g("errors", "failed_jobs").c_str(), g("errors", "feed").c_str());
   for (const auto& e : r["errors"].value("recent", json::array())) std::printf("  %s\n", e.get<std::string>().c_str());
