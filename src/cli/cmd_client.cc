@@ -483,6 +483,8 @@ int RunConsume(ConsumeOptions& co) {
       std::fprintf(stderr, "shelfguard consume: %s\n", err.c_str());
       return 2;
     }
+    // A reply larger than the protocol allows is dropped by ZeroMQ, not read.
+    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(net::kMaxReplyBytes));
     s.connect(o.endpoint);
     auto send = [&](const std::string& frame) { s.send(zmq::buffer(frame), zmq::send_flags::none); };
     send(net::HelloRequest(consumer));
@@ -512,8 +514,6 @@ int RunConsume(ConsumeOptions& co) {
           fetch_out = false;
           last_reply = now;
         }
-    // A reply larger than the protocol allows is dropped by ZeroMQ, not read.
-    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(net::kMaxReplyBytes));
         if (idle_exit_ms > 0 && now - last_msg > std::chrono::milliseconds(idle_exit_ms)) break;
         continue;
       }
