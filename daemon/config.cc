@@ -317,6 +317,9 @@ const std::vector<Option>& Options() {
                         "total bytes of the package submissions (bytes or paths) waiting for a "
                         "verdict; one more that would pass it is answered 'busy' (a single "
                         "submission is always taken when none is pending)"));
+    o->push_back(IntOpt("submit.max_client_pending", &Config::submit_max_client_pending, 1, 100000,
+                        "submissions waiting for a verdict from one client (as for "
+                        "max_client_pending_bytes); more are answered 'busy'"));
     o->push_back(IntOpt("submit.max_client_pending_bytes", &Config::submit_max_client_pending_bytes, 1,
                         int64_t{1} << 40,
                         "bytes of the package submissions waiting for a verdict from one client (its "

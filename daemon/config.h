@@ -95,6 +95,7 @@ struct Config {
   int64_t submit_max_pending = 64;            // submissions waiting for a verdict
   int64_t submit_max_pending_bytes = 256LL << 20;  // their bytes, all together
   int64_t submit_max_client_pending_bytes = 64LL << 20;  // their bytes, per client
+  int64_t submit_max_client_pending = 16;            // submissions waiting, per client
   int64_t max_parked_fetches = 256;           // delivery fetches waiting for messages
   int64_t feed_log_errors = 20;               // entry errors logged per feed poll
   int64_t retain_days = 30;                   // finished jobs, results, acked messages kept

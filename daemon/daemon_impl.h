@@ -245,6 +245,7 @@ class DaemonImpl : public Daemon {
   // Per client (SubmitClient()): the bytes of its pending submissions, and
   // whose each pending job is, so that one peer cannot take the whole budget.
   std::map<std::string, int64_t> client_pending_bytes_;
+  std::map<std::string, int64_t> client_pending_count_;   // client -> pending submissions
   std::map<int64_t, std::string> pending_submit_client_;  // job id -> client
   // Who sent a submit request: its CURVE key (the ZAP user id), else its
   // tcp peer address, else the connection's routing id.

@@ -61,8 +61,9 @@ json DaemonImpl::StatusJson() {
                  {"pending_submits", pending_submits_.size()},
                  {"submit_max_pending_bytes", c->submit_max_pending_bytes},
                  {"pending_submit_bytes", pending_bytes_total_},
+                 {"submit_max_client_pending", c->submit_max_client_pending},
                  {"submit_max_client_pending_bytes", c->submit_max_client_pending_bytes},
-                 {"pending_submit_clients", client_pending_bytes_.size()}};
+                 {"pending_submit_clients", client_pending_count_.size()}};
   std::lock_guard<std::mutex> l(stats_mu_);
   double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
   j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},
