@@ -59,6 +59,13 @@ struct Config {
   std::string signatures_dir;
   std::string registry;
   bool registry_strict = false;  // refuse a registry with rejected records
+  // [[suppress]] entries (report/suppressions.h) applied to every scan; empty: none.
+  std::string suppressions;
+  // Signed signature bundles fetched in the background (docs/daemon.md,
+  // "Signature updates"); an empty URL turns updates off.
+  std::string signatures_update_url;
+  std::string signatures_update_public_key;  // minisign public key file
+  int64_t signatures_update_interval_s = 3600;
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;
