@@ -15,6 +15,7 @@
 
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -28,11 +29,7 @@ struct Badging {
   std::set<std::string> implied;
 };
 
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing::ShellQuote;
 
 // Value of `key='...'` in `line`, or nullopt.
 std::optional<std::string> Field(const std::string& line, const std::string& key) {

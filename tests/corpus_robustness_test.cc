@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -41,18 +42,7 @@ std::vector<std::string> CorpusFiles() {
   return files;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using testing::ShellQuote;
 
 class CorpusRobustness : public ::testing::TestWithParam<std::string> {};
 
@@ -61,18 +51,14 @@ TEST_P(CorpusRobustness, ScansWithoutCrashOrHang) {
   const std::string bin = BinaryDir() + "/shelfguard";
   ASSERT_TRUE(std::filesystem::exists(bin)) << "not built: " << bin;
   const std::string file = CorpusDir() + "/" + GetParam();
-  const std::string base = BinaryDir() + "/corpus_robustness." + std::to_string(getpid());
   // --kill-after: a scan that ignores SIGTERM is still stopped (and fails).
-  std::string cmd = "timeout --kill-after=10 " + std::to_string(kTimeoutSeconds) + " " +
-                    Quote(bin) + " scan --format json --no-progress --fail-on never " +
-                    Quote(file) + " >" + Quote(base + ".out") + " 2>" + Quote(base + ".err") +
-                    " </dev/null";
-  int st = std::system(cmd.c_str());
-  std::string out = Slurp(base + ".out"), err = Slurp(base + ".err");
-  std::filesystem::remove(base + ".out");
-  std::filesystem::remove(base + ".err");
-  ASSERT_TRUE(WIFEXITED(st)) << "killed by a signal\n" << err;
-  int code = WEXITSTATUS(st);
+  testing::CommandRun run =
+      testing::RunCommand("timeout --kill-after=10 " + std::to_string(kTimeoutSeconds) + " " + ShellQuote(bin) +
+                          " scan --format json --no-progress --fail-on never " + ShellQuote(file));
+  const std::string& out = run.out;
+  const std::string& err = run.err;
+  ASSERT_FALSE(run.signalled) << "killed by a signal\n" << err;
+  int code = run.exit_code;
   ASSERT_NE(code, 124) << "timed out after " << kTimeoutSeconds << " s";
   ASSERT_TRUE(code == 0 || code == 2) << "exit " << code << "\n" << err;  // --fail-on never
   EXPECT_EQ(err.find("AddressSanitizer"), std::string::npos) << err;

@@ -31,17 +31,14 @@
 #include "queue/message.h"
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard::testing {
 
 using Json = nlohmann::json;
 
-inline std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// The whole file ("" when unreadable): tests/support's one reader.
+inline std::string ReadAll(const std::string& path) { return ReadFileBytes(path); }
 
 inline void WriteAll(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

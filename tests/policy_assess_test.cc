@@ -15,6 +15,7 @@
 
 #include "policy/assess.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -117,13 +118,64 @@ TEST(Assessor, NoSourceRunsFactsRulesOnly) {
   EXPECT_EQ((*a)->registry_version(), "none");
 }
 
-TEST(Assessor, RejectsBadOptions) {
-  AssessOptions o;
-  o.today = "01/10/2026";
-  EXPECT_FALSE(Assessor::Create(o).ok());
-  o.today = "";
-  o.registry_path = "/nonexistent/registry.json";
-  EXPECT_FALSE(Assessor::Create(o).ok());
+TEST(Assessor, RejectsBadOptionsNamingTheProblem) {
+  // The control: these options with nothing wrong are accepted, so each
+  // refusal below is the one bad field's doing.
+  AssessOptions good;
+  good.today = "2026-10-01";
+  good.registry_path = Registry();
+  auto ok = Assessor::Create(good);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+
+  // Not a date, or no such day: refused as an argument, naming the value.
+  for (const char* bad : {"01/10/2026", "2026-02-30", "2026-13-01", "2026-1-01", "2026-10-01x"}) {
+    AssessOptions o = good;
+    o.today = bad;
+    auto r = Assessor::Create(o);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), "invalid-argument") << bad;
+    EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().message();
+  }
+  // A leap day is a date.
+  AssessOptions leap = good;
+  leap.today = "2028-02-29";
+  EXPECT_TRUE(Assessor::Create(leap).ok());
+
+  AssessOptions no_registry = good;
+  no_registry.registry_path = "/nonexistent/registry.json";
+  auto r1 = Assessor::Create(no_registry);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.status().code(), "not-found");
+  EXPECT_NE(r1.status().message().find("/nonexistent/registry.json"), std::string::npos) << r1.status().message();
+
+  AssessOptions no_filing = good;
+  no_filing.filing_path = "/nonexistent/filing.json";
+  auto r2 = Assessor::Create(no_filing);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("/nonexistent/filing.json"), std::string::npos) << r2.status().message();
+
+  // A registry with a rejected record: loaded (and reported) normally,
+  // refused when strict, the refusal naming the count.
+  nlohmann::json reg = nlohmann::json::parse(testing::ReadFileBytes(Registry()));
+  reg["filings"].push_back({{"filing_number", "not a filing number"}, {"app_name", "x"}});
+  std::string path = ::testing::TempDir() + "/assess_rejected_" + std::to_string(::getpid()) + ".json";
+  {
+    std::ofstream out(path);
+    out << reg.dump();
+  }
+  AssessOptions lax = good;
+  lax.registry_path = path;
+  auto r3 = Assessor::Create(lax);
+  ASSERT_TRUE(r3.ok()) << r3.status().message();
+  ASSERT_NE((*r3)->registry_load_report(), nullptr);
+  EXPECT_EQ((*r3)->registry_load_report()->rejected_count, 1u);
+  AssessOptions strict = lax;
+  strict.registry_strict = true;
+  auto r4 = Assessor::Create(strict);
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.status().code(), "invalid-argument");
+  EXPECT_NE(r4.status().message().find("1 record rejected"), std::string::npos) << r4.status().message();
+  std::remove(path.c_str());
 }
 
 TEST(Assessor, UnanalysedPackageGetsOnlyMalformed) {

@@ -27,12 +27,8 @@ using nlohmann::json;
 using testing::BinaryDir;
 using testing::SourceDir;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using CliRun = testing::CommandRun;
 
-std::string Slurp(const std::string& path) { return testing::ReadFileBytes(path); }
 std::string Quote(const std::string& s) { return testing::ShellQuote(s); }
 
 bool Contains(const std::string& haystack, const std::string& needle) {
@@ -58,18 +54,11 @@ class RegistryCliTest : public ::testing::Test {
   // Runs `shelfguard registry ARGS...` with stdout and stderr captured; HOME
   // and XDG_DATA_HOME point into the temp dir so no user database is touched.
   CliRun Registry(const std::vector<std::string>& args) {
-    std::string base = (dir_ / ("run" + std::to_string(runs_++))).string();
     std::string cmd = "HOME=" + Quote(dir_.string()) + " XDG_DATA_HOME=" +
                       Quote((dir_ / "xdg").string()) + " timeout 60 " +
                       Quote(BinaryDir() + "/shelfguard") + " registry";
     for (const std::string& a : args) cmd += " " + Quote(a);
-    cmd += " >" + Quote(base + ".out") + " 2>" + Quote(base + ".err") + " </dev/null";
-    int st = std::system(cmd.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.out = Slurp(base + ".out");
-    r.err = Slurp(base + ".err");
-    return r;
+    return testing::RunCommand(cmd);
   }
 
   std::string Write(const std::string& name, const std::string& content) {
@@ -83,7 +72,6 @@ class RegistryCliTest : public ::testing::Test {
 
   fs::path dir_;
   std::string db_;
-  int runs_ = 0;
 };
 
 // One filing on one line.
@@ -354,18 +342,10 @@ TEST_F(RegistryCliTest, RejectedRecordIsNamedAndNeverMakesTheAppUnfiled) {
       << v.out;
 
   std::string apk = SourceDir() + "/samples/packages/revoked.apk";
-  std::string base = (dir_ / "scan").string();
   auto scan = [&](const std::string& extra) {
-    std::string cmd = "timeout 60 " + Quote(BinaryDir() + "/shelfguard") +
-                      " scan --format json --quiet --fail-on never --registry " + Quote(bad) +
-                      extra + " " + Quote(apk) + " >" + Quote(base + ".out") + " 2>" +
-                      Quote(base + ".err") + " </dev/null";
-    int st = std::system(cmd.c_str());
-    CliRun r;
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = Slurp(base + ".out");
-    r.err = Slurp(base + ".err");
-    return r;
+    return testing::RunCommand("timeout 60 " + Quote(BinaryDir() + "/shelfguard") +
+                               " scan --format json --quiet --fail-on never --registry " + Quote(bad) + extra +
+                               " " + Quote(apk));
   };
   CliRun r = scan("");
   EXPECT_EQ(r.exit_code, 0) << r.err;

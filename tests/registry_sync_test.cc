@@ -12,6 +12,7 @@
 #include "registry/registry.h"
 #include "registry/sync.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 #include "support/http_server.h"
 
 namespace shelfguard {
@@ -21,13 +22,6 @@ namespace fs = std::filesystem;
 using testing::HttpRoute;
 using testing::HttpServer;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class RegistrySyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -36,7 +30,7 @@ class RegistrySyncTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     db_ = (dir_ / "registry.db").string();
-    sample_ = ReadAll(testing::SourceDir() + "/samples/registry.json");
+    sample_ = testing::ReadFileBytes(testing::SourceDir() + "/samples/registry.json");
     ASSERT_FALSE(sample_.empty());
   }
   void TearDown() override {
@@ -61,7 +55,7 @@ class RegistrySyncTest : public ::testing::Test {
     auto s = SyncRegistry(server_.Url("/registry.json"), db_, Fast());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_TRUE(s->updated);
-    old_bytes_ = ReadAll(db_);
+    old_bytes_ = testing::ReadFileBytes(db_);
     auto reg = Registry::Open(db_);
     ASSERT_TRUE(reg.ok());
     old_version_ = (*reg)->version();
@@ -69,7 +63,7 @@ class RegistrySyncTest : public ::testing::Test {
   // The old database is byte-identical, still opens and still serves, and no
   // temp or download file was left beside it.
   void ExpectOldCopyServes() {
-    EXPECT_EQ(ReadAll(db_), old_bytes_);
+    EXPECT_EQ(testing::ReadFileBytes(db_), old_bytes_);
     auto reg = Registry::Open(db_);
     ASSERT_TRUE(reg.ok()) << reg.status().ToString();
     EXPECT_EQ((*reg)->version(), old_version_);

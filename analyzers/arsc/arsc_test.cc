@@ -8,7 +8,6 @@
 
 // Module tests link only their module (CMakeLists.txt); the fixture writer
 // depends only on the standard library and is compiled in here.
-#include "support/android_writer.cc"  // NOLINT(build/include)
 #include "support/android_writer.h"
 
 namespace shelfguard {

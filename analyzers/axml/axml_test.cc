@@ -7,7 +7,6 @@
 
 // Module tests link only sg_axml (CMakeLists.txt), so the fixture writer's
 // source, which depends only on the standard library, is compiled in here.
-#include "support/android_writer.cc"  // NOLINT(build/include)
 #include "support/android_writer.h"
 
 namespace shelfguard {

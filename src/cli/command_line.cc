@@ -2,7 +2,6 @@
 #include <map>
 
 #include "cli/commands.h"
-#include "shelfguard/about.h"
 
 namespace shelfguard::cli {
 namespace {
@@ -15,8 +14,7 @@ std::map<const CLI::App*, Runner>& Runners() {
 }  // namespace
 
 const std::string& VersionText() {
-  static const std::string kVersion =
-      std::string("shelfguard ") + SHELFGUARD_VERSION + "\ndocumentation: " + kDocumentationUri;
+  static const std::string kVersion = std::string("shelfguard ") + SHELFGUARD_VERSION;
   return kVersion;
 }
 

@@ -15,8 +15,10 @@
 #ifndef SHELFGUARD_TESTS_SUPPORT_FIXTURES_H_
 #define SHELFGUARD_TESTS_SUPPORT_FIXTURES_H_
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -132,6 +134,31 @@ inline std::string ReadFileBytes(const std::string& path) {
 
 // `s` quoted for a POSIX shell command line.
 inline std::string ShellQuote(const std::string& s) { return fixtures_internal::Quote(s); }
+
+// How a command ended and what it printed.
+struct CommandRun {
+  int exit_code = -1;      // the exit status, or 128 + the signal
+  bool signalled = false;  // killed by a signal
+  std::string out, err;
+};
+
+// Runs `command` with /bin/sh, stdin from /dev/null, stdout and stderr
+// captured (through files in BinaryDir(), removed afterwards). The one
+// command runner of the tests: the command carries its own `timeout`.
+inline CommandRun RunCommand(const std::string& command) {
+  static std::atomic<int> counter{0};
+  std::string base = BinaryDir() + "/run." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  std::string cmd = command + " >" + ShellQuote(base + ".out") + " 2>" + ShellQuote(base + ".err") + " </dev/null";
+  int st = std::system(cmd.c_str());
+  CommandRun r;
+  r.signalled = WIFSIGNALED(st);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = ReadFileBytes(base + ".out");
+  r.err = ReadFileBytes(base + ".err");
+  std::filesystem::remove(base + ".out");
+  std::filesystem::remove(base + ".err");
+  return r;
+}
 
 }  // namespace shelfguard::testing
 
