@@ -239,6 +239,13 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
   } else {
     st = store_->Complete(job.id, r, msgs, now);
   }
+  if (st.code() == "lease-lost") {
+    // A shared store: our lease expired and another node took the job over;
+    // its result is the one stored. Only our download is ours to drop.
+    Log(LogLevel::kWarn, "job.lease_lost", {{"job", job.id}, {"package", job.spec.name}, {"error", st.message()}});
+    if (job.spec.owned) FinishFile(job, "error");
+    return;
+  }
   if (!st.ok()) {
     // The job keeps its lease; it is claimed again when the lease expires.
     Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});

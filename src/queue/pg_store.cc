@@ -162,8 +162,14 @@ Job ReadJob(const Res& r, int row) {
 std::string OneLine(const char* msg) {
   std::string s = msg != nullptr ? msg : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  return s;
+  // libpq's messages span lines ("...\n\tIs the server running..."): one line.
+  std::string out;
+  for (char ch : s) {
+    if (ch == '\n' || ch == '\t') ch = ' ';
+    if (ch == ' ' && !out.empty() && out.back() == ' ') continue;
+    out += ch;
+  }
+  return out;
 }
 
 // Connects with a bounded wait; the URL's own connect_timeout wins.
