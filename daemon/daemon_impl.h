@@ -8,6 +8,9 @@
 #ifndef SHELFGUARD_DAEMON_DAEMON_IMPL_H_
 #define SHELFGUARD_DAEMON_DAEMON_IMPL_H_
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -102,6 +105,7 @@ class DaemonImpl : public Daemon {
     // The store's listener thread calls Wake(): stop it before cv_ goes.
     store_.reset();
     if (lock_fd_ >= 0) ::close(lock_fd_);
+    if (event_fd_ >= 0) ::close(event_fd_);
   }
 
   Status Init();
@@ -156,8 +160,14 @@ class DaemonImpl : public Daemon {
     cv_.wait_for(l, std::chrono::milliseconds(ms), [&] { return stopping_.load() || wake_seq_ != seen; });
   }
   void PushEvent(Event e) {
-    std::lock_guard<std::mutex> l(ev_mu_);
-    events_.push_back(std::move(e));
+    {
+      std::lock_guard<std::mutex> l(ev_mu_);
+      events_.push_back(std::move(e));
+    }
+    // Wakes the I/O loop's poll (IoLoop); a full counter (never in practice)
+    // still leaves it readable.
+    uint64_t one = 1;
+    if (event_fd_ >= 0) (void)!::write(event_fd_, &one, sizeof one);
   }
 
   // Sources.
@@ -236,6 +246,7 @@ class DaemonImpl : public Daemon {
   // I/O thread state.
   std::mutex ev_mu_;
   std::deque<Event> events_;
+  int event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // PushEvent -> IoLoop wake-up; -1: poll timeout only
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> submit_, control_, delivery_, publish_, zap_;
   std::map<std::string, std::vector<std::string>> zap_allow_;  // domain -> raw keys

@@ -104,7 +104,7 @@ int OpenBeneathRoots(const std::vector<std::string>& roots, const std::string& p
   return -1;
 }
 
-bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int in_fd, uint64_t max) {
+bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int in_fd, uint64_t max, bool sync) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return false;
   auto write_all = [&](const char* p, size_t n) {
@@ -138,7 +138,7 @@ bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int i
       }
     }
   }
-  ok = ok && ::fsync(fd) == 0;
+  ok = ok && (!sync || ::fsync(fd) == 0);
   ok = ::close(fd) == 0 && ok;
   if (!ok) ::unlink(path.c_str());
   return ok;

@@ -25,9 +25,10 @@ int OpenRegularNoFollow(const std::string& path, std::string* why);
 int OpenBeneathRoots(const std::vector<std::string>& roots, const std::string& path, std::string* why);
 
 // Creates `path` (O_EXCL, 0600) and writes either `data`/`len` or, when
-// in_fd >= 0, up to `max` bytes read from in_fd; fsyncs. On failure the file
-// is removed and false returned.
-bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int in_fd, uint64_t max);
+// in_fd >= 0, up to `max` bytes read from in_fd; fsyncs when `sync`. On
+// failure the file is removed and false returned.
+bool WriteOwnedFile(const std::string& path, const char* data, size_t len, int in_fd, uint64_t max,
+                    bool sync = true);
 
 // sha256 of a regular file opened with OpenRegularNoFollow ("" on refusal).
 std::string Sha256NoFollow(const std::string& path, uint64_t* size);

@@ -1,5 +1,6 @@
 #include "scan_child.h"
 #include "safe_file.h"
+#include "outcome_codec.h"
 
 #include "config.h"
 
@@ -122,7 +123,7 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
       ::setrlimit(RLIMIT_AS, &rl);
     }
     MaybeFault(path);
-    std::string out = queue::SerializeOutcome(ScanHere(engine, assessor, path, label));
+    std::string out = EncodeOutcome(ScanHere(engine, assessor, path, label));
     uint64_t n = out.size();
     char hdr[8];
     std::memcpy(hdr, &n, 8);
@@ -195,7 +196,7 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
   }
   if (too_big) return Failed(path, label, "over-limit", "scan outcome too large");
   if (want != UINT64_MAX && want <= kMaxOutcomeBytes && buf.size() >= 8 + want) {
-    auto o = queue::ParseOutcome(buf.substr(8, want));
+    auto o = DecodeOutcome(std::string_view(buf).substr(8, want));
     if (o.ok()) return std::move(o).value();
     return Failed(path, label, "scan-crashed", o.status().message());
   }
@@ -352,7 +353,7 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   bool timed_out = false;
   if (running() && ready_ && WriteFrame(fd_, req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) &&
       ReadFrame(fd_, &reply, timeout, &timed_out)) {
-    auto out = queue::ParseOutcome(reply);
+    auto out = DecodeOutcome(reply);
     if (out.ok()) return std::move(out).value();
   }
   int st = 0;
@@ -431,7 +432,7 @@ int ScanServiceMain(int fd, const std::string& config_path) {
     o.max_memory_mb = j.value("max_memory_mb", int64_t{0});
     queue::ScanOutcome out =
         ScanIsolated(engine, assessor, j.value("path", ""), j.value("label", ""), o);
-    if (!WriteFrame(fd, queue::SerializeOutcome(out))) return 1;
+    if (!WriteFrame(fd, EncodeOutcome(out))) return 1;
   }
 }
 
