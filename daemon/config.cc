@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "queue/pg_store.h"
+#include "signatures/minisign.h"
 
 namespace shelfguard::daemon {
 namespace {
@@ -182,6 +183,23 @@ const std::vector<Option>& Options() {
     o->push_back(BoolOpt("scan.registry_strict", &Config::registry_strict,
                          "refuse a registry with rejected records: start fails (exit 2), "
                          "a reload keeps the old registry serving"));
+    o->push_back(StrOpt("scan.suppressions", &Config::suppressions,
+                        "suppressions file ([[suppress]] entries with reason and expiry, as "
+                        "`shelfguard scan --suppressions`) applied to every scan; reloaded with "
+                        "SIGHUP; empty: none"));
+    o->push_back(StrOpt("scan.signatures_update_url", &Config::signatures_update_url,
+                        "http(s) URL of a signed signature bundle fetched in the background "
+                        "and installed without a restart; empty: no updates",
+                        [](const std::string& v) -> std::string {
+                          return v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0
+                                     ? ""
+                                     : "must be an http:// or https:// URL";
+                        }));
+    o->push_back(StrOpt("scan.signatures_update_public_key", &Config::signatures_update_public_key,
+                        "minisign public key file that every update bundle must be signed for; "
+                        "required with signatures_update_url"));
+    o->push_back(IntOpt("scan.signatures_update_interval_s", &Config::signatures_update_interval_s, 1,
+                        86400 * 30, "how often the update URL is checked (conditional GET)"));
     o->push_back(StrOpt("scan.isolation", &Config::isolation,
                         "process: each worker scans in its own helper process, killed and "
                         "replaced after a crash or at the deadline; fork: a fresh child per "
@@ -317,6 +335,9 @@ const std::vector<Option>& Options() {
                         "total bytes of the package submissions (bytes or paths) waiting for a "
                         "verdict; one more that would pass it is answered 'busy' (a single "
                         "submission is always taken when none is pending)"));
+    o->push_back(IntOpt("submit.max_client_pending", &Config::submit_max_client_pending, 1, 100000,
+                        "submissions waiting for a verdict from one client (as for "
+                        "max_client_pending_bytes); more are answered 'busy'"));
     o->push_back(IntOpt("submit.max_client_pending_bytes", &Config::submit_max_client_pending_bytes, 1,
                         int64_t{1} << 40,
                         "bytes of the package submissions waiting for a verdict from one client (its "
@@ -503,6 +524,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   c.spool_dir = c.spool_dir.empty() ? c.state_dir + "/spool" : Resolve(base, c.spool_dir);
   c.signatures_dir = Resolve(base, c.signatures_dir);
   c.registry = Resolve(base, c.registry);
+  c.suppressions = Resolve(base, c.suppressions);
+  c.signatures_update_public_key = Resolve(base, c.signatures_update_public_key);
   c.ca_file = Resolve(base, c.ca_file);
   c.curve_secret_key_file = Resolve(base, c.curve_secret_key_file);
   std::error_code ec;
@@ -511,6 +534,19 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   }
   if (!c.registry.empty() && !fs::exists(c.registry, ec)) {
     return KeyError("scan.registry", "'" + c.registry + "' does not exist");
+  }
+  // The suppressions' content is checked where they are loaded (start,
+  // --check, reload), which names the entry and line of a bad one.
+  if (!c.suppressions.empty() && !fs::exists(c.suppressions, ec)) {
+    return KeyError("scan.suppressions", "'" + c.suppressions + "' does not exist");
+  }
+  if (!c.signatures_update_url.empty()) {
+    if (c.signatures_update_public_key.empty()) {
+      return KeyError("scan.signatures_update_public_key",
+                      "required with scan.signatures_update_url (updates are only taken signed)");
+    }
+    auto key = minisign::ReadPublicKeyFile(c.signatures_update_public_key);
+    if (!key.ok()) return KeyError("scan.signatures_update_public_key", key.status().message());
   }
   if (!c.ca_file.empty() && !fs::exists(c.ca_file, ec)) {
     return KeyError("http.ca_file", "'" + c.ca_file + "' does not exist");

@@ -59,6 +59,13 @@ struct Config {
   std::string signatures_dir;
   std::string registry;
   bool registry_strict = false;  // refuse a registry with rejected records
+  // [[suppress]] entries (report/suppressions.h) applied to every scan; empty: none.
+  std::string suppressions;
+  // Signed signature bundles fetched in the background (docs/daemon.md,
+  // "Signature updates"); an empty URL turns updates off.
+  std::string signatures_update_url;
+  std::string signatures_update_public_key;  // minisign public key file
+  int64_t signatures_update_interval_s = 3600;
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;
   int64_t max_attempts = 3;
@@ -95,6 +102,7 @@ struct Config {
   int64_t submit_max_pending = 64;            // submissions waiting for a verdict
   int64_t submit_max_pending_bytes = 256LL << 20;  // their bytes, all together
   int64_t submit_max_client_pending_bytes = 64LL << 20;  // their bytes, per client
+  int64_t submit_max_client_pending = 16;            // submissions waiting, per client
   int64_t max_parked_fetches = 256;           // delivery fetches waiting for messages
   int64_t feed_log_errors = 20;               // entry errors logged per feed poll
   int64_t retain_days = 30;                   // finished jobs, results, acked messages kept

@@ -21,10 +21,10 @@ namespace fs = std::filesystem;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c) {
+Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const ActiveSnapshot* snap) {
   EngineOptions eo;
   eo.limits = c.limits;
-  eo.signatures_dir = c.signatures_dir;
+  eo.signatures_dir = snap != nullptr ? snap->sig_dir : c.signatures_dir;
   auto engine = Engine::Create(eo);
   if (!engine.ok()) return Status(engine.status().code(), "signatures: " + engine.status().message());
   AssessOptions ao;
@@ -39,6 +39,12 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c) {
   s->assessor = std::shared_ptr<const Assessor>(std::move(assessor).value());
   s->sig_version = s->engine->signatures_version();
   s->reg_version = s->assessor->registry_version();
+  if (snap != nullptr) {
+    s->suppressions = snap->suppressions;
+    s->snapshot = snap->dir;
+    s->sig_dir = snap->sig_from;
+    s->sig_bundle_version = snap->sig_bundle_version;
+  }
   if (const RegistryLoadReport* lr = s->assessor->registry_load_report(); lr && lr->rejected_count > 0) {
     s->reg_rejected = lr->rejected_count;
     s->reg_report = lr->Describe(kMaxRejectedLogged);
@@ -74,6 +80,12 @@ void LogRegistryRejects(const Scanner& s, const char* when) {
         {{"when", when}, {"record", std::string(text.substr(nl + 1, next - nl - 1))}});
     nl = next;
   }
+}
+
+std::string SnapshotName(int64_t seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "g%012lld", static_cast<long long>(seq));
+  return buf;
 }
 
 Status MakeDir(const std::string& path, const char* key) {
@@ -114,14 +126,15 @@ Status DaemonImpl::Init() {
                            "' is in use by another shelfguardd (lock " + lock + ")");
   }
   SetChildCloseFd(lock_fd_);
-  // The workers' scan services load their engines while this process loads
-  // its own (which checks the signatures and registry before anything runs).
-  for (int i = 0; i < c.effective_workers(); ++i) {
-    services_.push_back(std::make_unique<ScanService>());
-    if (c.isolation == "none") continue;
-    Status st = services_.back()->Launch(c.config_path);
-    if (!st.ok()) Log(LogLevel::kWarn, "scan_service.error", {{"worker", i}, {"error", st.ToString()}});
-  }
+  // What the scan services will load: this config's text, suppressions,
+  // signatures and (once loaded below) registry, under state_dir/active.
+  std::string config_text;
+  auto reread = ReadConfig(c.config_path, &config_text);
+  if (!reread.ok()) return reread.status();
+  std::error_code ec;
+  fs::remove_all(c.state_dir + "/active", ec);  // a previous run's snapshots
+  auto snap = WriteActiveSnapshot(c, config_text, SnapshotName(++snapshot_seq_));
+  if (!snap.ok()) return snap.status();
   queue::StoreOptions so;
   so.sqlite_path = c.db_path();
   so.full_sync = c.full_sync;
@@ -153,18 +166,28 @@ Status DaemonImpl::Init() {
   auto recovered = store_->RecoverRunning();
   if (!recovered.ok()) return recovered.status();
   if (*recovered > 0) Log(LogLevel::kWarn, "queue.recovered", {{"jobs", *recovered}});
-  auto sc = BuildScanner(c);
+  auto sc = BuildScanner(c, &*snap);
   if (!sc.ok()) return sc.status();
+  SG_RETURN_IF_ERROR(RecordSnapshotRegistry(c, *snap, (*sc)->reg_version));
   scanner_ = *sc;
   LogRegistryRejects(**sc, "start");
+  // The workers' scan services load their engines from the snapshot.
+  for (int i = 0; i < c.effective_workers(); ++i) {
+    services_.push_back(std::make_unique<ScanService>());
+    if (c.isolation == "none") continue;
+    Status st = services_.back()->Launch(c.config_path, snap->dir);
+    if (!st.ok()) Log(LogLevel::kWarn, "scan_service.error", {{"worker", i}, {"error", st.ToString()}});
+  }
   SG_RETURN_IF_ERROR(BindSockets());
   ReconcileSpool();
   return Status::Ok();
 }
 
 void DaemonImpl::RequestReload() {
+  std::lock_guard<std::mutex> one_at_a_time(reload_mu_);
   auto old = cfg();
-  auto loaded = LoadConfig(old->config_path);
+  std::string config_text;
+  auto loaded = ReadConfig(old->config_path, &config_text);
   if (!loaded.ok()) {
     Log(LogLevel::kError, "reload.failed", {{"error", loaded.status().message()}});
     RecordError("reload: " + loaded.status().message());
@@ -184,10 +207,19 @@ void DaemonImpl::RequestReload() {
   c.delivery = old->delivery;
   c.publish = old->publish;
   c.workers = old->workers;
-  auto sc = BuildScanner(c);  // off to the side; workers keep scanning
-  if (!sc.ok()) {
-    Log(LogLevel::kError, "reload.failed", {{"error", sc.status().ToString()}});
-    RecordError("reload: " + sc.status().ToString());
+  // The snapshot is written first and the new engine built from it, off to
+  // the side; workers keep scanning with the old one. On any failure the
+  // snapshot is removed and the old one keeps serving every scan service.
+  auto snap = WriteActiveSnapshot(c, config_text, SnapshotName(++snapshot_seq_));
+  Result<std::shared_ptr<const Scanner>> sc = snap.ok() ? BuildScanner(c, &*snap) : snap.status();
+  Status recorded = sc.ok() ? RecordSnapshotRegistry(c, *snap, (*sc)->reg_version) : sc.status();
+  if (!recorded.ok()) {
+    if (snap.ok()) {
+      std::error_code ec;
+      fs::remove_all(snap->dir, ec);
+    }
+    Log(LogLevel::kError, "reload.failed", {{"error", recorded.ToString()}});
+    RecordError("reload: " + recorded.ToString());
     return;
   }
   LogRegistryRejects(**sc, "reload");
@@ -197,11 +229,13 @@ void DaemonImpl::RequestReload() {
     cfg_ = std::make_shared<const Config>(std::move(c));
     scanner_ = *sc;
   }
+  PruneSnapshots(*cfg(), snap->dir);
   generation_++;  // workers restart their scan services with the new config
   reload_sweep_.store(true);
   Wake();
   Log(LogLevel::kInfo, "reload.done",
-      {{"signatures_version", (*sc)->sig_version}, {"registry_version", (*sc)->reg_version}});
+      {{"signatures_version", (*sc)->sig_version}, {"registry_version", (*sc)->reg_version},
+       {"suppressions", (*sc)->suppressions ? (*sc)->suppressions->entries().size() : 0}});
   if (restart_needed) {
     Log(LogLevel::kWarn, "reload.restart_needed",
         {{"reason", "endpoints, state_dir, spool.dir and workers change only on restart"}});
@@ -220,6 +254,7 @@ int DaemonImpl::Run() {
   int64_t t0 = NowMs();
   std::thread io([this] { IoLoop(); });
   std::thread sched([this] { SchedulerLoop(); });
+  std::thread updates([this] { UpdateLoop(); });
   std::vector<std::thread> workers;
   for (int i = 0; i < n; ++i) workers.emplace_back([this, i] { WorkerLoop(i); });
 
@@ -257,6 +292,7 @@ int DaemonImpl::Run() {
   Wake();
   Log(LogLevel::kInfo, "daemon.draining", {{"busy_workers", busy_.load()}});
   sched.join();
+  updates.join();
   for (auto& w : workers) w.join();
   workers_done_.store(true);
   io.join();

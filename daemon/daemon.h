@@ -17,6 +17,9 @@ namespace shelfguard::daemon {
 // scan.registry_strict) and returns RegistryLoadReport::Describe() when
 // records were rejected (empty otherwise), or the load error.
 Result<std::string> CheckRegistry(const Config& config);
+// --check's suppressions pass: loads scan.suppressions as start would; a bad
+// file is an error naming the file, the entry, its line and the field.
+Status CheckSuppressions(const Config& config);
 
 class Daemon {
  public:

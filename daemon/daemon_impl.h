@@ -36,6 +36,7 @@
 #include "policy/assess.h"
 #include "queue/message.h"
 #include "queue/store.h"
+#include "report/suppressions.h"
 #include "shelfguard/engine.h"
 
 namespace shelfguard::daemon {
@@ -52,10 +53,63 @@ struct Scanner {
   std::string sig_version, reg_version;
   uint64_t reg_rejected = 0;     // records the registry load rejected
   std::string reg_report;        // RegistryLoadReport::Describe(), empty when none rejected
+  // scan.suppressions as loaded (null: none); the scan services load the
+  // snapshot's copy, this one serves isolation = "none" and status.
+  std::shared_ptr<const report::Suppressions> suppressions;
+  // What the scan services load: ActiveSnapshot::dir, and the signatures
+  // directory in use (scan.signatures_dir or the installed update).
+  std::string snapshot, sig_dir;
+  uint64_t sig_bundle_version = 0;  // 0: not a set installed from a bundle
+};
+
+// The files one accepted configuration is served from (issue 12): the
+// config text as parsed, a copy of the registry and of the suppressions, and
+// setup.json naming them and the signatures directory. The daemon writes it
+// under <state_dir>/active/ before building its own engine from the same
+// bytes; every scan service (re)started for that configuration loads only
+// these copies, so a file edited after a refused reload is never read by a
+// scanner. Older snapshots are removed after each successful reload.
+struct ActiveSnapshot {
+  std::string dir;
+  std::string sig_dir;   // the copy loaded (empty: the built-in set)
+  std::string sig_from;  // what it was copied from
+  uint64_t sig_bundle_version = 0;
+  std::shared_ptr<const report::Suppressions> suppressions;
+};
+// Writes the snapshot of `c` (whose file held `config_text`) as
+// <state_dir>/active/<name>. Errors name the key and the file: a bad
+// suppressions file names its entry and line.
+Result<ActiveSnapshot> WriteActiveSnapshot(const Config& c, const std::string& config_text, const std::string& name);
+// The signatures directory the daemon serves: the set installed by updates
+// (<state_dir>/signatures) while scan.signatures_update_url is set and one
+// was installed, else scan.signatures_dir. *bundle_version: its version.
+std::string SignaturesDirInUse(const Config& c, uint64_t* bundle_version);
+// A submitted outcome's findings lose their suppression on the way back from
+// a scan service (the outcome encoding does not carry it); the report does.
+// Marks o->findings[i] suppressed where the report's findings[i] is.
+void MarkSuppressedFindings(queue::ScanOutcome* o);
+
+// After the daemon built its Scanner from `snap`: copies scan.registry into
+// the snapshot and records the registry version the services must serve.
+Status RecordSnapshotRegistry(const Config& c, const ActiveSnapshot& snap, const std::string& version);
+// "g" and a zero-padded sequence number: names sort in creation order.
+std::string SnapshotName(int64_t seq);
+// Removes snapshots older than the one before `current`.
+void PruneSnapshots(const Config& c, const std::string& current);
+
+// Background signature updates (scan.signatures_update_url): the last check.
+struct SignatureUpdateState {
+  int64_t checks = 0, failures = 0, updates = 0;
+  int64_t last_attempt_ms = 0, last_success_ms = 0, last_update_ms = 0, last_error_ms = 0;
+  std::string last_result;  // updated | not-modified | error
+  std::string last_error;
+  uint64_t installed_version = 0;
 };
 
 
-Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c);
+// The engine and assessor for `c`; with a snapshot, the signatures directory
+// and suppressions it names.
+Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const ActiveSnapshot* snap = nullptr);
 Status MakeDir(const std::string& path, const char* key);
 // This node's id in a shared store: store.node_id, else the one kept in
 // <state_dir>/node_id (made on first use).
@@ -181,6 +235,12 @@ class DaemonImpl : public Daemon {
   // leave failed jobs (downloads) to http.refetch_failed_s.
   bool AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha, bool failed_jobs);
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
+  // Signature updates: a thread checking scan.signatures_update_url every
+  // interval; an installed update is taken by a reload (RequestReload).
+  void UpdateLoop();
+  void CheckSignatureUpdate(const Config& c);
+  // Reads the config file (bounded) and parses it; the text is kept for the snapshot.
+  Result<Config> ReadConfig(const std::string& path, std::string* text);
   // Workers.
   void WorkerLoop(int index);
   // Runs a claimed job. When the scan completes and the daemon is not
@@ -256,6 +316,7 @@ class DaemonImpl : public Daemon {
   // Per client (SubmitClient()): the bytes of its pending submissions, and
   // whose each pending job is, so that one peer cannot take the whole budget.
   std::map<std::string, int64_t> client_pending_bytes_;
+  std::map<std::string, int64_t> client_pending_count_;   // client -> pending submissions
   std::map<int64_t, std::string> pending_submit_client_;  // job id -> client
   // Who sent a submit request: its CURVE key (the ZAP user id), else its
   // tcp peer address, else the connection's routing id.
@@ -270,6 +331,10 @@ class DaemonImpl : public Daemon {
   int64_t last_fetch_scan_ms_ = 0;
   std::set<std::string> watch_topics_;  // subscribed prefixes on the publish socket
   std::atomic<bool> watchers_{false};   // one of them matches "finding"
+
+  std::mutex reload_mu_;  // one reload at a time (SIGHUP, control, signature update)
+  int64_t snapshot_seq_ = 0;  // guarded by reload_mu_
+  SignatureUpdateState sig_update_;  // guarded by stats_mu_
 
   // One scan service per worker (used unless isolation is "none").
   std::vector<std::unique_ptr<ScanService>> services_;

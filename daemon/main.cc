@@ -13,6 +13,7 @@
 
 #include "cli/help_format.h"
 #include "config.h"
+#include "shelfguard/about.h"
 #include "shelfguard/process_setup.h"
 #include "daemon.h"
 #include "log.h"
@@ -42,13 +43,16 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool once = false, check = false, print_config = false, gen_keys = false;
   // Internal: the per-worker scan service (scan_child.h).
-  if (argc == 5 && std::string(argv[1]) == "--scan-service" && std::string(argv[3]) == "--config") {
-    return ScanServiceMain(std::atoi(argv[2]), argv[4]);
+  if ((argc == 5 || argc == 7) && std::string(argv[1]) == "--scan-service" && std::string(argv[3]) == "--config") {
+    bool snap = argc == 7 && std::string(argv[5]) == "--snapshot";
+    return ScanServiceMain(std::atoi(argv[2]), argv[4], snap ? argv[6] : "");
   }
   CLI::App app(kDescription, "shelfguardd");
   shelfguard::cli::UseHelpFormat(&app);
   app.set_help_flag("-h,--help", "print this help and exit");
-  app.set_version_flag("--version", std::string("shelfguardd ") + SHELFGUARD_VERSION,
+  app.set_version_flag("--version",
+                       std::string("shelfguardd ") + SHELFGUARD_VERSION + "\ndocumentation: " +
+                           shelfguard::kDocumentationUri,
                        "print the version and exit");
   app.footer(std::string(kFooter) + ConfigHelp());
   app.add_option("-c,--config", config_path, "TOML configuration (see --print-config)")
@@ -97,6 +101,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (!reg->empty()) std::fprintf(stderr, "shelfguardd: %s", reg->c_str());
+    shelfguard::Status sup = CheckSuppressions(*config);
+    if (!sup.ok()) {
+      std::fprintf(stderr, "shelfguardd: config %s: %s\n", config_path.c_str(), sup.message().c_str());
+      return 2;
+    }
     std::printf("shelfguardd: config %s is valid\n", config_path.c_str());
     return 0;
   }

@@ -19,6 +19,7 @@
 
 #include "policy/assess.h"
 #include "queue/message.h"
+#include "report/suppressions.h"
 #include "shelfguard/engine.h"
 
 namespace shelfguard::daemon {
@@ -31,10 +32,12 @@ struct IsolationOptions {
 };
 
 // Scans `path`; the outcome's file is `label`. Never fails: problems are an
-// outcome with verdict "error".
+// outcome with verdict "error". With `suppressions`, the entries in force
+// today mark the findings they match (report/suppressions.h).
 queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
                                 const std::string& path, const std::string& label,
-                                const IsolationOptions& options);
+                                const IsolationOptions& options,
+                                const report::Suppressions* suppressions = nullptr);
 
 // Closed in forked children (the daemon's lock file).
 void SetChildCloseFd(int fd);
@@ -49,11 +52,13 @@ void SetChildCloseFd(int fd);
 class ScanService {
  public:
   ~ScanService() { Stop(); }
-  // Starts the helper with `config_path`; waits for it to report its versions.
-  Status Start(const std::string& config_path, int64_t timeout_ms);
+  // Starts the helper with `config_path` and the daemon's active snapshot
+  // (daemon_impl.h, ActiveSnapshot; empty: the config file as it is now);
+  // waits for it to report its versions.
+  Status Start(const std::string& config_path, const std::string& snapshot, int64_t timeout_ms);
   // Start() in two steps: Launch() forks and execs the helper, which loads
   // its engine meanwhile; WaitReady() waits for its hello (once).
-  Status Launch(const std::string& config_path);
+  Status Launch(const std::string& config_path, const std::string& snapshot = "");
   Status WaitReady(int64_t timeout_ms);
   bool running() const { return pid_ > 0; }
   bool ready() const { return pid_ > 0 && ready_; }
@@ -74,7 +79,9 @@ class ScanService {
 
 // The helper's main: loads the config, builds its Engine and Assessor, says
 // hello on `fd` and serves scan requests until EOF. Returns the exit code.
-int ScanServiceMain(int fd, const std::string& config_path);
+// With a `snapshot` directory, the config text, signatures, suppressions and
+// registry are the ones the daemon accepted, whatever the files say now.
+int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot = "");
 
 }  // namespace shelfguard::daemon
 

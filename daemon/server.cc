@@ -143,12 +143,20 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
                            " submissions pending (submit.max_pending); ask again later",
                        "busy");
   }
+  // And per client, so that one peer cannot take every slot from the others.
+  const std::string client = SubmitClient(fr);
+  if (auto held = client_pending_count_.find(client);
+      held != client_pending_count_.end() && held->second >= c->submit_max_client_pending) {
+    limits_hit_["submit.max_client_pending"]++;
+    return reply_error("busy: " + std::to_string(held->second) +
+                           " submissions of this client pending (submit.max_client_pending); ask again later",
+                       "busy");
+  }
   // Bounded in bytes too: a burst of large submissions is refused before
   // its bytes are spooled, not after memory and disk have taken them.
-  // And per client, so that one peer cannot take the whole budget from the
-  // others: its first pending submission is always taken (submit.max_bytes
-  // bounds it), more only within submit.max_client_pending_bytes.
-  const std::string client = SubmitClient(fr);
+  // And per client: its first pending submission is always taken
+  // (submit.max_bytes bounds it), more only within
+  // submit.max_client_pending_bytes.
   auto over_bytes = [&](int64_t size) {
     auto mine = client_pending_bytes_.find(client);
     int64_t own = mine == client_pending_bytes_.end() ? 0 : mine->second;
@@ -235,10 +243,11 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
     return reply_error("cannot queue the submission", "io-error");
   }
   pending_submits_[*id] = identity;
+  pending_submit_client_[*id] = client;
+  client_pending_count_[client]++;
   if (bytes > 0) {
     pending_submit_bytes_[*id] = bytes;
     pending_bytes_total_ += bytes;
-    pending_submit_client_[*id] = client;
     client_pending_bytes_[client] += bytes;
   }
   Log(LogLevel::kInfo, "job.queued", {{"job", *id}, {"package", spec.name}, {"source", "submit"}});
@@ -247,17 +256,21 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
 
 void DaemonImpl::ForgetSubmit(int64_t job_id) {
   pending_submits_.erase(job_id);
-  auto it = pending_submit_bytes_.find(job_id);
-  if (it == pending_submit_bytes_.end()) return;
-  pending_bytes_total_ -= it->second;
-  auto who = pending_submit_client_.find(job_id);
-  if (who != pending_submit_client_.end()) {
-    auto mine = client_pending_bytes_.find(who->second);
-    // Erased at zero: the map holds only clients with bytes pending.
-    if (mine != client_pending_bytes_.end() && (mine->second -= it->second) <= 0) client_pending_bytes_.erase(mine);
-    pending_submit_client_.erase(who);
+  int64_t bytes = 0;
+  if (auto it = pending_submit_bytes_.find(job_id); it != pending_submit_bytes_.end()) {
+    bytes = it->second;
+    pending_bytes_total_ -= bytes;
+    pending_submit_bytes_.erase(it);
   }
-  pending_submit_bytes_.erase(it);
+  auto who = pending_submit_client_.find(job_id);
+  if (who == pending_submit_client_.end()) return;
+  // Erased at zero: the maps hold only clients with something pending.
+  if (auto n = client_pending_count_.find(who->second); n != client_pending_count_.end() && --n->second <= 0) {
+    client_pending_count_.erase(n);
+  }
+  auto mine = client_pending_bytes_.find(who->second);
+  if (bytes > 0 && mine != client_pending_bytes_.end() && (mine->second -= bytes) <= 0) client_pending_bytes_.erase(mine);
+  pending_submit_client_.erase(who);
 }
 
 std::string DaemonImpl::SubmitClient(const std::vector<zmq::message_t>& fr) {

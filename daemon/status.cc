@@ -50,6 +50,8 @@ json DaemonImpl::StatusJson() {
                  {"busy_workers", busy_.load()}, {"state_dir", c->state_dir}, {"stopping", stopping_.load()}};
   j["versions"] = {{"signatures", s->sig_version}, {"registry", s->reg_version}};
   j["registry"] = {{"rejected", s->reg_rejected}};
+  j["suppressions"] = {{"file", c->suppressions},
+                       {"entries", s->suppressions ? s->suppressions->entries().size() : 0}};
   j["queue"] = {{"depth", qc.queued + qc.running}, {"queued", qc.queued}, {"running", qc.running},
                 {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
   j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};
@@ -61,8 +63,9 @@ json DaemonImpl::StatusJson() {
                  {"pending_submits", pending_submits_.size()},
                  {"submit_max_pending_bytes", c->submit_max_pending_bytes},
                  {"pending_submit_bytes", pending_bytes_total_},
+                 {"submit_max_client_pending", c->submit_max_client_pending},
                  {"submit_max_client_pending_bytes", c->submit_max_client_pending_bytes},
-                 {"pending_submit_clients", client_pending_bytes_.size()}};
+                 {"pending_submit_clients", client_pending_count_.size()}};
   std::lock_guard<std::mutex> l(stats_mu_);
   double up = std::max<double>(1.0, static_cast<double>(now - started_ms_) / 1000.0);
   j["throughput"] = {{"scanned", scanned_.load()}, {"last_minute", recent_scans_ms_.size()},
@@ -84,6 +87,25 @@ json DaemonImpl::StatusJson() {
   }
   j["feeds"] = feeds;
   j["store"] = StoreJson();
+  // Background signature updates (scan.signatures_update_url).
+  const SignatureUpdateState& u = sig_update_;
+  auto iso = [](int64_t ms) { return ms ? queue::ToIso8601(ms) : std::string(); };
+  j["signatures"] = {{"version", s->sig_version},
+                     {"bundle_version", s->sig_bundle_version},
+                     {"dir", s->sig_dir},
+                     {"update",
+                      {{"url", RedactUrl(c->signatures_update_url)},
+                       {"interval_s", c->signatures_update_interval_s},
+                       {"installed_version", u.installed_version},
+                       {"checks", u.checks},
+                       {"updates", u.updates},
+                       {"failures", u.failures},
+                       {"last_attempt", iso(u.last_attempt_ms)},
+                       {"last_result", u.last_result},
+                       {"last_success", iso(u.last_success_ms)},
+                       {"last_update", iso(u.last_update_ms)},
+                       {"last_error", u.last_error},
+                       {"last_error_at", iso(u.last_error_ms)}}}};
   return j;
 }
 

@@ -17,6 +17,9 @@ set(SG_PACKAGING_DIR ${CMAKE_SOURCE_DIR}/packaging)
 set(SG_PACKAGING_BINARY_DIR ${CMAKE_BINARY_DIR}/packaging)
 
 install(TARGETS shelfguard shelfguardd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The documentation, where kDocumentationUri (include/shelfguard/about.h),
+# the SARIF informationUri and --version point: /usr/share/doc/shelfguard/.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} PATTERN "team" EXCLUDE)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/signatures/ DESTINATION ${CMAKE_INSTALL_DATADIR}/shelfguard/signatures)
 foreach(prog shelfguard shelfguardd)
   install(FILES ${SG_PACKAGING_DIR}/shelfguard.bash-completion

@@ -14,6 +14,7 @@
 #include "shelfguard/engine.h"
 #include "support/android_writer.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -145,7 +146,7 @@ TEST(AabFixture, IdentityPermissionsDependenciesAndRules) {
     ASSERT_FALSE(f.components.empty());
     EXPECT_EQ(f.components[0].name, "com.example.eduaab.MainActivity");
     EXPECT_TRUE(f.components[0].exported);  // intent filter, no android:exported
-    EXPECT_TRUE(HasSdk(f, "pangle-maven"));
+    EXPECT_TRUE(HasSdk(f, "pangle"));
     bool moe = std::any_of(f.displayed_numbers.begin(), f.displayed_numbers.end(),
                            [](const DisplayedNumber& n) { return n.text == "教APP备1100123号"; });
     EXPECT_TRUE(moe);
@@ -158,6 +159,78 @@ TEST(AabFixture, IdentityPermissionsDependenciesAndRules) {
                           [](const Finding& x) { return x.rule_id == "CONTENT-AD-SDK"; });
     EXPECT_TRUE(ad);
   }
+}
+
+// Issue 17 item 3: a module's lib/, assets/ and manifest <meta-data> are read
+// as those of the APK bundletool makes from it. The library is a real ELF
+// (compiled by mkapk.py and taken out of its APK) under base/lib/; a feature
+// module holds an SDK's native library and asset; texts in the ELF and in
+// base/assets/ reach the filing-number finder with the bundle path as their
+// location.
+TEST(AabFixture, ModuleLibrariesAssetsAndMetaDataAreReadAsInAnApk) {
+  const std::string apk = testing::BuildApk(R"({"package": "com.example.sgelf",
+      "native_libs": [{"path": "lib/arm64-v8a/libsgbundle.so", "symbols": ["sg_init"],
+                       "strings": ["about: 教APP备1100456号"]}]})");
+  ASSERT_FALSE(apk.empty());
+  Budget budget{Limits{}};
+  auto a = Archive::OpenFile(apk, &budget);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto elf = (*a)->Read("lib/arm64-v8a/libsgbundle.so");
+  ASSERT_TRUE(elf.ok()) << elf.status().ToString();
+
+  pb::XmlNode root;
+  ASSERT_TRUE(root.ParseFromString(Manifest("com.example.eduaab", true)));
+  for (auto& c : *root.mutable_element()->mutable_child()) {
+    if (c.element().name() != "application") continue;
+    Attr(Child(c.mutable_element(), "meta-data"), "name", 0x01010003, "UMENG_APPKEY");
+  }
+  const std::string bundle = testing::BuildZip(
+      {{"BundleConfig.pb", std::string("\x0a\x07\x12\x05" "1.8.0", 9)},
+       {"base/manifest/AndroidManifest.xml", root.SerializeAsString()},
+       {"base/resources.pb", Resources()},
+       {"base/lib/arm64-v8a/libsgbundle.so", *elf},
+       {"base/assets/about.html", "<p>京ICP备12345678号-1</p>"},
+       {"base/dex/classes.dex", "not a dex"},
+       {"feature/manifest/AndroidManifest.xml", Manifest("com.example.eduaab", false)},
+       {"feature/lib/armeabi-v7a/libliteavsdk.so", "\x7f" "ELF but truncated"},
+       {"feature/assets/bdxadsdk.jar", "jar"}});
+  Facts f = MakeEngine()->ScanBytes("modules.aab", bundle);
+  ASSERT_TRUE(f.analysed);
+
+  const CodeUnit* unit = nullptr;
+  for (const CodeUnit& u : f.code)
+    if (u.kind == "elf" && u.location == "base/lib/arm64-v8a/libsgbundle.so") unit = &u;
+  ASSERT_NE(unit, nullptr) << "base/lib/<abi>/*.so not analysed";
+  EXPECT_EQ(unit->arch, "arm64");  // the ELF machine
+  EXPECT_GE(unit->symbols, 1u);
+  EXPECT_TRUE(unit->note.empty()) << unit->note;
+  bool feature_lib = std::any_of(f.code.begin(), f.code.end(), [](const CodeUnit& u) {
+    return u.location == "feature/lib/armeabi-v7a/libliteavsdk.so" && u.arch == "armeabi-v7a";
+  });
+  EXPECT_TRUE(feature_lib) << "a feature module's library is analysed too";
+
+  auto number_at = [&](const std::string& text, const std::string& location) {
+    return std::any_of(f.displayed_numbers.begin(), f.displayed_numbers.end(),
+                       [&](const DisplayedNumber& n) {
+                         return n.text == text && n.location.rfind(location, 0) == 0;
+                       });
+  };
+  EXPECT_TRUE(number_at("教APP备1100456号", "base/lib/arm64-v8a/libsgbundle.so"));
+  EXPECT_TRUE(number_at("京ICP备12345678号-1", "base/assets/about.html"));
+
+  EXPECT_TRUE(HasSdk(f, "tencent-trtc"));   // native library of the feature module
+  EXPECT_TRUE(HasSdk(f, "baidu-mobads"));   // assets/bdxadsdk.jar of the feature module
+  EXPECT_TRUE(HasSdk(f, "umeng"));          // <meta-data UMENG_APPKEY>
+  for (const SdkHit& h : f.sdks) {
+    if (h.id != "baidu-mobads") continue;
+    ASSERT_FALSE(h.evidence.empty());
+    EXPECT_EQ(h.evidence.front().value, "assets/bdxadsdk.jar");
+  }
+  // Bundle-only entries are not APK paths: base/dex/ is no asset.
+  EXPECT_EQ(BundleApkPath("base/dex/classes.dex"), "");
+  EXPECT_EQ(BundleApkPath("BUNDLE-METADATA/x/lib/a.so"), "");
+  EXPECT_EQ(BundleApkPath("base/root/META-INF/x.kotlin_module"), "META-INF/x.kotlin_module");
+  EXPECT_EQ(BundleApkPath("base/lib/x86/libc.so"), "lib/x86/libc.so");
 }
 
 TEST(AabFixture, CorruptProtobufIsReported) {

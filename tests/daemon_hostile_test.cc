@@ -307,7 +307,8 @@ TEST(DaemonHostile, PendingSubmissionBytesAreCapped) {
 // Issue 11 item 7, per client: one client (here: one CURVE key, over two
 // connections) cannot take the whole submit.max_pending_bytes budget; its
 // second pending submission passes submit.max_client_pending_bytes and is
-// answered 'busy' naming it, while another client's is taken.
+// answered 'busy' naming it, while another client's is taken; nor every
+// pending slot (submit.max_client_pending).
 TEST(DaemonHostile, OneClientCannotTakeThePendingByteBudget) {
   if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
   std::string apk = BuildApk(R"({"package": "com.example.perclient", "version_code": 1})");
@@ -320,7 +321,8 @@ TEST(DaemonHostile, OneClientCannotTakeThePendingByteBudget) {
   DaemonFixture d;
   WriteAll(d.dir + "/server.key", ssec);
   ::chmod((d.dir + "/server.key").c_str(), 0600);
-  d.submit_extra = std::string("max_pending_bytes = 10000000\nmax_client_pending_bytes = 60000\ncurve = true\n") +
+  d.submit_extra = std::string("max_pending_bytes = 10000000\nmax_client_pending_bytes = 60000\n"
+                               "max_client_pending = 2\ncurve = true\n") +
                    "allow = [\"" + apub + "\", \"" + bpub + "\"]\n";
   d.WriteConfig("workers = 1", "[curve]\nsecret_key_file = \"server.key\"\n[limits]\ndeadline_ms = 2000\n"
                                "[scan]\ngrace_ms = 200\n[spool]\npoll_ms = 50\n");
@@ -339,15 +341,31 @@ TEST(DaemonHostile, OneClientCannotTakeThePendingByteBudget) {
   b.Send({R"({"type":"submit","name":"b.apk"})", bytes});
   ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submit_clients") == 2; }, 5000))
       << d.Status().dump();
+  // B's second (small: within its bytes) is taken, its third passes
+  // submit.max_client_pending = 2.
+  std::string small = ReadAll(apk);
+  b.Send({R"({"type":"submit","name":"b2.apk"})", small});
+  ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submits") == 3; }, 5000))
+      << d.Status().dump();
+  Json busy_count = Parse(b.Ask({R"({"type":"submit","name":"b3.apk"})", small}, 3000));
+  EXPECT_EQ(busy_count.value("code", ""), "busy") << busy_count.dump();
+  EXPECT_NE(busy_count.value("error", "").find("submit.max_client_pending)"), std::string::npos)
+      << busy_count.dump();
   Json st = d.Status();
   EXPECT_EQ(st["limits"]["hits"].value("submit.max_client_pending_bytes", 0), 1) << st.dump();
+  EXPECT_EQ(st["limits"]["hits"].value("submit.max_client_pending", 0), 1) << st.dump();
   EXPECT_EQ(st["limits"]["hits"].value("submit.max_pending_bytes", 0), 0) << st.dump();
-  EXPECT_EQ(st["limits"].value("pending_submit_bytes", 0), 2 * static_cast<int64_t>(bytes.size())) << st.dump();
+  EXPECT_EQ(st["limits"].value("pending_submit_bytes", 0),
+            2 * static_cast<int64_t>(bytes.size()) + static_cast<int64_t>(small.size()))
+      << st.dump();
   EXPECT_EQ(st["limits"].value("submit_max_client_pending_bytes", 0), 60000) << st.dump();
+  EXPECT_EQ(st["limits"].value("submit_max_client_pending", 0), 2) << st.dump();
   Json ra = Parse(a1.Recv(30000));
   EXPECT_EQ(ra.value("ok", false), true) << ra.dump() << ReadAll(d.log());
-  Json rb = Parse(b.Recv(30000));
-  EXPECT_EQ(rb.value("ok", false), true) << rb.dump();
+  for (int i = 0; i < 2; ++i) {  // b.apk and b2.apk, in either order
+    Json rb = Parse(b.Recv(30000));
+    EXPECT_EQ(rb.value("ok", false), true) << rb.dump();
+  }
   // Answered: the client's budget is free again.
   st = d.Status();
   EXPECT_EQ(st["limits"].value("pending_submit_bytes", -1), 0) << st.dump();
@@ -463,7 +481,9 @@ TEST(DaemonHostile, StopAbortsAFeedDownloadAndTheJobRunsAfterRestart) {
   d.daemon.Signal(SIGTERM);
   EXPECT_EQ(d.daemon.Wait(10000), 0) << ReadAll(d.log());
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(ms, 3000) << "stop took " << ms << " ms";  // daemon.drain_timeout_ms: 3000
+  // Promptly: well inside the 300 s http.total_timeout_ms it waited before,
+  // with room for a sanitizer build on a loaded machine.
+  EXPECT_LT(ms, 5000) << "stop took " << ms << " ms";
   EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"download.interrupted\""), 1u) << ReadAll(d.log());
   EXPECT_EQ(DaemonFixture::CountIn(d.log(), "\"job.failed\""), 0u) << ReadAll(d.log());
   EXPECT_EQ(Query(d.dir + "/state/queue.db", "SELECT state || ':' || attempts FROM jobs"), "queued:0");

@@ -138,6 +138,49 @@ TEST(HarmonyFixture, HapIdentityPermissionsAdKitAndFilingNumber) {
   EXPECT_FALSE(HasFinding(r, "FILING-NOT-DISPLAYED"));
 }
 
+// Issue 17 item 1: the HarmonyOS editions of the big Chinese ad SDKs, found
+// by the ohpm packages their module references name (Pangle/穿山甲
+// @csj/openadsdk, 优量汇 @gdt/gdt-union-sdk, Kuaishou ksadsdk, GroMore's
+// @csj/adapter_*), each merged into the SDK's one entry; lookalike package
+// names are not them.
+TEST(HarmonyFixture, ChineseAdSdksByTheirOhpmPackages) {
+  auto engine = MakeEngine();
+  ASSERT_NE(engine, nullptr);
+  auto hap = [&](const std::vector<std::string>& refs) {
+    std::vector<std::string> records;
+    for (const std::string& r : refs) records.push_back(AbcString(r));
+    return engine->ScanBytes("ads.hap", testing::BuildZip({{"module.json", ModuleJson("com.example.adhap", "entry")},
+                                                           {"ets/modules.abc", testing::BuildAbc(records)}}));
+  };
+  Facts f = hap({"@normalized:N&&&@csj/openadsdk/Index&7.5.3",
+                 "@normalized:N&&&@gdt/gdt-union-sdk/src/main/ets/Index&1.2.0",
+                 "@normalized:N&&&ksadsdk/Index&3.0.6",
+                 "@normalized:N&&&@csj/adapter_gdt/Index&1.2.0-2"});
+  ASSERT_TRUE(f.analysed);
+  for (const auto& [id, package] : std::vector<std::pair<std::string, std::string>>{
+           {"pangle", "@csj/openadsdk"}, {"gdt", "@gdt/gdt-union-sdk"},
+           {"kuaishou-ads", "ksadsdk"}, {"gromore", "@csj/adapter_gdt"}}) {
+    const SdkHit* h = nullptr;
+    for (const SdkHit& x : f.sdks)
+      if (x.id == id) h = &x;
+    ASSERT_NE(h, nullptr) << id;
+    EXPECT_EQ(h->category, "ads");
+    EXPECT_EQ(h->confidence, "referenced") << id;
+    bool ev = std::any_of(h->evidence.begin(), h->evidence.end(), [&](const Evidence& e) {
+      return e.kind == "harmony-module" && e.value == package;
+    });
+    EXPECT_TRUE(ev) << id << " has no harmony-module evidence " << package;
+  }
+  EXPECT_TRUE(HasFinding(Assess(f), "CONTENT-AD-SDK"));
+
+  Facts near = hap({"@normalized:N&&&@csj/openadsdkx/Index&1.0.0",
+                    "@normalized:N&&&ksadsdk2/Index&1.0.0",
+                    "@normalized:N&&&@gdtx/gdt-union-sdk/Index&1.0.0"});
+  for (const char* id : {"pangle", "gdt", "kuaishou-ads", "gromore"})
+    EXPECT_FALSE(HasSdk(near, id)) << id;
+  EXPECT_FALSE(HasFinding(Assess(near), "CONTENT-AD-SDK"));
+}
+
 TEST(HarmonyFixture, AppContainerMergesModulesAndBoundsNesting) {
   auto engine = MakeEngine();
   std::string pack = R"({"summary":{"app":{"bundleName":"com.example.eduhap","version":{"code":1000002,"name":"1.0.2"}}}})";
@@ -194,6 +237,75 @@ TEST(MiniProgramFixture, AdComponentPaymentScopesAndFilingNumber) {
   Report r = Assess(f);
   EXPECT_TRUE(HasFinding(r, "CONTENT-AD-SDK"));
   EXPECT_FALSE(HasFinding(r, "FILING-NOT-DISPLAYED"));
+}
+
+// Issue 17 item 2: a mini-program's permissions are cited where they are
+// declared (its app.json, compiled into /app-config.json), never an Android
+// manifest; jumps to other mini-programs are reported with each target appid,
+// and a jump whose call names a game is a game link (CONTENT-GAME).
+TEST(MiniProgramFixture, PermissionEvidenceIsTheAppConfigAndJumpsNameTheirTargets) {
+  const std::string config = R"({"appid":"wx5f3c1a2b4d6e8f90","pages":["pages/index/index"],
+    "permission":{"scope.userLocation":{"desc":"定位最近的校区"}},
+    "navigateToMiniProgramAppIdList":["wx98bb879bbb53ad81"]})";
+  const std::string js =
+      "Page({help(){wx.navigateToMiniProgram({appId:'wxaaaabbbbccccdddd',path:'pages/help/index'})},"
+      "play(){wx.navigateToMiniProgram({appId:\"wx1111222233334444\",path:\"pages/game/index?from=edu\"})},"
+      "other(t){wx.navigateToMiniProgram({appId:t.appid,path:'x'})},"
+      "fake(){wx.navigateToMiniProgram({appId:'wx1111222233334444ff'})}});";
+  Facts f = MakeEngine()->ScanBytes(
+      "jump.wxapkg", testing::BuildWxapkg({{"/app-config.json", config}, {"/app-service.js", js}}));
+  ASSERT_TRUE(f.analysed);
+  EXPECT_EQ(f.package.id, "wx5f3c1a2b4d6e8f90");
+  const auto& ids = f.mini_program.navigate_appids;
+  for (const char* id : {"wx98bb879bbb53ad81", "wxaaaabbbbccccdddd", "wx1111222233334444"})
+    EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << id;
+  EXPECT_EQ(ids.size(), 3u) << "a variable appId and a longer hex run are no targets";
+
+  const SdkHit* jump = nullptr;
+  const SdkHit* game = nullptr;
+  for (const SdkHit& h : f.sdks) {
+    if (h.id == "wechat-mp-jump") jump = &h;
+    if (h.id == "wechat-mp-game-link") game = &h;
+  }
+  ASSERT_NE(jump, nullptr);
+  EXPECT_EQ(jump->category, "other");
+  ASSERT_EQ(jump->evidence.size(), 3u);
+  EXPECT_EQ(jump->evidence[0].value, "wx98bb879bbb53ad81");
+  EXPECT_EQ(jump->evidence[0].location, "/app-config.json");
+  EXPECT_EQ(jump->evidence[1].location, "/app-service.js");
+  ASSERT_NE(game, nullptr);
+  EXPECT_EQ(game->category, "game-sdk");
+  ASSERT_EQ(game->evidence.size(), 1u) << "only the call whose path names a game";
+  EXPECT_EQ(game->evidence[0].value, "wx1111222233334444");
+  EXPECT_EQ(game->evidence[0].kind, "mini-program-jump");
+
+  AssessOptions o;
+  o.today = "2026-11-30";
+  o.registry_path = testing::SourceDir() + "/samples/registry.json";
+  auto a = Assessor::Create(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  Report r = (*a)->Assess(f);
+  bool cited = false;
+  for (const Finding& x : r.findings) {
+    for (const Evidence& e : x.evidence) {
+      EXPECT_NE(e.location, "AndroidManifest.xml") << x.rule_id << " cites " << e.value;
+      if (x.rule_id == "PRIV-UNDISCLOSED-PERMISSION" && e.value == "scope.userLocation")
+        cited = e.location == "/app-config.json";
+    }
+  }
+  EXPECT_TRUE(cited) << "the undeclared scope is cited in /app-config.json";
+  bool game_finding = false;
+  for (const Finding& x : r.findings) {
+    if (x.rule_id != "CONTENT-GAME") continue;
+    for (const Evidence& e : x.evidence) game_finding = game_finding || e.value == "wx1111222233334444";
+  }
+  EXPECT_TRUE(game_finding);
+
+  // Jumps alone (MiniProgram(): a declared target, no game) are no game link.
+  Facts plain = MakeEngine()->ScanBytes("mp.wxapkg", MiniProgram());
+  EXPECT_TRUE(HasSdk(plain, "wechat-mp-jump"));
+  EXPECT_FALSE(HasSdk(plain, "wechat-mp-game-link"));
+  EXPECT_FALSE(HasFinding(Assess(plain), "CONTENT-GAME"));
 }
 
 TEST(MiniProgramFixture, EncryptedNeedsItsAppid) {

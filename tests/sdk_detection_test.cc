@@ -11,6 +11,7 @@
 #include "shelfguard/engine.h"
 #include "signatures/signature_db.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -328,6 +329,50 @@ TEST(SdkConditions, NotAloneRequiresExclude) {
   // requires: classes and assets without the library are not the engine.
   EXPECT_EQ(Find(scan({"org.engine.Main"}, {"assets/engine/x"}), "engine"), nullptr);
   EXPECT_NE(Find(scan({"org.engine.Main"}, {"lib/x86/libengine.so"}), "engine"), nullptr);
+}
+
+// Issue 14 item 3: a packed app whose classes are all hidden still names its
+// SDKs through the keys they read from the manifest. A real APK (aapt,
+// mkapk.py) without code: only <meta-data> under <application> and under a
+// component. A channel key alone (UMENG_CHANNEL, also written by channel
+// packaging tools) and a lookalike key must not name the SDK.
+TEST(SdkEngine, ManifestMetaDataKeysNameSdksWithoutAnyCode) {
+  const std::string apk = testing::BuildApk(R"({"package": "cn.sg.metadata",
+      "application": {"meta_data": [{"name": "UMENG_APPKEY", "value": "5f0000000000000000000001"},
+                                    {"name": "JPUSH_APPKEY", "value": "0123456789abcdef01234567"},
+                                    {"name": "com.google.android.gms.ads.APPLICATION_ID",
+                                     "value": "ca-app-pub-0000000000000000~0000000000"}]},
+      "components": [{"kind": "service", "name": "cn.sg.metadata.Sync",
+                      "meta_data": [{"name": "com.baidu.lbsapi.API_KEY", "value": "k"}]}]})");
+  ASSERT_FALSE(apk.empty());
+  const std::string near = testing::BuildApk(R"({"package": "cn.sg.metadata.near",
+      "application": {"meta_data": [{"name": "UMENG_CHANNEL", "value": "huawei"},
+                                    {"name": "JPUSH_APPKEq", "value": "x"},
+                                    {"name": "umeng_appkey", "value": "x"}]}})");
+  ASSERT_FALSE(near.empty());
+  EngineOptions o;
+  o.signatures_dir = testing::SourceDir() + "/signatures";
+  auto e = Engine::Create(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+
+  Facts f = (*e)->ScanFile(apk);
+  for (const auto& [id, key] : std::vector<std::pair<std::string, std::string>>{
+           {"umeng", "UMENG_APPKEY"},
+           {"jpush", "JPUSH_APPKEY"},
+           {"admob", "com.google.android.gms.ads.APPLICATION_ID"},
+           {"baidu-location", "com.baidu.lbsapi.API_KEY"}}) {
+    const SdkHit* h = Find(f, id);
+    ASSERT_NE(h, nullptr) << id;
+    EXPECT_EQ(h->confidence, "present") << id;
+    EXPECT_TRUE(HasEvidence(*h, "meta-data", key)) << id;
+    ASSERT_FALSE(h->evidence.empty());
+    EXPECT_EQ(h->evidence.front().location, "AndroidManifest.xml") << id;
+  }
+  EXPECT_EQ(Find(f, "talkingdata"), nullptr);
+
+  Facts n = (*e)->ScanFile(near);
+  EXPECT_EQ(Find(n, "umeng"), nullptr) << "UMENG_CHANNEL alone is supporting evidence only";
+  EXPECT_EQ(Find(n, "jpush"), nullptr);
 }
 
 TEST(SdkEngine, EngineLoadsTheShippedDatabase) {

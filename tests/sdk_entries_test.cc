@@ -89,8 +89,10 @@ std::string MinimalDex(const std::vector<std::string>& classes) {
 
 // What one probe package holds.
 struct Probe {
-  std::vector<std::string> classes, components, paths;
-  bool empty() const { return classes.empty() && components.empty() && paths.empty(); }
+  std::vector<std::string> classes, components, paths, meta_data;
+  bool empty() const {
+    return classes.empty() && components.empty() && paths.empty() && meta_data.empty();
+  }
 };
 
 std::string Apk(const Probe& p) {
@@ -98,6 +100,9 @@ std::string Apk(const Probe& p) {
   XmlElem app{"application", {}, {}, ""};
   for (const std::string& c : p.components)
     app.Add({"activity", {XmlAttr::Str("name", attr::kName, c)}, {}, ""});
+  for (const std::string& k : p.meta_data) {
+    app.Add({"meta-data", {XmlAttr::Str("name", attr::kName, k)}, {}, ""});
+  }
   m.Add(app);
   std::vector<std::pair<std::string, std::string>> entries = {
       {"AndroidManifest.xml", testing::BuildAxml(m)}};
@@ -138,6 +143,11 @@ std::string Item(PatternGroup g, const std::string& pattern, bool near_miss) {
       // same name with its last character changed.
       if (!near_miss) return p;
       return p.substr(0, p.size() - 1) + (p.back() == 'q' ? 'z' : 'q');
+    case G::kMetaData:
+      // The key itself; near miss: its last character changed
+      // (UMENG_APPKEY -> UMENG_APPKEq), which no SDK reads.
+      if (!near_miss) return p;
+      return p.substr(0, p.size() - 1) + (p.back() == 'q' ? 'z' : 'q');
     case G::kNativeLibs:
     case G::kFrameworks: {
       // The file name with a letter inserted after its first three
@@ -164,6 +174,7 @@ void AddItem(PatternGroup g, const std::string& item, Probe* probe) {
   switch (g) {
     case PatternGroup::kClasses: probe->classes.push_back(item); break;
     case PatternGroup::kComponents: probe->components.push_back(item); break;
+    case PatternGroup::kMetaData: probe->meta_data.push_back(item); break;
     default: probe->paths.push_back(item); break;
   }
 }
@@ -179,6 +190,9 @@ bool MatchedByOther(const SdkSignature& e, PatternGroup g, const std::string& pa
       case PatternGroup::kClasses:
       case PatternGroup::kComponents:
         if (fnmatch((q + "*").c_str(), item.c_str(), 0) == 0) return true;
+        break;
+      case PatternGroup::kMetaData:
+        if (fnmatch(q.c_str(), item.c_str(), 0) == 0) return true;
         break;
       case PatternGroup::kNativeLibs: {
         std::string base = item.substr(item.rfind('/') + 1);
@@ -280,7 +294,7 @@ TEST(SdkEntries, EveryPatternOfEveryEntryIsFoundAndItsNearMissIsNot) {
     bool has = false;
     for (PatternGroup g : {PatternGroup::kClasses, PatternGroup::kComponents,
                            PatternGroup::kNativeLibs, PatternGroup::kAssets,
-                           PatternGroup::kFrameworks}) {
+                           PatternGroup::kFrameworks, PatternGroup::kMetaData}) {
       for (const std::string& p : e.patterns[static_cast<size_t>(g)])
         has = has || p.rfind("re:", 0) != 0;
     }

@@ -110,6 +110,9 @@ class AabAnalyzer : public Analyzer {
   // Resource id -> string value in the default configuration (base module).
   std::map<uint32_t, std::string> strings_;
   std::vector<std::string> component_names_;
+  // <meta-data android:name> of <application> and its components: SDK keys
+  // (UMENG_APPKEY, ...), as in an APK's manifest.
+  std::vector<std::string> meta_data_names_;
 };
 
 bool AabAnalyzer::Read(const ArchiveEntry& e, uint64_t max, std::string* out) {
@@ -177,9 +180,17 @@ void AabAnalyzer::ReadApplication(const pb::XmlElement& app, bool base) {
   }
   static const std::set<std::string> kKinds = {"activity", "activity-alias", "service", "receiver",
                                                "provider"};
+  auto meta_data = [&](const pb::XmlElement& e) {
+    if (e.name() != "meta-data") return;
+    std::string name = StringOf(FindAttr(e, kAttrName));
+    if (!name.empty()) meta_data_names_.push_back(std::move(name));
+  };
   for (const auto& child : app.child()) {
+    if (child.has_element()) meta_data(child.element());
     if (!child.has_element() || !kKinds.count(child.element().name())) continue;
     const pb::XmlElement& e = child.element();
+    for (const auto& g : e.child())
+      if (g.has_element()) meta_data(g.element());
     Component c;
     c.kind = e.name();
     c.name = StringOf(FindAttr(e, kAttrName));
@@ -325,6 +336,8 @@ void AabAnalyzer::Analyze(ScanContext* ctx) {
   if (facts_->package.id.empty()) ctx->AddError("aab-no-package", "bundle without a base module package name");
   std::vector<std::string_view> comps(component_names_.begin(), component_names_.end());
   ctx->Table(EvidenceKind::kComponent, "manifest", comps);
+  std::vector<std::string_view> meta(meta_data_names_.begin(), meta_data_names_.end());
+  ctx->Table(EvidenceKind::kMetaData, "manifest", meta);
   if (stop_) return;
   ReadDependencies();
   if (stop_) return;

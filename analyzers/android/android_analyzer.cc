@@ -50,6 +50,10 @@ class AndroidManifestAnalyzer : public Analyzer {
   Facts* facts_ = nullptr;
   std::optional<ArscTable> arsc_;
   std::optional<int> min_sdk_, target_sdk_;
+  // <meta-data android:name> anywhere under <application>: SDKs are
+  // configured through keys of their own (UMENG_APPKEY, JPUSH_APPKEY), which
+  // stay readable when a packer hides every class.
+  std::vector<std::string> meta_data_names_;
 };
 
 // "package" on <manifest> has no namespace; aapt finds it by name.
@@ -242,6 +246,12 @@ void AndroidManifestAnalyzer::ReadApplication(const AxmlDocument& doc, size_t ap
                                                "receiver", "provider"};
   for (size_t i = app_index + 1; i < doc.nodes.size() && doc.nodes[i].depth > app.depth; ++i) {
     const AxmlNode& n = doc.nodes[i];
+    if (n.name != "meta-data") continue;
+    auto name = StringOf(n.FindById(attr::kName), "meta-data name");
+    if (name && !name->empty()) meta_data_names_.push_back(std::move(*name));
+  }
+  for (size_t i = app_index + 1; i < doc.nodes.size() && doc.nodes[i].depth > app.depth; ++i) {
+    const AxmlNode& n = doc.nodes[i];
     if (n.depth != app.depth + 1 || kKinds.count(n.name) == 0) continue;
     Component c;
     c.kind = n.name;
@@ -387,6 +397,8 @@ void AndroidManifestAnalyzer::Analyze(ScanContext* ctx) {
   for (const auto& c : facts_->components)
     if (!c.name.empty()) names.push_back(c.name);
   ctx->Table(EvidenceKind::kComponent, kManifestName, names);
+  names.assign(meta_data_names_.begin(), meta_data_names_.end());
+  ctx->Table(EvidenceKind::kMetaData, kManifestName, names);
 
   if (arsc_) {
     std::string location;

@@ -215,6 +215,7 @@ namespace {
 
 class AssetAnalyzer : public Analyzer {
  public:
+  explicit AssetAnalyzer(bool bundle_modules) : bundle_modules_(bundle_modules) {}
   const char* name() const override { return "assets"; }
 
   void Analyze(ScanContext* ctx) override {
@@ -222,9 +223,15 @@ class AssetAnalyzer : public Analyzer {
     if (archive == nullptr) return;  // bare DEX: no package paths or assets
     const Platform platform = ctx->facts().package.platform;
 
+    // A bundle's module content is matched at the path it gets in the APK
+    // bundletool builds (assets/gdt_plugin/..., not base/assets/...), so
+    // the asset patterns apply unchanged.
     std::vector<std::string_view> paths;
     paths.reserve(archive->entries().size());
-    for (const auto& e : archive->entries()) paths.push_back(e.name);
+    for (const auto& e : archive->entries()) {
+      std::string_view rel = bundle_modules_ ? BundleApkPath(e.name) : std::string_view();
+      paths.push_back(rel.empty() ? std::string_view(e.name) : rel);
+    }
     ctx->Table(EvidenceKind::kAsset, "package", paths);
 
     uint64_t text_total = 0;
@@ -237,11 +244,16 @@ class AssetAnalyzer : public Analyzer {
         return;
       }
       const std::string& n = e.name;
+      // In a bundle: <module>/assets/ and <module>/res/raw/ (files kept as
+      // they are); its res/ XML is aapt2's protobuf form, read by the AAB
+      // analyzer through resources.pb instead.
+      const std::string_view rel = bundle_modules_ ? BundleApkPath(n) : std::string_view(n);
       const bool android_text = platform == Platform::kAndroid &&
-                                (StartsWith(n, "assets/") || StartsWith(n, "res/raw/"));
+                                (StartsWith(rel, "assets/") || StartsWith(rel, "res/raw/"));
       const bool ios_text = platform == Platform::kIos && InIosBundle(n);
-      const bool android_res_xml = platform == Platform::kAndroid && StartsWith(n, "res/") &&
-                                   !StartsWith(n, "res/raw/") && EndsWithCi(n, ".xml");
+      const bool android_res_xml = platform == Platform::kAndroid && !bundle_modules_ &&
+                                   StartsWith(n, "res/") && !StartsWith(n, "res/raw/") &&
+                                   EndsWithCi(n, ".xml");
       if ((android_text || ios_text) && IsTextName(n)) {
         if (text_files >= kMaxTextFiles || text_total >= kMaxTextTotalBytes) {
           if (!text_cap_noted) {
@@ -326,10 +338,14 @@ class AssetAnalyzer : public Analyzer {
     for (const auto& an : doc->anomalies) ctx->AddAnomaly(an.code, an.location, an.detail);
     if (doc->truncated) ctx->AddAnomaly("axml-truncated", name, "resource XML parsed partially");
   }
+
+  const bool bundle_modules_;
 };
 
 }  // namespace
 
-std::unique_ptr<Analyzer> NewAssetAnalyzer() { return std::make_unique<AssetAnalyzer>(); }
+std::unique_ptr<Analyzer> NewAssetAnalyzer(bool bundle_modules) {
+  return std::make_unique<AssetAnalyzer>(bundle_modules);
+}
 
 }  // namespace shelfguard

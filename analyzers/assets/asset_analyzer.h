@@ -12,7 +12,10 @@ namespace shelfguard {
 
 // Feeds every entry path (kAsset), asset text files and compiled XML
 // resource strings (TextSink), and URL hosts in asset texts (kHost).
-std::unique_ptr<Analyzer> NewAssetAnalyzer();
+// `bundle_modules`: the archive is an Android App Bundle; <module>/assets/
+// and <module>/res/raw/ are read as an APK's assets/ and res/raw/
+// (BundleApkPath).
+std::unique_ptr<Analyzer> NewAssetAnalyzer(bool bundle_modules = false);
 
 // Helpers, exposed for tests.
 // Text file bytes → UTF-8 (UTF-16 with BOM transcoded, UTF-8 BOM dropped).

@@ -1,4 +1,5 @@
-// The ELF analyzer: every native library under lib/ of an APK. All paths go
+// The ELF analyzer: every native library under lib/ of an APK (libs/ of a
+// HAP, <module>/lib/ of an App Bundle). All paths go
 // into one kNativeLib table (so a packer's stub library is seen even when it
 // does not parse); each *.so is parsed (elf_parser.h) into a CodeUnit and
 // symbol / string / host tables, with "referenced" from the code walk where
@@ -29,6 +30,7 @@ bool HasDigit(std::string_view s) {
 
 class ElfAnalyzer : public Analyzer {
  public:
+  explicit ElfAnalyzer(bool bundle_modules) : bundle_modules_(bundle_modules) {}
   const char* name() const override { return "elf"; }
 
   void Analyze(ScanContext* ctx) override {
@@ -37,14 +39,16 @@ class ElfAnalyzer : public Analyzer {
     std::vector<std::string_view> libs;
     std::vector<const ArchiveEntry*> to_parse;
     for (const ArchiveEntry& e : archive->entries()) {
-      // HarmonyOS HAPs keep theirs under libs/<abi>/.
-      if (e.directory || (e.name.compare(0, 4, "lib/") != 0 && e.name.compare(0, 5, "libs/") != 0))
+      // HarmonyOS HAPs keep theirs under libs/<abi>/, bundles under
+      // <module>/lib/<abi>/.
+      const std::string_view rel = bundle_modules_ ? BundleApkPath(e.name) : e.name;
+      if (e.directory || (rel.compare(0, 4, "lib/") != 0 && rel.compare(0, 5, "libs/") != 0))
         continue;
       libs.push_back(e.name);
       // lib/<abi>/*.so is what the package manager extracts and
       // System.loadLibrary can load; other files there (packer payloads such
       // as Legu's mix.dex) are left to the DEX analyzer.
-      if (!e.duplicate && HasSuffix(e.name, ".so")) to_parse.push_back(&e);
+      if (!e.duplicate && HasSuffix(rel, ".so")) to_parse.push_back(&e);
     }
     ctx->Table(EvidenceKind::kNativeLib, "lib", libs);
     for (const ArchiveEntry* e : to_parse) {
@@ -64,8 +68,9 @@ class ElfAnalyzer : public Analyzer {
   }
 
  private:
-  static std::string AbiOf(std::string_view path) {
+  std::string AbiOf(std::string_view path) const {
     // lib/<abi>/libx.so
+    if (bundle_modules_) path = BundleApkPath(path);
     size_t a = path.find('/');
     size_t b = path.find('/', a + 1);
     return b == std::string_view::npos ? std::string() : std::string(path.substr(a + 1, b - a - 1));
@@ -131,12 +136,15 @@ class ElfAnalyzer : public Analyzer {
     ctx->facts().code.push_back(std::move(unit));
   }
 
+  const bool bundle_modules_;
   std::vector<std::string_view> items_, hosts_;
   std::unordered_map<std::string_view, size_t> host_index_;
 };
 
 }  // namespace
 
-std::unique_ptr<Analyzer> NewElfAnalyzer() { return std::make_unique<ElfAnalyzer>(); }
+std::unique_ptr<Analyzer> NewElfAnalyzer(bool bundle_modules) {
+  return std::make_unique<ElfAnalyzer>(bundle_modules);
+}
 
 }  // namespace shelfguard

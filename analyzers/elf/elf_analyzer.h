@@ -7,7 +7,9 @@
 
 namespace shelfguard {
 
-std::unique_ptr<Analyzer> NewElfAnalyzer();
+// `bundle_modules`: the archive is an Android App Bundle, whose libraries
+// sit under <module>/lib/<abi>/ (BundleApkPath).
+std::unique_ptr<Analyzer> NewElfAnalyzer(bool bundle_modules = false);
 
 }  // namespace shelfguard
 

@@ -198,6 +198,7 @@ void HapAnalyzer::AddPermission(const std::string& raw, const std::string& reaso
   Permission p;
   p.name = name;
   p.dangerous = !HarmonySensitiveGroup(name).empty();
+  p.location = loc;
   facts_->permissions.push_back(std::move(p));
 }
 

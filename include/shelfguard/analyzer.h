@@ -35,6 +35,7 @@ enum class EvidenceKind {
   kSymbol,         // imported/exported native symbol
   kHarmonyModule,  // HarmonyOS module / ohpm package: @ohos/axios, @hms.core.account, @kit.AdsKit
   kMaven,          // Maven coordinates group:artifact (AAB dependencies.pb)
+  kMetaData,       // manifest <meta-data android:name>: UMENG_APPKEY, com.baidu.lbsapi.API_KEY
   kCount
 };
 const char* EvidenceKindName(EvidenceKind k);
@@ -61,6 +62,24 @@ class TextSink {
   virtual void OnText(std::string_view location, std::string_view text) = 0;
   virtual void Finish(Facts* facts) = 0;
 };
+
+// Android App Bundles keep each module's APK content under the module:
+// bundletool builds an APK's assets/, lib/ and res/ from <module>/assets/,
+// <module>/lib/ and <module>/res/, and its root files from <module>/root/.
+// Returns the path the entry has in that APK ("base/lib/x86/a.so" ->
+// "lib/x86/a.so", "base/root/a.txt" -> "a.txt"), or "" for bundle-only
+// entries (manifest/, dex/, *.pb, BUNDLE-METADATA/, META-INF/).
+inline std::string_view BundleApkPath(std::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == std::string_view::npos || slash == 0) return {};
+  const std::string_view module = name.substr(0, slash);
+  if (module == "BUNDLE-METADATA" || module == "META-INF") return {};
+  const std::string_view rest = name.substr(slash + 1);
+  for (std::string_view dir : {"assets/", "lib/", "res/"})
+    if (rest.substr(0, dir.size()) == dir) return rest;
+  if (rest.substr(0, 5) == "root/") return rest.substr(5);
+  return {};
+}
 
 class ScanContext {
  public:

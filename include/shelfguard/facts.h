@@ -33,6 +33,10 @@ struct Permission {
   bool dangerous = false;          // Android runtime permission
   std::optional<int> max_sdk;      // android:maxSdkVersion
   bool sdk23 = false;              // declared with <uses-permission-sdk-23>
+  // Where it is declared, as a path in the package: "" means
+  // AndroidManifest.xml; a HAP's module.json / config.json, a mini-program's
+  // /app-config.json (its app.json) otherwise.
+  std::string location{};
 };
 
 struct AppFlags {

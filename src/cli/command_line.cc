@@ -2,6 +2,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "shelfguard/about.h"
 
 namespace shelfguard::cli {
 namespace {
@@ -14,7 +15,8 @@ std::map<const CLI::App*, Runner>& Runners() {
 }  // namespace
 
 const std::string& VersionText() {
-  static const std::string kVersion = std::string("shelfguard ") + SHELFGUARD_VERSION;
+  static const std::string kVersion =
+      std::string("shelfguard ") + SHELFGUARD_VERSION + "\ndocumentation: " + kDocumentationUri;
   return kVersion;
 }
 

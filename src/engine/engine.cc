@@ -16,6 +16,7 @@
 #include "aab/aab_analyzer.h"
 #include "assets/asset_analyzer.h"
 #include "dex/dex_analyzer.h"
+#include "elf/elf_analyzer.h"
 #include "filing/number_finder.h"
 #include "hap/hap_analyzer.h"
 #include "wxapkg/wxapkg_parser.h"
@@ -46,6 +47,7 @@ const char* EvidenceKindName(EvidenceKind k) {
     case EvidenceKind::kSymbol: return "symbol";
     case EvidenceKind::kHarmonyModule: return "harmony-module";
     case EvidenceKind::kMaven: return "maven";
+    case EvidenceKind::kMetaData: return "meta-data";
     default: return "unknown";
   }
 }
@@ -429,8 +431,11 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
       std::vector<std::unique_ptr<Analyzer>> list;
       list.push_back(NewAabAnalyzer());
       if (!options_.manifest_only) {
-        list.push_back(NewDexAnalyzer());    // <module>/dex/*.dex
-        list.push_back(NewAssetAnalyzer());  // package paths
+        list.push_back(NewDexAnalyzer());  // <module>/dex/*.dex
+        // <module>/lib/<abi>/*.so, <module>/assets/ and the package paths,
+        // each at the path it has in an APK.
+        list.push_back(NewElfAnalyzer(/*bundle_modules=*/true));
+        list.push_back(NewAssetAnalyzer(/*bundle_modules=*/true));
       }
       RunList(&list, &ctx);
       evidence->Finish(&facts);

@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "report/report_entry.h"
+#include "shelfguard/about.h"
 
 namespace shelfguard::report {
 
 struct SarifOptions {
-  // tool.driver.informationUri. The project has no public home yet; a
-  // deployment sets its own (docs/reports.md).
-  std::string information_uri = "https://shelfguard.example/docs/reports.md";
+  // tool.driver.informationUri: the documentation (shelfguard/about.h).
+  std::string information_uri = kDocumentationUri;
   // Warnings of the run (e.g. unused or expired suppressions), reported as
   // toolConfigurationNotifications.
   std::vector<std::string> warnings;

@@ -520,6 +520,10 @@ Result<UpdateOutcome> UpdateSignatureBundle(const UpdateOptions& o) {
   http.total_timeout_ms = o.total_timeout_ms;
   http.max_bytes = o.limits.max_bundle_bytes;
   http.ca_file = o.ca_file;
+  http.low_speed_seconds = o.low_speed_seconds;
+  http.deny_private = o.deny_private;
+  http.allow_hosts = o.allow_hosts;
+  http.stop = o.stop;
   if (installed) {
     HttpState state = ReadHttpState(dir);
     if (state.url == o.url) {

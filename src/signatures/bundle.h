@@ -12,6 +12,7 @@
 #ifndef SHELFGUARD_SRC_SIGNATURES_BUNDLE_H_
 #define SHELFGUARD_SRC_SIGNATURES_BUNDLE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -96,7 +97,13 @@ struct UpdateOptions {
   BundleLimits limits;
   long connect_timeout_ms = 10000;
   long total_timeout_ms = 120000;
+  long low_speed_seconds = 30;
   std::string ca_file;        // extra CA bundle (tests)
+  // The outbound policy of net::HttpOptions (the daemon's http.deny_private
+  // and http.allow_hosts) and its stop flag (SIGTERM aborts the transfer).
+  bool deny_private = false;
+  std::vector<std::string> allow_hosts;
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct UpdateOutcome {

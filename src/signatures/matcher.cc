@@ -55,6 +55,7 @@ std::vector<Applies> GroupsFor(EvidenceKind kind) {
     case EvidenceKind::kSymbol: return {{G::kSymbols, "symbol"}};
     case EvidenceKind::kHarmonyModule: return {{G::kHarmonyModules, "harmony-module"}};
     case EvidenceKind::kMaven: return {{G::kMaven, "maven"}};
+    case EvidenceKind::kMetaData: return {{G::kMetaData, "meta-data"}};
     default: return {};
   }
 }
@@ -101,6 +102,10 @@ std::string PatternToRegex(PatternGroup group, EvidenceKind kind, const std::str
       if (raw) return body;
       if (pattern.find(':') != std::string::npos) return Glob(pattern, "[^:]*");
       return Glob(pattern, "[^:]*") + "(?:\\.[^:]*)?:.*";
+    case G::kMetaData:
+      // A meta-data name exactly, case and all: the platform and the SDKs
+      // read it by its exact name.
+      return raw ? body : Glob(pattern, ".*");
     default:
       return "(?!)";
   }

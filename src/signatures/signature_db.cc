@@ -30,7 +30,8 @@ constexpr size_t kMaxPatternBytes = 512;
 
 const char* const kGroupNames[kPatternGroupCount] = {
     "classes", "components", "native_libs", "assets",  "hosts",
-    "strings", "objc_classes", "frameworks", "symbols", "harmony_modules", "maven"};
+    "strings", "objc_classes", "frameworks", "symbols", "harmony_modules", "maven",
+    "meta_data"};
 
 bool GroupFromName(std::string_view name, PatternGroup* g) {
   for (size_t i = 0; i < kPatternGroupCount; ++i) {

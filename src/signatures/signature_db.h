@@ -43,6 +43,7 @@ enum class PatternGroup {
   kSymbols,      // native symbol names, globs
   kHarmonyModules,  // HarmonyOS ohpm packages / module names ("@ohos/axios", "@hms.core.ads")
   kMaven,           // Maven coordinates "group:artifact"; a pattern without ':' is a group prefix
+  kMetaData,        // manifest <meta-data> names, exact (glob): "UMENG_APPKEY"
   kCount
 };
 inline constexpr size_t kPatternGroupCount = static_cast<size_t>(PatternGroup::kCount);
