@@ -19,6 +19,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +46,8 @@ void MaybeFault(const std::string&) {}  // release builds: no fault switch
 #endif
 
 queue::ScanOutcome ScanHere(const Engine& engine, const Assessor& assessor,
-                            const std::string& path, const std::string& label) {
+                            const std::string& path, const std::string& label,
+                            const report::Suppressions* suppressions) {
   // A path swapped for a FIFO, device or link after it was queued would make
   // the engine's open() wait for a writer until the deadline kills us: look
   // first without blocking or following (a swap after this look is still
@@ -58,6 +62,11 @@ queue::ScanOutcome ScanHere(const Engine& engine, const Assessor& assessor,
     return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": a symbolic link, not followed");
   }
   Report r = assessor.Assess(engine.ScanFile(path));
+  if (suppressions != nullptr) {
+    // Today's date each time: an entry stops applying the day after it expires.
+    std::vector<uint64_t> hits;
+    suppressions->Apply(&r, report::Today(), &hits);
+  }
   r.facts.file = label;
   return queue::OutcomeFromReport(r);
 }
@@ -89,10 +98,10 @@ void SetChildCloseFd(int fd) { g_close_fd.store(fd); }
 
 queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
                                 const std::string& path, const std::string& label,
-                                const IsolationOptions& opt) {
+                                const IsolationOptions& opt, const report::Suppressions* suppressions) {
   if (!opt.fork) {
     MaybeFault(path);
-    return ScanHere(engine, assessor, path, label);
+    return ScanHere(engine, assessor, path, label, suppressions);
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -123,7 +132,7 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
       ::setrlimit(RLIMIT_AS, &rl);
     }
     MaybeFault(path);
-    std::string out = EncodeOutcome(ScanHere(engine, assessor, path, label));
+    std::string out = EncodeOutcome(ScanHere(engine, assessor, path, label, suppressions));
     uint64_t n = out.size();
     char hdr[8];
     std::memcpy(hdr, &n, 8);
@@ -263,12 +272,12 @@ bool ReadFrame(int fd, std::string* out, int64_t timeout_ms, bool* timed_out = n
 
 }  // namespace
 
-Status ScanService::Start(const std::string& config_path, int64_t timeout_ms) {
-  SG_RETURN_IF_ERROR(Launch(config_path));
+Status ScanService::Start(const std::string& config_path, const std::string& snapshot, int64_t timeout_ms) {
+  SG_RETURN_IF_ERROR(Launch(config_path, snapshot));
   return WaitReady(timeout_ms);
 }
 
-Status ScanService::Launch(const std::string& config_path) {
+Status ScanService::Launch(const std::string& config_path, const std::string& snapshot) {
   Stop();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -297,7 +306,8 @@ Status ScanService::Launch(const std::string& config_path) {
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    const char* argv[] = {exe, "--scan-service", "3", "--config", config_path.c_str(), nullptr};
+    const char* argv[] = {exe,        "--scan-service", "3", "--config", config_path.c_str(),
+                          "--snapshot", snapshot.c_str(),  nullptr};
     ::execv(exe, const_cast<char* const*>(argv));
     ::_exit(127);
   }
@@ -381,7 +391,7 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   return Failed(path, label, "scan-crashed", "the scan service failed without a result; it is restarted");
 }
 
-int ScanServiceMain(int fd, const std::string& config_path) {
+int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot) {
   // The daemon stops the service itself (SIGKILL, or EOF on the socket); a
   // terminal's SIGINT/SIGTERM to the process group must not kill a scan the
   // draining daemon is waiting for.
@@ -398,17 +408,58 @@ int ScanServiceMain(int fd, const std::string& config_path) {
     WriteFrame(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return 2;
   };
-  auto config = LoadConfig(config_path);
+  // The daemon's snapshot (issue 12): the config text it parsed and the
+  // files it loaded, so that a service started after a refused reload
+  // serves what the daemon serves.
+  nlohmann::json setup = nlohmann::json::object();
+  auto read_snap = [&](const std::string& name, std::string* out) {
+    std::ifstream in(snapshot + "/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *out = ss.str();
+    return static_cast<bool>(in);
+  };
+  std::string config_text, setup_text;
+  if (!snapshot.empty() && (!read_snap("config.toml", &config_text) || !read_snap("setup.json", &setup_text))) {
+    return fail("cannot read the daemon's snapshot " + snapshot);
+  }
+  if (!snapshot.empty()) setup = nlohmann::json::parse(setup_text, nullptr, false);
+  if (!setup.is_object()) return fail("snapshot " + snapshot + "/setup.json is not JSON");
+  auto config = snapshot.empty() ? LoadConfig(config_path) : ParseConfig(config_text, config_path);
   if (!config.ok()) return fail(config.status().message());
   EngineOptions eo;
   eo.limits = config->limits;
-  eo.signatures_dir = config->signatures_dir;
+  eo.signatures_dir = setup.value("signatures_dir", config->signatures_dir);
   auto engine_r = Engine::Create(eo);
   if (!engine_r.ok()) return fail("signatures: " + engine_r.status().ToString());
   AssessOptions ao;
-  ao.registry_path = config->registry;
+  ao.registry_path = setup.value("registry", config->registry);
+  ao.registry_strict = config->registry_strict;
   auto assessor_r = Assessor::Create(ao);
+  const std::string want_registry = setup.value("registry_version", "");
+  if (!want_registry.empty() && (!assessor_r.ok() || (*assessor_r)->registry_version() != want_registry)) {
+    // scan.registry changed since the daemon loaded it (perhaps a reload was
+    // refused over it): the copy taken then is what the daemon serves.
+    ao.registry_path = setup.value("registry_copy", "");
+    assessor_r = Assessor::Create(ao);
+    if (assessor_r.ok() && (*assessor_r)->registry_version() != want_registry) {
+      return fail("registry: " + config->registry + " changed while the daemon loaded it (version " +
+                  (*assessor_r)->registry_version() + ", the daemon serves " + want_registry +
+                  "); send SIGHUP to load it");
+    }
+  }
   if (!assessor_r.ok()) return fail("registry: " + assessor_r.status().ToString());
+  std::optional<report::Suppressions> suppressions;
+  if (setup.contains("suppressions")) {
+    std::string text;
+    std::string copy = setup.value("suppressions", "");
+    if (copy.rfind(snapshot + "/", 0) != 0 || !read_snap(copy.substr(snapshot.size() + 1), &text)) {
+      return fail("cannot read the snapshot's suppressions " + copy);
+    }
+    auto sup = report::Suppressions::Parse(text, setup.value("suppressions_name", copy));
+    if (!sup.ok()) return fail("scan.suppressions: " + sup.status().message());
+    suppressions = std::move(sup).value();
+  }
   if (config->max_memory_mb > 0 && config->isolation == "process") {
     struct rlimit rl;
     rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(config->max_memory_mb) << 20;
@@ -430,8 +481,8 @@ int ScanServiceMain(int fd, const std::string& config_path) {
     o.deadline_ms = j.value("deadline_ms", uint64_t{120000});
     o.grace_ms = j.value("grace_ms", int64_t{2000});
     o.max_memory_mb = j.value("max_memory_mb", int64_t{0});
-    queue::ScanOutcome out =
-        ScanIsolated(engine, assessor, j.value("path", ""), j.value("label", ""), o);
+    queue::ScanOutcome out = ScanIsolated(engine, assessor, j.value("path", ""), j.value("label", ""), o,
+                                          suppressions ? &*suppressions : nullptr);
     if (!WriteFrame(fd, EncodeOutcome(out))) return 1;
   }
 }

@@ -32,7 +32,8 @@ void DaemonImpl::WorkerLoop(int index) {
       // needs the service.
       first = false;
       service_gen = generation_.load();
-      Status st = service.running() ? service.WaitReady(60000) : service.Start(c->config_path, 60000);
+      Status st = service.running() ? service.WaitReady(60000)
+                                    : service.Start(c->config_path, scanner()->snapshot, 60000);
       if (!st.ok()) {
         Log(LogLevel::kWarn, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
         service.Stop();
@@ -66,7 +67,7 @@ void DaemonImpl::WorkerLoop(int index) {
     if (use_service && (!service.ready() || service_gen != generation_.load())) {
       // (Re)start this worker's scan service with the current config.
       service_gen = generation_.load();
-      Status st = service.Start(c->config_path, 60000);
+      Status st = service.Start(c->config_path, scanner()->snapshot, 60000);
       if (!st.ok()) {
         Log(LogLevel::kError, "scan_service.error", {{"worker", index}, {"error", st.ToString()}});
         RecordError("scan service: " + st.ToString());
@@ -214,15 +215,27 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
   iso.deadline_ms = c->limits.deadline_ms;
   iso.grace_ms = c->grace_ms;
   iso.max_memory_mb = c->max_memory_mb;
-  queue::ScanOutcome o = service != nullptr
-                             ? service->Scan(job.spec.path, job.spec.name, iso)
-                             : ScanIsolated(*s->engine, *s->assessor, job.spec.path, job.spec.name, iso);
+  queue::ScanOutcome o = service != nullptr ? service->Scan(job.spec.path, job.spec.name, iso)
+                                            : ScanIsolated(*s->engine, *s->assessor, job.spec.path,
+                                                           job.spec.name, iso, s->suppressions.get());
+  // scan.suppressions: a suppressed finding stays in the stored report,
+  // marked, and is not queued as a violation.
+  MarkSuppressedFindings(&o);
   // The versions the package was really scanned with.
   std::string sig = service != nullptr ? service->sig_version() : s->sig_version;
   std::string reg = service != nullptr ? service->reg_version() : s->reg_version;
   int64_t now = NowMs();
   queue::MessageContext mc{job.id, job.spec.source, sig, reg, now};
   std::vector<queue::OutboxMessage> msgs = queue::OutboxMessages(o, mc, c->min_severity);
+  std::set<std::string> suppressed;
+  for (const auto& f : o.findings) {
+    if (f.suppression) suppressed.insert(queue::MessageId(o.sha256, f));
+  }
+  if (!suppressed.empty()) {
+    msgs.erase(std::remove_if(msgs.begin(), msgs.end(),
+                              [&](const queue::OutboxMessage& m) { return suppressed.count(m.id) > 0; }),
+               msgs.end());
+  }
   queue::JobResult r;
   r.sha256 = o.sha256;
   r.size = o.size;

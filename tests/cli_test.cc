@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "shelfguard/about.h"
 #include "support/android_writer.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
@@ -356,7 +357,9 @@ TEST_F(CliTest, OneGrammarForEveryCommand) {
     EXPECT_TRUE(h.err.empty()) << path << ": " << h.err;
     CliRun v = Shelfguard(version);
     EXPECT_EQ(v.exit_code, 0) << path;
-    EXPECT_EQ(v.out, std::string("shelfguard ") + SHELFGUARD_VERSION + "\n") << path;
+    EXPECT_EQ(v.out, std::string("shelfguard ") + SHELFGUARD_VERSION + "\ndocumentation: " +
+                         kDocumentationUri + "\n")
+        << path;
   }
   CliRun scan_help = Shelfguard({"scan", "--help"});
   for (const char* o : {"--today", "--format", "--json", "--output", "--out", "--signatures",

@@ -400,6 +400,17 @@ int RunStatus(ControlOptions& co) {
               g("daemon", "uptime_s").c_str(), g("daemon", "workers").c_str(), g("daemon", "busy_workers").c_str());
   std::printf("versions: signatures %s, registry %s\n", r["versions"].value("signatures", "").c_str(),
               r["versions"].value("registry", "").c_str());
+  if (const json up = r.value("signatures", json::object()).value("update", json::object());
+      !up.value("url", "").empty()) {
+    std::printf("signature updates: %s every %s s; installed bundle %s; last attempt %s: %s%s%s\n",
+                up.value("url", "").c_str(), up["interval_s"].dump().c_str(), up["installed_version"].dump().c_str(),
+                up.value("last_attempt", "").empty() ? "(none yet)" : up.value("last_attempt", "").c_str(),
+                up.value("last_result", "").c_str(), up.value("last_error", "").empty() ? "" : "; last error: ",
+                up.value("last_error", "").c_str());
+  }
+  if (const json sp = r.value("suppressions", json::object()); !sp.value("file", "").empty()) {
+    std::printf("suppressions: %s (%s entries)\n", sp.value("file", "").c_str(), sp["entries"].dump().c_str());
+  }
   std::printf("queue: depth %s (queued %s, running %s), done %s, failed %s\n", g("queue", "depth").c_str(),
               g("queue", "queued").c_str(), g("queue", "running").c_str(), g("queue", "done").c_str(),
               g("queue", "failed").c_str());
