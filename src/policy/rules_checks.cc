@@ -18,7 +18,7 @@ void PrivUndisclosedPermission(const RuleInput& in, std::vector<Finding>* out) {
   for (const auto& p : in.facts->permissions) {
     if (IsDangerous(p) && !Contains(d.permissions, p.name)) {
       extra.push_back(p.name);
-      AddEvidence(&f, Evidence{"permission", "AndroidManifest.xml", p.name, false});
+      AddEvidence(&f, Evidence{"permission", PermissionLocation(p), p.name, false});
     }
   }
   for (const auto& [key, text] : in.facts->ios.usage_descriptions) {
@@ -72,7 +72,7 @@ void PrivUnnecessary(const RuleInput& in, std::vector<Finding>* out) {
     for (const Kind& k : kAndroid) {
       if (p.name == std::string("android.permission.") + k.suffix) {
         add_kind(k);
-        AddEvidence(&f, Evidence{"permission", "AndroidManifest.xml", p.name, false});
+        AddEvidence(&f, Evidence{"permission", PermissionLocation(p), p.name, false});
       }
     }
   }

@@ -215,7 +215,7 @@ void FilingStale(const RuleInput& in, std::vector<Finding>* out) {
     for (const auto& p : facts.permissions) {
       if (IsDangerous(p) && !Contains(fl.declared.permissions, p.name)) {
         extra.push_back(p.name);
-        AddEvidence(&f, Evidence{"permission", "AndroidManifest.xml", p.name, false});
+        AddEvidence(&f, Evidence{"permission", PermissionLocation(p), p.name, false});
       }
     }
     if (!extra.empty()) {

@@ -38,6 +38,10 @@ void AddSdkEvidence(Finding* f, const std::vector<const SdkHit*>& sdks);
 // Permission::dangerous (AOSP core/res/AndroidManifest.xml protectionLevel).
 bool IsDangerousName(std::string_view n);
 inline bool IsDangerous(const Permission& p) { return p.dangerous || IsDangerousName(p.name); }
+// The file that declares `p`: its own location, else the Android manifest.
+inline std::string PermissionLocation(const Permission& p) {
+  return p.location.empty() ? std::string("AndroidManifest.xml") : p.location;
+}
 bool CollectsPersonalData(const RuleInput& in);
 inline std::string Norm(std::string_view s) { return ids::NormalizeNumber(s); }
 // Numeric-aware version comparison ("1.10.0" > "1.9"): <0, 0, >0.
