@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "queue/pg_store.h"
+
 #include "signatures/minisign.h"
 
 namespace shelfguard::daemon {

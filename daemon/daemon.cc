@@ -21,6 +21,28 @@ namespace fs = std::filesystem;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head,
+                        const std::vector<std::string>& findings, const std::string& report) {
+  // Spliced from texts already serialised, not parsed and dumped again: the
+  // findings are the daemon's own messages, and the report is checked to be
+  // one JSON value (json::accept builds no tree) because a scan service is
+  // a separate process reading hostile packages.
+  std::string out = "{";
+  for (const auto& [k, v] : head) {
+    if (out.size() > 1) out += ',';
+    out += Dump(json(k)) + ':' + Dump(v);
+  }
+  out += out.size() > 1 ? ",\"findings\":[" : "\"findings\":[";
+  for (size_t i = 0; i < findings.size(); ++i) {
+    if (i > 0) out += ',';
+    out += findings[i];
+  }
+  out += "],\"report\":";
+  out += !report.empty() && json::accept(report) ? report : std::string("null");
+  out += '}';
+  return out;
+}
+
 Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const ActiveSnapshot* snap) {
   EngineOptions eo;
   eo.limits = c.limits;

@@ -17,12 +17,14 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +46,11 @@ namespace shelfguard::daemon {
 using json = nlohmann::json;
 
 std::string Dump(const json& j);
+// The submit reply: `head` fields first, in the order given, then the
+// findings and the report with their keys in the order the engine wrote them
+// (parsing into `json` would sort them). `report` is the engine's JSON text.
+std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head,
+                        const std::vector<std::string>& findings, const std::string& report);
 
 // The engine and assessor in use; replaced as a whole on reload. Jobs hold a
 // shared_ptr to the snapshot they started with.

@@ -13,8 +13,8 @@
 
 #include "daemon_impl.h"
 #include "feed.h"
-#include "protocol.h"
 #include "net/consumer_protocol.h"
+#include "protocol.h"
 #include "safe_file.h"
 
 namespace shelfguard::daemon {
@@ -301,20 +301,21 @@ void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job
   }
   // The stored report's findings, under the names a live reply uses.
   json report = json::parse(r->report, nullptr, false);
-  json findings = json::array();
+  std::vector<std::string> findings;
   if (report.is_object() && report.contains("findings") && report["findings"].is_array()) {
     for (const auto& f : report["findings"]) {
       if (!f.is_object()) continue;
-      findings.push_back({{"type", "finding"}, {"job_id", job.id}, {"rule_id", f.value("rule", "")},
-                          {"severity", f.value("severity", "")}, {"message_en", f.value("message", "")},
-                          {"message_zh", f.value("message_zh", "")}, {"basis", f.value("basis", "")},
-                          {"evidence", f.value("evidence", json::array())}});
+      nlohmann::ordered_json m = {{"type", "finding"}, {"job_id", job.id}, {"rule_id", f.value("rule", "")},
+                                  {"severity", f.value("severity", "")}, {"message_en", f.value("message", "")},
+                                  {"message_zh", f.value("message_zh", "")}, {"basis", f.value("basis", "")}};
+      m["evidence"] = nlohmann::ordered_json::parse(f.value("evidence", json::array()).dump());
+      findings.push_back(m.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     }
   }
   SendRouted(*submit_, identity, true,
-             Dump({{"ok", true}, {"job_id", job.id}, {"verdict", r->verdict}, {"error", r->error},
-                   {"sha256", r->sha256}, {"findings", findings}, {"resumed", true},
-                   {"report", report.is_discarded() ? json() : report}}));
+             SubmitReply({{"ok", true}, {"job_id", job.id}, {"verdict", r->verdict}, {"error", r->error},
+                          {"sha256", r->sha256}, {"resumed", true}},
+                         findings, r->report));
 }
 
 void DaemonImpl::HandleControl(const std::vector<zmq::message_t>& fr) {

@@ -292,12 +292,9 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
   }
   if (submit) {
     ev.submit = true;
-    json findings = json::array();
-    for (const auto& m : ev.publish) findings.push_back(json::parse(m));
-    json report = json::parse(o.report, nullptr, false);
-    ev.reply = Dump({{"ok", true}, {"job_id", job.id}, {"verdict", o.verdict}, {"error", o.error},
-                     {"sha256", o.sha256}, {"findings", findings},
-                     {"report", report.is_discarded() ? json() : report}});
+    ev.reply = SubmitReply({{"ok", true}, {"job_id", job.id}, {"verdict", o.verdict}, {"error", o.error},
+                            {"sha256", o.sha256}},
+                           ev.publish, o.report);
   }
   ev.outbox = !msgs.empty();
   if (ev.submit || ev.outbox || !ev.publish.empty()) PushEvent(std::move(ev));

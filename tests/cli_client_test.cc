@@ -146,5 +146,37 @@ TEST_F(CliClientTest, ClientsReadTheEndpointsFromTheConfig) {
       << ReadAll(d_.log());
 }
 
+// Issue 12: `submit --json` prints the reply as the daemon wrote it: its own
+// fields first ("ok", "job_id", "verdict", ...), and the report with its keys
+// in the order `scan --json` writes them, not sorted alphabetically.
+TEST_F(CliClientTest, SubmitJsonKeepsTheReportsKeyOrder) {
+  std::string apk = DebugApk(7), out, scan;
+  ASSERT_FALSE(apk.empty());
+  ASSERT_EQ(RunCommand({d_.Cli(), "submit", "--config", config_, "--json", "--fail-on", "never", apk}, &out,
+                       30000, d_.dir),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand({d_.Cli(), "scan", "--json", "--quiet", "--fail-on", "never", apk}, &scan, 30000, d_.dir), 0)
+      << scan;
+  using Ordered = nlohmann::ordered_json;
+  Ordered reply = Ordered::parse(out, nullptr, false), report = Ordered::parse(scan, nullptr, false);
+  ASSERT_TRUE(reply.is_object()) << out;
+  ASSERT_TRUE(report.is_object()) << scan;
+  auto keys = [](const Ordered& o) {
+    std::vector<std::string> k;
+    for (const auto& [key, v] : o.items()) k.push_back(key);
+    return k;
+  };
+  std::vector<std::string> head = keys(reply);
+  ASSERT_GE(head.size(), 3u) << out;
+  EXPECT_EQ(head[0], "ok") << out;
+  EXPECT_EQ(head[1], "job_id") << out;
+  EXPECT_EQ(head[2], "verdict") << out;
+  ASSERT_TRUE(reply["report"].is_object()) << out;
+  EXPECT_EQ(keys(reply["report"]), keys(report));
+  ASSERT_TRUE(reply["findings"].is_array() && !reply["findings"].empty()) << out;
+  EXPECT_EQ(keys(reply["findings"][0])[0], "id") << out;  // as FindingMessage writes it
+}
+
 }  // namespace
 }  // namespace shelfguard

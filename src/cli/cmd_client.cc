@@ -316,7 +316,9 @@ int RunSubmit(SubmitOptions& so) {
     return 2;
   }
   if (as_json) {
-    std::printf("%s\n", Dump(r).c_str());
+    // The reply as the daemon wrote it: re-serialising the parsed object
+    // would sort every key and bury "ok"/"verdict" among the report's.
+    std::printf("%s\n", reply.c_str());
   }
   if (!r.value("ok", false)) {
     std::fprintf(stderr, "shelfguard submit: %s: %s\n", target.c_str(), r.value("error", "failed").c_str());

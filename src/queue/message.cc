@@ -9,7 +9,8 @@
 namespace shelfguard::queue {
 namespace {
 
-using json = nlohmann::json;
+// ordered: messages keep the field order written below (id, type, ... first).
+using json = nlohmann::ordered_json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 

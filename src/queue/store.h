@@ -79,7 +79,7 @@ struct NodeInfo {
   int64_t heartbeat_ms = 0;
   int64_t workers = 0;
   int64_t scanned_last_minute = 0;  // results this node stored in the last 60 s
-  int64_t scanned_total = 0;        // results this node stored, all time (until purged)
+  int64_t scanned_last_hour = 0;    // ... in the last hour
   int64_t running = 0;              // jobs this node holds a lease on
 };
 
