@@ -196,7 +196,7 @@ const std::vector<Option>& Options() {
                                      ? ""
                                      : "must be an http:// or https:// URL";
                         }));
-    o->push_back(StrOpt("scan.signatures_update_public_key", &Config::signatures_update_public_key,
+    o->push_back(StrOpt("scan.signatures_public_key", &Config::signatures_public_key,
                         "minisign public key file that every update bundle must be signed for; "
                         "required with signatures_update_url"));
     o->push_back(IntOpt("scan.signatures_update_interval_s", &Config::signatures_update_interval_s, 1,
@@ -526,7 +526,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   c.signatures_dir = Resolve(base, c.signatures_dir);
   c.registry = Resolve(base, c.registry);
   c.suppressions = Resolve(base, c.suppressions);
-  c.signatures_update_public_key = Resolve(base, c.signatures_update_public_key);
+  c.signatures_public_key = Resolve(base, c.signatures_public_key);
   c.ca_file = Resolve(base, c.ca_file);
   c.curve_secret_key_file = Resolve(base, c.curve_secret_key_file);
   std::error_code ec;
@@ -542,12 +542,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     return KeyError("scan.suppressions", "'" + c.suppressions + "' does not exist");
   }
   if (!c.signatures_update_url.empty()) {
-    if (c.signatures_update_public_key.empty()) {
-      return KeyError("scan.signatures_update_public_key",
+    if (c.signatures_public_key.empty()) {
+      return KeyError("scan.signatures_public_key",
                       "required with scan.signatures_update_url (updates are only taken signed)");
     }
-    auto key = minisign::ReadPublicKeyFile(c.signatures_update_public_key);
-    if (!key.ok()) return KeyError("scan.signatures_update_public_key", key.status().message());
+    auto key = minisign::ReadPublicKeyFile(c.signatures_public_key);
+    if (!key.ok()) return KeyError("scan.signatures_public_key", key.status().message());
   }
   if (!c.ca_file.empty() && !fs::exists(c.ca_file, ec)) {
     return KeyError("http.ca_file", "'" + c.ca_file + "' does not exist");

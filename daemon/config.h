@@ -64,7 +64,7 @@ struct Config {
   // Signed signature bundles fetched in the background (docs/daemon.md,
   // "Signature updates"); an empty URL turns updates off.
   std::string signatures_update_url;
-  std::string signatures_update_public_key;  // minisign public key file
+  std::string signatures_public_key;  // minisign public key file
   int64_t signatures_update_interval_s = 3600;
   std::string isolation = "process";  // process | fork | none
   int64_t grace_ms = 2000;

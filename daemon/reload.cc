@@ -246,11 +246,11 @@ void DaemonImpl::CheckSignatureUpdate(const Config& c) {
   uo.stop = &stopping_;
   Result<UpdateOutcome> r = UpdateOutcome{};
   Status mk = MakeDir(UpdateRoot(c), "daemon.state_dir");
-  auto key = minisign::ReadPublicKeyFile(c.signatures_update_public_key);
+  auto key = minisign::ReadPublicKeyFile(c.signatures_public_key);
   if (!mk.ok()) {
     r = mk;
   } else if (!key.ok()) {
-    r = Status(key.status().code(), "scan.signatures_update_public_key: " + key.status().message());
+    r = Status(key.status().code(), "scan.signatures_public_key: " + key.status().message());
   } else {
     uo.key = *key;
     r = UpdateSignatureBundle(uo);

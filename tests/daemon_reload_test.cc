@@ -118,7 +118,7 @@ TEST_F(DaemonSignatureUpdate, SignedBundleIsTakenWithoutRestartAndBadOnesAreRefu
   std::string v1 = Pack(1);
   Serve(v1, "\"e1\"");
   f_.WriteConfig("workers = 1\n", "[scan]\nsignatures_update_url = \"" + server_.Url("/sig.zip") +
-                                      "\"\nsignatures_update_public_key = \"key.pub\"\n"
+                                      "\"\nsignatures_public_key = \"key.pub\"\n"
                                       "signatures_update_interval_s = 1\n"
                                       "[http]\nallow_hosts = [\"127.0.0.1\"]\n");
   ASSERT_TRUE(f_.Start()) << ReadAll(f_.log());
