@@ -272,8 +272,10 @@ Status PgServer::Start() {
   int rc = -1;
   // After Kill() the old backends may still hold the shared memory for a
   // moment ("pre-existing shared memory block is still in use"): retry.
-  for (int attempt = 0; attempt < 5 && rc != 0; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Up to ~12 s: on a loaded CI machine the orphaned backends take seconds
+  // to notice their postmaster is gone (1.5 s was not enough there).
+  for (int attempt = 0; attempt < 25 && rc != 0; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     rc = RunAsServerUser("pg_ctl",
                          {"start", "-D", dir_ + "/data", "-l", dir_ + "/server.log", "-w", "-t", "60"}, &out);
   }
@@ -328,6 +330,14 @@ void PgServer::Kill() {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (ProcessAlive(pid) && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Where the init process of a container does not reap orphans, the killed
+  // postmaster stays a zombie, and the next start refuses its lock file
+  // ("Is another postmaster (PID n) running?": kill(n, 0) succeeds on a
+  // zombie). It is dead, so its lock file goes with it.
+  if (!ProcessAlive(pid)) {
+    std::error_code ec;
+    fs::remove(dir_ + "/data/postmaster.pid", ec);
   }
 }
 
