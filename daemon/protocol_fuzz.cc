@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     default: {
-      net::ConsumerRequest r;  // the delivery socket's requests
-      if (net::ParseConsumerRequest(body, &r).empty() &&
+      shelfguard::net::ConsumerRequest r;  // the delivery socket's requests
+      if (shelfguard::net::ParseConsumerRequest(body, &r).empty() &&
           (r.max < 1 || r.max > 10000 || r.wait_ms < 0 || r.wait_ms > 60000 || r.consumer.empty())) {
         std::abort();
       }
