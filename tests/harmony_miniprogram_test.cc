@@ -157,9 +157,12 @@ TEST(HarmonyFixture, ChineseAdSdksByTheirOhpmPackages) {
                  "@normalized:N&&&ksadsdk/Index&3.0.6",
                  "@normalized:N&&&@csj/adapter_gdt/Index&1.2.0-2"});
   ASSERT_TRUE(f.analysed);
-  for (const auto& [id, package] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& entry : std::vector<std::pair<std::string, std::string>>{
            {"pangle", "@csj/openadsdk"}, {"gdt", "@gdt/gdt-union-sdk"},
            {"kuaishou-ads", "ksadsdk"}, {"gromore", "@csj/adapter_gdt"}}) {
+    // Named copies, not a structured binding: clang 14 cannot capture those.
+    const std::string& id = entry.first;
+    const std::string& package = entry.second;
     const SdkHit* h = nullptr;
     for (const SdkHit& x : f.sdks)
       if (x.id == id) h = &x;
