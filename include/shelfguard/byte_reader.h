@@ -133,6 +133,48 @@ class ByteReader {
   size_t pos_ = 0;
 };
 
+// A fixed-size record (a file header, a load command, a directory entry)
+// whose bytes were all checked present when it was taken: its fields read as
+// plain values, so no optional is dereferenced on the strength of an earlier,
+// coarser range check. A field outside the record (a wrong offset in the
+// calling code, never the input's doing) reads as 0 / empty and clears ok().
+class Record {
+ public:
+  // The `size` bytes at `off` of `r`, or nullopt when they are not all there.
+  static std::optional<Record> At(const ByteReader& r, uint64_t off, uint64_t size) {
+    auto b = r.BytesAt(off, size);
+    if (!b) return std::nullopt;
+    return Record(*b);
+  }
+  template <typename T>
+  T LE(uint64_t off) const {
+    T v{};
+    if (!ByteReader(bytes_).PeekLEAt(off, &v)) ok_ = false;
+    return v;
+  }
+  template <typename T>
+  T BE(uint64_t off) const {
+    T v{};
+    if (!ByteReader(bytes_).PeekBEAt(off, &v)) ok_ = false;
+    return v;
+  }
+  // The `n` bytes at `off` of the record.
+  std::string_view Bytes(uint64_t off, uint64_t n) const {
+    if (!InRange(off, n, bytes_.size())) {
+      ok_ = false;
+      return {};
+    }
+    return bytes_.substr(static_cast<size_t>(off), static_cast<size_t>(n));
+  }
+  size_t size() const { return bytes_.size(); }
+  bool ok() const { return ok_; }
+
+ private:
+  explicit Record(std::string_view bytes) : bytes_(bytes) {}
+  std::string_view bytes_;
+  mutable bool ok_ = true;
+};
+
 }  // namespace shelfguard
 
 #endif  // SHELFGUARD_BYTE_READER_H_

@@ -45,32 +45,8 @@ inline constexpr size_t kMaxAnomaliesPerCode = 20;
 // A rebuilt zip is written without zip64 records.
 inline constexpr uint64_t kMaxRebuiltEntries = 0xfffe;
 
-// A fixed-size record (an end record, a directory or local header, a data
-// descriptor) whose bytes were all checked present when it was taken: its
-// fields read as plain values, so no optional is dereferenced on the strength
-// of an earlier, coarser range check. A field outside the record (a wrong
-// offset in this code, never the input's doing) reads as 0 and clears ok().
-class Record {
- public:
-  // The `size` bytes at `off` of `r`, or nullopt when they are not all there.
-  static std::optional<Record> At(const ByteReader& r, uint64_t off, uint64_t size) {
-    auto b = r.BytesAt(off, size);
-    if (!b) return std::nullopt;
-    return Record(*b);
-  }
-  template <typename T>
-  T LE(uint64_t off) const {
-    T v{};
-    if (!ByteReader(bytes_).PeekLEAt(off, &v)) ok_ = false;
-    return v;
-  }
-  bool ok() const { return ok_; }
-
- private:
-  explicit Record(std::string_view bytes) : bytes_(bytes) {}
-  std::string_view bytes_;
-  mutable bool ok_ = true;
-};
+// Fixed-size records (an end record, a directory or local header, a data
+// descriptor) are read through shelfguard::Record (byte_reader.h).
 
 // An entry name fit for a message: control bytes as \xNN, at most 200 bytes.
 std::string Printable(std::string_view name);
