@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string_view>
@@ -47,8 +48,12 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const Activ
   EngineOptions eo;
   eo.limits = c.limits;
   eo.signatures_dir = snap != nullptr ? snap->sig_dir : c.signatures_dir;
+  const auto t0 = std::chrono::steady_clock::now();
   auto engine = Engine::Create(eo);
   if (!engine.ok()) return Status(engine.status().code(), "signatures: " + engine.status().message());
+  const auto build_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
   AssessOptions ao;
   ao.registry_path = c.registry;
   ao.registry_strict = c.registry_strict;
@@ -61,6 +66,7 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const Activ
   s->assessor = std::shared_ptr<const Assessor>(std::move(assessor).value());
   s->sig_version = s->engine->signatures_version();
   s->reg_version = s->assessor->registry_version();
+  s->engine_build_ms = build_ms;
   if (snap != nullptr) {
     s->suppressions = snap->suppressions;
     s->snapshot = snap->dir;
@@ -257,6 +263,7 @@ void DaemonImpl::RequestReload() {
   Wake();
   Log(LogLevel::kInfo, "reload.done",
       {{"signatures_version", (*sc)->sig_version}, {"registry_version", (*sc)->reg_version},
+       {"engine_build_ms", (*sc)->engine_build_ms},
        {"suppressions", (*sc)->suppressions ? (*sc)->suppressions->entries().size() : 0}});
   if (restart_needed) {
     Log(LogLevel::kWarn, "reload.restart_needed",
@@ -271,6 +278,7 @@ int DaemonImpl::Run() {
   Log(LogLevel::kInfo, "daemon.start",
       {{"pid", ::getpid()}, {"workers", n}, {"once", once_}, {"state_dir", c->state_dir},
        {"signatures_version", s->sig_version}, {"registry_version", s->reg_version},
+       {"engine_build_ms", s->engine_build_ms},
        {"submit", c->submit.endpoint}, {"control", c->control.endpoint},
        {"delivery", c->delivery.endpoint}, {"publish", c->publish.endpoint}});
   int64_t t0 = NowMs();

@@ -67,6 +67,9 @@ struct Scanner {
   // directory in use (scan.signatures_dir or the installed update).
   std::string snapshot, sig_dir;
   uint64_t sig_bundle_version = 0;  // 0: not a set installed from a bundle
+  // Time to load the signatures and compile their RE2 sets (Engine::Create),
+  // logged at start and reload: a larger base shows here first.
+  int64_t engine_build_ms = 0;
 };
 
 // The files one accepted configuration is served from (issue 12): the

@@ -54,6 +54,8 @@ class CompiledDb : public SignatureDb {
   int category_rank(uint32_t sdk) const { return category_rank_[sdk]; }
 
  private:
+  Status CompileKind(size_t k);  // one kind's set; touches only kinds_[k]
+
   std::vector<SdkSignature> entries_;
   std::string version_;
   std::array<KindMatcher, kEvidenceKindCount> kinds_;
