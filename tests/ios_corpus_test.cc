@@ -182,7 +182,7 @@ TEST(IosCorpus, DifferentialAgainstPlistutilAndObjdump) {
     }
     EXPECT_EQ(f.ios.encrypted, any_crypt);
     // Per slice, through the parser directly.
-    auto parsed = macho::Parse(*bin, macho::ParseOptions{false, false}, nullptr);
+    auto parsed = macho::Parse(*bin, nullptr, macho::ParseOptions{false, false});
     ASSERT_TRUE(parsed.ok());
     ASSERT_EQ(parsed->slices.size(), order.size());
     for (const auto& s : parsed->slices) {

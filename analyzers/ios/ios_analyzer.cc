@@ -257,8 +257,7 @@ uint32_t IosAnalyzer::MachO(ScanContext* ctx, const std::string& location, const
   cu.kind = "macho";
   cu.location = location;
   cu.extra = !main_binary;
-  macho::ParseOptions opt;
-  auto parsed = macho::Parse(bytes, opt, &ctx->budget());
+  auto parsed = macho::Parse(bytes, &ctx->budget());
   if (!parsed.ok()) {
     cu.note = "not analysed: " + parsed.status().message();
     ctx->AddAnomaly("macho-malformed", location, parsed.status().message());
@@ -271,9 +270,11 @@ uint32_t IosAnalyzer::MachO(ScanContext* ctx, const std::string& location, const
   for (const auto& s : file.slices) {
     archs.push_back(s.arch);
     if (s.cryptid != 0) cryptid = s.cryptid;
-    for (const auto& p : s.problems) ctx->AddAnomaly("macho-malformed", location + " (" + s.arch + ")", p);
+    // The parser names the structure; the location adds the file and slice.
+    for (const Anomaly& a : s.anomalies)
+      ctx->AddAnomaly(a.code, location + " (" + s.arch + ") " + a.location, a.detail);
   }
-  for (const auto& p : file.problems) ctx->AddAnomaly("macho-malformed", location, p);
+  for (const Anomaly& a : file.anomalies) ctx->AddAnomaly(a.code, location + " " + a.location, a.detail);
   for (size_t i = 0; i < archs.size(); ++i) cu.arch += (i ? "," : "") + archs[i];
   if (main_binary) f.ios.architectures = archs;
   if (file.deep_slice < 0) {
@@ -289,7 +290,7 @@ uint32_t IosAnalyzer::MachO(ScanContext* ctx, const std::string& location, const
   cu.symbols = s.imported_symbols.size() + s.exported_symbols.size();
   if (cryptid != 0) {
     cu.note = "encrypted (cryptid=" + std::to_string(cryptid) + "): code and strings not analysed";
-  } else if (!s.problems.empty()) {
+  } else if (!s.anomalies.empty()) {
     cu.note = "partially parsed";
   } else if (!s.disassembled) {
     cu.note = "code references not resolved for " + s.arch;

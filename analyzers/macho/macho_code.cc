@@ -53,7 +53,7 @@ void SliceParser::ResolveReferences() {
       continue;
     auto body = r_.BytesAt(sec.offset, std::min<uint64_t>(sec.size, budget_bytes));
     if (!body) {
-      Problem("code section " + sec.sectname + " runs past the end of the image");
+      Problem("section " + sec.sectname, "code runs past the end of the image");
       continue;
     }
     budget_bytes -= body->size();
@@ -61,11 +61,13 @@ void SliceParser::ResolveReferences() {
     s_->instructions += w.instructions;
     s_->disassembled = true;
     if (w.expired) {
-      Problem("code walk stopped at the deadline; references resolved for a prefix only");
+      OverLimit("section " + sec.sectname,
+                "code walk stopped at the deadline; references resolved for a prefix only");
       break;
     }
     if (budget_bytes == 0) {
-      Problem("code larger than max_code_bytes; references resolved for a prefix only");
+      OverLimit("section " + sec.sectname,
+                "code larger than max_code_bytes; references resolved for a prefix only");
       break;
     }
   }

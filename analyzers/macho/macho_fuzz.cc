@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   shelfguard::macho::ParseOptions opt;
   opt.max_code_bytes = 1u << 20;
   auto f = shelfguard::macho::Parse(
-      std::string_view(reinterpret_cast<const char*>(data), size), opt, &budget);
+      std::string_view(reinterpret_cast<const char*>(data), size), &budget, opt);
   (void)f;
   return 0;
 }

@@ -7,6 +7,7 @@
 #define SHELFGUARD_ANALYZERS_MACHO_MACHO_INTERNAL_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -75,17 +76,32 @@ class SliceParser : private code::RefSink {
   void ParseDeep();
 
  private:
-  void Problem(std::string msg) { s_->problems.push_back(std::move(msg)); }
+  // Damage in the structure `where` names; what parsed before it is kept.
+  void Problem(std::string where, std::string detail) {
+    s_->anomalies.push_back({"macho-malformed", std::move(where), std::move(detail)});
+  }
+  // A table cut at a limit (or a walk cut at the deadline).
+  void OverLimit(std::string where, std::string detail) {
+    s_->anomalies.push_back({"macho-over-limit", std::move(where), std::move(detail)});
+  }
   uint64_t PointerSize() const { return s_->is64 ? 8 : 4; }
-  bool CountOk(std::string_view what, uint64_t n) {
-    if (budget_ == nullptr) return true;
+  // How many of the `n` items of table `what` to read: `n`, or
+  // max_table_items (recorded as over the limit) when the budget caps it.
+  uint64_t CapCount(std::string_view what, uint64_t n) {
+    if (budget_ == nullptr) return n;
     Status st = budget_->CheckCount(what, n);
-    if (!st.ok()) {
-      Problem(st.message());
-      return false;
-    }
+    if (st.ok()) return n;
+    uint64_t cap = budget_->limits().max_table_items;
+    OverLimit(std::string(what), st.message() + "; the first " + std::to_string(cap) + " kept");
+    return cap;
+  }
+  // True (and recorded once) when the deadline passed while reading `what`.
+  bool Expired(std::string_view what) {
+    if (budget_ == nullptr || !budget_->Expired()) return false;
+    OverLimit(std::string(what), "deadline passed; what was read before it is kept");
     return true;
   }
+  void ParseLoadCommand(const std::string& where, uint32_t type, ByteReader c);
   void ParseSegment(ByteReader cmd, bool is64);
   void ParseCodeSignature(uint32_t dataoff, uint32_t datasize);
   void ParseSymtab();

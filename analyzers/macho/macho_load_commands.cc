@@ -51,12 +51,14 @@ Status SliceParser::ParseHeader() {
   if (magic != kMhMagic && magic != kMhMagic64) return Status::Malformed("not a Mach-O image");
   s_->is64 = magic == kMhMagic64;
   header_size_ = s_->is64 ? 32 : 28;
-  if (r_.size() < header_size_) return Status::Malformed("Mach-O header truncated");
-  s_->cputype = *r_.LEAt<uint32_t>(4);
-  s_->cpusubtype = *r_.LEAt<uint32_t>(8);
-  s_->filetype = *r_.LEAt<uint32_t>(12);
-  s_->ncmds = *r_.LEAt<uint32_t>(16);
-  sizeofcmds_ = *r_.LEAt<uint32_t>(20);
+  // mach_header(_64): magic, cputype, cpusubtype, filetype, ncmds, sizeofcmds, flags[, reserved].
+  auto h = Record::At(r_, 0, header_size_);
+  if (!h) return Status::Malformed("Mach-O header truncated");
+  s_->cputype = h->LE<uint32_t>(4);
+  s_->cpusubtype = h->LE<uint32_t>(8);
+  s_->filetype = h->LE<uint32_t>(12);
+  s_->ncmds = h->LE<uint32_t>(16);
+  sizeofcmds_ = h->LE<uint32_t>(20);
   s_->arch = ArchName(s_->cputype, s_->cpusubtype);
   return Status::Ok();
 }
@@ -65,196 +67,247 @@ void SliceParser::ParseLoadCommands() {
   uint64_t avail = r_.size() - header_size_;
   uint64_t area = sizeofcmds_;
   if (area > avail) {
-    Problem("sizeofcmds " + std::to_string(sizeofcmds_) + " runs past the end of the image (" +
-            std::to_string(avail) + " bytes after the header)");
+    Problem("header", "sizeofcmds " + std::to_string(sizeofcmds_) +
+                          " runs past the end of the image (" + std::to_string(avail) +
+                          " bytes after the header)");
     area = avail;
   }
-  ByteReader cmds = *r_.Sub(header_size_, area);
-  uint32_t ncmds = s_->ncmds;
+  auto cmds_area = r_.Sub(header_size_, area);
+  if (!cmds_area) return;  // area <= avail: cannot happen, but never assumed
+  const ByteReader cmds = *cmds_area;
+  uint64_t ncmds = s_->ncmds;
   // Each command is at least 8 bytes: a count beyond that cannot be honoured.
-  if (ncmds > area / 8 || ncmds > kMaxLoadCommands) {
-    Problem("ncmds " + std::to_string(ncmds) + " cannot fit in " + std::to_string(area) +
-            " bytes of load commands");
-    ncmds = static_cast<uint32_t>(std::min<uint64_t>(area / 8, kMaxLoadCommands));
+  if (ncmds > area / 8) {
+    Problem("header", "ncmds " + std::to_string(ncmds) + " cannot fit in " +
+                          std::to_string(area) + " bytes of load commands");
+    ncmds = area / 8;
+  }
+  if (ncmds > kMaxLoadCommands) {
+    OverLimit("header", "ncmds " + std::to_string(ncmds) + " over " +
+                            std::to_string(kMaxLoadCommands) + "; the first " +
+                            std::to_string(kMaxLoadCommands) + " read");
+    ncmds = kMaxLoadCommands;
   }
   uint64_t off = 0;
-  for (uint32_t i = 0; i < ncmds; ++i) {
-    auto cmd = cmds.LEAt<uint32_t>(off);
-    auto cmdsize = cmds.LEAt<uint32_t>(off + 4);
-    if (!cmd || !cmdsize) {
-      Problem("load command " + std::to_string(i) + " truncated");
+  for (uint64_t i = 0; i < ncmds; ++i) {
+    const std::string where = "load command " + std::to_string(i);
+    // load_command: cmd, cmdsize.
+    auto head = Record::At(cmds, off, 8);
+    if (!head) {
+      Problem(where, "truncated");
       break;
     }
-    if (*cmdsize < 8 || !InRange(off, *cmdsize, cmds.size())) {
-      Problem("load command " + std::to_string(i) + " (0x" + std::to_string(*cmd) +
-              ") has cmdsize " + std::to_string(*cmdsize) + " outside the load-command area");
+    const uint32_t type = head->LE<uint32_t>(0), cmdsize = head->LE<uint32_t>(4);
+    auto body = cmds.Sub(off, cmdsize);
+    if (cmdsize < 8 || !body) {
+      Problem(where, "cmd 0x" + std::to_string(type) + " has cmdsize " + std::to_string(cmdsize) +
+                         " outside the load-command area");
       break;
     }
-    ByteReader c = *cmds.Sub(off, *cmdsize);
-    off += *cmdsize;
-    uint32_t type = *cmd;
-    if (type == kLcSegment || type == kLcSegment64) {
-      ParseSegment(c, type == kLcSegment64);
-    } else if (IsDylibCmd(type) || type == kLcIdDylib) {
-      auto name_off = c.LEAt<uint32_t>(8);
-      std::optional<std::string_view> name;
-      if (name_off) name = c.CStringAt(*name_off, c.size());
-      if (!name && name_off && *name_off < c.size()) {
-        // No terminator inside the command: take the rest of it.
-        name = c.BytesAt(*name_off, c.size() - *name_off);
-      }
-      if (!name) {
-        Problem("load command " + std::to_string(i) + ": dylib name offset out of range");
-        continue;
-      }
-      if (type == kLcIdDylib) {
-        s_->id_dylib = std::string(*name);
-      } else {
-        s_->dylibs.push_back({std::string(*name), type});
-      }
-    } else if (type == kLcEncryptionInfo || type == kLcEncryptionInfo64) {
-      auto cryptoff = c.LEAt<uint32_t>(8), cryptsize = c.LEAt<uint32_t>(12),
-           cryptid = c.LEAt<uint32_t>(16);
-      if (!cryptid) {
-        Problem("LC_ENCRYPTION_INFO truncated");
-        continue;
-      }
-      s_->has_encryption_info = true;
-      s_->cryptoff = *cryptoff;
-      s_->cryptsize = *cryptsize;
-      s_->cryptid = *cryptid;
-    } else if (type == kLcCodeSignature) {
-      auto dataoff = c.LEAt<uint32_t>(8), datasize = c.LEAt<uint32_t>(12);
-      if (!datasize) {
-        Problem("LC_CODE_SIGNATURE truncated");
-        continue;
-      }
-      s_->has_code_signature = true;
-      ParseCodeSignature(*dataoff, *datasize);
-    } else if (type == kLcBuildVersion) {
-      auto platform = c.LEAt<uint32_t>(8), minos = c.LEAt<uint32_t>(12);
-      if (!minos) {
-        Problem("LC_BUILD_VERSION truncated");
-        continue;
-      }
-      s_->platform = PlatformName(*platform);
-      s_->min_os = VersionString(*minos);
-    } else if (type == kLcVersionMinIphoneos || type == kLcVersionMinMacosx ||
-               type == kLcVersionMinTvos || type == kLcVersionMinWatchos) {
-      auto v = c.LEAt<uint32_t>(8);
-      if (!v) continue;
-      s_->platform = type == kLcVersionMinIphoneos ? "ios"
-                     : type == kLcVersionMinMacosx ? "macos"
-                     : type == kLcVersionMinTvos   ? "tvos"
-                                                   : "watchos";
-      s_->min_os = VersionString(*v);
-    } else if (type == kLcSymtab) {
-      auto a = c.LEAt<uint32_t>(8), b = c.LEAt<uint32_t>(12), d = c.LEAt<uint32_t>(16),
-           e = c.LEAt<uint32_t>(20);
-      if (!e) {
-        Problem("LC_SYMTAB truncated");
-        continue;
-      }
-      has_symtab_ = true;
-      symoff_ = *a;
-      nsyms_ = *b;
-      stroff_ = *d;
-      strsize_ = *e;
+    off += cmdsize;
+    ParseLoadCommand(where, type, *body);
+  }
+}
+
+void SliceParser::ParseLoadCommand(const std::string& where, uint32_t type, ByteReader c) {
+  if (type == kLcSegment || type == kLcSegment64) {
+    ParseSegment(c, type == kLcSegment64);
+  } else if (IsDylibCmd(type) || type == kLcIdDylib) {
+    // dylib_command: cmd, cmdsize, dylib.name offset (from the command's start), ...
+    auto name_off = c.LEAt<uint32_t>(8);
+    std::optional<std::string_view> name;
+    if (name_off) name = c.CStringAt(*name_off, c.size());
+    if (!name && name_off && *name_off < c.size()) {
+      // No terminator inside the command: take the rest of it.
+      name = c.BytesAt(*name_off, c.size() - *name_off);
     }
+    if (!name) {
+      Problem(where, "dylib name offset out of range");
+      return;
+    }
+    if (type == kLcIdDylib) {
+      s_->id_dylib = std::string(*name);
+    } else {
+      s_->dylibs.push_back({std::string(*name), type});
+    }
+  } else if (type == kLcEncryptionInfo || type == kLcEncryptionInfo64) {
+    // encryption_info_command: cmd, cmdsize, cryptoff, cryptsize, cryptid.
+    auto e = Record::At(c, 0, 20);
+    if (!e) {
+      Problem(where, "LC_ENCRYPTION_INFO truncated");
+      return;
+    }
+    s_->has_encryption_info = true;
+    s_->cryptoff = e->LE<uint32_t>(8);
+    s_->cryptsize = e->LE<uint32_t>(12);
+    s_->cryptid = e->LE<uint32_t>(16);
+  } else if (type == kLcCodeSignature) {
+    // linkedit_data_command: cmd, cmdsize, dataoff, datasize.
+    auto l = Record::At(c, 0, 16);
+    if (!l) {
+      Problem(where, "LC_CODE_SIGNATURE truncated");
+      return;
+    }
+    s_->has_code_signature = true;
+    ParseCodeSignature(l->LE<uint32_t>(8), l->LE<uint32_t>(12));
+  } else if (type == kLcBuildVersion) {
+    // build_version_command: cmd, cmdsize, platform, minos, sdk, ntools.
+    auto b = Record::At(c, 0, 16);
+    if (!b) {
+      Problem(where, "LC_BUILD_VERSION truncated");
+      return;
+    }
+    s_->platform = PlatformName(b->LE<uint32_t>(8));
+    s_->min_os = VersionString(b->LE<uint32_t>(12));
+  } else if (type == kLcVersionMinIphoneos || type == kLcVersionMinMacosx ||
+             type == kLcVersionMinTvos || type == kLcVersionMinWatchos) {
+    // version_min_command: cmd, cmdsize, version, sdk.
+    auto v = c.LEAt<uint32_t>(8);
+    if (!v) return;
+    s_->platform = type == kLcVersionMinIphoneos ? "ios"
+                   : type == kLcVersionMinMacosx ? "macos"
+                   : type == kLcVersionMinTvos   ? "tvos"
+                                                 : "watchos";
+    s_->min_os = VersionString(*v);
+  } else if (type == kLcSymtab) {
+    // symtab_command: cmd, cmdsize, symoff, nsyms, stroff, strsize.
+    auto t = Record::At(c, 0, 24);
+    if (!t) {
+      Problem(where, "LC_SYMTAB truncated");
+      return;
+    }
+    has_symtab_ = true;
+    symoff_ = t->LE<uint32_t>(8);
+    nsyms_ = t->LE<uint32_t>(12);
+    stroff_ = t->LE<uint32_t>(16);
+    strsize_ = t->LE<uint32_t>(20);
   }
 }
 
 void SliceParser::ParseSegment(ByteReader c, bool is64) {
   Segment seg;
-  uint64_t hdr = is64 ? 72 : 56, secsize = is64 ? 80 : 68;
-  if (c.size() < hdr) {
-    Problem("segment command truncated");
+  // segment_command(_64): cmd, cmdsize, segname[16], vmaddr, vmsize, fileoff,
+  // filesize, maxprot, initprot, nsects, flags; then nsects section(_64)s of
+  // sectname[16], segname[16], addr, size, offset, align, reloff, nreloc,
+  // flags, reserved1, reserved2[, reserved3].
+  const uint64_t hdr = is64 ? 72 : 56, secsize = is64 ? 80 : 68;
+  auto h = Record::At(c, 0, hdr);
+  if (!h) {
+    Problem("segment command", "truncated");
     return;
   }
-  seg.name = FixedName(*c.BytesAt(8, 16));
-  uint32_t nsects;
+  seg.name = FixedName(h->Bytes(8, 16));
+  uint64_t nsects;
   if (is64) {
-    seg.vmaddr = *c.LEAt<uint64_t>(24);
-    seg.vmsize = *c.LEAt<uint64_t>(32);
-    seg.fileoff = *c.LEAt<uint64_t>(40);
-    seg.filesize = *c.LEAt<uint64_t>(48);
-    nsects = *c.LEAt<uint32_t>(64);
+    seg.vmaddr = h->LE<uint64_t>(24);
+    seg.vmsize = h->LE<uint64_t>(32);
+    seg.fileoff = h->LE<uint64_t>(40);
+    seg.filesize = h->LE<uint64_t>(48);
+    nsects = h->LE<uint32_t>(64);
   } else {
-    seg.vmaddr = *c.LEAt<uint32_t>(24);
-    seg.vmsize = *c.LEAt<uint32_t>(28);
-    seg.fileoff = *c.LEAt<uint32_t>(32);
-    seg.filesize = *c.LEAt<uint32_t>(36);
-    nsects = *c.LEAt<uint32_t>(48);
+    seg.vmaddr = h->LE<uint32_t>(24);
+    seg.vmsize = h->LE<uint32_t>(28);
+    seg.fileoff = h->LE<uint32_t>(32);
+    seg.filesize = h->LE<uint32_t>(36);
+    nsects = h->LE<uint32_t>(48);
   }
+  const std::string where = "segment " + seg.name;
   if (!InRange(seg.fileoff, seg.filesize, r_.size())) {
-    Problem("segment " + seg.name + " file range runs past the end of the image");
+    Problem(where, "file range runs past the end of the image");
   }
   uint64_t fit = (c.size() - hdr) / secsize;
   if (nsects > fit) {
-    Problem("segment " + seg.name + " declares " + std::to_string(nsects) +
-            " sections but its command holds " + std::to_string(fit));
-    nsects = static_cast<uint32_t>(fit);
+    Problem(where, "declares " + std::to_string(nsects) + " sections but its command holds " +
+                       std::to_string(fit));
+    nsects = fit;
+  }
+  uint64_t room = kMaxSections - std::min<uint64_t>(s_->sections.size(), kMaxSections);
+  if (nsects > room) {
+    OverLimit(where, std::to_string(nsects) + " sections would pass " +
+                         std::to_string(kMaxSections) + " in the image; " + std::to_string(room) +
+                         " read");
+    nsects = room;
   }
   s_->segments.push_back(seg);
-  for (uint32_t i = 0; i < nsects && s_->sections.size() < kMaxSections; ++i) {
-    uint64_t o = hdr + i * secsize;
+  for (uint64_t i = 0; i < nsects; ++i) {
+    auto x = Record::At(c, hdr + i * secsize, secsize);
+    if (!x) break;  // within `fit`: cannot happen, but never assumed
     Section sec;
-    sec.sectname = FixedName(*c.BytesAt(o, 16));
-    sec.segname = FixedName(*c.BytesAt(o + 16, 16));
+    sec.sectname = FixedName(x->Bytes(0, 16));
+    sec.segname = FixedName(x->Bytes(16, 16));
     if (is64) {
-      sec.addr = *c.LEAt<uint64_t>(o + 32);
-      sec.size = *c.LEAt<uint64_t>(o + 40);
-      sec.offset = *c.LEAt<uint32_t>(o + 48);
-      sec.flags = *c.LEAt<uint32_t>(o + 64);
+      sec.addr = x->LE<uint64_t>(32);
+      sec.size = x->LE<uint64_t>(40);
+      sec.offset = x->LE<uint32_t>(48);
+      sec.flags = x->LE<uint32_t>(64);
     } else {
-      sec.addr = *c.LEAt<uint32_t>(o + 32);
-      sec.size = *c.LEAt<uint32_t>(o + 36);
-      sec.offset = *c.LEAt<uint32_t>(o + 40);
-      sec.flags = *c.LEAt<uint32_t>(o + 56);
+      sec.addr = x->LE<uint32_t>(32);
+      sec.size = x->LE<uint32_t>(36);
+      sec.offset = x->LE<uint32_t>(40);
+      sec.flags = x->LE<uint32_t>(56);
     }
     s_->sections.push_back(std::move(sec));
   }
 }
 
 void SliceParser::ParseCodeSignature(uint32_t dataoff, uint32_t datasize) {
+  const std::string where = "code signature";
   auto sb = r_.Sub(dataoff, datasize);
   if (!sb) {
-    Problem("code signature at " + std::to_string(dataoff) + "+" + std::to_string(datasize) +
-            " runs past the end of the image");
+    Problem(where, "at " + std::to_string(dataoff) + "+" + std::to_string(datasize) +
+                       " runs past the end of the image");
     // Keep what is there: a truncated signature may still hold the blobs.
     if (dataoff >= r_.size()) return;
     sb = r_.Sub(dataoff, r_.size() - dataoff);
+    if (!sb) return;
   }
-  auto magic = sb->BEAt<uint32_t>(0), count = sb->BEAt<uint32_t>(8);
-  if (!count || *magic != kCsEmbeddedSignature) {
-    Problem("code signature is not an embedded-signature SuperBlob");
+  // SuperBlob (big-endian): magic, length, count, then count {type, offset}.
+  auto super = Record::At(*sb, 0, 12);
+  if (!super || super->BE<uint32_t>(0) != kCsEmbeddedSignature) {
+    Problem(where, "not an embedded-signature SuperBlob");
     return;
   }
-  uint32_t n = std::min<uint32_t>(*count, kMaxBlobs);
-  if (n > (sb->size() - 12) / 8) n = static_cast<uint32_t>((sb->size() - 12) / 8);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint32_t off = *sb->BEAt<uint32_t>(12 + 8 * i + 4);
-    auto bmagic = sb->BEAt<uint32_t>(off), blen = sb->BEAt<uint32_t>(off + 4);
-    if (!blen || *blen < 8 || !InRange(off, *blen, sb->size())) {
-      Problem("code-signing blob " + std::to_string(i) + " out of range");
+  uint64_t n = super->BE<uint32_t>(8);
+  const uint64_t fit = (sb->size() - 12) / 8;
+  if (n > fit) {
+    Problem(where, std::to_string(n) + " blobs declared, " + std::to_string(fit) + " fit");
+    n = fit;
+  }
+  if (n > kMaxBlobs) {
+    OverLimit(where, std::to_string(n) + " blobs over " + std::to_string(kMaxBlobs) +
+                         "; the first " + std::to_string(kMaxBlobs) + " read");
+    n = kMaxBlobs;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::string blob_where = "code-signing blob " + std::to_string(i);
+    auto index = Record::At(*sb, 12 + 8 * i, 8);
+    if (!index) break;  // within `fit`: cannot happen, but never assumed
+    const uint32_t off = index->BE<uint32_t>(4);
+    // Blob header: magic, length (both big-endian), then the payload.
+    auto head = Record::At(*sb, off, 8);
+    const uint32_t blen = head ? head->BE<uint32_t>(4) : 0;
+    auto blob = sb->Sub(off, blen);
+    if (!head || blen < 8 || !blob) {
+      Problem(blob_where, "out of range");
       continue;
     }
-    ByteReader blob = *sb->Sub(off, *blen);
-    if (*bmagic == kCsEntitlements) {
-      if (*blen - 8 > kMaxEntitlementsBytes) {
-        Problem("entitlements blob over " + std::to_string(kMaxEntitlementsBytes) + " bytes");
+    const uint32_t bmagic = head->BE<uint32_t>(0);
+    if (bmagic == kCsEntitlements) {
+      if (blen - 8 > kMaxEntitlementsBytes) {
+        OverLimit(blob_where, "entitlements over " + std::to_string(kMaxEntitlementsBytes) +
+                                  " bytes; not read");
         continue;
       }
-      s_->entitlements = std::string(*blob.BytesAt(8, *blen - 8));
-    } else if (*bmagic == kCsCodeDirectory && s_->signing_id.empty()) {
-      auto version = blob.BEAt<uint32_t>(8), ident = blob.BEAt<uint32_t>(20);
+      if (auto xml = blob->BytesAt(8, blen - 8)) s_->entitlements = std::string(*xml);
+    } else if (bmagic == kCsCodeDirectory && s_->signing_id.empty()) {
+      auto version = blob->BEAt<uint32_t>(8), ident = blob->BEAt<uint32_t>(20);
       if (ident) {
-        if (auto id = blob.CStringAt(*ident, 1024)) s_->signing_id = std::string(*id);
+        if (auto id = blob->CStringAt(*ident, 1024)) s_->signing_id = std::string(*id);
       }
       // teamOffset exists from CodeDirectory version 0x20200 on.
       if (version && *version >= 0x20200) {
-        if (auto team_off = blob.BEAt<uint32_t>(48); team_off && *team_off != 0) {
-          if (auto t = blob.CStringAt(*team_off, 256)) s_->team_id = std::string(*t);
+        if (auto team_off = blob->BEAt<uint32_t>(48); team_off && *team_off != 0) {
+          if (auto t = blob->CStringAt(*team_off, 256)) s_->team_id = std::string(*t);
         }
       }
     }
@@ -263,29 +316,34 @@ void SliceParser::ParseCodeSignature(uint32_t dataoff, uint32_t datasize) {
 
 void SliceParser::ParseSymtab() {
   if (!has_symtab_) return;
+  const std::string where = "symbol table";
   auto strtab = r_.Sub(stroff_, strsize_);
   if (!strtab) {
-    Problem("symbol string table runs past the end of the image");
+    Problem(where, "string table runs past the end of the image");
     if (stroff_ >= r_.size()) return;
     strtab = r_.Sub(stroff_, r_.size() - stroff_);
+    if (!strtab) return;
   }
   uint64_t entsize = s_->is64 ? 16 : 12;
   if (symoff_ > r_.size()) {
-    Problem("symbol table offset past the end of the image");
+    Problem(where, "offset past the end of the image");
     return;
   }
   uint64_t fit = (r_.size() - symoff_) / entsize;
   uint64_t n = nsyms_;
   if (n > fit) {
-    Problem("nsyms " + std::to_string(nsyms_) + " runs past the end of the image; " +
-            std::to_string(fit) + " read");
+    Problem(where, "nsyms " + std::to_string(nsyms_) + " runs past the end of the image; " +
+                       std::to_string(fit) + " read");
     n = fit;
   }
-  if (!CountOk("Mach-O symbols", n)) return;
+  n = CapCount("Mach-O symbols", n);
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t o = symoff_ + i * entsize;
-    uint32_t strx = *r_.LEAt<uint32_t>(o);
-    uint8_t type = *r_.LEAt<uint8_t>(o + 4);
+    if ((i & 0xffff) == 0xffff && Expired(where)) break;
+    // nlist(_64): n_strx, n_type, n_sect, n_desc, n_value.
+    auto sym = Record::At(r_, symoff_ + i * entsize, entsize);
+    if (!sym) break;  // within `fit`: cannot happen, but never assumed
+    const uint32_t strx = sym->LE<uint32_t>(0);
+    const uint8_t type = sym->LE<uint8_t>(4);
     if ((type & 0xe0) != 0) continue;  // N_STAB debugging entries
     auto name = strtab->CStringAt(strx, kMaxCStringLen);
     if (!name || name->empty()) continue;

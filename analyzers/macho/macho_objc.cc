@@ -32,24 +32,29 @@ void SliceParser::CollectStrings() {
       continue;
     auto body = r_.BytesAt(sec.offset, sec.size);
     if (!body) {
-      Problem("section " + sec.sectname + " runs past the end of the image");
+      Problem("section " + sec.sectname, "runs past the end of the image");
       continue;
     }
     ForEachCString(*body, [&](size_t off, std::string_view text) {
       s_->cstrings.push_back({text, sec.addr + off});
     });
-    if (!CountOk("Mach-O C strings", s_->cstrings.size())) return;
+    // The table is cut at max_table_items (CapCount says so once).
+    const uint64_t cap = CapCount("Mach-O C strings", s_->cstrings.size());
+    if (cap < s_->cstrings.size()) {
+      s_->cstrings.resize(cap);
+      break;
+    }
+    if (Expired("section " + sec.sectname)) break;
   }
   // CFString literals: {isa, flags, chars, length}; code references the struct.
   if (const Section* cf = FindSection("", "__cfstring")) {
     uint64_t ps = PointerSize(), ent = 4 * ps;
-    uint64_t n = cf->size / ent;
-    if (CountOk("Mach-O CFStrings", n)) {
-      for (uint64_t i = 0; i < n; ++i) {
-        auto raw = ReadPtrAt(cf->addr + i * ent + 2 * ps);
-        if (!raw) break;
-        if (auto t = DecodePtr(*raw)) cfstring_target_[cf->addr + i * ent] = *t;
-      }
+    const uint64_t n = CapCount("Mach-O CFStrings", cf->size / ent);
+    for (uint64_t i = 0; i < n; ++i) {
+      if ((i & 0xffff) == 0xffff && Expired("section __cfstring")) break;
+      auto raw = ReadPtrAt(cf->addr + i * ent + 2 * ps);
+      if (!raw) break;
+      if (auto t = DecodePtr(*raw)) cfstring_target_[cf->addr + i * ent] = *t;
     }
   }
 }
@@ -72,13 +77,13 @@ std::unordered_set<uint64_t> SliceParser::CollectSelectorRefs() {
   const Section* sr = FindSection("", "__objc_selrefs");
   if (sr == nullptr) return seen_sel;
   const uint64_t ps = PointerSize();
-  uint64_t n = sr->size / ps;
-  if (!CountOk("Objective-C selector references", n)) return seen_sel;
+  const uint64_t n = CapCount("Objective-C selector references", sr->size / ps);
   for (uint64_t i = 0; i < n; ++i) {
+    if ((i & 0xffff) == 0xffff && Expired("section __objc_selrefs")) break;
     uint64_t slot = sr->addr + i * ps;
     auto raw = ReadPtrAt(slot);
     if (!raw) {
-      Problem("__objc_selrefs runs past its segment");
+      Problem("section __objc_selrefs", "runs past its segment");
       break;
     }
     auto target = DecodePtr(*raw);
@@ -98,7 +103,7 @@ void SliceParser::CollectMethodNameSection(const std::unordered_set<uint64_t>& s
   if (mn == nullptr) return;
   auto body = r_.BytesAt(mn->offset, mn->size);
   if (!body) {
-    Problem("__objc_methname runs past the end of the image");
+    Problem("section __objc_methname", "runs past the end of the image");
     return;
   }
   ForEachCString(*body, [&](size_t off, std::string_view text) {
@@ -130,9 +135,10 @@ void SliceParser::CollectDefinedClasses(ObjcClasses* classes) {
     }
     return;
   }
-  uint64_t n = cl->size / ps;
-  if (!CountOk("Objective-C classes", n)) return;
+  const uint64_t n = CapCount("Objective-C classes", cl->size / ps);
+  bool capped = false;
   for (uint64_t i = 0; i < n; ++i) {
+    if ((i & 0xffff) == 0xffff && Expired("section __objc_classlist")) break;
     auto raw = ReadPtrAt(cl->addr + i * ps);
     if (!raw) break;
     auto cls = DecodePtr(*raw);
@@ -147,7 +153,14 @@ void SliceParser::CollectDefinedClasses(ObjcClasses* classes) {
     if (!name_addr) continue;
     auto name = StringAtVm(*name_addr);
     if (!name || name->empty()) continue;
-    if (classes->addrs.size() < (1u << 20)) classes->addrs.push_back(*cls);
+    // Method lists are followed for the first kMaxObjcClasses classes.
+    if (classes->addrs.size() < kMaxObjcClasses) {
+      classes->addrs.push_back(*cls);
+    } else if (!capped) {
+      capped = true;
+      OverLimit("section __objc_classlist",
+                "method lists read for the first " + std::to_string(kMaxObjcClasses) + " classes");
+    }
     if (classes->names.insert(*name).second) {
       classes->index[*cls] = s_->objc_classes.size();
       s_->objc_classes.push_back(*name);
@@ -173,6 +186,11 @@ void SliceParser::CollectClassMethodNames(const std::vector<uint64_t>& class_add
       if (!ro) continue;
       CollectMethodList(*ro, &sel_names);
     }
+    if (sel_names.size() >= kMaxSelectorNames) {
+      OverLimit("Objective-C method lists",
+                "selector names cut at " + std::to_string(kMaxSelectorNames));
+      return;
+    }
   }
 }
 
@@ -192,7 +210,7 @@ void SliceParser::CollectMethodList(uint64_t ro, std::unordered_set<std::string_
   uint32_t entsize = *entflags & 0xfffc;
   if (entsize == 0) return;
   uint64_t n = std::min<uint64_t>(*count, (r_.size() - *ml_off - 8) / entsize);
-  for (uint64_t i = 0; i < n && sel_names->size() < (1u << 22); ++i) {
+  for (uint64_t i = 0; i < n && sel_names->size() < kMaxSelectorNames; ++i) {
     uint64_t ent = *ml + 8 + i * entsize;
     std::optional<uint64_t> name_addr;
     if (relative) {
@@ -229,7 +247,12 @@ void SliceParser::MarkReferencedClasses(const ObjcClasses& classes) {
     const Section* cr = FindSection("", sect);
     if (cr == nullptr) continue;
     uint64_t n = cr->size / ps;
-    for (uint64_t i = 0; i < n && i < (1u << 22); ++i) {
+    if (n > kMaxClassRefs) {
+      OverLimit("section " + std::string(sect), std::to_string(n) + " slots; the first " +
+                                                    std::to_string(kMaxClassRefs) + " read");
+      n = kMaxClassRefs;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
       uint64_t slot = cr->addr + i * ps;
       if (!refs_.count(slot)) continue;
       auto raw = ReadPtrAt(slot);

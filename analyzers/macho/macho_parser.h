@@ -4,9 +4,12 @@
 // the code-signing blob formats of <Kernel/kern/cs_blobs.h> and the
 // Objective-C runtime's class_t / class_ro_t (objc4 objc-runtime-new.h).
 // Every offset, size and count comes from untrusted bytes: reads go through
-// ByteReader, loops are capped by the bytes that could hold the items and by
-// named limits, and a broken structure becomes a `problems` entry while
-// everything that parsed before it is kept.
+// ByteReader (fixed-size records taken whole as shelfguard::Record), loops
+// are capped by the bytes that could hold the items and by named limits, and
+// a broken structure becomes an Anomaly ("macho-malformed") while everything
+// that parsed before it is kept. A table over a kMax... constant or
+// Limits::max_table_items is cut at the limit and recorded as
+// "macho-over-limit" (docs/architecture.md, the parser contract).
 //
 // Views (std::string_view) in the result point into the caller's buffer,
 // which must outlive the result.
@@ -19,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shelfguard/facts.h"
 #include "shelfguard/limits.h"
 #include "shelfguard/status.h"
 
@@ -32,6 +36,9 @@ inline constexpr uint32_t kMaxSections = 4096;
 inline constexpr uint32_t kMaxBlobs = 64;
 inline constexpr size_t kMaxCStringLen = 4096;
 inline constexpr uint64_t kMaxEntitlementsBytes = 1 << 20;
+inline constexpr uint64_t kMaxObjcClasses = 1u << 20;   // class_t addresses followed
+inline constexpr uint64_t kMaxSelectorNames = 1u << 22;  // distinct selector names
+inline constexpr uint64_t kMaxClassRefs = 1u << 22;      // classref/superref slots read
 
 // Load-command numbers used here (loader.h).
 inline constexpr uint32_t kLcReqDyld = 0x80000000;
@@ -103,7 +110,9 @@ struct Slice {
   std::vector<StringRef> cstrings;   // __cstring (+ CFString contents)
   bool disassembled = false;         // code was walked for references (analyzers/code)
   uint64_t instructions = 0;
-  std::vector<std::string> problems;  // malformed structures, each a sentence
+  // "macho-malformed" (damage; location names the structure) and
+  // "macho-over-limit" (a table cut at a limit, a walk cut at the deadline).
+  std::vector<Anomaly> anomalies;
 };
 
 struct ParseOptions {
@@ -119,16 +128,17 @@ struct File {
   bool fat64 = false;
   std::vector<Slice> slices;
   int deep_slice = -1;  // index of the slice analysed in depth
-  std::vector<std::string> problems;  // container-level problems
+  std::vector<Anomaly> anomalies;  // of the universal container
 };
 
 // True when `data` starts with a Mach-O or universal magic.
 bool LooksLikeMachO(std::string_view data);
 
-// Parses `data`. Fails only when nothing could be parsed (bad magic, header
-// truncated); otherwise returns what parsed with problems recorded.
-// `budget` may be null (no table-count / deadline checks).
-Result<File> Parse(std::string_view data, const ParseOptions& options, Budget* budget);
+// Parses `data`. Fails (Status::Malformed, or Unsupported for a big-endian
+// image) only when nothing could be parsed (bad magic, header truncated);
+// otherwise returns what parsed with anomalies recorded. `budget` may be
+// null (no table-count / deadline checks).
+Result<File> Parse(std::string_view data, Budget* budget, const ParseOptions& options = {});
 
 // "arm64" etc. for a (cputype, cpusubtype) pair.
 std::string ArchName(uint32_t cputype, uint32_t cpusubtype);

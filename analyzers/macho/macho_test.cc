@@ -63,6 +63,14 @@ bool Has(const std::vector<std::string>& v, std::string_view needle) {
   });
 }
 
+// "code location: detail" of each anomaly, for matching and messages.
+std::vector<std::string> Texts(const std::vector<Anomaly>& v) {
+  std::vector<std::string> out;
+  for (const Anomaly& a : v) out.push_back(a.code + " " + a.location + ": " + a.detail);
+  return out;
+}
+bool Has(const std::vector<Anomaly>& v, std::string_view needle) { return Has(Texts(v), needle); }
+
 const StringRef* FindStr(const std::vector<StringRef>& v, std::string_view s) {
   for (const auto& x : v) {
     if (x.text == s) return &x;
@@ -83,12 +91,12 @@ TEST(MachO, ThinArm64FromClangAndLld) {
   ASSERT_TRUE(LooksLikeMachO(bin));
   Limits limits;
   Budget budget(limits);
-  auto f = Parse(bin, ParseOptions(), &budget);
+  auto f = Parse(bin, &budget);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   ASSERT_FALSE(f->fat);
   ASSERT_EQ(f->slices.size(), 1u);
   const Slice& s = f->slices[0];
-  EXPECT_TRUE(s.problems.empty()) << s.problems[0];
+  EXPECT_TRUE(s.anomalies.empty()) << Texts(s.anomalies)[0];
   EXPECT_EQ(s.arch, "arm64");
   EXPECT_TRUE(s.is64);
   EXPECT_EQ(s.platform, "ios");
@@ -137,7 +145,7 @@ TEST(MachO, ThinArm64FromClangAndLld) {
 TEST(MachO, Fat64WithEncryptedSlice) {
   REQUIRE_TOOLCHAIN();
   std::string bin = FromIpa("ipa-encrypted-fat", "Wrapped/Payload/Locked.app/Locked");
-  auto f = Parse(bin, ParseOptions(), nullptr);
+  auto f = Parse(bin, nullptr);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_TRUE(f->fat);
   EXPECT_TRUE(f->fat64);
@@ -155,7 +163,7 @@ TEST(MachO, Fat64WithEncryptedSlice) {
 TEST(MachO, Fat32WithHandAssembledArmv7) {
   REQUIRE_TOOLCHAIN();
   std::string bin = FromIpa("ipa-armv7-fat", "Payload/Old.app/Old");
-  auto f = Parse(bin, ParseOptions(), nullptr);
+  auto f = Parse(bin, nullptr);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   ASSERT_EQ(f->slices.size(), 2u);
   const Slice& v7 = f->slices[0];
@@ -200,18 +208,18 @@ class MachOCorrupt : public ::testing::Test {
 
 TEST_F(MachOCorrupt, NcmdsBumpedKeepsCommandsThatFit) {
   Put32(&bin_, 16, 0x7fffffff);
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
   const Slice& s = f->slices[0];
-  EXPECT_TRUE(Has(s.problems, "ncmds 2147483647 cannot fit"));
+  EXPECT_TRUE(Has(s.anomalies, "ncmds 2147483647 cannot fit"));
   EXPECT_GE(s.dylibs.size(), 4u);  // all real commands still parsed
 }
 
 TEST_F(MachOCorrupt, SizeofcmdsPastEnd) {
   Put32(&bin_, 20, 0xfffffff0);
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "sizeofcmds"));
+  EXPECT_TRUE(Has(f->slices[0].anomalies, "sizeofcmds"));
   EXPECT_EQ(f->slices[0].arch, "arm64");
 }
 
@@ -219,9 +227,9 @@ TEST_F(MachOCorrupt, CmdsizeZeroStopsTheWalk) {
   size_t off = FindCmd(bin_, kLcLoadDylib);
   ASSERT_NE(off, 0u);
   Put32(&bin_, off + 4, 0);
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "outside the load-command area"));
+  EXPECT_TRUE(Has(f->slices[0].anomalies, "outside the load-command area"));
   EXPECT_TRUE(f->slices[0].dylibs.empty());
   EXPECT_FALSE(f->slices[0].segments.empty());  // segments came before
 }
@@ -229,9 +237,9 @@ TEST_F(MachOCorrupt, CmdsizeZeroStopsTheWalk) {
 TEST_F(MachOCorrupt, DylibNameOffsetPastCommand) {
   size_t off = FindCmd(bin_, kLcLoadDylib);
   Put32(&bin_, off + 8, 0x10000);
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "dylib name offset out of range"));
+  EXPECT_TRUE(Has(f->slices[0].anomalies, "dylib name offset out of range"));
   EXPECT_GE(f->slices[0].dylibs.size(), 3u);  // the others survive
 }
 
@@ -239,9 +247,9 @@ TEST_F(MachOCorrupt, CodeSignaturePastEnd) {
   size_t off = FindCmd(bin_, kLcCodeSignature);
   ASSERT_NE(off, 0u);
   Put32(&bin_, off + 8, static_cast<uint32_t>(bin_.size() + 100));
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "code signature"));
+  EXPECT_TRUE(Has(f->slices[0].anomalies, "code signature"));
   EXPECT_TRUE(f->slices[0].entitlements.empty());
   EXPECT_GE(f->slices[0].dylibs.size(), 4u);
 }
@@ -250,47 +258,102 @@ TEST_F(MachOCorrupt, SymbolCountPastEnd) {
   size_t off = FindCmd(bin_, kLcSymtab);
   ASSERT_NE(off, 0u);
   Put32(&bin_, off + 12, 0x40000000);
-  auto f = Parse(bin_, ParseOptions(), nullptr);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "nsyms 1073741824 runs past the end"));
+  EXPECT_TRUE(Has(f->slices[0].anomalies, "nsyms 1073741824 runs past the end"));
 }
 
-TEST_F(MachOCorrupt, SymbolCountOverBudget) {
+// A table over max_table_items is cut at the limit, said once per table as
+// "macho-over-limit"; what was read is kept and the parse succeeds.
+TEST_F(MachOCorrupt, TablesOverMaxTableItemsAreCutAtTheLimit) {
+  auto full = Parse(bin_, nullptr);
+  ASSERT_TRUE(full.ok());
+  const Slice& whole = full->slices[0];
+  ASSERT_GT(whole.cstrings.size(), 2u);
   Limits limits;
   limits.max_table_items = 2;
   Budget budget(limits);
-  auto f = Parse(bin_, ParseOptions(), &budget);
+  auto f = Parse(bin_, &budget);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  const Slice& s = f->slices[0];
+  int symbols = 0, cstrings = 0;
+  for (const Anomaly& a : s.anomalies) {
+    EXPECT_EQ(a.code, "macho-over-limit") << a.location << ": " << a.detail;
+    EXPECT_NE(a.detail.find("over max_table_items 2; the first 2 kept"), std::string::npos)
+        << a.detail;
+    symbols += a.location == "Mach-O symbols";
+    cstrings += a.location == "Mach-O C strings";
+  }
+  EXPECT_EQ(symbols, 1);
+  EXPECT_EQ(cstrings, 1);
+  // Symbols: at most the first two entries, each one the full parse has.
+  EXPECT_LE(s.imported_symbols.size() + s.exported_symbols.size(), 2u);
+  for (auto sym : s.imported_symbols) {
+    EXPECT_NE(std::find(whole.imported_symbols.begin(), whole.imported_symbols.end(), sym),
+              whole.imported_symbols.end())
+        << sym;
+  }
+  // C strings: exactly the first two.
+  ASSERT_EQ(s.cstrings.size(), 2u);
+  EXPECT_EQ(s.cstrings[0].text, whole.cstrings[0].text);
+  EXPECT_EQ(s.cstrings[1].text, whole.cstrings[1].text);
+  // Counts not over the limit are untouched.
+  EXPECT_EQ(s.dylibs.size(), whole.dylibs.size());
+  EXPECT_EQ(s.entitlements, whole.entitlements);
+}
+
+// A SuperBlob count over kMaxBlobs is cut at kMaxBlobs: the real blobs,
+// which come first, are still read.
+TEST_F(MachOCorrupt, SignatureBlobCountOverKMaxBlobsIsCut) {
+  size_t off = FindCmd(bin_, kLcCodeSignature);
+  ASSERT_NE(off, 0u);
+  const uint32_t dataoff = Get32(bin_, off + 8), datasize = Get32(bin_, off + 12);
+  ASSERT_GT(datasize, 12 + 8 * (kMaxBlobs + 1));
+  const uint32_t count = kMaxBlobs + 1;
+  const uint32_t be = __builtin_bswap32(count);
+  std::memcpy(bin_.data() + dataoff + 8, &be, 4);
+  auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].problems, "over max_table_items"));
-  EXPECT_TRUE(f->slices[0].imported_symbols.empty());
+  const Slice& s = f->slices[0];
+  bool said = false;
+  for (const Anomaly& a : s.anomalies) {
+    if (a.code == "macho-over-limit" && a.location == "code signature") {
+      said = true;
+      EXPECT_EQ(a.detail, "65 blobs over 64; the first 64 read");
+    }
+  }
+  EXPECT_TRUE(said) << ::testing::PrintToString(Texts(s.anomalies));
+  EXPECT_NE(s.entitlements.find("aps-environment"), std::string::npos);
+  EXPECT_EQ(s.team_id, "ABCDE12345");
 }
 
 TEST_F(MachOCorrupt, TruncatedImageKeepsHeaderFacts) {
   std::string half = bin_.substr(0, bin_.size() / 2);
-  auto f = Parse(half, ParseOptions(), nullptr);
+  auto f = Parse(half, nullptr);
   ASSERT_TRUE(f.ok());
   const Slice& s = f->slices[0];
   EXPECT_EQ(s.arch, "arm64");
   EXPECT_GE(s.dylibs.size(), 4u);
-  EXPECT_FALSE(s.problems.empty());
+  EXPECT_FALSE(s.anomalies.empty());
   EXPECT_TRUE(s.entitlements.empty());  // the signature was cut off
 }
 
 // Every prefix of a real image: below the 32-byte header the parse fails
 // and says why; from the header on it succeeds with the header's facts, the
-// load commands that fit (a prefix of the full list) and a problem for what
-// was cut; the whole image parses without problems.
+// load commands that fit (a prefix of the full list) and an anomaly naming
+// what was cut (the load-command area while it is cut, afterwards only the
+// structures that lie after it); the whole image parses without anomalies.
 TEST_F(MachOCorrupt, EveryTruncationIsSafe) {
-  auto full = Parse(bin_, ParseOptions(), nullptr);
+  auto full = Parse(bin_, nullptr);
   ASSERT_TRUE(full.ok());
   ASSERT_EQ(full->slices.size(), 1u);
   const Slice& whole = full->slices[0];
-  EXPECT_TRUE(whole.problems.empty()) << whole.problems[0];
+  EXPECT_TRUE(whole.anomalies.empty()) << Texts(whole.anomalies)[0];
   const size_t cmds_end = 32 + Get32(bin_, 20);  // header + sizeofcmds
   int checked = 0;
   for (size_t n = 0; n <= bin_.size(); n += std::max<size_t>(1, n / 16)) {
     SCOPED_TRACE(n);
-    auto f = Parse(std::string_view(bin_).substr(0, n), ParseOptions(), nullptr);
+    auto f = Parse(std::string_view(bin_).substr(0, n), nullptr);
     if (n < 32) {
       ASSERT_FALSE(f.ok());
       EXPECT_EQ(f.status().code(), "malformed");
@@ -308,13 +371,36 @@ TEST_F(MachOCorrupt, EveryTruncationIsSafe) {
     for (size_t i = 0; i < s.dylibs.size(); ++i) EXPECT_EQ(s.dylibs[i].path, whole.dylibs[i].path);
     EXPECT_LE(s.segments.size(), whole.segments.size());
     if (n < cmds_end) {
-      ASSERT_FALSE(s.problems.empty());
-      EXPECT_NE(s.problems[0].find("sizeofcmds"), std::string::npos) << s.problems[0];
+      ASSERT_FALSE(s.anomalies.empty());
+      EXPECT_EQ(s.anomalies[0].code, "macho-malformed");
+      EXPECT_EQ(s.anomalies[0].location, "header");
+      EXPECT_NE(s.anomalies[0].detail.find("sizeofcmds"), std::string::npos) << Texts(s.anomalies)[0];
     } else if (n < bin_.size()) {
       // Every load command is there; what they point at (symbols, the
       // signature) is cut, and that is said.
       EXPECT_EQ(s.dylibs.size(), whole.dylibs.size());
-      EXPECT_FALSE(s.problems.empty());
+      EXPECT_EQ(s.segments.size(), whole.segments.size());
+      ASSERT_FALSE(s.anomalies.empty());
+      for (const Anomaly& a : s.anomalies) {
+        EXPECT_EQ(a.code, "macho-malformed") << a.location << ": " << a.detail;
+        // Only structures that lie after the load commands can be cut.
+        bool after_cmds = a.location.rfind("segment ", 0) == 0 ||
+                          a.location.rfind("section ", 0) == 0 ||
+                          a.location == "symbol table" || a.location == "code signature" ||
+                          a.location.rfind("code-signing blob ", 0) == 0;
+        EXPECT_TRUE(after_cmds) << a.location << ": " << a.detail;
+        bool says_cut = a.detail.find("runs past") != std::string::npos ||
+                        a.detail.find("out of range") != std::string::npos ||
+                        a.detail.find("not an embedded-signature") != std::string::npos;
+        EXPECT_TRUE(says_cut) << a.location << ": " << a.detail;
+      }
+      // A signature cut anywhere loses the entitlements or says so.
+      if (s.entitlements != whole.entitlements) {
+        EXPECT_TRUE(Has(s.anomalies, "code signature") || Has(s.anomalies, "code-signing blob"));
+      }
+    } else {
+      EXPECT_TRUE(s.anomalies.empty()) << Texts(s.anomalies)[0];
+      EXPECT_EQ(s.entitlements, whole.entitlements);
     }
     ++checked;
   }
@@ -322,26 +408,25 @@ TEST_F(MachOCorrupt, EveryTruncationIsSafe) {
 }
 
 TEST(MachOHeaders, RejectsGarbageAndBadFat) {
-  EXPECT_FALSE(Parse("", ParseOptions(), nullptr).ok());
-  EXPECT_FALSE(Parse("hello world, not a binary", ParseOptions(), nullptr).ok());
+  EXPECT_FALSE(Parse("", nullptr).ok());
+  EXPECT_FALSE(Parse("hello world, not a binary", nullptr).ok());
   // A Java class file: 0xcafebabe followed by a version, not an arch count.
   std::string java("\xca\xfe\xba\xbe\x00\x00\x00\x34", 8);
-  auto j = Parse(java, ParseOptions(), nullptr);
+  auto j = Parse(java, nullptr);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), "malformed");
   // A fat header whose only slice lies past the end.
   std::string fat("\xca\xfe\xba\xbe\x00\x00\x00\x01"
                   "\x01\x00\x00\x0c\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x10\x00\x00\x00\x00\x0e",
                   28);
-  auto f = Parse(fat, ParseOptions(), nullptr);
+  auto f = Parse(fat, nullptr);
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->problems, "runs past the end of the file"));
+  EXPECT_TRUE(Has(f->anomalies, "runs past the end of the file"));
   ASSERT_EQ(f->slices.size(), 1u);
   EXPECT_EQ(f->slices[0].arch, "arm64");
   EXPECT_EQ(f->deep_slice, -1);
   // Big-endian (PowerPC) thin images are reported, not parsed.
-  auto be = Parse(std::string("\xfe\xed\xfa\xce\x00\x00\x00\x12", 8) + std::string(40, '\0'),
-                  ParseOptions(), nullptr);
+  auto be = Parse(std::string("\xfe\xed\xfa\xce\x00\x00\x00\x12", 8) + std::string(40, '\0'), nullptr);
   ASSERT_FALSE(be.ok());
 }
 
