@@ -180,12 +180,12 @@ class DexAnalyzer : public Analyzer {
       return;
     }
     const dex::DexFile& f = **parsed;
-    for (const dex::Problem& p : f.problems()) ctx->AddAnomaly(p.code, loc, p.detail);
+    for (const Anomaly& a : f.anomalies()) ctx->AddAnomaly(a.code, loc, a.detail);
     unit.classes = f.classes().size();
     unit.strings = f.strings().size();
     unit.methods = f.methods().size();
     unit.arch = "dex" + std::to_string(f.version());
-    if (!f.problems().empty()) unit.note = "partly malformed: " + f.problems().front().code;
+    if (!f.anomalies().empty()) unit.note = "partly malformed: " + f.anomalies().front().code;
     if (!f.code_complete() && unit.note.empty()) unit.note = "code partly walked";
 
     // Classes: every class defined, dotted, in one buffer (no per-name

@@ -103,9 +103,11 @@ std::string_view PackageOf(std::string_view d, bool* ok) {
 
 }  // namespace
 
-void DexFile::AddProblem(std::string code, std::string detail) {
-  // Hostile files could produce one problem per item; keep a bounded number.
-  if (problems_.size() < 32) problems_.push_back({std::move(code), std::move(detail)});
+void DexFile::AddAnomaly(std::string code, std::string location, std::string detail) {
+  // Hostile files could produce one anomaly per item; keep a bounded number.
+  if (anomalies_.size() < 32) {
+    anomalies_.push_back({std::move(code), std::move(location), std::move(detail)});
+  }
 }
 
 void DexFile::AppendDottedName(std::string_view d, std::string* out) {
@@ -229,12 +231,13 @@ void DexFile::ParseStrings(uint32_t count, uint32_t off) {
     }
   }
   if (bad > 0) {
-    AddProblem("dex-bad-string", std::to_string(bad) + " of " + std::to_string(count) +
-                                     " strings have offsets past the end or no terminator");
+    AddAnomaly("dex-bad-string", "string_ids",
+               std::to_string(bad) + " of " + std::to_string(count) +
+                   " strings have offsets past the end or no terminator");
   }
 }
 
-Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, const Budget* budget,
+Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options) {
   if (data.size() < kHeaderSize) {
     return Status::Malformed("dex: " + std::to_string(data.size()) +
@@ -252,7 +255,7 @@ Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, const Bud
     f->version_ = (h[4] - '0') * 100 + (h[5] - '0') * 10 + (h[6] - '0');
   }
   if (f->version_ < 35 || f->version_ > 41) {
-    f->AddProblem("dex-unknown-version",
+    f->AddAnomaly("dex-unknown-version", "header",
                   "version '" + std::string(reinterpret_cast<const char*>(h + 4), 3) +
                       "' outside 035-041; parsed as 035");
   }
@@ -262,12 +265,13 @@ Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, const Bud
     return Status::Unsupported("dex: big-endian (reverse endian tag) files are not used by Android");
   }
   if (endian != kEndianConstant) {
-    f->AddProblem("dex-bad-endian-tag", "endian_tag is not 0x12345678");
+    f->AddAnomaly("dex-bad-endian-tag", "header", "endian_tag is not 0x12345678");
   }
   f->declared_file_size_ = *r.LEAt<uint32_t>(32);
   if (f->declared_file_size_ > data.size()) {
-    f->AddProblem("dex-truncated", "header declares " + std::to_string(f->declared_file_size_) +
-                                       " bytes, " + std::to_string(data.size()) + " present");
+    f->AddAnomaly("dex-truncated", "header",
+                  "header declares " + std::to_string(f->declared_file_size_) + " bytes, " +
+                      std::to_string(data.size()) + " present");
   }
   f->ParseTables(h);
   f->CheckMapList();
@@ -286,18 +290,20 @@ void DexFile::CheckMapList() {
   const uint64_t size = data_.size();
   const uint32_t map_off = *r.LEAt<uint32_t>(52);
   if (map_off < kHeaderSize || map_off % 4 != 0 || map_off > size || size - map_off < 4) {
-    AddProblem("dex-bad-map-list", "map_off " + std::to_string(map_off) +
-                                       " is not a 4-aligned offset past the header and inside "
-                                       "the file");
+    AddAnomaly("dex-bad-map-list", "map_list",
+               "map_off " + std::to_string(map_off) +
+                   " is not a 4-aligned offset past the header and inside "
+                   "the file");
     return;
   }
   const uint32_t count = *r.LEAt<uint32_t>(map_off);
   const uint64_t fit = (size - map_off - 4) / 12;
   if (count == 0 || count > fit || count > kMaxMapItems) {
-    AddProblem("dex-bad-map-list", "the map list declares " + std::to_string(count) +
-                                       " items (" + std::to_string(fit) + " fit in the file, a "
-                                       "valid map has 1 to " +
-                                       std::to_string(kMaxMapItems) + ")");
+    AddAnomaly("dex-bad-map-list", "map_list",
+               "the map list declares " + std::to_string(count) + " items (" + std::to_string(fit) +
+                   " fit in the file, a "
+                   "valid map has 1 to " +
+                   std::to_string(kMaxMapItems) + ")");
     return;
   }
   bool header = false, self = false, sorted = true;
@@ -312,11 +318,10 @@ void DexFile::CheckMapList() {
     prev = offset;
   }
   if (!header || !self || !sorted) {
-    AddProblem("dex-bad-map-list",
-               std::string("the map list ") +
-                   (!header ? "has no header item at offset 0"
-                    : !self ? "does not list itself at map_off"
-                            : "is not sorted by offset"));
+    AddAnomaly("dex-bad-map-list", "map_list",
+               std::string("the map list ") + (!header ? "has no header item at offset 0"
+                                               : !self ? "does not list itself at map_off"
+                                                       : "is not sorted by offset"));
   }
 }
 
@@ -333,14 +338,14 @@ void DexFile::ParseTables(const uint8_t* h) {
     uint32_t n = count;
     if (fit < count) {
       n = static_cast<uint32_t>(fit);
-      AddProblem("dex-table-truncated", std::string(what) + ": " + std::to_string(count) +
-                                            " declared at offset " + std::to_string(*off) +
-                                            ", " + std::to_string(n) + " fit in the file");
+      AddAnomaly("dex-table-truncated", what,
+                 std::string(what) + ": " + std::to_string(count) + " declared at offset " +
+                     std::to_string(*off) + ", " + std::to_string(n) + " fit in the file");
     }
     if (budget_ != nullptr) {
       Status st = budget_->CheckCount(std::string("dex ") + what, n);
       if (!st.ok()) {
-        AddProblem("dex-over-limit", st.message());
+        AddAnomaly("dex-over-limit", what, st.message());
         n = static_cast<uint32_t>(std::min<uint64_t>(n, budget_->limits().max_table_items));
       }
     }
@@ -451,8 +456,9 @@ void DexFile::ScanCode(const ParseOptions& options) {
     }
     if (c.class_data_off == 0) continue;
     if ((ci & 63) == 0 && budget_ != nullptr && budget_->Expired()) {
-      AddProblem("dex-timeout", "deadline passed; code of " +
-                                    std::to_string(classes_.size() - ci) + " classes not walked");
+      AddAnomaly("dex-timeout", "class_data",
+                 "deadline passed; code of " + std::to_string(classes_.size() - ci) +
+                     " classes not walked");
       code_complete_ = false;
       break;
     }
@@ -508,7 +514,8 @@ void DexFile::ScanCode(const ParseOptions& options) {
       uint32_t units = std::min(insns_size, options.max_units_per_method);
       if (units < insns_size) code_complete_ = false;
       if (units > budget_units) {
-        AddProblem("dex-code-budget", "code units over the walk budget; rest not walked");
+        AddAnomaly("dex-code-budget", "code_item",
+                   "code units over the walk budget; rest not walked");
         code_complete_ = false;
         stopped = true;
         break;
@@ -573,12 +580,12 @@ void DexFile::ScanCode(const ParseOptions& options) {
   }
   if (bad_class_data > 0) {
     code_complete_ = false;
-    AddProblem("dex-bad-class-data", std::to_string(bad_class_data) +
-                                         " class_data items out of range or inconsistent");
+    AddAnomaly("dex-bad-class-data", "class_data",
+               std::to_string(bad_class_data) + " class_data items out of range or inconsistent");
   }
   if (bad_code > 0) {
     code_complete_ = false;
-    AddProblem("dex-bad-code-item",
+    AddAnomaly("dex-bad-code-item", "code_item",
                std::to_string(bad_code) + " code items out of range; not walked");
   }
 }

@@ -9,8 +9,10 @@
 // Untrusted input: every count and offset is checked against the bytes that
 // exist (a table of N ids is truncated to what the file can hold) and against
 // Budget::CheckCount; reservations never exceed what the remaining bytes
-// could encode. Problems that leave part of the file usable are recorded in
-// problems() and parsing continues; only an unusable header is an error.
+// could encode. Damage that leaves part of the file usable is recorded in
+// anomalies() and parsing continues; only an unusable header is an error.
+// A table over max_table_items is cut at the limit with a dex-over-limit
+// anomaly (docs/architecture.md, "The parser contract").
 //
 // The DexFile holds views into the caller's bytes, which must outlive it.
 #ifndef SHELFGUARD_ANALYZERS_DEX_DEX_PARSER_H_
@@ -22,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shelfguard/facts.h"
 #include "shelfguard/limits.h"
 #include "shelfguard/status.h"
 
@@ -67,12 +70,6 @@ struct ClassDef {
   uint32_t static_values_off = 0;
 };
 
-// Something wrong in part of the file; what is named was skipped or cut.
-struct Problem {
-  std::string code;    // dex-table-truncated, dex-bad-string, dex-bad-class-data, ...
-  std::string detail;
-};
-
 // Per-id flags filled by the code walk.
 enum RefFlag : uint8_t {
   kLoadedByCode = 1,     // string: loaded by const-string[/jumbo]
@@ -86,7 +83,7 @@ class DexFile {
   // Parses `data`. Fails only when the header is unusable (no DEX magic,
   // too short, unsupported endianness); everything else is best effort.
   // `budget` may be null (no count limit beyond the bytes, no deadline).
-  static Result<std::unique_ptr<DexFile>> Parse(std::string_view data, const Budget* budget,
+  static Result<std::unique_ptr<DexFile>> Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options = {});
 
   int version() const { return version_; }  // 35..41, 0 when the digits are odd
@@ -118,7 +115,10 @@ class DexFile {
   uint64_t methods_with_code() const { return methods_with_code_; }
   uint64_t units_decoded() const { return units_decoded_; }
   bool code_complete() const { return code_complete_; }  // every code item walked
-  const std::vector<Problem>& problems() const { return problems_; }
+  // What was wrong in part of the file (what is named was skipped or cut):
+  // code dex-table-truncated, dex-bad-string, dex-over-limit, ...; location
+  // the structure in the file ("header", "string_ids", "class_data", ...).
+  const std::vector<Anomaly>& anomalies() const { return anomalies_; }
 
   // "Lcom/a/B$C;" -> "com.a.B$C" appended to `out`; other descriptors
   // (arrays, primitives) are appended unchanged.
@@ -132,7 +132,7 @@ class DexFile {
   // itself. A broken one is a problem: ART refuses such a file.
   void CheckMapList();
   void ScanCode(const ParseOptions& options);
-  void AddProblem(std::string code, std::string detail);
+  void AddAnomaly(std::string code, std::string location, std::string detail);
   std::string_view DecodeMutf8(const uint8_t* p, size_t n);
 
   std::string_view data_;
@@ -149,7 +149,7 @@ class DexFile {
   uint64_t methods_with_code_ = 0;
   uint64_t units_decoded_ = 0;
   bool code_complete_ = true;
-  std::vector<Problem> problems_;
+  std::vector<Anomaly> anomalies_;
   std::vector<std::unique_ptr<char[]>> arena_;  // decoded non-ASCII strings
   size_t arena_used_ = 0, arena_cap_ = 0;
 };

@@ -158,7 +158,7 @@ uint32_t GetU32(const std::string& b, size_t off) {
   return v;
 }
 bool HasProblem(const DexFile& f, std::string_view code) {
-  for (const Problem& p : f.problems()) {
+  for (const Anomaly& p : f.anomalies()) {
     if (p.code == code) return true;
   }
   return false;
@@ -169,7 +169,7 @@ TEST_F(DexTest, ParsesValidFixture) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const DexFile& f = **r;
   EXPECT_EQ(f.version(), 35);
-  EXPECT_TRUE(f.problems().empty()) << f.problems().front().code;
+  EXPECT_TRUE(f.anomalies().empty()) << f.anomalies().front().code;
   EXPECT_EQ(ClassNames(f), (std::set<std::string>{"Lcom/app/Main;", "Lcom/sdk/ads/AdView;",
                                                   "Lcom/sdk/ads/Loader;", "Lcom/sdk/track/Stats;"}));
   EXPECT_TRUE(f.code_complete());

@@ -91,12 +91,12 @@ class ElfAnalyzer : public Analyzer {
       return;
     }
     const elf::ElfFile& f = **parsed;
-    for (const elf::Problem& p : f.problems()) ctx->AddAnomaly(p.code, path, p.detail);
+    for (const Anomaly& a : f.anomalies()) ctx->AddAnomaly(a.code, path, a.detail);
     elf::CodeRefs refs = elf::FindCodeReferences(f, &ctx->budget());
     unit.arch = f.arch();
     unit.symbols = f.dynamic_symbols().size();
     for (std::string_view n : f.needed()) unit.needed.emplace_back(n);
-    if (!f.problems().empty()) unit.note = "partly malformed: " + f.problems().front().code;
+    if (!f.anomalies().empty()) unit.note = "partly malformed: " + f.anomalies().front().code;
     if (!refs.note.empty()) unit.note += (unit.note.empty() ? "" : "; ") + refs.note;
 
     items_.clear();

@@ -26,8 +26,11 @@ constexpr uint64_t kMaxDynamicEntries = 1u << 16;
 
 }  // namespace
 
-void ElfFile::AddProblem(std::string code, std::string detail) {
-  if (problems_.size() < 32) problems_.push_back({std::move(code), std::move(detail)});
+void ElfFile::AddAnomaly(std::string code, std::string location, std::string detail) {
+  // Hostile files could produce one anomaly per item; keep a bounded number.
+  if (anomalies_.size() < 32) {
+    anomalies_.push_back({std::move(code), std::move(location), std::move(detail)});
+  }
 }
 
 template <typename T>
@@ -78,7 +81,7 @@ std::string_view ElfFile::BytesAtAddress(uint64_t vaddr, uint64_t n) const {
   return {};
 }
 
-Result<std::unique_ptr<ElfFile>> ElfFile::Parse(std::string_view data, const Budget* budget,
+Result<std::unique_ptr<ElfFile>> ElfFile::Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options) {
   // e_ident (gABI "ELF Identification"): magic, class, data, version.
   if (data.size() < 16 || std::memcmp(data.data(), "\x7f" "ELF", 4) != 0) {
@@ -122,14 +125,16 @@ void ElfFile::ParseSegments() {
   if (phnum_ == 0 || phoff_ == 0) return;
   const uint32_t min_ent = is64_ ? 56 : 32;
   if (phentsize_ < min_ent) {
-    AddProblem("elf-bad-program-headers", "e_phentsize " + std::to_string(phentsize_));
+    AddAnomaly("elf-bad-program-headers", "program headers",
+               "e_phentsize " + std::to_string(phentsize_));
     return;
   }
   uint64_t fit = phoff_ <= data_.size() ? (data_.size() - phoff_) / phentsize_ : 0;
   uint32_t n = std::min<uint64_t>({phnum_, fit, kMaxSegments});
   if (n < phnum_) {
-    AddProblem("elf-table-truncated", "program headers: " + std::to_string(phnum_) +
-                                          " declared, " + std::to_string(n) + " fit");
+    AddAnomaly(
+        "elf-table-truncated", "program headers",
+        "program headers: " + std::to_string(phnum_) + " declared, " + std::to_string(n) + " fit");
   }
   segments_.reserve(n);
   for (uint32_t i = 0; i < n; ++i) {
@@ -156,12 +161,14 @@ void ElfFile::ParseSegments() {
 
 void ElfFile::ParseSections() {
   if (shoff_ == 0) {
-    AddProblem("elf-no-section-headers", "no section header table (stripped or packed)");
+    AddAnomaly("elf-no-section-headers", "section headers",
+               "no section header table (stripped or packed)");
     return;
   }
   const uint32_t min_ent = is64_ ? 64 : 40;
   if (shentsize_ < min_ent) {
-    AddProblem("elf-bad-section-headers", "e_shentsize " + std::to_string(shentsize_));
+    AddAnomaly("elf-bad-section-headers", "section headers",
+               "e_shentsize " + std::to_string(shentsize_));
     return;
   }
   uint64_t count = shnum_;
@@ -179,9 +186,9 @@ void ElfFile::ParseSections() {
   uint64_t fit = shoff_ <= data_.size() ? (data_.size() - shoff_) / shentsize_ : 0;
   uint64_t n = std::min<uint64_t>({count, fit, kMaxSections});
   if (n < count) {
-    AddProblem("elf-table-truncated", "section headers: " + std::to_string(count) +
-                                          " declared at " + std::to_string(shoff_) + ", " +
-                                          std::to_string(n) + " fit");
+    AddAnomaly("elf-table-truncated", "section headers",
+               "section headers: " + std::to_string(count) + " declared at " +
+                   std::to_string(shoff_) + ", " + std::to_string(n) + " fit");
   }
   sections_.resize(n);
   std::vector<uint32_t> name_offs(n);
@@ -213,7 +220,7 @@ void ElfFile::ParseSections() {
         if (nm) sections_[i].name = *nm;
       }
     } else {
-      AddProblem("elf-bad-section-headers", "section name table out of range");
+      AddAnomaly("elf-bad-section-headers", "section headers", "section name table out of range");
     }
   }
 }
@@ -241,7 +248,7 @@ void ElfFile::ParseDynamic() {
   if (!found) return;
   const uint64_t ent = is64_ ? 16 : 8;
   if (!InRange(off, 0, data_.size())) {
-    AddProblem("elf-bad-dynamic", "dynamic section offset past the end");
+    AddAnomaly("elf-bad-dynamic", "dynamic", "dynamic section offset past the end");
     return;
   }
   uint64_t n = std::min<uint64_t>({size / ent, (data_.size() - off) / ent, kMaxDynamicEntries});
@@ -277,7 +284,8 @@ void ElfFile::ParseDynamic() {
     if (InRange(s.offset, s.size, data_.size())) strtab = data_.substr(s.offset, s.size);
   }
   if (strtab.empty()) {
-    if (!needed_offs.empty()) AddProblem("elf-bad-dynamic", "dynamic string table not found");
+    if (!needed_offs.empty())
+      AddAnomaly("elf-bad-dynamic", "dynamic", "dynamic string table not found");
     return;
   }
   // Let strings run to the end of the mapped bytes when DT_STRSZ is short.
@@ -334,17 +342,17 @@ void ElfFile::ParseDynsym() {
   }
   if (size == 0) return;
   if (!InRange(off, 0, data_.size())) {
-    AddProblem("elf-bad-dynsym", "dynamic symbol table offset past the end");
+    AddAnomaly("elf-bad-dynsym", ".dynsym", "dynamic symbol table offset past the end");
     return;
   }
   uint64_t count = size / entsize;
   uint64_t n = std::min<uint64_t>(count, (data_.size() - off) / entsize);
   if (n < count) {
-    AddProblem("elf-table-truncated", ".dynsym: " + std::to_string(count) + " declared, " +
-                                          std::to_string(n) + " fit");
+    AddAnomaly("elf-table-truncated", ".dynsym",
+               ".dynsym: " + std::to_string(count) + " declared, " + std::to_string(n) + " fit");
   }
   if (budget_ != nullptr && !budget_->CheckCount("elf dynamic symbols", n).ok()) {
-    AddProblem("elf-over-limit", "dynamic symbols over max_table_items");
+    AddAnomaly("elf-over-limit", ".dynsym", "dynamic symbols over max_table_items");
     n = budget_->limits().max_table_items;
   }
   ByteReader names(strtab);
@@ -436,7 +444,7 @@ void ElfFile::ParseStrings(const ParseOptions& options) {
     }
     if (s.name.substr(0, 7) != ".rodata") continue;
     if (!InRange(s.offset, s.size, data_.size())) {
-      AddProblem("elf-bad-section", std::string(s.name) + " out of range");
+      AddAnomaly("elf-bad-section", std::string(s.name), std::string(s.name) + " out of range");
       continue;
     }
     const uint8_t* base = reinterpret_cast<const uint8_t*>(data_.data()) + s.offset;
@@ -446,7 +454,7 @@ void ElfFile::ParseStrings(const ParseOptions& options) {
       size_t run = PrintableRun(base + i, size - i);
       if (run >= options.min_string_length) {
         if (strings_.size() >= limit) {
-          AddProblem("elf-over-limit", "read-only strings over max_table_items");
+          AddAnomaly("elf-over-limit", ".rodata", "read-only strings over max_table_items");
           return;
         }
         size_t len = std::min(run, kMaxStringLength);

@@ -9,9 +9,10 @@
 // x86-64 with Capstone) to decide which strings and imported symbols code
 // actually references.
 //
-// Untrusted input: counts and offsets are checked against the bytes present
-// and Budget::CheckCount; tables are cut to what fits and the cut recorded in
-// problems(). The ElfFile holds views into the caller's bytes.
+// Untrusted input: counts and offsets are checked against the bytes present,
+// Budget::CheckCount and named kMax limits; a table is cut to what fits and
+// to the limit, and the cut recorded in anomalies() (docs/architecture.md,
+// "The parser contract"). The ElfFile holds views into the caller's bytes.
 #ifndef SHELFGUARD_ANALYZERS_ELF_ELF_PARSER_H_
 #define SHELFGUARD_ANALYZERS_ELF_ELF_PARSER_H_
 
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shelfguard/facts.h"
 #include "shelfguard/limits.h"
 #include "shelfguard/status.h"
 
@@ -63,11 +65,6 @@ struct RoString {
   uint64_t vaddr = 0;     // address of its first byte when loaded
 };
 
-struct Problem {
-  std::string code;  // elf-table-truncated, elf-bad-section-headers, ...
-  std::string detail;
-};
-
 struct ParseOptions {
   size_t min_string_length = 4;  // shortest printable run kept
 };
@@ -75,7 +72,7 @@ struct ParseOptions {
 class ElfFile {
  public:
   // Fails only when the identification or header is unusable.
-  static Result<std::unique_ptr<ElfFile>> Parse(std::string_view data, const Budget* budget,
+  static Result<std::unique_ptr<ElfFile>> Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options = {});
 
   bool is64() const { return is64_; }
@@ -92,7 +89,10 @@ class ElfFile {
   const std::vector<RoString>& strings() const { return strings_; }
   // GOT slot / data word address -> dynamic symbol index, from relocations.
   const std::unordered_map<uint64_t, uint32_t>& reloc_slots() const { return reloc_slots_; }
-  const std::vector<Problem>& problems() const { return problems_; }
+  // What was wrong in part of the file (what is named was skipped or cut):
+  // code elf-table-truncated, elf-bad-section-headers, elf-over-limit, ...;
+  // location the structure ("header", "program headers", ".dynsym", ...).
+  const std::vector<Anomaly>& anomalies() const { return anomalies_; }
   std::string_view data() const { return data_; }
 
   // File bytes backing [vaddr, vaddr + n) through PT_LOAD segments or,
@@ -101,7 +101,7 @@ class ElfFile {
 
  private:
   ElfFile() = default;
-  void AddProblem(std::string code, std::string detail);
+  void AddAnomaly(std::string code, std::string location, std::string detail);
   template <typename T>
   bool Get(uint64_t off, T* out) const;
   uint64_t Word(uint64_t off, bool* ok) const;  // 4 or 8 bytes by class
@@ -125,7 +125,7 @@ class ElfFile {
   std::string_view soname_;
   std::vector<RoString> strings_;
   std::unordered_map<uint64_t, uint32_t> reloc_slots_;
-  std::vector<Problem> problems_;
+  std::vector<Anomaly> anomalies_;
   int dynsym_section_ = -1;
   uint64_t dt_symtab_ = 0, dt_strtab_ = 0, dt_strsz_ = 0, dt_hash_ = 0, dt_gnu_hash_ = 0;
   // Number of dynamic symbols implied by the DT_GNU_HASH table (0: unknown).

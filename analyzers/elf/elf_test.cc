@@ -65,7 +65,7 @@ class ElfTest : public ::testing::Test {
 std::string* ElfTest::lib_ = nullptr;
 
 bool HasProblem(const ElfFile& f, std::string_view code) {
-  for (const Problem& p : f.problems()) {
+  for (const Anomaly& p : f.anomalies()) {
     if (p.code == code) return true;
   }
   return false;
@@ -89,7 +89,7 @@ TEST_F(ElfTest, ParsesHostLibrary) {
   auto r = ElfFile::Parse(*lib_, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const ElfFile& f = **r;
-  EXPECT_TRUE(f.problems().empty()) << f.problems().front().code;
+  EXPECT_TRUE(f.anomalies().empty()) << f.anomalies().front().code;
 #if defined(__x86_64__)
   EXPECT_EQ(f.arch(), "x86_64");
 #endif
