@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "aab/aab_analyzer.h"
 #include "aapt2_resources.pb.h"
@@ -254,15 +256,34 @@ TEST(AabCorpus, IdentityAsBundletoolShowsIt) {
     const char* version_code;
     const char* version_name;
     int min_sdk, target_sdk;
-    size_t permissions;
+    // Every uses-permission in declaration order, as protoc shows the
+    // manifest and bundletool prints it.
+    std::vector<std::string> permissions;
   };
   const Want wants[] = {
-      {"343757500__MyAdView__app-release.aab", "com.lv.myadview", "1", "1.0", 19, 29, 6},
-      {"AD95__MCQMax__app-release.aab", "com.ad95.mcqmax", "1", "1.0", 19, 29, 2},
+      {"343757500__MyAdView__app-release.aab", "com.lv.myadview", "1", "1.0", 19, 29,
+       {"android.permission.INTERNET", "android.permission.ACCESS_NETWORK_STATE",
+        "android.permission.ACCESS_WIFI_STATE", "android.permission.READ_PHONE_STATE",
+        "android.permission.READ_EXTERNAL_STORAGE", "android.permission.WRITE_EXTERNAL_STORAGE",
+        "android.permission.WAKE_LOCK"}},
+      {"AD95__MCQMax__app-release.aab", "com.ad95.mcqmax", "1", "1.0", 19, 29,
+       {"android.permission.INTERNET", "android.permission.ACCESS_NETWORK_STATE"}},
       {"google__bundletool__install-time-permanent-modules.aab",
-       "com.google.android.samples.dynamicfeatures.ondemand", "1", "1.0", 24, 28, 0},
+       "com.google.android.samples.dynamicfeatures.ondemand", "1", "1.0", 24, 28, {}},
+      // Two modules; the runtime module's nine permissions are all in base,
+      // so the merged list is base's twelve.
       {"google__bundletool__watch-face-from-tool.aab", "com.watchfacestudio.testinstall", "10000001",
-       "1.0.0", 30, 30, 0},
+       "1.0.0", 30, 30,
+       {"android.permission.WAKE_LOCK",
+        "com.samsung.android.watch.watchface.hideinformation.setting.READ_HIDE_INFORMATION",
+        "com.google.android.wearable.permission.RECEIVE_COMPLICATION_DATA",
+        "com.android.alarm.permission.SET_ALARM", "android.permission.VIBRATE",
+        "android.permission.BODY_SENSORS", "android.permission.SCHEDULE_EXACT_ALARM",
+        "com.samsung.android.watch.watchface.companionhelper.READ_DATABASE",
+        "com.samsung.android.watch.watchface.companionhelper.WRITE_DATABASE",
+        "com.google.android.wearable.healthservices.permission.PASSIVE_DATA_BINDING",
+        "com.google.android.wearable.permission.BIND_WATCH_FACE_CONTROL",
+        "android.permission.REORDER_TASKS"}},
   };
   auto engine = MakeEngine();
   for (const Want& w : wants) {
@@ -274,9 +295,9 @@ TEST(AabCorpus, IdentityAsBundletoolShowsIt) {
     EXPECT_EQ(f.package.version_name, w.version_name);
     EXPECT_EQ(f.package.min_sdk, w.min_sdk);
     EXPECT_EQ(f.package.target_sdk, w.target_sdk);
-    if (w.permissions > 0) {
-      EXPECT_GE(f.permissions.size(), w.permissions);
-    }
+    std::vector<std::string> got;
+    for (const Permission& p : f.permissions) got.push_back(p.name);
+    EXPECT_EQ(got, w.permissions);
     bool malformed = std::any_of(f.anomalies.begin(), f.anomalies.end(), [](const Anomaly& a) {
       return a.code.rfind("aab-", 0) == 0 && a.code.find("malformed") != std::string::npos;
     });
