@@ -104,6 +104,12 @@ void ExtractHosts(std::string_view s, std::set<std::string>* out) {
     out->insert(Lower(s));
 }
 
+// A parser's anomalies, located in the file `where`: the parser's location
+// names the structure inside it.
+void AddAnomalies(ScanContext* ctx, std::string_view where, const std::vector<Anomaly>& v) {
+  for (const Anomaly& a : v) ctx->AddAnomaly(a.code, std::string(where) + " " + a.location, a.detail);
+}
+
 class IosAnalyzer : public Analyzer {
  public:
   const char* name() const override { return "ios"; }
@@ -192,19 +198,21 @@ void IosAnalyzer::InfoPlist(ScanContext* ctx, const ios::IpaLayout& l, const jso
 
 void IosAnalyzer::Entitlements(ScanContext* ctx, std::string_view location, std::string_view xml,
                                bool overwrite) {
-  auto ent = plist::ParsePlist(xml);
-  if (!ent.ok() || !ent->is_object()) {
+  auto parsed = plist::ParsePlist(xml, &ctx->budget());
+  if (!parsed.ok() || !parsed->root.is_object()) {
     ctx->AddAnomaly("ios-bad-entitlements", std::string(location),
-                    ent.ok() ? "entitlements are not a dictionary" : ent.status().message());
+                    parsed.ok() ? "entitlements are not a dictionary" : parsed.status().message());
     return;
   }
+  AddAnomalies(ctx, location, parsed->anomalies);
+  const json& ent = parsed->root;
   auto& m = ctx->facts().ios.entitlements;
-  for (const auto& [k, v] : ent->items()) {
+  for (const auto& [k, v] : ent.items()) {
     if (overwrite || !m.count(k)) m[k] = plist::ToJsonText(v);
   }
   if (ctx->facts().ios.team_id.empty()) {
-    auto it = ent->find("com.apple.developer.team-identifier");
-    if (it != ent->end() && it->is_string()) ctx->facts().ios.team_id = it->get<std::string>();
+    auto it = ent.find("com.apple.developer.team-identifier");
+    if (it != ent.end() && it->is_string()) ctx->facts().ios.team_id = it->get<std::string>();
   }
 }
 
@@ -231,12 +239,14 @@ void IosAnalyzer::Profile(ScanContext* ctx, const ios::BundleEntry& e) {
                         "); plist located by scanning");
     body = bytes->substr(a, b + 8 - a);
   }
-  auto prof = plist::ParsePlist(body);
-  if (!prof.ok() || !prof->is_object()) {
+  auto parsed = plist::ParsePlist(body, &ctx->budget());
+  if (!parsed.ok() || !parsed->root.is_object()) {
     ctx->AddAnomaly("ios-bad-provisioning", e.display,
-                    prof.ok() ? "profile is not a dictionary" : prof.status().message());
+                    parsed.ok() ? "profile is not a dictionary" : parsed.status().message());
     return;
   }
+  AddAnomalies(ctx, e.display, parsed->anomalies);
+  const json* prof = &parsed->root;
   IosFacts& io = ctx->facts().ios;
   if (auto t = prof->find("TeamIdentifier"); t != prof->end() && t->is_array() && !t->empty() &&
                                              (*t)[0].is_string()) {
@@ -270,11 +280,9 @@ uint32_t IosAnalyzer::MachO(ScanContext* ctx, const std::string& location, const
   for (const auto& s : file.slices) {
     archs.push_back(s.arch);
     if (s.cryptid != 0) cryptid = s.cryptid;
-    // The parser names the structure; the location adds the file and slice.
-    for (const Anomaly& a : s.anomalies)
-      ctx->AddAnomaly(a.code, location + " (" + s.arch + ") " + a.location, a.detail);
+    AddAnomalies(ctx, location + " (" + s.arch + ")", s.anomalies);
   }
-  for (const Anomaly& a : file.anomalies) ctx->AddAnomaly(a.code, location + " " + a.location, a.detail);
+  AddAnomalies(ctx, location, file.anomalies);
   for (size_t i = 0; i < archs.size(); ++i) cu.arch += (i ? "," : "") + archs[i];
   if (main_binary) f.ios.architectures = archs;
   if (file.deep_slice < 0) {
@@ -338,12 +346,12 @@ void IosAnalyzer::StringsFile(ScanContext* ctx, const ios::BundleEntry& e) {
     ctx->AddAnomaly("strings-unreadable", e.display, bytes.status().message());
     return;
   }
-  auto parsed = plist::ParseStrings(*bytes);
+  auto parsed = plist::ParseStrings(*bytes, &ctx->budget());
   if (!parsed.ok()) {
     ctx->AddAnomaly("strings-malformed", e.display, parsed.status().message());
     return;
   }
-  for (const auto& p : parsed->problems) ctx->AddAnomaly("strings-malformed", e.display, p);
+  AddAnomalies(ctx, e.display, parsed->anomalies);
   for (const auto& kv : parsed->entries) ctx->Text(e.display + ":" + kv.key, kv.value);
 }
 
@@ -405,13 +413,15 @@ void IosAnalyzer::Analyze(ScanContext* ctx) {
     ctx->AddError("ipa-no-info-plist", l.root_display + "Info.plist is missing");
   } else {
     auto bytes = archive_->Read(*info_e->entry, kMaxInfoPlistBytes);
-    auto parsed = bytes.ok() ? plist::ParsePlist(*bytes) : Result<json>(bytes.status());
-    if (!parsed.ok() || !parsed->is_object()) {
+    auto parsed = bytes.ok() ? plist::ParsePlist(*bytes, &ctx->budget())
+                             : Result<plist::Plist>(bytes.status());
+    if (!parsed.ok() || !parsed->root.is_object()) {
       ctx->AddError("ipa-bad-info-plist",
                     info_e->display + ": " +
                         (parsed.ok() ? "not a dictionary" : parsed.status().message()));
     } else {
-      info = std::move(parsed).value();
+      AddAnomalies(ctx, info_e->display, parsed->anomalies);
+      info = std::move(parsed->root);
       InfoPlist(ctx, l, info);
     }
   }

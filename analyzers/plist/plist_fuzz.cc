@@ -10,7 +10,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)shelfguard::plist::PlistFormat(in);
-  auto p = shelfguard::plist::ParsePlist(in);
-  if (p.ok()) (void)shelfguard::plist::ToJsonText(*p);
+  shelfguard::Limits limits;
+  limits.max_table_items = 1u << 16;
+  shelfguard::Budget budget(limits);
+  auto p = shelfguard::plist::ParsePlist(in, &budget);
+  if (p.ok()) (void)shelfguard::plist::ToJsonText(p->root);
   return 0;
 }

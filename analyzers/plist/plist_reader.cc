@@ -32,14 +32,46 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
+// Copies a libplist tree into JSON under the caps; each cap, once hit, is
+// recorded once and the values past it are dropped.
 struct Converter {
+  Budget* budget = nullptr;
+  std::vector<Anomaly>* anomalies = nullptr;
   size_t nodes = 0;
-  bool over = false;
+  bool stopped = false;  // node cap or deadline: nothing more is copied
+  bool deep_noted = false;
+
+  void Note(std::string location, std::string detail) {
+    anomalies->push_back({"plist-over-limit", std::move(location), std::move(detail)});
+  }
+  // How many of the `n` items of an array or dictionary to copy.
+  uint32_t Cap(std::string_view what, uint32_t n) {
+    if (budget == nullptr) return n;
+    Status st = budget->CheckCount(what, n);
+    if (st.ok()) return n;
+    const uint64_t cap = budget->limits().max_table_items;
+    Note(std::string(what), st.message() + "; the first " + std::to_string(cap) + " kept");
+    return static_cast<uint32_t>(cap);
+  }
 
   nlohmann::json Convert(plist_t node, int depth) {
-    if (node == nullptr) return nullptr;
-    if (++nodes > kMaxNodes || depth > kMaxDepth) {
-      over = true;
+    if (node == nullptr || stopped) return nullptr;
+    if (depth > kMaxDepth) {
+      if (!deep_noted) {
+        deep_noted = true;
+        Note("depth", "values nested deeper than " + std::to_string(kMaxDepth) + " dropped");
+      }
+      return nullptr;
+    }
+    if (++nodes > kMaxNodes) {
+      stopped = true;
+      Note("values", "more than " + std::to_string(kMaxNodes) + " values; the rest dropped");
+      return nullptr;
+    }
+    if ((nodes & 0xfff) == 0 && budget != nullptr && budget->Expired()) {
+      stopped = true;
+      Note("values", "deadline passed after " + std::to_string(nodes) +
+                         " values; the rest dropped");
       return nullptr;
     }
     switch (plist_get_node_type(node)) {
@@ -80,17 +112,18 @@ struct Converter {
       }
       case PLIST_ARRAY: {
         nlohmann::json a = nlohmann::json::array();
-        uint32_t n = plist_array_get_size(node);
-        for (uint32_t i = 0; i < n && !over; ++i)
+        const uint32_t n = Cap("plist array", plist_array_get_size(node));
+        for (uint32_t i = 0; i < n && !stopped; ++i)
           a.push_back(Convert(plist_array_get_item(node, i), depth + 1));
         return a;
       }
       case PLIST_DICT: {
         nlohmann::json o = nlohmann::json::object();
+        const uint32_t n = Cap("plist dictionary", plist_dict_get_size(node));
         plist_dict_iter it = nullptr;
         plist_dict_new_iter(node, &it);
         if (it == nullptr) return o;
-        while (!over) {
+        for (uint32_t i = 0; i < n && !stopped; ++i) {
           char* key = nullptr;
           plist_t val = nullptr;
           plist_dict_next_item(node, it, &key, &val);
@@ -115,12 +148,14 @@ struct Converter {
 // comments; unquoted tokens of [A-Za-z0-9_$+/:.-]; `"key";` means key = key.
 class OldStyleParser {
  public:
-  OldStyleParser(std::string_view s, StringsFile* out) : s_(s), out_(out) {}
+  OldStyleParser(std::string_view s, Budget* budget, StringsFile* out)
+      : s_(s), budget_(budget), out_(out) {}
 
   void Run() {
     while (true) {
       SkipSpace();
       if (pos_ >= s_.size()) return;
+      if (Stop()) return;
       size_t start = pos_;
       std::string key, value;
       if (!ReadToken(&key)) {
@@ -146,7 +181,7 @@ class OldStyleParser {
       SkipSpace();
       if (Peek() != ';') {
         // Keep the pair: a missing ';' at the end is a common slip.
-        out_->problems.push_back("missing ';' at byte " + std::to_string(pos_));
+        Syntax(pos_, "missing ';'");
       } else {
         ++pos_;
       }
@@ -156,6 +191,30 @@ class OldStyleParser {
 
  private:
   char Peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+
+  void Syntax(size_t at, std::string what) {
+    out_->anomalies.push_back({"strings-malformed", "byte " + std::to_string(at), std::move(what)});
+  }
+
+  // True (recorded) when the entry table reached max_table_items or the
+  // deadline passed: the entries read so far are kept.
+  bool Stop() {
+    if (budget_ == nullptr) return false;
+    const size_t n = out_->entries.size();
+    if (n >= budget_->limits().max_table_items) {
+      out_->anomalies.push_back({"plist-over-limit", "byte " + std::to_string(pos_),
+                                 "entries reached max_table_items " + std::to_string(n) +
+                                     "; the rest dropped"});
+      return true;
+    }
+    if ((n & 0xfff) == 0xfff && budget_->Expired()) {
+      out_->anomalies.push_back({"plist-over-limit", "byte " + std::to_string(pos_),
+                                 "deadline passed after " + std::to_string(n) +
+                                     " entries; the rest dropped"});
+      return true;
+    }
+    return false;
+  }
 
   void SkipSpace() {
     while (pos_ < s_.size()) {
@@ -251,13 +310,14 @@ class OldStyleParser {
   }
 
   void Recover(size_t start, const char* what) {
-    out_->problems.push_back(std::string(what) + " at byte " + std::to_string(start));
+    Syntax(start, what);
     // Resume after the next ';' or line end, always making progress.
     size_t semi = s_.find_first_of(";\n", std::max(pos_, start + 1));
     pos_ = semi == std::string_view::npos ? s_.size() : semi + 1;
   }
 
   std::string_view s_;
+  Budget* budget_;
   StringsFile* out_;
   size_t pos_ = 0;
 };
@@ -341,7 +401,9 @@ class Der {
     if (depth > kMaxDerDepth) return Status::Malformed("CMS: nesting too deep");
     if ((t.tag & 0x1f) != 0x04) return Status::Malformed("CMS: content is not an OCTET STRING");
     if (!t.constructed) {
-      out->append(*r_.BytesAt(t.content, t.length));
+      auto bytes = r_.BytesAt(t.content, t.length);
+      if (!bytes) return Status::Malformed("CMS: OCTET STRING past the end");
+      out->append(*bytes);
       return Status::Ok();
     }
     std::vector<Tlv> parts;
@@ -350,7 +412,11 @@ class Der {
     return Status::Ok();
   }
 
-  std::string_view Bytes(const Tlv& t) const { return *r_.BytesAt(t.content, t.length); }
+  // The contents of `t` (empty when they lie past the end: Read checked
+  // them, so that is a bug here, never a crash).
+  std::string_view Bytes(const Tlv& t) const {
+    return r_.BytesAt(t.content, t.length).value_or(std::string_view());
+  }
   size_t size() const { return r_.size(); }
 
  private:
@@ -426,7 +492,7 @@ std::string WithoutNulInStrings(std::string_view d) {
 
 }  // namespace
 
-Result<nlohmann::json> ParsePlist(std::string_view data) {
+Result<Plist> ParsePlist(std::string_view data, Budget* budget) {
   if (data.size() > kMaxPlistBytes)
     return Status::OverLimit("plist of " + std::to_string(data.size()) + " bytes over " +
                              std::to_string(kMaxPlistBytes));
@@ -440,10 +506,12 @@ Result<nlohmann::json> ParsePlist(std::string_view data) {
   plist_from_memory(data.data(), static_cast<uint32_t>(data.size()), &root);
   if (root == nullptr) return Status::Malformed("property list does not parse");
   std::unique_ptr<void, void (*)(plist_t)> guard(root, plist_free);
+  Plist out;
   Converter c;
-  nlohmann::json j = c.Convert(root, 0);
-  if (c.over) return Status::OverLimit("property list deeper or larger than the caps");
-  return j;
+  c.budget = budget;
+  c.anomalies = &out.anomalies;
+  out.root = c.Convert(root, 0);
+  return out;
 }
 
 std::string ToJsonText(const nlohmann::json& v) {
@@ -473,7 +541,7 @@ std::string Utf16ToUtf8(std::string_view d, bool big_endian) {
   return out;
 }
 
-Result<StringsFile> ParseStrings(std::string_view data) {
+Result<StringsFile> ParseStrings(std::string_view data, Budget* budget) {
   if (data.size() > kMaxStringsBytes)
     return Status::OverLimit(".strings of " + std::to_string(data.size()) + " bytes over " +
                              std::to_string(kMaxStringsBytes));
@@ -481,10 +549,11 @@ Result<StringsFile> ParseStrings(std::string_view data) {
   if (auto fmt = PlistFormat(data); !fmt.empty()) {
     f.format = fmt == "binary" ? "plist-binary" : "plist-xml";
     f.encoding = "utf-8";
-    auto j = ParsePlist(data);
-    if (!j.ok()) return j.status();
-    if (!j->is_object()) return Status::Malformed(".strings property list is not a dictionary");
-    for (auto& [k, v] : j->items()) {
+    auto p = ParsePlist(data, budget);
+    if (!p.ok()) return p.status();
+    if (!p->root.is_object()) return Status::Malformed(".strings property list is not a dictionary");
+    f.anomalies = std::move(p->anomalies);
+    for (auto& [k, v] : p->root.items()) {
       if (v.is_string()) {
         f.entries.push_back({k, v.get<std::string>()});
       } else {
@@ -519,13 +588,13 @@ Result<StringsFile> ParseStrings(std::string_view data) {
   f.format = "old-style";
   // A UTF-16 .strings may itself be a plist after decoding.
   if (!text.empty() && !PlistFormat(s).empty()) {
-    auto inner = ParseStrings(s);
+    auto inner = ParseStrings(s, budget);
     if (inner.ok()) {
       inner->encoding = f.encoding;
       return inner;
     }
   }
-  OldStyleParser(s, &f).Run();
+  OldStyleParser(s, budget, &f).Run();
   return f;
 }
 

@@ -26,58 +26,59 @@ const char kXml[] =
     "</dict></plist>";
 
 TEST(Plist, XmlToJson) {
-  auto j = ParsePlist(kXml);
-  ASSERT_TRUE(j.ok()) << j.status().ToString();
-  EXPECT_EQ((*j)["CFBundleIdentifier"], "cn.example.a");
-  EXPECT_EQ((*j)["UIDeviceFamily"][1], 2);
-  EXPECT_EQ((*j)["NSAppTransportSecurity"]["NSAllowsArbitraryLoads"], true);
-  EXPECT_EQ((*j)["Blob"], "AAEC");
+  auto p = ParsePlist(kXml, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  nlohmann::json& j = p->root;
+  EXPECT_EQ(j["CFBundleIdentifier"], "cn.example.a");
+  EXPECT_EQ(j["UIDeviceFamily"][1], 2);
+  EXPECT_EQ(j["NSAppTransportSecurity"]["NSAllowsArbitraryLoads"], true);
+  EXPECT_EQ(j["Blob"], "AAEC");
+  EXPECT_TRUE(p->anomalies.empty());
   EXPECT_EQ(PlistFormat(kXml), "xml");
 }
 
-TEST(Plist, BinaryFromPlistlib) {
-  if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 missing";
+// The binary plist Python's plistlib writes for the Python literal `value`.
+std::string BinaryPlistFromPython(const std::string& name, const std::string& value) {
   std::string dir = testing::BinaryDir() + "/test-fixtures";
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/plist-binary." + std::to_string(::getpid()) + ".plist";
-  std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps("
-                    "{\"k\": \"\\u5b66\", \"n\": [1, 2.5, True]}, fmt=plistlib.FMT_BINARY))' > '" +
-                    path + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string path = dir + "/" + name + "." + std::to_string(::getpid()) + ".plist";
+  std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps(" +
+                    value + ", fmt=plistlib.FMT_BINARY))' > '" + path + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::stringstream ss;
   ss << std::ifstream(path, std::ios::binary).rdbuf();
-  std::string bin = ss.str();
+  return ss.str();
+}
+
+TEST(Plist, BinaryFromPlistlib) {
+  std::string bin =
+      BinaryPlistFromPython("plist-binary", "{\"k\": \"\\u5b66\", \"n\": [1, 2.5, True]}");
   EXPECT_EQ(PlistFormat(bin), "binary");
-  auto j = ParsePlist(bin);
-  ASSERT_TRUE(j.ok()) << j.status().ToString();
-  EXPECT_EQ((*j)["k"], "学");
-  EXPECT_EQ((*j)["n"][1], 2.5);
+  auto p = ParsePlist(bin, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->root["k"], "学");
+  EXPECT_EQ(p->root["n"][1], 2.5);
   // Corruptions: truncation and a trailer pointing past the end.
   for (size_t n : {bin.size() - 1, bin.size() / 2, size_t{8}}) {
-    auto t = ParsePlist(bin.substr(0, n));
-    EXPECT_FALSE(t.ok()) << n;
+    auto t = ParsePlist(bin.substr(0, n), nullptr);
+    ASSERT_FALSE(t.ok()) << n;
+    EXPECT_EQ(t.status().code(), "malformed") << n;
   }
   std::string bad = bin;
   bad[bad.size() - 1] = '\x7f';  // offset-table offset, low byte
-  auto b = ParsePlist(bad);
-  EXPECT_FALSE(b.ok() && b->is_object() && b->contains("k") && (*b)["n"].size() == 3);
+  auto b = ParsePlist(bad, nullptr);
+  EXPECT_FALSE(b.ok() && b->root.is_object() && b->root.contains("k") && b->root["n"].size() == 3);
 }
 
 // libplist aborts (an assertion) on a dict key with a NUL; such keys and
 // strings, ASCII and UTF-16, must parse with the NUL replaced.
 TEST(Plist, NulInBinaryKeysAndStringsDoesNotAbort) {
-  if (std::system("command -v python3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 missing";
-  std::string dir = testing::BinaryDir() + "/test-fixtures";
-  std::filesystem::create_directories(dir);
-  std::string path = dir + "/plist-nul-keys." + std::to_string(::getpid()) + ".plist";
-  std::string cmd = "python3 -c 'import plistlib,sys; sys.stdout.buffer.write(plistlib.dumps("
-                    "{\"CFBundle\\x00Name\": \"a\\x00b\", \"\\u5b66\\x00\": [\"\\u5b66\\x00x\"], "
-                    "\"ok\": 1}, fmt=plistlib.FMT_BINARY))' > '" + path + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::stringstream ss;
-  ss << std::ifstream(path, std::ios::binary).rdbuf();
-  auto j = ParsePlist(ss.str());
-  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  std::string bin = BinaryPlistFromPython(
+      "plist-nul-keys",
+      "{\"CFBundle\\x00Name\": \"a\\x00b\", \"\\u5b66\\x00\": [\"\\u5b66\\x00x\"], \"ok\": 1}");
+  auto p = ParsePlist(bin, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  nlohmann::json* j = &p->root;
   EXPECT_EQ((*j)["ok"], 1) << j->dump();
   EXPECT_EQ((*j)["CFBundle?Name"], "a?b") << j->dump();
   ASSERT_TRUE(j->contains("学?")) << j->dump();
@@ -85,18 +86,82 @@ TEST(Plist, NulInBinaryKeysAndStringsDoesNotAbort) {
 }
 
 TEST(Plist, RejectsGarbageAndOversize) {
-  EXPECT_EQ(ParsePlist("hello").status().code(), "malformed");
-  EXPECT_EQ(ParsePlist("<?xml version=\"1.0\"?><plist><dict><key>a</key>").status().code(),
-            "malformed");
+  EXPECT_EQ(ParsePlist("hello", nullptr).status().ToString(), "malformed: not a property list");
+  EXPECT_EQ(
+      ParsePlist("<?xml version=\"1.0\"?><plist><dict><key>a</key>", nullptr).status().ToString(),
+      "malformed: property list does not parse");
+  // A cut property list is not one: the byte cap refuses the input.
   std::string big(kMaxPlistBytes + 1, ' ');
   big.replace(0, 6, "bplist");
-  EXPECT_EQ(ParsePlist(big).status().code(), "over-limit");
+  EXPECT_EQ(ParsePlist(big, nullptr).status().code(), "over-limit");
+}
+
+// Nesting past kMaxDepth: the deeper values are dropped and said once; the
+// rest of the document is kept.
+TEST(Plist, DepthOverKMaxDepthIsCutAndSaid) {
+  std::string open, close;
+  for (int i = 0; i < kMaxDepth + 6; ++i) {
+    open += "<array>";
+    close += "</array>";
+  }
+  std::string xml = "<?xml version=\"1.0\"?><plist><dict><key>a</key><string>x</string>"
+                    "<key>deep</key>" + open + "<string>bottom</string>" + close +
+                    "<key>z</key><integer>7</integer></dict></plist>";
+  auto p = ParsePlist(xml, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->root["a"], "x");
+  EXPECT_EQ(p->root["z"], 7);
+  EXPECT_EQ(p->root.dump().find("bottom"), std::string::npos);
+  const nlohmann::json* v = &p->root["deep"];
+  int depth = 1;  // the root dictionary
+  while (v->is_array() && !v->empty()) {
+    v = &(*v)[0];
+    ++depth;
+  }
+  EXPECT_EQ(depth, kMaxDepth + 1);  // levels 0..kMaxDepth kept
+  ASSERT_EQ(p->anomalies.size(), 1u);
+  EXPECT_EQ(p->anomalies[0].code, "plist-over-limit");
+  EXPECT_EQ(p->anomalies[0].location, "depth");
+  EXPECT_EQ(p->anomalies[0].detail, "values nested deeper than 64 dropped");
+}
+
+// An array or dictionary over max_table_items is cut at the limit.
+TEST(Plist, TablesOverMaxTableItemsAreCut) {
+  Limits limits;
+  limits.max_table_items = 3;
+  Budget budget(limits);
+  auto p = ParsePlist("<?xml version=\"1.0\"?><plist><dict><key>n</key><array><integer>1</integer>"
+                      "<integer>2</integer><integer>3</integer><integer>4</integer>"
+                      "<integer>5</integer></array></dict></plist>",
+                      &budget);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->root["n"], nlohmann::json::parse("[1,2,3]"));
+  ASSERT_EQ(p->anomalies.size(), 1u);
+  EXPECT_EQ(p->anomalies[0].code, "plist-over-limit");
+  EXPECT_EQ(p->anomalies[0].location, "plist array");
+  EXPECT_EQ(p->anomalies[0].detail,
+            "plist array count 5 over max_table_items 3; the first 3 kept");
+  limits.max_table_items = 1;
+  Budget one(limits);
+  auto d = ParsePlist(kXml, &one);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->root.size(), 1u);  // the first key of four
+  EXPECT_FALSE(d->anomalies.empty());
+  // .strings entries likewise.
+  auto f = ParseStrings("\"a\" = \"1\";\n\"b\" = \"2\";\n\"c\" = \"3\";\n", &one);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->entries.size(), 1u);
+  EXPECT_EQ(f->entries[0].key, "a");
+  ASSERT_EQ(f->anomalies.size(), 1u);
+  EXPECT_EQ(f->anomalies[0].code, "plist-over-limit");
+  EXPECT_EQ(f->anomalies[0].location, "byte 11");  // where "b" starts
 }
 
 TEST(Strings, OldStyleWithCommentsAndEscapes) {
   auto f = ParseStrings(
       "/* comment */\n\"CFBundleDisplayName\" = \"学习\";\n// line\n"
-      "\"q\" = \"a \\\"b\\\"\\n\\U5b66\";\nunquoted = value;\n\"same\";\n");
+      "\"q\" = \"a \\\"b\\\"\\n\\U5b66\";\nunquoted = value;\n\"same\";\n",
+      nullptr);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->format, "old-style");
   ASSERT_EQ(f->entries.size(), 4u);
@@ -104,17 +169,20 @@ TEST(Strings, OldStyleWithCommentsAndEscapes) {
   EXPECT_EQ(f->entries[1].value, "a \"b\"\n学");
   EXPECT_EQ(f->entries[2].key, "unquoted");
   EXPECT_EQ(f->entries[3].value, "same");
-  EXPECT_TRUE(f->problems.empty());
+  EXPECT_TRUE(f->anomalies.empty());
 }
 
 TEST(Strings, SyntaxErrorsKeepTheRest) {
-  auto f = ParseStrings("\"a\" = \"1\";\n\"b\" \"2\";\n\"c\" = \"3\"\n\"d\" = \"4\";\n\"e\" = \"unterminated");
+  auto f = ParseStrings("\"a\" = \"1\";\n\"b\" \"2\";\n\"c\" = \"3\"\n\"d\" = \"4\";\n\"e\" = \"unterminated",
+                        nullptr);
   ASSERT_TRUE(f.ok());
   std::vector<std::string> keys;
   for (const auto& e : f->entries) keys.push_back(e.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"a", "c", "d"}));
-  ASSERT_GE(f->problems.size(), 3u);
-  EXPECT_NE(f->problems[0].find("expected '='"), std::string::npos);
+  ASSERT_GE(f->anomalies.size(), 3u);
+  EXPECT_EQ(f->anomalies[0].code, "strings-malformed");
+  EXPECT_EQ(f->anomalies[0].location, "byte 11");
+  EXPECT_EQ(f->anomalies[0].detail, "expected '=' after key");
 }
 
 TEST(Strings, Utf16BothOrders) {
@@ -127,7 +195,7 @@ TEST(Strings, Utf16BothOrders) {
     be.push_back(static_cast<char>(c & 0xff));
   }
   for (const auto& [data, enc] : {std::pair{le, "utf-16le"}, std::pair{be, "utf-16be"}}) {
-    auto f = ParseStrings(data);
+    auto f = ParseStrings(data, nullptr);
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f->encoding, enc);
     ASSERT_EQ(f->entries.size(), 1u);

@@ -8,7 +8,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto s = shelfguard::plist::ParseStrings(in);
+  shelfguard::Limits limits;
+  limits.max_table_items = 1u << 16;
+  shelfguard::Budget budget(limits);
+  auto s = shelfguard::plist::ParseStrings(in, &budget);
   (void)s;
   auto c = shelfguard::plist::UnwrapCms(in);
   (void)c;
