@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <thread>
@@ -44,11 +45,22 @@ std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head
   return out;
 }
 
+// Resident memory of this process in KiB (/proc/self/statm), 0 when unknown.
+int64_t ResidentKib() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  const bool ok = std::fscanf(f, "%ld %ld", &pages, &resident) == 2;
+  std::fclose(f);
+  return ok ? static_cast<int64_t>(resident) * (::sysconf(_SC_PAGESIZE) / 1024) : 0;
+}
+
 Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const ActiveSnapshot* snap) {
   EngineOptions eo;
   eo.limits = c.limits;
   eo.signatures_dir = snap != nullptr ? snap->sig_dir : c.signatures_dir;
   const auto t0 = std::chrono::steady_clock::now();
+  const int64_t rss0 = ResidentKib();
   auto engine = Engine::Create(eo);
   if (!engine.ok()) return Status(engine.status().code(), "signatures: " + engine.status().message());
   const auto build_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -67,6 +79,7 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const Activ
   s->sig_version = s->engine->signatures_version();
   s->reg_version = s->assessor->registry_version();
   s->engine_build_ms = build_ms;
+  s->engine_memory_kib = std::max<int64_t>(0, ResidentKib() - rss0);
   if (snap != nullptr) {
     s->suppressions = snap->suppressions;
     s->snapshot = snap->dir;
@@ -263,7 +276,7 @@ void DaemonImpl::RequestReload() {
   Wake();
   Log(LogLevel::kInfo, "reload.done",
       {{"signatures_version", (*sc)->sig_version}, {"registry_version", (*sc)->reg_version},
-       {"engine_build_ms", (*sc)->engine_build_ms},
+       {"engine_build_ms", (*sc)->engine_build_ms}, {"engine_memory_kib", (*sc)->engine_memory_kib},
        {"suppressions", (*sc)->suppressions ? (*sc)->suppressions->entries().size() : 0}});
   if (restart_needed) {
     Log(LogLevel::kWarn, "reload.restart_needed",
@@ -278,7 +291,7 @@ int DaemonImpl::Run() {
   Log(LogLevel::kInfo, "daemon.start",
       {{"pid", ::getpid()}, {"workers", n}, {"once", once_}, {"state_dir", c->state_dir},
        {"signatures_version", s->sig_version}, {"registry_version", s->reg_version},
-       {"engine_build_ms", s->engine_build_ms},
+       {"engine_build_ms", s->engine_build_ms}, {"engine_memory_kib", s->engine_memory_kib},
        {"submit", c->submit.endpoint}, {"control", c->control.endpoint},
        {"delivery", c->delivery.endpoint}, {"publish", c->publish.endpoint}});
   int64_t t0 = NowMs();

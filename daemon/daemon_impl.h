@@ -70,6 +70,10 @@ struct Scanner {
   // Time to load the signatures and compile their RE2 sets (Engine::Create),
   // logged at start and reload: a larger base shows here first.
   int64_t engine_build_ms = 0;
+  // Resident memory the engine added while it was built (the signature
+  // entries and the compiled sets; the sets' DFA caches grow later, each
+  // within RE2's max_mem budget).
+  int64_t engine_memory_kib = 0;
 };
 
 // The files one accepted configuration is served from (issue 12): the
