@@ -127,6 +127,9 @@ TEST_F(DaemonSignatureUpdate, SignedBundleIsTakenWithoutRestartAndBadOnesAreRefu
   ASSERT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(f_.log(), "\"reload.done\"") >= 1; }, 30000))
       << ReadAll(f_.log());
   EXPECT_EQ(DaemonFixture::CountIn(f_.log(), "\"signatures.updated\""), 1u);
+  // daemon.start and reload.done say what building the engine cost.
+  EXPECT_GE(DaemonFixture::CountIn(f_.log(), "\"engine_build_ms\":"), 2u) << ReadAll(f_.log());
+  EXPECT_GE(DaemonFixture::CountIn(f_.log(), "\"engine_memory_kib\":"), 2u) << ReadAll(f_.log());
   Json st = f_.Status();
   EXPECT_EQ(st["signatures"]["bundle_version"], 1) << st.dump();
   EXPECT_EQ(st["signatures"]["update"]["installed_version"], 1) << st.dump();
