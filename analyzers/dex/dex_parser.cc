@@ -1,7 +1,7 @@
 #include "dex/dex_parser.h"
 
 #include <algorithm>
-#include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "shelfguard/byte_reader.h"
@@ -123,7 +123,9 @@ void DexFile::AppendDottedName(std::string_view d, std::string* out) {
 // MUTF-8 (DEX spec, "MUTF-8 (Modified UTF-8) encoding"): like CESU-8, so
 // supplementary characters arrive as two 3-byte surrogates, and U+0000 is
 // C0 80. Re-encode as standard UTF-8; invalid sequences become U+FFFD.
-std::string_view DexFile::DecodeMutf8(const uint8_t* p, size_t n) {
+std::string_view DexFile::DecodeMutf8(std::string_view in) {
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(in.data());
+  const size_t n = in.size();
   // The output is at most as long as the input (surrogate pairs shrink from
   // 6 to 4 bytes; U+FFFD replaces at least one byte with 3, so reserve 3x).
   size_t need = n * 3;
@@ -186,49 +188,42 @@ std::string_view DexFile::DecodeMutf8(const uint8_t* p, size_t n) {
   return std::string_view(out, len);
 }
 
-void DexFile::ParseStrings(uint32_t count, uint32_t off) {
+void DexFile::ParseStrings(const Record& ids) {
   ByteReader r(data_);
-  const uint8_t* d = r.data();
-  const size_t size = r.size();
+  const uint32_t count = static_cast<uint32_t>(ids.size() / kStringIdSize);
   strings_.reserve(count);
   string_flags_.assign(count, 0);
   size_t bad = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    uint32_t data_off = 0;
-    r.PeekLEAt<uint32_t>(off + uint64_t{i} * kStringIdSize, &data_off);  // range checked by caller
     // string_data_item: uleb128 utf16_size, then MUTF-8 bytes, then NUL.
-    if (!r.Seek(data_off)) {
-      strings_.emplace_back();
-      ++bad;
-      continue;
-    }
-    auto utf16 = r.ReadUleb128();
-    if (!utf16) {
-      strings_.emplace_back();
-      ++bad;
-      continue;
-    }
-    size_t start = r.pos();
-    // Each UTF-16 unit takes 1..3 MUTF-8 bytes; search for the NUL no
+    // Each UTF-16 unit takes 1..3 MUTF-8 bytes: the NUL is looked for no
     // further than that, so a lying size cannot make us scan the whole file.
-    uint64_t max_len = uint64_t{*utf16} * 3 + 1;
-    size_t lim = static_cast<size_t>(std::min<uint64_t>(max_len, size - start));
-    const uint8_t* nul = static_cast<const uint8_t*>(std::memchr(d + start, 0, lim));
-    size_t len = nul != nullptr ? static_cast<size_t>(nul - (d + start)) : lim;
-    if (nul == nullptr) ++bad;
+    std::optional<std::string_view> text;
+    if (r.Seek(ids.LE<uint32_t>(uint64_t{i} * kStringIdSize))) {
+      if (auto utf16 = r.ReadUleb128()) {
+        text = r.BytesAt(r.pos(), std::min<uint64_t>(uint64_t{*utf16} * 3 + 1, r.remaining()));
+      }
+    }
+    if (!text) {
+      strings_.emplace_back();
+      ++bad;
+      continue;
+    }
+    const size_t nul = text->find('\0');
+    if (nul == std::string_view::npos) {
+      ++bad;
+    } else {
+      text->remove_suffix(text->size() - nul);
+    }
     // Fast path: plain ASCII is its own UTF-8, a view into the input.
     bool ascii = true;
-    for (size_t k = 0; k < len; ++k) {
-      if (d[start + k] >= 0x80) {
+    for (char c : *text) {
+      if (static_cast<uint8_t>(c) >= 0x80) {
         ascii = false;
         break;
       }
     }
-    if (ascii) {
-      strings_.emplace_back(reinterpret_cast<const char*>(d + start), len);
-    } else {
-      strings_.push_back(DecodeMutf8(d + start, len));
-    }
+    strings_.push_back(ascii ? *text : DecodeMutf8(*text));
   }
   if (bad > 0) {
     AddAnomaly("dex-bad-string", "string_ids",
@@ -239,79 +234,83 @@ void DexFile::ParseStrings(uint32_t count, uint32_t off) {
 
 Result<std::unique_ptr<DexFile>> DexFile::Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options) {
-  if (data.size() < kHeaderSize) {
+  // header_item, taken whole and then read as values.
+  const std::optional<Record> hdr = Record::At(ByteReader(data), 0, kHeaderSize);
+  if (!hdr) {
     return Status::Malformed("dex: " + std::to_string(data.size()) +
                              " bytes, shorter than the 112-byte header");
   }
-  const uint8_t* h = reinterpret_cast<const uint8_t*>(data.data());
   // magic: "dex\n" + 3 version digits + "\0".
-  if (std::memcmp(h, "dex\n", 4) != 0 || h[7] != 0) {
+  const std::string_view magic = hdr->Bytes(0, 8);
+  if (magic.substr(0, 4) != "dex\n" || magic[7] != '\0') {
     return Status::Malformed("dex: bad magic");
   }
   std::unique_ptr<DexFile> f(new DexFile());
   f->data_ = data;
   f->budget_ = budget;
-  if (h[4] >= '0' && h[4] <= '9' && h[5] >= '0' && h[5] <= '9' && h[6] >= '0' && h[6] <= '9') {
-    f->version_ = (h[4] - '0') * 100 + (h[5] - '0') * 10 + (h[6] - '0');
+  const std::string_view digits = magic.substr(4, 3);
+  if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    f->version_ = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0');
   }
   if (f->version_ < 35 || f->version_ > 41) {
     f->AddAnomaly("dex-unknown-version", "header",
-                  "version '" + std::string(reinterpret_cast<const char*>(h + 4), 3) +
-                      "' outside 035-041; parsed as 035");
+                  "version '" + std::string(digits) + "' outside 035-041; parsed as 035");
   }
-  ByteReader r(data);
-  uint32_t endian = *r.LEAt<uint32_t>(40);
+  const uint32_t endian = hdr->LE<uint32_t>(40);
   if (endian == kReverseEndianConstant) {
     return Status::Unsupported("dex: big-endian (reverse endian tag) files are not used by Android");
   }
   if (endian != kEndianConstant) {
     f->AddAnomaly("dex-bad-endian-tag", "header", "endian_tag is not 0x12345678");
   }
-  f->declared_file_size_ = *r.LEAt<uint32_t>(32);
+  f->declared_file_size_ = hdr->LE<uint32_t>(32);
   if (f->declared_file_size_ > data.size()) {
     f->AddAnomaly("dex-truncated", "header",
                   "header declares " + std::to_string(f->declared_file_size_) + " bytes, " +
                       std::to_string(data.size()) + " present");
   }
-  f->ParseTables(h);
-  f->CheckMapList();
+  f->ParseTables(*hdr);
+  f->CheckMapList(hdr->LE<uint32_t>(52));
   if (options.scan_code) f->ScanCode(options);
   return f;
 }
 
-void DexFile::CheckMapList() {
+void DexFile::CheckMapList(uint32_t map_off) {
   // dex-format "map_list": uint size, then size map_items of 12 bytes
   // (ushort type, ushort unused, uint size, uint offset), one per section
-  // type. About twenty types exist, so a longer list is not a map.
+  // type. About twenty types exist, so a longer list is not a map: the list
+  // is checked, not kept, and a count over kMaxMapItems is the anomaly.
   constexpr uint32_t kMaxMapItems = 64;
+  constexpr uint64_t kMapItemSize = 12;
   constexpr uint16_t kTypeHeaderItem = 0x0000;
   constexpr uint16_t kTypeMapList = 0x1000;
   ByteReader r(data_);
-  const uint64_t size = data_.size();
-  const uint32_t map_off = *r.LEAt<uint32_t>(52);
-  if (map_off < kHeaderSize || map_off % 4 != 0 || map_off > size || size - map_off < 4) {
+  const std::optional<Record> head =
+      map_off >= kHeaderSize && map_off % 4 == 0 ? Record::At(r, map_off, 4) : std::nullopt;
+  if (!head) {
     AddAnomaly("dex-bad-map-list", "map_list",
                "map_off " + std::to_string(map_off) +
-                   " is not a 4-aligned offset past the header and inside "
-                   "the file");
+                   " is not a 4-aligned offset past the header and inside the file");
     return;
   }
-  const uint32_t count = *r.LEAt<uint32_t>(map_off);
-  const uint64_t fit = (size - map_off - 4) / 12;
-  if (count == 0 || count > fit || count > kMaxMapItems) {
+  const uint32_t count = head->LE<uint32_t>(0);
+  const uint64_t fit = (data_.size() - map_off - 4) / kMapItemSize;
+  const std::optional<Record> items =
+      count == 0 || count > fit || count > kMaxMapItems
+          ? std::nullopt
+          : Record::At(r, uint64_t{map_off} + 4, uint64_t{count} * kMapItemSize);
+  if (!items) {
     AddAnomaly("dex-bad-map-list", "map_list",
                "the map list declares " + std::to_string(count) + " items (" + std::to_string(fit) +
-                   " fit in the file, a "
-                   "valid map has 1 to " +
-                   std::to_string(kMaxMapItems) + ")");
+                   " fit in the file, a valid map has 1 to " + std::to_string(kMaxMapItems) + ")");
     return;
   }
   bool header = false, self = false, sorted = true;
   uint32_t prev = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    const uint64_t p = map_off + 4 + uint64_t{i} * 12;
-    const uint16_t type = *r.LEAt<uint16_t>(p);
-    const uint32_t offset = *r.LEAt<uint32_t>(p + 8);
+    const uint64_t p = uint64_t{i} * kMapItemSize;
+    const uint16_t type = items->LE<uint16_t>(p);
+    const uint32_t offset = items->LE<uint32_t>(p + 8);
     if (type == kTypeHeaderItem) header = header || offset == 0;
     if (type == kTypeMapList) self = self || offset == map_off;
     if (i > 0 && offset < prev) sorted = false;
@@ -325,73 +324,64 @@ void DexFile::CheckMapList() {
   }
 }
 
-void DexFile::ParseTables(const uint8_t* h) {
+namespace {
+
+// field_id_item and method_id_item share one layout: ushort, ushort, uint.
+template <typename Id>
+Id ReadMemberId(const Record& table, uint64_t p) {
+  return Id{table.LE<uint16_t>(p), table.LE<uint16_t>(p + 2), table.LE<uint32_t>(p + 4)};
+}
+
+}  // namespace
+
+void DexFile::ParseTables(const Record& hdr) {
   ByteReader r(data_);
   const uint64_t size = data_.size();
-  // Reads one id section's (count, offset) from the header and returns how
-  // many items actually fit in the file and the limits (never more).
-  auto section = [&](const char* what, size_t hdr_off, uint64_t item_size, uint32_t* off) {
-    uint32_t count = *r.LEAt<uint32_t>(hdr_off);
-    *off = *r.LEAt<uint32_t>(hdr_off + 4);
-    if (count == 0) return uint32_t{0};
-    uint64_t fit = *off <= size ? (size - *off) / item_size : 0;
-    uint32_t n = count;
-    if (fit < count) {
-      n = static_cast<uint32_t>(fit);
+  // One id section, from its (count, offset) in the header: the items that
+  // fit in the file and the limits (each cut an anomaly, the items before it
+  // kept), taken whole as one record; nullopt when there are none.
+  auto section = [&](const char* what, uint64_t hdr_off, uint64_t item_size) {
+    const uint32_t count = hdr.LE<uint32_t>(hdr_off);
+    const uint32_t off = hdr.LE<uint32_t>(hdr_off + 4);
+    const uint64_t fit = off <= size ? (size - off) / item_size : 0;
+    uint64_t n = count;
+    if (fit < n) {
+      n = fit;
       AddAnomaly("dex-table-truncated", what,
                  std::string(what) + ": " + std::to_string(count) + " declared at offset " +
-                     std::to_string(*off) + ", " + std::to_string(n) + " fit in the file");
+                     std::to_string(off) + ", " + std::to_string(n) + " fit in the file");
     }
     if (budget_ != nullptr) {
       Status st = budget_->CheckCount(std::string("dex ") + what, n);
       if (!st.ok()) {
         AddAnomaly("dex-over-limit", what, st.message());
-        n = static_cast<uint32_t>(std::min<uint64_t>(n, budget_->limits().max_table_items));
+        n = std::min<uint64_t>(n, budget_->limits().max_table_items);
       }
     }
-    return n;
+    return n == 0 ? std::nullopt : Record::At(r, off, n * item_size);
   };
-  uint32_t off = 0;
-  uint32_t n = section("string_ids", 56, kStringIdSize, &off);
-  ParseStrings(n, off);
-
-  n = section("type_ids", 64, kTypeIdSize, &off);
-  types_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) types_[i] = *r.LEAt<uint32_t>(off + uint64_t{i} * 4);
-
-  n = section("proto_ids", 72, kProtoIdSize, &off);
-  protos_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t p = off + uint64_t{i} * kProtoIdSize;
-    protos_[i] = {*r.LEAt<uint32_t>(p), *r.LEAt<uint32_t>(p + 4), *r.LEAt<uint32_t>(p + 8)};
-  }
-  n = section("field_ids", 80, kFieldIdSize, &off);
-  fields_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t p = off + uint64_t{i} * kFieldIdSize;
-    fields_[i] = {*r.LEAt<uint16_t>(p), *r.LEAt<uint16_t>(p + 2), *r.LEAt<uint32_t>(p + 4)};
-  }
-  n = section("method_ids", 88, kMethodIdSize, &off);
-  methods_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t p = off + uint64_t{i} * kMethodIdSize;
-    methods_[i] = {*r.LEAt<uint16_t>(p), *r.LEAt<uint16_t>(p + 2), *r.LEAt<uint32_t>(p + 4)};
-  }
-  n = section("class_defs", 96, kClassDefSize, &off);
-  classes_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t p = off + uint64_t{i} * kClassDefSize;
-    ClassDef& c = classes_[i];
-    c.class_idx = *r.LEAt<uint32_t>(p);
-    c.access_flags = *r.LEAt<uint32_t>(p + 4);
-    c.superclass_idx = *r.LEAt<uint32_t>(p + 8);
-    c.interfaces_off = *r.LEAt<uint32_t>(p + 12);
-    c.source_file_idx = *r.LEAt<uint32_t>(p + 16);
-    c.annotations_off = *r.LEAt<uint32_t>(p + 20);
-    c.class_data_off = *r.LEAt<uint32_t>(p + 24);
-    c.static_values_off = *r.LEAt<uint32_t>(p + 28);
-  }
-  (void)h;
+  // Reads every item of a section with `read(table, offset of the item)`.
+  auto read_table = [&](const char* what, uint64_t hdr_off, uint64_t item_size, auto* out,
+                        auto read) {
+    const std::optional<Record> table = section(what, hdr_off, item_size);
+    const uint64_t n = table ? table->size() / item_size : 0;
+    out->resize(n);
+    for (uint64_t i = 0; i < n; ++i) (*out)[i] = read(*table, i * item_size);
+  };
+  if (std::optional<Record> ids = section("string_ids", 56, kStringIdSize)) ParseStrings(*ids);
+  read_table("type_ids", 64, kTypeIdSize, &types_,
+             [](const Record& t, uint64_t p) { return t.LE<uint32_t>(p); });
+  read_table("proto_ids", 72, kProtoIdSize, &protos_, [](const Record& t, uint64_t p) {
+    return ProtoId{t.LE<uint32_t>(p), t.LE<uint32_t>(p + 4), t.LE<uint32_t>(p + 8)};
+  });
+  read_table("field_ids", 80, kFieldIdSize, &fields_, ReadMemberId<FieldId>);
+  read_table("method_ids", 88, kMethodIdSize, &methods_, ReadMemberId<MethodId>);
+  read_table("class_defs", 96, kClassDefSize, &classes_, [](const Record& t, uint64_t p) {
+    // class_def_item: eight uints, in ClassDef's order.
+    return ClassDef{t.LE<uint32_t>(p),      t.LE<uint32_t>(p + 4),  t.LE<uint32_t>(p + 8),
+                    t.LE<uint32_t>(p + 12), t.LE<uint32_t>(p + 16), t.LE<uint32_t>(p + 20),
+                    t.LE<uint32_t>(p + 24), t.LE<uint32_t>(p + 28)};
+  });
 
   // Strings that name structure rather than hold program data.
   auto mark = [this](uint32_t s) {

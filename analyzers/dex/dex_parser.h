@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shelfguard/byte_reader.h"
 #include "shelfguard/facts.h"
 #include "shelfguard/limits.h"
 #include "shelfguard/status.h"
@@ -126,14 +127,16 @@ class DexFile {
 
  private:
   DexFile() = default;
-  void ParseStrings(uint32_t count, uint32_t off);
-  void ParseTables(const uint8_t* hdr);
+  // The string_ids table, taken whole.
+  void ParseStrings(const Record& ids);
+  // The id sections named by the header (header_item, taken whole).
+  void ParseTables(const Record& hdr);
   // The map list (header map_off): bounded, sorted, naming the header and
   // itself. A broken one is a problem: ART refuses such a file.
-  void CheckMapList();
+  void CheckMapList(uint32_t map_off);
   void ScanCode(const ParseOptions& options);
   void AddAnomaly(std::string code, std::string location, std::string detail);
-  std::string_view DecodeMutf8(const uint8_t* p, size_t n);
+  std::string_view DecodeMutf8(std::string_view in);
 
   std::string_view data_;
   const Budget* budget_ = nullptr;
