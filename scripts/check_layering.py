@@ -29,7 +29,7 @@ ALL_API = "*"
 EXCEPTIONS = {("daemon", "cli/help_format.h")}
 
 SRC_MODULES = ["archive", "cli", "core", "engine", "ids", "net", "policy", "queue", "registry",
-               "report", "signatures"]
+               "report", "signatures", "sqlite"]
 
 
 def analyzer_modules(root):
@@ -45,14 +45,15 @@ def rules(root):
         "src/archive": ({"archive"}, BASE_API | {"archive.h"}),
         "src/ids": ({"ids"}, BASE_API),
         "src/net": ({"net"}, BASE_API),
+        "src/sqlite": ({"sqlite"}, BASE_API),
         # code is the bottom analyzer module: reference finding only.
         "analyzers/code": ({"code"}, BASE_API),
         "analyzers/axml": ({"axml"}, ANALYZER_API),
         "src/signatures": ({"signatures", "core", "net"}, ANALYZER_API | {"engine.h"}),
         "src/engine": (analyzers | {"engine", "signatures"}, ALL_API),
-        "src/registry": ({"registry", "ids", "net"}, ANALYZER_API | {"engine.h"}),
+        "src/registry": ({"registry", "ids", "net", "sqlite"}, ANALYZER_API | {"engine.h"}),
         "src/policy": ({"policy", "ids", "registry"}, ALL_API),
-        "src/queue": ({"queue"}, ALL_API),
+        "src/queue": ({"queue", "sqlite"}, ALL_API),
         "src/report": ({"report", "policy"}, ALL_API),
         # The two programs' faces: the daemon and the CLI sit side by side on
         # top; neither reaches into an analyzer, and the daemon not into the CLI.

@@ -14,6 +14,7 @@
 
 #include "queue/pg_store.h"
 #include "support/pg_server.h"
+#include "support/queue_fixtures.h"
 
 namespace shelfguard::queue {
 namespace {
@@ -61,25 +62,16 @@ testing::PgServer* PgStoreTest::server_ = nullptr;
 std::string PgStoreTest::start_error_;
 int PgStoreTest::counter_ = 0;
 
-JobSpec Spec(const std::string& name, const std::string& key = "") {
-  JobSpec s;
-  s.source = "feed:f";
-  s.name = name;
-  s.path = "/downloads/" + name;
-  s.url = "https://feed.example/" + name;  // any node may claim (and download) it
-  s.dedup_key = key;
-  return s;
-}
+JobSpec Spec(const std::string& name, const std::string& key = "") { return testing::FeedSpec(name, key); }
+JobResult Res(const std::string& sha) { return testing::ViolationResult(sha); }
 
-JobResult Res(const std::string& sha) {
-  JobResult r;
-  r.sha256 = sha;
-  r.size = 10;
-  r.signatures_version = "sig1";
-  r.registry_version = "reg1";
-  r.verdict = "violation";
-  r.report = "{}";
-  return r;
+// Enqueues the feed job `name` on `s` and claims it there.
+std::optional<Job> ClaimNew(PgStore& s, const std::string& name, int64_t now, int64_t lease_ms) {
+  auto id = s.Enqueue(Spec(name), now);
+  EXPECT_TRUE(id.ok() && *id > 0) << id.status().ToString();
+  auto j = s.Claim(now, lease_ms);
+  EXPECT_TRUE(j.ok()) << j.status().ToString();
+  return j.ok() ? *j : std::nullopt;
 }
 
 TEST_F(PgStoreTest, SchemaIsVersionedAndANewerDatabaseIsRefused) {
@@ -103,8 +95,7 @@ TEST_F(PgStoreTest, SchemaIsVersionedAndANewerDatabaseIsRefused) {
 }
 
 TEST_F(PgStoreTest, EnqueueClaimCompleteDedupAndResultsSharedAcrossNodes) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   int64_t now = Now();
   auto ids = a->EnqueueAll({Spec("x.apk", "k1"), Spec("y.apk", "k2"), Spec("x2.apk", "k1")}, now);
@@ -156,8 +147,7 @@ TEST_F(PgStoreTest, EnqueueClaimCompleteDedupAndResultsSharedAcrossNodes) {
 }
 
 TEST_F(PgStoreTest, ConcurrentClaimersOnTwoNodesNeverShareAJob) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   const int kJobs = 300;
   std::vector<JobSpec> specs;
@@ -222,30 +212,28 @@ TEST_F(PgStoreTest, ConcurrentClaimersOnTwoNodesNeverShareAJob) {
 }
 
 TEST_F(PgStoreTest, ExpiredLeaseIsTakenOverAndTheOldOwnerCannotFinish) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   int64_t now = Now();
-  ASSERT_TRUE(a->Enqueue(Spec("x.apk"), now).ok());
-  auto ja = a->Claim(now, 1000);
-  ASSERT_TRUE(ja.ok() && ja->has_value());
+  auto ja = ClaimNew(*a, "x.apk", now, 1000);
+  ASSERT_TRUE(ja.has_value());
   auto none = b->Claim(now + 500, 1000);  // lease still held
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   auto jb = b->Claim(now + 1500, 60000);  // node a "died": its lease expired
   ASSERT_TRUE(jb.ok() && jb->has_value());
-  EXPECT_EQ((*jb)->id, (*ja)->id);
+  EXPECT_EQ((*jb)->id, ja->id);
   EXPECT_EQ((*jb)->attempts, 2);
   // Node a comes back: it may not finish, retry, release or fail the job.
-  EXPECT_EQ(a->Complete((*ja)->id, Res("late"), {{"late", "{}", 0}}, now + 1600).code(), "lease-lost");
-  EXPECT_TRUE(a->Retry((*ja)->id, now, "x").ok());
-  EXPECT_TRUE(a->Release((*ja)->id).ok());
-  EXPECT_EQ(b->GetJob((*ja)->id)->state, "running");
+  EXPECT_EQ(a->Complete(ja->id, Res("late"), {{"late", "{}", 0}}, now + 1600).code(), "lease-lost");
+  EXPECT_TRUE(a->Retry(ja->id, now, "x").ok());
+  EXPECT_TRUE(a->Release(ja->id).ok());
+  EXPECT_EQ(b->GetJob(ja->id)->state, "running");
   auto rec = a->RecoverRunning();  // a restart of node a recovers only a's own
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(*rec, 0);
   ASSERT_TRUE(b->Complete((*jb)->id, Res("good"), {{"m", "{}", 0}}, now + 1700).ok());
-  EXPECT_EQ(a->GetResult((*ja)->id)->sha256, "good");
+  EXPECT_EQ(a->GetResult(ja->id)->sha256, "good");
   Counts c = a->GetCounts();
   EXPECT_EQ(c.results, 1);
   EXPECT_EQ(c.outbox_pending, 1);
@@ -266,8 +254,7 @@ TEST_F(PgStoreTest, ExpiredLeaseIsTakenOverAndTheOldOwnerCannotFinish) {
 }
 
 TEST_F(PgStoreTest, AJobNamingALocalFileIsClaimedOnlyByItsNode) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   int64_t now = Now();
   JobSpec local = Spec("spooled.apk");
@@ -285,14 +272,12 @@ TEST_F(PgStoreTest, AJobNamingALocalFileIsClaimedOnlyByItsNode) {
 }
 
 TEST_F(PgStoreTest, OutboxIsSharedLeasedPerMessageAndRedelivered) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   int64_t now = Now();
-  ASSERT_TRUE(a->Enqueue(Spec("x.apk"), now).ok());
-  auto j = a->Claim(now, 60000);
-  ASSERT_TRUE(j.ok() && j->has_value());
-  ASSERT_TRUE(a->Complete((*j)->id, Res("s"), {{"m1", "1", 0}, {"m2", "2", 0}, {"m3", "3", 0}}, now).ok());
+  auto j = ClaimNew(*a, "x.apk", now, 60000);
+  ASSERT_TRUE(j.has_value());
+  ASSERT_TRUE(a->Complete(j->id, Res("s"), {{"m1", "1", 0}, {"m2", "2", 0}, {"m3", "3", 0}}, now).ok());
   // A consumer on node b takes two, one on node a the third: no message twice.
   auto tb = b->TakeDeliverable("c", 2, now, 1000);
   ASSERT_TRUE(tb.ok());
@@ -338,8 +323,7 @@ TEST_F(PgStoreTest, OutboxIsSharedLeasedPerMessageAndRedelivered) {
 }
 
 TEST_F(PgStoreTest, OneNodePollsAFeedAtATime) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   int64_t now = Now();
   EXPECT_TRUE(*a->TryFeedPoll("f", now, 60000, 30000));
@@ -351,8 +335,7 @@ TEST_F(PgStoreTest, OneNodePollsAFeedAtATime) {
 }
 
 TEST_F(PgStoreTest, AnotherNodesEnqueueWakesIdleWorkers) {
-  auto a = Open("node-a");
-  auto b = Open("node-b");
+  auto a = Open("node-a"), b = Open("node-b");
   ASSERT_TRUE(a && b);
   std::atomic<int> wakes{0};
   a->SetWakeCallback([&] { wakes++; });

@@ -32,6 +32,10 @@
 
 namespace shelfguard::queue {
 
+namespace pg {
+class Res;
+}  // namespace pg
+
 // The schema version this binary creates and understands.
 inline constexpr int kPgSchemaVersion = 1;
 
@@ -98,8 +102,8 @@ class PgStore final : public Store {
   Status CompleteIn(Session& s, int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
                     int64_t now_ms);
   std::optional<Job> FindNewestJob(const char* stmt, const std::string& value);
-  // An UPDATE of one job this node holds (a no-op when it does not).
-  Status UpdateHeld(const char* name, const char* sql, const std::vector<std::optional<std::string>>& params);
+  // One statement on a pooled connection, outside any transaction.
+  Result<pg::Res> RunAlone(const char* name, const char* sql, const std::vector<std::optional<std::string>>& params);
   void ListenLoop();
 
   std::string url_, node_id_;

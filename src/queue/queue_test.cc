@@ -9,46 +9,27 @@
 
 #include "queue/message.h"
 #include "queue/store.h"
+#include "support/queue_fixtures.h"
+#include "support/scratch_dir.h"
 
 namespace shelfguard::queue {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sg_queue_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/queue.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
   std::unique_ptr<Store> Open() {
     auto s = Store::Open(path_);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
-  std::string dir_, path_;
+  testing::ScratchDir scratch_{"sg_queue_test"};
+  const std::string dir_ = scratch_.path();
+  const std::string path_ = dir_ + "/queue.db";
 };
 
-JobSpec Spec(const std::string& name, const std::string& key = "") {
-  JobSpec s;
-  s.source = "spool";
-  s.name = name;
-  s.path = "/spool/" + name;
-  s.dedup_key = key;
-  return s;
-}
-
-JobResult Res(const std::string& sha) {
-  JobResult r;
-  r.sha256 = sha;
-  r.size = 10;
-  r.signatures_version = "sig1";
-  r.registry_version = "reg1";
-  r.verdict = "violation";
-  r.report = "{}";
-  return r;
-}
+JobSpec Spec(const std::string& name, const std::string& key = "") { return testing::SpoolSpec(name, key); }
+JobResult Res(const std::string& sha) { return testing::ViolationResult(sha); }
 
 TEST_F(StoreTest, DatabaseIsOwnerOnly) {
   auto s = Open();

@@ -60,6 +60,8 @@ class SqliteStore final : public Store {
   Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
   std::optional<Job> FindNewestJob(const char* column, const std::string& value);
   Result<std::optional<Job>> ClaimLocked(int64_t now_ms, int64_t lease_ms);
+  // Fail() and Skip(): the job finished without a result, in `state`.
+  Status FinishUnscanned(int64_t job_id, const char* state, const std::string& error, int64_t now_ms);
   Status CompleteLocked(int64_t job_id, const JobResult& result, const std::vector<OutboxMessage>& messages,
                         int64_t now_ms);
   std::string path_;

@@ -6,10 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <thread>
-#include <unordered_map>
+
+#include "queue/sqlite_checkpointer.h"
+#include "queue/sqlite_stmt.h"
+#include "queue/store_schema.h"
 
 namespace shelfguard::queue {
 namespace {
@@ -17,13 +18,7 @@ namespace {
 const char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS jobs(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  source TEXT NOT NULL,
-  dedup_key TEXT,
-  name TEXT NOT NULL,
-  path TEXT NOT NULL DEFAULT '',
-  url TEXT NOT NULL DEFAULT '',
-  expect_sha256 TEXT NOT NULL DEFAULT '',
-  expect_size INTEGER NOT NULL DEFAULT 0,
+)sql" SG_JOB_SPEC_TEXT_COLUMNS R"sql(  expect_size INTEGER NOT NULL DEFAULT 0,
   meta TEXT NOT NULL DEFAULT '',
   owned INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL DEFAULT 'queued',
@@ -65,228 +60,6 @@ CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 
 }  // namespace
 
-// Prepared statements by SQL text, kept for the life of the connection:
-// preparing anew was a visible part of each job's claim and completion.
-// A statement already in use (the same SQL twice at once) is prepared
-// separately and finalized after use.
-struct StmtCache {
-  struct Entry {
-    sqlite3_stmt* st = nullptr;
-    bool busy = false;
-  };
-  explicit StmtCache(sqlite3* d) : db(d) {}
-  ~StmtCache() {
-    for (auto& [sql, e] : stmts) sqlite3_finalize(e.st);
-  }
-  sqlite3* db;
-  std::unordered_map<std::string, Entry> stmts;
-};
-
-namespace {
-
-// A statement from the cache, reset and released when it goes out of scope.
-class Stmt {
- public:
-  Stmt(StmtCache& cache, const char* sql) : db_(cache.db) {
-    StmtCache::Entry& e = cache.stmts[sql];
-    if (e.st == nullptr) rc_ = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &e.st, nullptr);
-    if (e.st != nullptr && !e.busy) {
-      rc_ = SQLITE_OK;
-      st_ = e.st;
-      entry_ = &e;
-      e.busy = true;
-    } else if (e.st != nullptr) {
-      rc_ = sqlite3_prepare_v2(db_, sql, -1, &st_, nullptr);
-    }
-  }
-  ~Stmt() {
-    if (entry_ != nullptr) {
-      sqlite3_reset(st_);
-      sqlite3_clear_bindings(st_);
-      entry_->busy = false;
-    } else {
-      sqlite3_finalize(st_);
-    }
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK && st_ != nullptr; }
-  Stmt& Bind(int i, const std::string& s) {
-    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(st_, i, v);
-    return *this;
-  }
-  Stmt& BindNull(int i) {
-    sqlite3_bind_null(st_, i);
-    return *this;
-  }
-  int Step() { return st_ == nullptr ? SQLITE_MISUSE : sqlite3_step(st_); }
-  void Reset() {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-  }
-  std::string Text(int c) const {
-    const unsigned char* t = sqlite3_column_text(st_, c);
-    return t == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(t),
-                                      static_cast<size_t>(sqlite3_column_bytes(st_, c)));
-  }
-  int64_t Int(int c) const { return sqlite3_column_int64(st_, c); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-  StmtCache::Entry* entry_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
-
-Status DbError(sqlite3* db, const std::string& what) {
-  return Status::IoError("queue database: " + what + ": " + sqlite3_errmsg(db));
-}
-
-// Rolls back unless committed.
-class Txn {
- public:
-  explicit Txn(StmtCache& cache) : cache_(cache) { ok_ = Run("BEGIN IMMEDIATE"); }
-  ~Txn() {
-    if (ok_ && !done_) Run("ROLLBACK");
-  }
-  bool ok() const { return ok_; }
-  bool Commit() {
-    done_ = Run("COMMIT");
-    return done_;
-  }
-
- private:
-  bool Run(const char* sql) {
-    Stmt st(cache_, sql);
-    return st.ok() && st.Step() == SQLITE_DONE;
-  }
-  StmtCache& cache_;
-  bool ok_ = false, done_ = false;
-};
-
-const char kJobColumns[] =
-    "id, source, COALESCE(dedup_key, ''), name, path, url, expect_sha256, expect_size, meta, "
-    "state, attempts, error, owned";
-
-Job ReadJob(const Stmt& s) {
-  Job j;
-  j.id = s.Int(0);
-  j.spec.source = s.Text(1);
-  j.spec.dedup_key = s.Text(2);
-  j.spec.name = s.Text(3);
-  j.spec.path = s.Text(4);
-  j.spec.url = s.Text(5);
-  j.spec.expect_sha256 = s.Text(6);
-  j.spec.expect_size = static_cast<uint64_t>(s.Int(7));
-  j.spec.meta = s.Text(8);
-  j.state = s.Text(9);
-  j.attempts = static_cast<int>(s.Int(10));
-  j.error = s.Text(11);
-  j.spec.owned = s.Int(12) != 0;
-  return j;
-}
-
-}  // namespace
-
-// Copies the WAL back into the database file on a thread of its own, with a
-// second connection. SQLite's automatic checkpoint runs inside the commit
-// that crosses its threshold and fsyncs the database file there (about 10 ms
-// here), with the store's mutex held, so every worker waited for it.
-// PASSIVE checkpoints never block the writer; a commit only sets a flag.
-class Checkpointer {
- public:
-  static std::unique_ptr<Checkpointer> Start(const std::string& path) {
-    std::unique_ptr<Checkpointer> c(new Checkpointer());
-    if (sqlite3_open_v2(path.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-        SQLITE_OK) {
-      return nullptr;
-    }
-    // A new connection learns that the database is in WAL mode on its first
-    // read; until then a checkpoint does nothing.
-    if (sqlite3_exec(c->db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK) return nullptr;
-    c->thread_ = std::thread([p = c.get()] { p->Loop(); });
-    return c;
-  }
-  ~Checkpointer() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    sqlite3_close_v2(db_);
-  }
-  // The WAL hook: called after each commit with the WAL's size in pages.
-  static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
-    auto* c = static_cast<Checkpointer*>(self);
-    if (pages >= kSyncPages) {
-      // The WAL is only started over by a transaction that begins after a
-      // complete checkpoint; under steady load the writer always begins
-      // while the background one still runs. Here, as SQLite itself would,
-      // the writer finishes the checkpoint (most pages are already copied,
-      // so this is little more than one fsync), which bounds the WAL. A
-      // background checkpoint in progress would make this one return BUSY
-      // at once, so it waits for that to end and holds the next off.
-      {
-        std::unique_lock<std::mutex> l(c->mu_);
-        c->cv_.wait(l, [&] { return !c->running_; });
-        c->writer_ = true;
-      }
-      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      {
-        std::lock_guard<std::mutex> l(c->mu_);
-        c->writer_ = false;
-        c->requested_at_ = 0;
-      }
-      c->cv_.notify_all();
-    } else if (pages >= kPages) {
-      // Once per kPages new pages (the WAL keeps growing until restarted).
-      bool wake = false;
-      {
-        std::lock_guard<std::mutex> l(c->mu_);
-        if (pages < c->requested_at_ || pages - c->requested_at_ >= kPages) {
-          c->requested_at_ = pages;
-          c->requested_ = wake = true;
-        }
-      }
-      if (wake) c->cv_.notify_all();
-    }
-    return SQLITE_OK;
-  }
-
- private:
-  static constexpr int kPages = 1000;       // SQLite's own default threshold
-  static constexpr int kSyncPages = 16000;  // 64 MiB of 4 KiB pages
-  Checkpointer() = default;
-  void Loop() {
-    std::unique_lock<std::mutex> l(mu_);
-    for (;;) {
-      cv_.wait(l, [&] { return stop_ || (requested_ && !writer_); });
-      if (stop_) return;
-      requested_ = false;
-      running_ = true;
-      l.unlock();
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      l.lock();
-      running_ = false;
-      cv_.notify_all();  // a writer may be waiting to checkpoint itself
-    }
-  }
-  sqlite3* db_ = nullptr;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool requested_ = false, stop_ = false;
-  bool running_ = false;  // the background checkpoint is in progress
-  bool writer_ = false;   // the writer is checkpointing (hard limit)
-  int requested_at_ = 0;  // WAL pages at the last request
-};
-
 SqliteStore::~SqliteStore() {
   cache_.reset();  // finalizes the statements
   if (db_ != nullptr) sqlite3_wal_hook(db_, nullptr, nullptr);
@@ -294,15 +67,7 @@ SqliteStore::~SqliteStore() {
   if (db_ != nullptr) sqlite3_close_v2(db_);  // the last connection: checkpoints and removes the WAL
 }
 
-Status SqliteStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    return Status::IoError(std::string("queue database: ") + msg);
-  }
-  return Status::Ok();
-}
+Status SqliteStore::Exec(const char* sql) { return sqlite::Exec(db_, sql, "queue database"); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, bool full_sync) {
   // Create the file owner-only before SQLite opens it (SQLite would use 0644
@@ -490,24 +255,20 @@ Status SqliteStore::Retry(int64_t job_id, int64_t not_before_ms, const std::stri
   return Status::Ok();
 }
 
-Status SqliteStore::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
+Status SqliteStore::FinishUnscanned(int64_t job_id, const char* state, const std::string& error, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "UPDATE jobs SET state = 'failed', error = ?, finished_ms = ?, lease_until = 0 "
-          "WHERE id = ?");
-  st.Bind(1, error).Bind(2, now_ms).Bind(3, job_id);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "fail");
+  Stmt st(*cache_, "UPDATE jobs SET state = ?, error = ?, finished_ms = ?, lease_until = 0 WHERE id = ?");
+  st.Bind(1, std::string(state)).Bind(2, error).Bind(3, now_ms).Bind(4, job_id);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, std::string("mark job ") + state);
   return Status::Ok();
 }
 
+Status SqliteStore::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
+  return FinishUnscanned(job_id, "failed", error, now_ms);
+}
+
 Status SqliteStore::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "UPDATE jobs SET state = 'done', error = ?, finished_ms = ?, lease_until = 0 "
-          "WHERE id = ?");
-  st.Bind(1, note).Bind(2, now_ms).Bind(3, job_id);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "skip");
-  return Status::Ok();
+  return FinishUnscanned(job_id, "done", note, now_ms);
 }
 
 std::optional<Job> SqliteStore::GetJob(int64_t id) {

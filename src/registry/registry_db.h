@@ -14,6 +14,7 @@
 
 #include "registry/export.h"
 #include "shelfguard/status.h"
+#include "sqlite/sqlite_db.h"
 
 namespace shelfguard::registry_db {
 
@@ -116,26 +117,20 @@ inline constexpr char kFilingColumns[] =
     "f.mini_program_appids";
 
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-struct StmtCloser {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
-
-Status DbError(sqlite3* db, const std::string& what);
-Status Exec(sqlite3* db, const char* sql);
-Result<StmtPtr> PrepareStmt(sqlite3* db, const std::string& sql);
-void BindText(sqlite3_stmt* st, int i, std::string_view v);
+// The SQLite helpers live in src/sqlite, shared with the queue store.
+using sqlite::BindText;
+using sqlite::ColText;
+using sqlite::DbError;
+using sqlite::DbPtr;
+using sqlite::Exec;
+using sqlite::PrepareStmt;
+using sqlite::StmtPtr;
 // Lists are stored as JSON arrays of strings. Import refuses control
 // characters, so only '"' and '\\' need escaping; this hand-written pair is
 // several times faster than building nlohmann values per row, and ParseList
 // falls back to nlohmann for anything else (a database edited by hand).
 std::string ListJson(const std::vector<std::string>& v);
 std::vector<std::string> ParseList(const unsigned char* text);
-std::string ColText(sqlite3_stmt* st, int i);
 std::string NowUtc();
 // Opens the connection of a database that is private until it is renamed
 // into place (a temp file) or never outlives the process (:memory:): no
