@@ -52,10 +52,11 @@ void SetupScan(CLI::App* root);        // cmd_scan.cc
 void SetupReport(CLI::App* root);      // cmd_report.cc: sweep reports from the daemon's results
 void SetupSignatures(CLI::App* root);  // cmd_signatures.cc
 void SetupRegistry(CLI::App* root);    // cmd_registry.cc
-void SetupSubmit(CLI::App* root);      // cmd_client.cc (daemon clients)
-void SetupConsume(CLI::App* root);     // cmd_client.cc
-void SetupStatus(CLI::App* root);      // cmd_client.cc
-void SetupControl(CLI::App* root);     // cmd_client.cc: ping, reload, version
+// The daemon clients (shared pieces in daemon_client.h):
+void SetupSubmit(CLI::App* root);      // cmd_submit.cc
+void SetupConsume(CLI::App* root);     // cmd_consume.cc
+void SetupStatus(CLI::App* root);      // cmd_control.cc
+void SetupControl(CLI::App* root);     // cmd_control.cc: ping, reload, version
 
 }  // namespace shelfguard::cli
 

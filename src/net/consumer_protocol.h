@@ -3,7 +3,7 @@
 // (hello / fetch / ack) and the replies the daemon sends (welcome / batch /
 // acked / error), each built by one function and read by one checked parser.
 // The daemon (daemon/server.cc) parses requests and builds replies; the
-// reference consumer (`shelfguard consume`, src/cli/cmd_client.cc) builds
+// reference consumer (`shelfguard consume`, src/cli/cmd_consume.cc) builds
 // requests and parses replies. Every frame is hostile on both sides: a field
 // of the wrong type, an out-of-range number or deep nesting is an error
 // naming the field, never an exception. Pure functions: unit-tested
