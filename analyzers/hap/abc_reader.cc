@@ -173,9 +173,22 @@ Result<AbcFile> ParseAbc(std::string_view bytes, Budget* budget) {
       ++p;
       continue;
     }
+    // The string table is cut at kMaxStrings or max_table_items, said once.
     if (f.strings.size() >= kMaxStrings) {
       f.truncated = true;
+      f.anomalies.push_back({"abc-over-limit", "strings",
+                             "more than kMaxStrings " + std::to_string(kMaxStrings) +
+                                 "; the first " + std::to_string(f.strings.size()) + " kept"});
       break;
+    }
+    if (budget != nullptr) {
+      if (Status st = budget->CheckCount("abc strings", f.strings.size() + 1); !st.ok()) {
+        f.truncated = true;
+        f.anomalies.push_back({"abc-over-limit", "strings",
+                               st.message() + "; the first " + std::to_string(f.strings.size()) +
+                                   " kept"});
+        break;
+      }
     }
     f.strings.push_back(s);
     if (IsModuleReference(s) && f.module_references.size() < kMaxModuleRefs &&
@@ -183,10 +196,6 @@ Result<AbcFile> ParseAbc(std::string_view bytes, Budget* budget) {
       f.module_references.push_back(s);
     }
     p = start + len + 1;
-  }
-  if (budget != nullptr) {
-    Status st = budget->CheckCount("abc strings", f.strings.size());
-    if (!st.ok()) return st;
   }
   return f;
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shelfguard/facts.h"
 #include "shelfguard/limits.h"
 #include "shelfguard/status.h"
 
@@ -33,16 +34,18 @@ struct AbcFile {
   uint32_t declared_size = 0;
   uint32_t num_classes = 0;
   bool size_mismatch = false;  // declared file_size differs from the bytes
-  bool truncated = false;      // string cap reached
+  bool truncated = false;      // string cap reached (an abc-over-limit anomaly says which)
   std::vector<std::string_view> strings;  // views into the input bytes
   std::vector<std::string_view> module_references;  // subset of strings, deduplicated
+  std::vector<Anomaly> anomalies;  // "abc-over-limit": the string table cut at a cap
 };
 
 // True when `bytes` starts with the Ark magic.
 bool IsAbc(std::string_view bytes);
 
 // Parses `bytes` (which must outlive the result). Errors: not an .abc,
-// header truncated; over-limit from the budget.
+// header truncated, the budget's deadline. More strings than kMaxStrings or
+// max_table_items: the first are kept and the cut recorded.
 Result<AbcFile> ParseAbc(std::string_view bytes, Budget* budget);
 
 // A module request string as written by the ArkTS compiler ("@ohos:router",

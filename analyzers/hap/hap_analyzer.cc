@@ -428,6 +428,7 @@ void HapAnalyzer::AnalyzeAbc(std::string_view bytes, const std::string& loc) {
     ctx_->AddAnomaly("abc-size-mismatch", loc, unit.note);
   }
   if (f.truncated) unit.note += (unit.note.empty() ? "" : "; ") + std::string("string cap reached");
+  for (const Anomaly& a : f.anomalies) ctx_->AddAnomaly(a.code, loc + " " + a.location, a.detail);
   facts_->harmony.abc_versions.push_back(loc + ": " + f.version);
   ctx_->Table(EvidenceKind::kString, loc, f.strings);
   HostTable(loc, f.strings);
@@ -595,11 +596,12 @@ std::vector<std::string_view> ResourceIndexStrings(std::string_view bytes, size_
   size_t p = 0;
   while (p + 2 < r.size() && out.size() < max) {
     uint16_t len = r.LEAt<uint16_t>(p).value_or(0);
-    if (len < 2 || !InRange(p + 2, len, r.size())) {
+    auto value = r.BytesAt(p + 2, len);
+    if (len < 2 || !value) {
       ++p;
       continue;
     }
-    std::string_view s = *r.BytesAt(p + 2, len);
+    std::string_view s = *value;
     bool ok = true;
     size_t i = 0;
     // Well-formed UTF-8 without control characters; a value ends at a NUL,

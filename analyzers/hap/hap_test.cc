@@ -9,6 +9,7 @@
 #include "hap/hap_analyzer.h"
 #include "hap/harmony_permissions.h"
 #include "support/package_writers.h"
+#include "support/parser_limits.h"
 
 namespace shelfguard {
 namespace {
@@ -36,6 +37,21 @@ TEST(AbcReader, ReadsVersionStringsAndModuleReferences) {
   ASSERT_EQ(refs.size(), 4u);
   EXPECT_EQ(refs[0], "@ohos:router");
   EXPECT_EQ(refs[3], "L@ohos.app;");
+}
+
+// A string table over max_table_items is cut at the limit, not the parse
+// failed.
+TEST(AbcReader, StringsOverMaxTableItemsAreCutAtTheLimit) {
+  std::string f = AbcFile({AbcString("@ohos:router"), AbcString("@hms:core.ads"),
+                           AbcString("@kit.AdsKit")});
+  Budget budget(testing::WithTableCap(2));
+  auto r = abc::ParseAbc(f, &budget);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::vector<std::string_view>(r->strings.begin(), r->strings.end()),
+            (std::vector<std::string_view>{"@ohos:router", "@hms:core.ads"}));
+  EXPECT_TRUE(r->truncated);
+  EXPECT_TRUE(testing::OnlyAnomaly(r->anomalies, "abc-over-limit",
+                                   "abc strings count 3 over max_table_items 2; the first 2 kept"));
 }
 
 TEST(AbcReader, RejectsWhatIsNotAbcAndSurvivesCorruption) {

@@ -15,6 +15,7 @@
 
 #include "shelfguard/archive.h"
 #include "support/corpus.h"
+#include "support/parser_limits.h"
 
 namespace shelfguard::macho {
 namespace {
@@ -270,9 +271,7 @@ TEST_F(MachOCorrupt, TablesOverMaxTableItemsAreCutAtTheLimit) {
   ASSERT_TRUE(full.ok());
   const Slice& whole = full->slices[0];
   ASSERT_GT(whole.cstrings.size(), 2u);
-  Limits limits;
-  limits.max_table_items = 2;
-  Budget budget(limits);
+  Budget budget(testing::WithTableCap(2));
   auto f = Parse(bin_, &budget);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   const Slice& s = f->slices[0];
@@ -315,14 +314,13 @@ TEST_F(MachOCorrupt, SignatureBlobCountOverKMaxBlobsIsCut) {
   auto f = Parse(bin_, nullptr);
   ASSERT_TRUE(f.ok());
   const Slice& s = f->slices[0];
-  bool said = false;
-  for (const Anomaly& a : s.anomalies) {
-    if (a.code == "macho-over-limit" && a.location == "code signature") {
-      said = true;
-      EXPECT_EQ(a.detail, "65 blobs over 64; the first 64 read");
-    }
-  }
-  EXPECT_TRUE(said) << ::testing::PrintToString(Texts(s.anomalies));
+  // The 62 index entries past the real ones point at garbage, which is said
+  // too; the cut is said once.
+  auto cut = std::count_if(s.anomalies.begin(), s.anomalies.end(), [](const Anomaly& a) {
+    return a.code == "macho-over-limit" && a.location == "code signature" &&
+           a.detail == "65 blobs over 64; the first 64 read";
+  });
+  EXPECT_EQ(cut, 1) << ::testing::PrintToString(Texts(s.anomalies));
   EXPECT_NE(s.entitlements.find("aps-environment"), std::string::npos);
   EXPECT_EQ(s.team_id, "ABCDE12345");
 }

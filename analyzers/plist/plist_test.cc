@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "support/corpus.h"
+#include "support/parser_limits.h"
 
 namespace shelfguard::plist {
 namespace {
@@ -119,30 +120,24 @@ TEST(Plist, DepthOverKMaxDepthIsCutAndSaid) {
     ++depth;
   }
   EXPECT_EQ(depth, kMaxDepth + 1);  // levels 0..kMaxDepth kept
-  ASSERT_EQ(p->anomalies.size(), 1u);
-  EXPECT_EQ(p->anomalies[0].code, "plist-over-limit");
+  ASSERT_TRUE(
+      testing::OnlyAnomaly(p->anomalies, "plist-over-limit", "values nested deeper than 64 dropped"));
   EXPECT_EQ(p->anomalies[0].location, "depth");
-  EXPECT_EQ(p->anomalies[0].detail, "values nested deeper than 64 dropped");
 }
 
 // An array or dictionary over max_table_items is cut at the limit.
 TEST(Plist, TablesOverMaxTableItemsAreCut) {
-  Limits limits;
-  limits.max_table_items = 3;
-  Budget budget(limits);
+  Budget budget(testing::WithTableCap(3));
   auto p = ParsePlist("<?xml version=\"1.0\"?><plist><dict><key>n</key><array><integer>1</integer>"
                       "<integer>2</integer><integer>3</integer><integer>4</integer>"
                       "<integer>5</integer></array></dict></plist>",
                       &budget);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->root["n"], nlohmann::json::parse("[1,2,3]"));
-  ASSERT_EQ(p->anomalies.size(), 1u);
-  EXPECT_EQ(p->anomalies[0].code, "plist-over-limit");
+  ASSERT_TRUE(testing::OnlyAnomaly(p->anomalies, "plist-over-limit",
+                                   "plist array count 5 over max_table_items 3; the first 3 kept"));
   EXPECT_EQ(p->anomalies[0].location, "plist array");
-  EXPECT_EQ(p->anomalies[0].detail,
-            "plist array count 5 over max_table_items 3; the first 3 kept");
-  limits.max_table_items = 1;
-  Budget one(limits);
+  Budget one(testing::WithTableCap(1));
   auto d = ParsePlist(kXml, &one);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->root.size(), 1u);  // the first key of four
@@ -152,8 +147,8 @@ TEST(Plist, TablesOverMaxTableItemsAreCut) {
   ASSERT_TRUE(f.ok());
   ASSERT_EQ(f->entries.size(), 1u);
   EXPECT_EQ(f->entries[0].key, "a");
-  ASSERT_EQ(f->anomalies.size(), 1u);
-  EXPECT_EQ(f->anomalies[0].code, "plist-over-limit");
+  ASSERT_TRUE(testing::OnlyAnomaly(f->anomalies, "plist-over-limit",
+                                   "entries reached max_table_items 1; the rest dropped"));
   EXPECT_EQ(f->anomalies[0].location, "byte 11");  // where "b" starts
 }
 

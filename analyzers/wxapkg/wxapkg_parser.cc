@@ -74,23 +74,35 @@ Result<Package> Parse(std::string_view bytes, Budget* budget) {
                                  std::to_string(body_len) + " bytes after the header, file has " +
                                  std::to_string(bytes.size() - kHeaderBytes)});
   }
-  auto index = *r.Sub(kHeaderBytes, index_len);
-  uint32_t count = index.ReadBE<uint32_t>().value_or(0);
-  // Each index record is at least 12 bytes (3 u32) plus a 1-byte name.
-  uint64_t max_fit = (index_len - 4) / 13;
-  if (count > max_fit || count > kMaxFiles) {
+  auto index_bytes = r.Sub(kHeaderBytes, index_len);
+  if (!index_bytes) return Status::Malformed("wxapkg index past the end of the file");
+  ByteReader index = *index_bytes;
+  const uint32_t count = index.ReadBE<uint32_t>().value_or(0);
+  // Each index record is at least 12 bytes (3 u32) plus a 1-byte name: a
+  // count beyond that is damage; one over kMaxFiles or max_table_items is a
+  // limit. Either way the first records are read.
+  const uint64_t max_fit = (index_len - 4) / 13;
+  uint64_t n = count;
+  std::string why;
+  if (n > max_fit) {
+    n = max_fit;
+    why = "the index holds at most " + std::to_string(max_fit);
+  }
+  if (n > kMaxFiles) {
+    n = kMaxFiles;
+    why = "over kMaxFiles " + std::to_string(kMaxFiles);
+  }
+  if (budget != nullptr && !budget->CheckCount("wxapkg files", n).ok()) {
+    n = budget->limits().max_table_items;
+    why = "over max_table_items " + std::to_string(n);
+  }
+  if (n < count) {
     pkg.anomalies.push_back({"wxapkg-count-capped", "index",
-                             "index claims " + std::to_string(count) + " files; at most " +
-                                 std::to_string(std::min<uint64_t>(max_fit, kMaxFiles)) +
-                                 " can be read"});
-    count = static_cast<uint32_t>(std::min<uint64_t>(max_fit, kMaxFiles));
+                             "index claims " + std::to_string(count) + " files, " + why +
+                                 "; the first " + std::to_string(n) + " read"});
   }
-  if (budget != nullptr) {
-    Status st = budget->CheckCount("wxapkg files", count);
-    if (!st.ok()) return st;
-  }
-  pkg.entries.reserve(count);
-  for (uint32_t i = 0; i < count; ++i) {
+  pkg.entries.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
     auto name_len = index.ReadBE<uint32_t>();
     if (!name_len || *name_len == 0 || *name_len > kMaxNameBytes) {
       pkg.anomalies.push_back({"wxapkg-index-truncated", "index",

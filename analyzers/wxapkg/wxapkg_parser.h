@@ -45,7 +45,9 @@ bool IsWxapkg(std::string_view bytes);           // 0xBE ... 0xED header
 bool IsEncryptedWxapkg(std::string_view bytes);  // "V1MMWX" prefix
 
 // Parses the header and index; every offset and size is checked against the
-// file. Errors: bad header, index outside the file, over-limit counts.
+// file. Errors: bad header, index outside the file. A file count over what
+// the index holds, kMaxFiles or the budget's max_table_items is cut there
+// (wxapkg-count-capped) and the first records are read. `budget` may be null.
 Result<Package> Parse(std::string_view bytes, Budget* budget);
 
 // Decrypts a V1MMWX package with `appid` (OpenSSL). Errors: not encrypted,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "support/package_writers.h"
+#include "support/parser_limits.h"
 
 #include "wxapkg/wxapkg_analyzer.h"
 #include "wxapkg/wxapkg_parser.h"
@@ -53,6 +54,29 @@ TEST(Wxapkg, CorruptionsAreReportedNotFollowed) {
   EXPECT_EQ(wxapkg::Parse(idx, nullptr).status().code(), "malformed");
   EXPECT_EQ(wxapkg::Parse("PK\3\4", nullptr).status().code(), "malformed");
   EXPECT_FALSE(wxapkg::IsWxapkg(pkg.substr(0, 13)));
+}
+
+// A file count over kMaxFiles or max_table_items is cut at the limit (the
+// first records read, the cut said); the parse does not fail.
+TEST(Wxapkg, CountsOverALimitAreCutAtTheLimit) {
+  std::string pkg = BuildWxapkg({{"/a.js", "aaaa"}, {"/b.js", "bbbb"}, {"/c.js", "cccc"}});
+  Budget budget(testing::WithTableCap(2));
+  auto p = wxapkg::Parse(pkg, &budget);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->entries.size(), 2u);
+  EXPECT_EQ(p->entries[1].name, "/b.js");
+  EXPECT_EQ(p->Content(p->entries[1]), "bbbb");
+  EXPECT_TRUE(testing::OnlyAnomaly(p->anomalies, "wxapkg-count-capped",
+                                   "index claims 3 files, over max_table_items 2; the first 2 read"));
+  std::vector<std::pair<std::string, std::string>> files;
+  for (uint32_t i = 0; i <= wxapkg::kMaxFiles; ++i) files.push_back({"/" + std::to_string(i), "x"});
+  auto big = wxapkg::Parse(BuildWxapkg(files), nullptr);
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->entries.size(), wxapkg::kMaxFiles);
+  EXPECT_EQ(big->entries.back().name, "/" + std::to_string(wxapkg::kMaxFiles - 1));
+  EXPECT_TRUE(testing::OnlyAnomaly(
+      big->anomalies, "wxapkg-count-capped",
+      "index claims 100001 files, over kMaxFiles 100000; the first 100000 read"));
 }
 
 TEST(Wxapkg, DecryptsV1mmwxWithTheRightAppidOnly) {
