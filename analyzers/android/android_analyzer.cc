@@ -40,6 +40,9 @@ class AndroidManifestAnalyzer : public Analyzer {
   std::optional<std::string> StringOf(const AxmlAttribute* a, const char* what);
   std::optional<int64_t> IntOf(const AxmlAttribute* a);
   std::optional<bool> BoolOf(const AxmlAttribute* a);
+  // The attribute's typed value, a resource reference resolved through
+  // resources.arsc when there is one; nullopt when it does not resolve.
+  std::optional<ResValue> ValueOf(const AxmlAttribute& a);
   void ReadSdk(const AxmlNode& n);
   void ReadPermission(const AxmlNode& n, bool sdk23);
   void ReadApplication(const AxmlDocument& doc, size_t app_index);
@@ -108,14 +111,19 @@ std::optional<std::string> AndroidManifestAnalyzer::StringOf(const AxmlAttribute
   return FormatAttribute(*a);
 }
 
+std::optional<ResValue> AndroidManifestAnalyzer::ValueOf(const AxmlAttribute& a) {
+  ResValue v{a.type, a.data};
+  if (!IsReferenceType(v.type) || !arsc_) return v;
+  auto r = arsc_->ResolveValue(v);
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
+
 std::optional<int64_t> AndroidManifestAnalyzer::IntOf(const AxmlAttribute* a) {
   if (a == nullptr) return std::nullopt;
-  ResValue v{a->type, a->data};
-  if (IsReferenceType(v.type) && arsc_) {
-    auto r = arsc_->ResolveValue(v);
-    if (!r.ok()) return std::nullopt;
-    v = *r;
-  }
+  auto resolved = ValueOf(*a);
+  if (!resolved) return std::nullopt;
+  const ResValue& v = *resolved;
   if (IsIntType(v.type)) return static_cast<int32_t>(v.data);
   if (v.type == kTypeString) {
     // Some tools write numbers as strings; the platform parses them.
@@ -133,12 +141,9 @@ std::optional<int64_t> AndroidManifestAnalyzer::IntOf(const AxmlAttribute* a) {
 
 std::optional<bool> AndroidManifestAnalyzer::BoolOf(const AxmlAttribute* a) {
   if (a == nullptr) return std::nullopt;
-  ResValue v{a->type, a->data};
-  if (IsReferenceType(v.type) && arsc_) {
-    auto r = arsc_->ResolveValue(v);
-    if (!r.ok()) return std::nullopt;
-    v = *r;
-  }
+  auto resolved = ValueOf(*a);
+  if (!resolved) return std::nullopt;
+  const ResValue& v = *resolved;
   if (IsIntType(v.type)) return v.data != 0;
   if (v.type == kTypeString) {
     if (a->string_value == "true") return true;

@@ -12,6 +12,7 @@
 
 #include "ios/ipa_layout.h"
 #include "support/corpus.h"
+#include "support/ipa_fixture.h"
 
 namespace shelfguard {
 namespace {
@@ -21,19 +22,7 @@ bool HaveToolchain() {
                      "&& command -v openssl >/dev/null 2>&1") == 0;
 }
 
-std::string BuildIpa(const std::string& spec) {
-  static std::map<std::string, std::string> built;
-  std::string& path = built[spec];
-  if (path.empty()) {
-    std::string dir = testing::BinaryDir() + "/test-fixtures";
-    std::filesystem::create_directories(dir);
-    path = dir + "/ios-" + spec + "." + std::to_string(::getpid()) + ".ipa";  // per process: tests run in parallel
-    std::string cmd = "python3 '" + testing::SourceDir() + "/tests/fixtures/mkipa.py' '" +
-                      testing::SourceDir() + "/tests/fixtures/specs/" + spec + ".json' '" + path + "'";
-    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "mkipa failed: " << cmd;
-  }
-  return path;
-}
+using testing::BuildIpa;
 
 struct Recorder : EvidenceSink, TextSink {
   struct Table {

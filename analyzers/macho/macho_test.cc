@@ -15,6 +15,7 @@
 
 #include "shelfguard/archive.h"
 #include "support/corpus.h"
+#include "support/ipa_fixture.h"
 #include "support/parser_limits.h"
 
 namespace shelfguard::macho {
@@ -25,19 +26,9 @@ bool HaveToolchain() {
                      "&& command -v python3 >/dev/null 2>&1") == 0;
 }
 
-// Builds tests/fixtures/specs/<spec>.json once per process and returns the
-// bytes of `member` inside the IPA.
+// The bytes of `member` inside the IPA built from tests/fixtures/specs/<spec>.json.
 std::string FromIpa(const std::string& spec, const std::string& member) {
-  static std::map<std::string, std::string> built;
-  std::string& path = built[spec];
-  if (path.empty()) {
-    std::string dir = testing::BinaryDir() + "/test-fixtures";
-    std::filesystem::create_directories(dir);
-    path = dir + "/macho-" + spec + "." + std::to_string(::getpid()) + ".ipa";  // per process: tests run in parallel
-    std::string cmd = "python3 '" + testing::SourceDir() + "/tests/fixtures/mkipa.py' '" +
-                      testing::SourceDir() + "/tests/fixtures/specs/" + spec + ".json' '" + path + "'";
-    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "mkipa failed: " << cmd;
-  }
+  const std::string path = testing::BuildIpa(spec);
   Limits limits;
   Budget budget(limits);
   auto a = Archive::OpenFile(path, &budget);
@@ -204,64 +195,60 @@ class MachOCorrupt : public ::testing::Test {
     bin_ = FromIpa("ipa-full", "Payload/EduDemo.app/EduDemo");
     ASSERT_GT(bin_.size(), 4096u);
   }
+  // Writes `value` at byte `field` of the first load command `cmd` (of the
+  // header when `cmd` is 0), parses the image and returns its one slice.
+  const Slice& Corrupt(uint32_t cmd, size_t field, uint32_t value) {
+    size_t off = cmd == 0 ? 0 : FindCmd(bin_, cmd);
+    EXPECT_TRUE(cmd == 0 || off != 0) << "no load command " << cmd;
+    Put32(&bin_, off + field, value);
+    auto f = Parse(bin_, nullptr);
+    EXPECT_TRUE(f.ok()) << f.status().ToString();
+    parsed_ = f.ok() ? std::move(f).value() : File{};
+    if (parsed_.slices.size() != 1) {
+      ADD_FAILURE() << parsed_.slices.size() << " slices";
+      parsed_.slices.resize(1);
+    }
+    return parsed_.slices[0];
+  }
   std::string bin_;
+  File parsed_;
 };
 
 TEST_F(MachOCorrupt, NcmdsBumpedKeepsCommandsThatFit) {
-  Put32(&bin_, 16, 0x7fffffff);
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  const Slice& s = f->slices[0];
-  EXPECT_TRUE(Has(s.anomalies, "ncmds 2147483647 cannot fit"));
+  const Slice& s = Corrupt(0, 16, 0x7fffffff);
+  EXPECT_TRUE(Has(s.anomalies, "macho-malformed header: ncmds 2147483647 cannot fit"));
   EXPECT_GE(s.dylibs.size(), 4u);  // all real commands still parsed
 }
 
 TEST_F(MachOCorrupt, SizeofcmdsPastEnd) {
-  Put32(&bin_, 20, 0xfffffff0);
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].anomalies, "sizeofcmds"));
-  EXPECT_EQ(f->slices[0].arch, "arm64");
+  const Slice& s = Corrupt(0, 20, 0xfffffff0);
+  EXPECT_TRUE(Has(s.anomalies, "macho-malformed header: sizeofcmds 4294967280 runs past"));
+  EXPECT_EQ(s.arch, "arm64");
 }
 
 TEST_F(MachOCorrupt, CmdsizeZeroStopsTheWalk) {
-  size_t off = FindCmd(bin_, kLcLoadDylib);
-  ASSERT_NE(off, 0u);
-  Put32(&bin_, off + 4, 0);
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].anomalies, "outside the load-command area"));
-  EXPECT_TRUE(f->slices[0].dylibs.empty());
-  EXPECT_FALSE(f->slices[0].segments.empty());  // segments came before
+  const Slice& s = Corrupt(kLcLoadDylib, 4, 0);
+  EXPECT_TRUE(Has(s.anomalies, "has cmdsize 0 outside the load-command area"));
+  EXPECT_TRUE(s.dylibs.empty());
+  EXPECT_FALSE(s.segments.empty());  // segments came before
 }
 
 TEST_F(MachOCorrupt, DylibNameOffsetPastCommand) {
-  size_t off = FindCmd(bin_, kLcLoadDylib);
-  Put32(&bin_, off + 8, 0x10000);
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].anomalies, "dylib name offset out of range"));
-  EXPECT_GE(f->slices[0].dylibs.size(), 3u);  // the others survive
+  const Slice& s = Corrupt(kLcLoadDylib, 8, 0x10000);
+  EXPECT_TRUE(Has(s.anomalies, "dylib name offset out of range"));
+  EXPECT_GE(s.dylibs.size(), 3u);  // the others survive
 }
 
 TEST_F(MachOCorrupt, CodeSignaturePastEnd) {
-  size_t off = FindCmd(bin_, kLcCodeSignature);
-  ASSERT_NE(off, 0u);
-  Put32(&bin_, off + 8, static_cast<uint32_t>(bin_.size() + 100));
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].anomalies, "code signature"));
-  EXPECT_TRUE(f->slices[0].entitlements.empty());
-  EXPECT_GE(f->slices[0].dylibs.size(), 4u);
+  const Slice& s = Corrupt(kLcCodeSignature, 8, static_cast<uint32_t>(bin_.size() + 100));
+  EXPECT_TRUE(Has(s.anomalies, "macho-malformed code signature: at "));
+  EXPECT_TRUE(s.entitlements.empty());
+  EXPECT_GE(s.dylibs.size(), 4u);
 }
 
 TEST_F(MachOCorrupt, SymbolCountPastEnd) {
-  size_t off = FindCmd(bin_, kLcSymtab);
-  ASSERT_NE(off, 0u);
-  Put32(&bin_, off + 12, 0x40000000);
-  auto f = Parse(bin_, nullptr);
-  ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(Has(f->slices[0].anomalies, "nsyms 1073741824 runs past the end"));
+  const Slice& s = Corrupt(kLcSymtab, 12, 0x40000000);
+  EXPECT_TRUE(Has(s.anomalies, "macho-malformed symbol table: nsyms 1073741824 runs past the end"));
 }
 
 // A table over max_table_items is cut at the limit, said once per table as
