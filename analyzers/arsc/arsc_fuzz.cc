@@ -2,16 +2,13 @@
 // Seeds: tests/fuzz_seeds/arsc/ (written by the fixture writer).
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 
 #include "arsc/arsc_parser.h"
+#include "support/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  shelfguard::Limits limits;
-  limits.max_table_items = 1u << 20;
-  shelfguard::Budget budget(limits);
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto table = shelfguard::ParseArsc(in, &budget);
+  shelfguard::Budget budget(shelfguard::testing::TableFuzzLimits());
+  auto table = shelfguard::ParseArsc(shelfguard::testing::FuzzBytes(data, size), &budget);
   if (table.ok()) {
     size_t n = 0;
     table->ForEachString([&](const shelfguard::ArscStringValue& v) { n += v.value.size(); });

@@ -9,6 +9,7 @@
 // Module tests link only their module (CMakeLists.txt); the fixture writer
 // depends only on the standard library and is compiled in here.
 #include "support/android_writer.h"
+#include "support/fuzz_seeds.h"
 
 namespace shelfguard {
 namespace {
@@ -148,14 +149,22 @@ TEST(ArscTest, EveryTruncationIsSafeAndKeepsTheGlobalPool) {
   }
 }
 
+// Offset of the first ResTable_type chunk (type 0x0201), found by walking
+// the chunk headers inside the package; d.size() when there is none.
+size_t FirstTypeChunk(const std::string& d) {
+  size_t pos = 12 + GetU32(d, 16) + 288;  // the package chunk's header ends 288 bytes in
+  while (pos < d.size() && (GetU32(d, pos) & 0xffff) != 0x0201) {
+    uint32_t size = GetU32(d, pos + 4);
+    if (size == 0) return d.size();
+    pos += size;
+  }
+  return std::min(pos, d.size());
+}
+
 TEST(ArscTest, BumpedEntryCountIsCutToOffsetsTable) {
   ArscSpec spec = Spec();
   std::string d = BuildArsc(spec);
-  // Find the first ResTable_type chunk (type 0x0201) by scanning chunk
-  // headers inside the package.
-  size_t pkg = 12 + GetU32(d, 16);
-  size_t pos = pkg + 288;
-  while (pos < d.size() && (GetU32(d, pos) & 0xffff) != 0x0201) pos += GetU32(d, pos + 4);
+  const size_t pos = FirstTypeChunk(d);
   ASSERT_LT(pos, d.size());
   PutU32(&d, pos + 12, 0x7fffffff);
   auto t = ParseArsc(d, nullptr);
@@ -167,9 +176,7 @@ TEST(ArscTest, BumpedEntryCountIsCutToOffsetsTable) {
 TEST(ArscTest, EntryOffsetPastEndDropsOnlyThatEntry) {
   ArscSpec spec = Spec();
   std::string d = BuildArsc(spec);
-  size_t pkg = 12 + GetU32(d, 16);
-  size_t pos = pkg + 288;
-  while (pos < d.size() && (GetU32(d, pos) & 0xffff) != 0x0201) pos += GetU32(d, pos + 4);
+  const size_t pos = FirstTypeChunk(d);
   ASSERT_LT(pos, d.size());
   uint16_t header = static_cast<uint16_t>(GetU32(d, pos) >> 16);
   // First type is "string" in the default configuration: entry 0 is app_name.
@@ -271,39 +278,15 @@ TEST(ArscTest, RandomByteFlipsNeverCrash) {
   EXPECT_GT(parsed, 2 * rejected);
 }
 
-}  // namespace
-}  // namespace shelfguard
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-
-namespace shelfguard {
-namespace {
-
 // The fuzz seeds in tests/fuzz_seeds/arsc are written by this fixture
-// writer (SG_WRITE_SEEDS=1 regenerates them); each must still parse.
-std::string SeedDir() {
-  const char* s = std::getenv("SG_SOURCE_DIR");
-  return std::string(s != nullptr ? s : SHELFGUARD_SOURCE_DIR) + "/tests/fuzz_seeds/arsc";
-}
-
+// writer; each must still parse.
 TEST(ArscTest, FuzzSeedsAreWriterOutputAndParse) {
   std::map<std::string, std::string> seeds = {
       {"table_utf8.arsc", BuildArsc(Spec(true))},
       {"table_utf16.arsc", BuildArsc(Spec(false))},
   };
-  if (std::getenv("SG_WRITE_SEEDS") != nullptr) {
-    std::filesystem::create_directories(SeedDir());
-    for (const auto& [name, data] : seeds) std::ofstream(SeedDir() + "/" + name, std::ios::binary) << data;
-  }
-  for (const auto& [name, data] : seeds) {
-    std::ifstream in(SeedDir() + "/" + name, std::ios::binary);
-    ASSERT_TRUE(in.good()) << name;
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(bytes, data) << name << " is stale; regenerate with SG_WRITE_SEEDS=1";
-    EXPECT_TRUE(ParseArsc(bytes, nullptr).ok()) << name;
-  }
+  testing::ExpectFuzzSeedsAreWriterOutput(
+      "arsc", seeds, [](std::string_view bytes) { return ParseArsc(bytes, nullptr).ok(); });
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 // Module tests link only sg_axml (CMakeLists.txt), so the fixture writer's
 // source, which depends only on the standard library, is compiled in here.
 #include "support/android_writer.h"
+#include "support/fuzz_seeds.h"
 
 namespace shelfguard {
 namespace {
@@ -165,6 +167,15 @@ TEST(AxmlTest, EveryTruncationKeepsAPrefixAndNeverCrashes) {
   }
 }
 
+// The test manifest (UTF-16) after `patch` overwrote a field of it (given
+// the bytes and where the writer put each chunk), parsed without a budget.
+Result<AxmlDocument> ParsePatchedManifest(const std::function<void(std::string*, const AxmlLayout&)>& patch) {
+  AxmlLayout layout;
+  std::string d = BuildAxml(Manifest(), false, &layout);
+  patch(&d, layout);
+  return ParseAxml(d, nullptr);
+}
+
 TEST(AxmlTest, BumpedStringCountIsCutToWhatFits) {
   AxmlLayout layout;
   std::string d = BuildAxml(Manifest(), false, &layout);
@@ -179,10 +190,7 @@ TEST(AxmlTest, BumpedStringCountIsCutToWhatFits) {
 }
 
 TEST(AxmlTest, StringsStartPastEndLosesStringsWithAnomaly) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
-  PutU32(&d, layout.string_pool + 20, 0x7fffffff);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU32(d, l.string_pool + 20, 0x7fffffff); });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(HasAnomaly(*r, "string-pool-bad-start"));
   ASSERT_EQ(r->nodes.size(), 6u);  // structure survives
@@ -192,11 +200,8 @@ TEST(AxmlTest, StringsStartPastEndLosesStringsWithAnomaly) {
 }
 
 TEST(AxmlTest, StringOffsetPastEndBlanksOnlyThatString) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
   // Offset of string 0 (the first attribute name with an id) points out.
-  PutU32(&d, layout.string_pool + 28, 0x00fffff0);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU32(d, l.string_pool + 28, 0x00fffff0); });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(HasAnomaly(*r, "string-pool-bad-string"));
   EXPECT_EQ(r->strings[0], "");
@@ -204,10 +209,7 @@ TEST(AxmlTest, StringOffsetPastEndBlanksOnlyThatString) {
 }
 
 TEST(AxmlTest, BumpedAttributeCountIsCut) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
-  PutU16(&d, layout.first_element + 16 + 12, 500);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU16(d, l.first_element + 16 + 12, 500); });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(HasAnomaly(*r, "axml-bad-attribute-count"));
   EXPECT_EQ(r->nodes[0].attrs.size(), 3u);
@@ -215,10 +217,8 @@ TEST(AxmlTest, BumpedAttributeCountIsCut) {
 }
 
 TEST(AxmlTest, AttributeStartPastChunkDropsAttributes) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
-  PutU16(&d, layout.first_element + 16 + 8, 0xfff0);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest(
+      [](std::string* d, const AxmlLayout& l) { PutU16(d, l.first_element + 16 + 8, 0xfff0); });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->nodes[0].attrs.empty());
   EXPECT_TRUE(HasAnomaly(*r, "axml-bad-attribute-count"));
@@ -226,10 +226,7 @@ TEST(AxmlTest, AttributeStartPastChunkDropsAttributes) {
 }
 
 TEST(AxmlTest, ZeroSizedChunkStopsWithoutLooping) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
-  PutU32(&d, layout.elements[2] + 4, 0);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU32(d, l.elements[2] + 4, 0); });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->truncated);
   EXPECT_TRUE(HasAnomaly(*r, "axml-bad-chunk"));
@@ -237,10 +234,7 @@ TEST(AxmlTest, ZeroSizedChunkStopsWithoutLooping) {
 }
 
 TEST(AxmlTest, ChunkSizePastEndStops) {
-  AxmlLayout layout;
-  std::string d = BuildAxml(Manifest(), false, &layout);
-  PutU32(&d, layout.elements[3] + 4, 0xfffffff0);
-  auto r = ParseAxml(d, nullptr);
+  auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU32(d, l.elements[3] + 4, 0xfffffff0); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->nodes.size(), 3u);
   EXPECT_TRUE(HasAnomaly(*r, "axml-bad-chunk"));
@@ -320,23 +314,8 @@ TEST(AxmlTest, FormatsTypedValuesLikeAapt) {
   EXPECT_EQ(FormatResValue(kTypeString, 0, "abc"), "abc");
 }
 
-}  // namespace
-}  // namespace shelfguard
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-
-namespace shelfguard {
-namespace {
-
 // The fuzz seeds in tests/fuzz_seeds/axml are written by this fixture
-// writer (SG_WRITE_SEEDS=1 regenerates them); each must still parse.
-std::string SeedDir() {
-  const char* s = std::getenv("SG_SOURCE_DIR");
-  return std::string(s != nullptr ? s : SHELFGUARD_SOURCE_DIR) + "/tests/fuzz_seeds/axml";
-}
-
+// writer; each must still parse.
 TEST(AxmlTest, FuzzSeedsAreWriterOutputAndParse) {
   std::map<std::string, std::string> seeds = {
       {"manifest_utf16.axml", BuildAxml(Manifest(), false)},
@@ -344,17 +323,8 @@ TEST(AxmlTest, FuzzSeedsAreWriterOutputAndParse) {
       {"obfuscated_names.axml",
        BuildAxml(XmlElem{"manifest", {XmlAttr::Int("", attr::kVersionCode, 7), XmlAttr::Plain("package", "p.q")}, {}, ""})},
   };
-  if (std::getenv("SG_WRITE_SEEDS") != nullptr) {
-    std::filesystem::create_directories(SeedDir());
-    for (const auto& [name, data] : seeds) std::ofstream(SeedDir() + "/" + name, std::ios::binary) << data;
-  }
-  for (const auto& [name, data] : seeds) {
-    std::ifstream in(SeedDir() + "/" + name, std::ios::binary);
-    ASSERT_TRUE(in.good()) << name;
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(bytes, data) << name << " is stale; regenerate with SG_WRITE_SEEDS=1";
-    EXPECT_TRUE(ParseAxml(bytes, nullptr).ok()) << name;
-  }
+  testing::ExpectFuzzSeedsAreWriterOutput(
+      "axml", seeds, [](std::string_view bytes) { return ParseAxml(bytes, nullptr).ok(); });
 }
 
 }  // namespace

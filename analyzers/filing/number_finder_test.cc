@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace shelfguard {
@@ -22,15 +25,66 @@ const DisplayedNumber* FindKind(const std::vector<DisplayedNumber>& v, const std
   return nullptr;
 }
 
-TEST(NumberFinder, FindsWellFormedMoeNumberWithLocation) {
-  auto v = Find({{"res/layout/about.xml", "备案号：教APP备1100123号"}});
+// Texts in which exactly one number is found, and what is known of it
+// (fields left unset are not checked).
+struct OneNumber {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> texts;
+  std::optional<std::string> kind, text, raw, location;
+  std::optional<bool> well_formed;
+  bool names_a_problem = false;  // problem is non-empty
+};
+
+void PrintTo(const OneNumber& c, std::ostream* os) { *os << c.name; }
+
+class NumberFinderOne : public ::testing::TestWithParam<OneNumber> {};
+
+TEST_P(NumberFinderOne, FindsExactlyThatNumber) {
+  const OneNumber& c = GetParam();
+  auto v = Find(c.texts);
   ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "moe-filing");
-  EXPECT_EQ(v[0].text, "教APP备1100123号");
-  EXPECT_EQ(v[0].raw, "教APP备1100123号");
-  EXPECT_EQ(v[0].location, "res/layout/about.xml");
-  EXPECT_TRUE(v[0].well_formed) << v[0].problem;
+  if (c.kind) EXPECT_EQ(v[0].kind, *c.kind);
+  if (c.text) EXPECT_EQ(v[0].text, *c.text);
+  if (c.raw) EXPECT_EQ(v[0].raw, *c.raw);
+  if (c.location) EXPECT_EQ(v[0].location, *c.location);
+  if (c.well_formed) EXPECT_EQ(v[0].well_formed, *c.well_formed) << v[0].problem;
+  if (c.names_a_problem) EXPECT_FALSE(v[0].problem.empty());
 }
+
+const std::string kInvalidUtf8AroundANumber = std::string("\xff\xfe\xE5\xA4") + "教APP备1100123号\xC3";
+
+INSTANTIATE_TEST_SUITE_P(
+    NumberFinder, NumberFinderOne,
+    ::testing::Values(
+        OneNumber{"FindsWellFormedMoeNumberWithLocation", {{"res/layout/about.xml", "备案号：教APP备1100123号"}},
+                  "moe-filing", "教APP备1100123号", "教APP备1100123号", "res/layout/about.xml", true},
+        OneNumber{"NormalisesFullWidthAndSpaces", {{"assets/about.html", "教ＡＰＰ备 １１００ １２３\n号"}},
+                  {}, "教APP备1100123号", "教ＡＰＰ备 １１００ １２３\n号", {}, true},
+        OneNumber{"LowercaseAppIsNormalised", {{"x", "教app备3100456号"}}, {}, "教APP备3100456号"},
+        OneNumber{"SixDigitFormIsFlaggedNotDropped", {{"x", "教APP备110012号"}}, "moe-filing", {}, {}, {}, false,
+                  true},
+        OneNumber{"BadProvincePrefixIsMalformed", {{"x", "教APP备9900123号"}}, {}, {}, {}, {}, false},
+        OneNumber{"JoinsNumberSplitAcrossAdjacentStrings",
+                  {{"res/layout/about.xml", "教APP备"}, {"res/layout/about.xml", "1100123号"}}, {},
+                  "教APP备1100123号", {}, {}, true},
+        OneNumber{"SplitInsideDigitsDoesNotLeaveAPartialHit", {{"L", "教APP备1100"}, {"L", "123号"}}, {},
+                  "教APP备1100123号"},
+        OneNumber{"LabelAndNumberInSeparateStrings", {{"L", "备案号："}, {"L", "教APP备1100123号"}}, {}, {}, {}, {},
+                  true},
+        // No 号: not well formed, but recorded when no string continues it.
+        OneNumber{"IncompleteNumberAtEndStillRecordedWhenNotContinued",
+                  {{"L", "教APP备1100123"}, {"L", "关于我们"}}, {}, "教APP备1100123", {}, {}, false},
+        OneNumber{"AppIcpSuffixInNextString", {{"L", "沪ICP备12345678号"}, {"L", "-2A"}}, "app-icp",
+                  "沪ICP备12345678号-2A"},
+        OneNumber{"FullWidthIcpLettersAndHyphen", {{"x", "粤ＩＣＰ备１２３４５６７８号－５Ａ"}}, "app-icp",
+                  "粤ICP备12345678号-5A"},
+        OneNumber{"TrailingWordAfterSuffixIsNotAppMarker", {{"x", "京ICP备12345678号-1Android版"}}, "icp",
+                  "京ICP备12345678号-1"},
+        OneNumber{"WrongIcpDigitCountIsMalformed", {{"x", "京ICP备1234567号"}}, "icp", {}, {}, {}, false},
+        OneNumber{"PublicSecurityFiling", {{"Info.plist", "京公网安备 11010802012345号"}}, "psb",
+                  "京公网安备11010802012345号", "京公网安备 11010802012345号", {}, true},
+        OneNumber{"InvalidUtf8DoesNotBreakTheSearch", {{"x", kInvalidUtf8AroundANumber}}, {}, {}, {}, {}, true}),
+    [](const ::testing::TestParamInfo<OneNumber>& info) { return std::string(info.param.name); });
 
 TEST(NumberFinder, IgnoresTextsWithoutNumbers) {
   auto v = Find({{"a", "请准备好您的设备"}, {"a", "ICP"}, {"b", "教育APP备案说明"},
@@ -38,63 +92,9 @@ TEST(NumberFinder, IgnoresTextsWithoutNumbers) {
   EXPECT_TRUE(v.empty());
 }
 
-TEST(NumberFinder, NormalisesFullWidthAndSpaces) {
-  auto v = Find({{"assets/about.html", "教ＡＰＰ备 １１００ １２３\n号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].text, "教APP备1100123号");
-  EXPECT_EQ(v[0].raw, "教ＡＰＰ备 １１００ １２３\n号");
-  EXPECT_TRUE(v[0].well_formed);
-}
-
-TEST(NumberFinder, LowercaseAppIsNormalised) {
-  auto v = Find({{"x", "教app备3100456号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].text, "教APP备3100456号");
-}
-
-TEST(NumberFinder, SixDigitFormIsFlaggedNotDropped) {
-  auto v = Find({{"x", "教APP备110012号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "moe-filing");
-  EXPECT_FALSE(v[0].well_formed);
-  EXPECT_FALSE(v[0].problem.empty());
-}
-
-TEST(NumberFinder, BadProvincePrefixIsMalformed) {
-  auto v = Find({{"x", "教APP备9900123号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_FALSE(v[0].well_formed);
-}
-
-TEST(NumberFinder, JoinsNumberSplitAcrossAdjacentStrings) {
-  auto v = Find({{"res/layout/about.xml", "教APP备"}, {"res/layout/about.xml", "1100123号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].text, "教APP备1100123号");
-  EXPECT_TRUE(v[0].well_formed);
-}
-
-TEST(NumberFinder, SplitInsideDigitsDoesNotLeaveAPartialHit) {
-  auto v = Find({{"L", "教APP备1100"}, {"L", "123号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].text, "教APP备1100123号");
-}
-
 TEST(NumberFinder, DoesNotJoinAcrossDifferentLocations) {
   auto v = Find({{"a.xml", "教APP备"}, {"b.xml", "1100123号"}});
   EXPECT_TRUE(v.empty());
-}
-
-TEST(NumberFinder, LabelAndNumberInSeparateStrings) {
-  auto v = Find({{"L", "备案号："}, {"L", "教APP备1100123号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_TRUE(v[0].well_formed);
-}
-
-TEST(NumberFinder, IncompleteNumberAtEndStillRecordedWhenNotContinued) {
-  auto v = Find({{"L", "教APP备1100123"}, {"L", "关于我们"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].text, "教APP备1100123");
-  EXPECT_FALSE(v[0].well_formed);  // no 号
 }
 
 TEST(NumberFinder, IcpAndAppIcp) {
@@ -109,43 +109,6 @@ TEST(NumberFinder, IcpAndAppIcp) {
   EXPECT_EQ(app->text, "京ICP备12345678号-3A");
   EXPECT_TRUE(icp->well_formed) << icp->problem;
   EXPECT_TRUE(app->well_formed) << app->problem;
-}
-
-TEST(NumberFinder, AppIcpSuffixInNextString) {
-  auto v = Find({{"L", "沪ICP备12345678号"}, {"L", "-2A"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "app-icp");
-  EXPECT_EQ(v[0].text, "沪ICP备12345678号-2A");
-}
-
-TEST(NumberFinder, FullWidthIcpLettersAndHyphen) {
-  auto v = Find({{"x", "粤ＩＣＰ备１２３４５６７８号－５Ａ"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "app-icp");
-  EXPECT_EQ(v[0].text, "粤ICP备12345678号-5A");
-}
-
-TEST(NumberFinder, TrailingWordAfterSuffixIsNotAppMarker) {
-  auto v = Find({{"x", "京ICP备12345678号-1Android版"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "icp");
-  EXPECT_EQ(v[0].text, "京ICP备12345678号-1");
-}
-
-TEST(NumberFinder, WrongIcpDigitCountIsMalformed) {
-  auto v = Find({{"x", "京ICP备1234567号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "icp");
-  EXPECT_FALSE(v[0].well_formed);
-}
-
-TEST(NumberFinder, PublicSecurityFiling) {
-  auto v = Find({{"Info.plist", "京公网安备 11010802012345号"}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, "psb");
-  EXPECT_EQ(v[0].text, "京公网安备11010802012345号");
-  EXPECT_EQ(v[0].raw, "京公网安备 11010802012345号");
-  EXPECT_TRUE(v[0].well_formed) << v[0].problem;
 }
 
 TEST(NumberFinder, DeduplicatesAndKeepsAFewLocations) {
@@ -180,14 +143,6 @@ TEST(NumberFinder, ManyStringsWithoutNumbersAreCheap) {
   Facts f;
   sink->Finish(&f);
   EXPECT_TRUE(f.displayed_numbers.empty());
-}
-
-TEST(NumberFinder, InvalidUtf8DoesNotBreakTheSearch) {
-  std::string s = "\xff\xfe\xE5\xA4";
-  s += "教APP备1100123号\xC3";
-  auto v = Find({{"x", s}});
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_TRUE(v[0].well_formed);
 }
 
 }  // namespace

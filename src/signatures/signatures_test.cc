@@ -209,37 +209,39 @@ TEST(SignatureDir, ShippedDatabaseIsValid) {
 }
 
 TEST(PatternToRegex, Translations) {
-  using sigs::PatternToRegex;
-  auto full = [](PatternGroup g, EvidenceKind k, const std::string& p, const std::string& item) {
-    return RE2::FullMatch(item, RE2(PatternToRegex(g, k, p)));
+  struct Case {
+    PatternGroup group;
+    EvidenceKind kind;
+    const char* pattern;
+    const char* item;
+    bool matches;
   };
-  EXPECT_TRUE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.e.ads.AdView"));
-  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.easy.X"));
-  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "xcom.qq.e.A"));
-  EXPECT_TRUE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so",
-                   "lib/armeabi/libcocos2dcpp.so"));
-  EXPECT_FALSE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so",
-                    "lib/armeabi/libcocos2dcpp.so.bak"));
-  EXPECT_FALSE(full(PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libunity.so",
-                    "lib/x86/notlibunity.so"));
-  EXPECT_TRUE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "assets/bin/Data/",
-                   "assets/bin/Data/level0"));
-  EXPECT_TRUE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex",
-                   "lib/armeabi/mix.dex"));
-  EXPECT_FALSE(full(PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex",
-                    "lib/a/b/mix.dex"));
-  EXPECT_TRUE(full(PatternGroup::kFrameworks, EvidenceKind::kAsset, "GDTMobSDK.framework",
-                   "Payload/A.app/Frameworks/GDTMobSDK.framework/GDTMobSDK"));
-  EXPECT_TRUE(full(PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "MI.GDT.QQ.COM"));
-  EXPECT_FALSE(full(PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "notgdt.qq.com"));
-  EXPECT_TRUE(full(PatternGroup::kStrings, EvidenceKind::kString, "openadsdk", "x openadsdk y"));
-  EXPECT_TRUE(full(PatternGroup::kSymbols, EvidenceKind::kSymbol, "UnitySendMessage",
-                   "_UnitySendMessage"));
-  EXPECT_TRUE(full(PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq", "PayReq"));
-  EXPECT_FALSE(full(PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq",
-                    "PayRequest"));
-  // Regex metacharacters in literal patterns are literal.
-  EXPECT_FALSE(full(PatternGroup::kClasses, EvidenceKind::kClass, "a.b.", "aXb.C"));
+  const Case kCases[] = {
+      {PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.e.ads.AdView", true},
+      {PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "com.qq.easy.X", false},
+      {PatternGroup::kClasses, EvidenceKind::kClass, "com.qq.e.", "xcom.qq.e.A", false},
+      {PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so", "lib/armeabi/libcocos2dcpp.so", true},
+      {PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libcocos2d*.so", "lib/armeabi/libcocos2dcpp.so.bak",
+       false},
+      {PatternGroup::kNativeLibs, EvidenceKind::kNativeLib, "libunity.so", "lib/x86/notlibunity.so", false},
+      {PatternGroup::kAssets, EvidenceKind::kAsset, "assets/bin/Data/", "assets/bin/Data/level0", true},
+      {PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex", "lib/armeabi/mix.dex", true},
+      {PatternGroup::kAssets, EvidenceKind::kAsset, "lib/*/mix.dex", "lib/a/b/mix.dex", false},
+      {PatternGroup::kFrameworks, EvidenceKind::kAsset, "GDTMobSDK.framework",
+       "Payload/A.app/Frameworks/GDTMobSDK.framework/GDTMobSDK", true},
+      {PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "MI.GDT.QQ.COM", true},
+      {PatternGroup::kHosts, EvidenceKind::kHost, "gdt.qq.com", "notgdt.qq.com", false},
+      {PatternGroup::kStrings, EvidenceKind::kString, "openadsdk", "x openadsdk y", true},
+      {PatternGroup::kSymbols, EvidenceKind::kSymbol, "UnitySendMessage", "_UnitySendMessage", true},
+      {PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq", "PayReq", true},
+      {PatternGroup::kObjcClasses, EvidenceKind::kObjcClass, "re:PayReq", "PayRequest", false},
+      // Regex metacharacters in literal patterns are literal.
+      {PatternGroup::kClasses, EvidenceKind::kClass, "a.b.", "aXb.C", false},
+  };
+  for (const Case& c : kCases) {
+    EXPECT_EQ(RE2::FullMatch(c.item, RE2(sigs::PatternToRegex(c.group, c.kind, c.pattern))), c.matches)
+        << c.pattern << " on " << c.item;
+  }
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// For fuzz targets that drive whole analyzers: a sink that reads the last
+// For fuzz targets: the input as a view, the limits of a table parser's
+// target, and for targets that drive whole analyzers, a sink that reads the last
 // byte of every item and location it is handed (so a view that outlived its
 // bytes is an AddressSanitizer report, not silence), and the run of one
 // analyzer over a zip held in memory under fuzzing limits.
@@ -15,6 +16,19 @@
 #include "shelfguard/archive.h"
 
 namespace shelfguard::testing {
+
+// The fuzzer's bytes as the view a parser takes.
+inline std::string_view FuzzBytes(const uint8_t* data, size_t size) {
+  return std::string_view(reinterpret_cast<const char*>(data), size);
+}
+
+// The limits a table parser's fuzz target runs under: the defaults, with
+// room for 2^20 table items (more than any input of fuzzing size holds).
+inline Limits TableFuzzLimits() {
+  Limits limits;
+  limits.max_table_items = 1u << 20;
+  return limits;
+}
 
 class TouchingSink : public EvidenceSink, public TextSink {
  public:
