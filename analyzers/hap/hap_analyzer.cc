@@ -119,6 +119,9 @@ class HapAnalyzer : public Analyzer {
   std::optional<json> ReadJson(const ArchiveEntry& e, bool* stop);
   void ReadStageModule(const json& root, const std::string& loc);
   void ReadFaModule(const json& root, const std::string& loc);
+  // root[key] when it is an object; otherwise nullptr and the anomaly
+  // hap-<file>-json-no-<key> at `loc`.
+  const json* Part(const json& root, const char* key, const char* file, const std::string& loc);
   void ReadPackInfo(const json& root);
   void ReadPkgContext(const json& root, const std::string& loc);
   // Sets the min/target API versions not already set.
@@ -204,11 +207,21 @@ void HapAnalyzer::AddPermission(const std::string& raw, const std::string& reaso
 
 // Identity is taken from the first module read (the entry HAP comes first
 // in an .app: see the engine); later modules add declarations.
+const json* HapAnalyzer::Part(const json& root, const char* key, const char* file,
+                              const std::string& loc) {
+  const json* part = Obj(root, key);
+  if (part == nullptr) {
+    ctx_->AddAnomaly("hap-" + std::string(file) + "-json-no-" + key, loc,
+                     std::string(file) + ".json has no \"" + key + "\" object");
+  }
+  return part;
+}
+
 void HapAnalyzer::ReadStageModule(const json& root, const std::string& loc) {
   PackageIdentity& pkg = facts_->package;
   HarmonyFacts& h = facts_->harmony;
   if (h.model.empty()) h.model = "stage";
-  if (const json* app = Obj(root, "app")) {
+  if (const json* app = Part(root, "app", "module", loc)) {
     if (pkg.id.empty()) {
       pkg.id = Str(*app, "bundleName");
       pkg.version_name = Str(*app, "versionName");
@@ -225,14 +238,9 @@ void HapAnalyzer::ReadStageModule(const json& root, const std::string& loc) {
       if (h.debug) facts_->app_flags.debuggable = true;
       SetApiVersions(Int(*app, "minAPIVersion"), Int(*app, "targetAPIVersion"));
     }
-  } else {
-    ctx_->AddAnomaly("hap-module-json-no-app", loc, "module.json has no \"app\" object");
   }
-  const json* mod = Obj(root, "module");
-  if (mod == nullptr) {
-    ctx_->AddAnomaly("hap-module-json-no-module", loc, "module.json has no \"module\" object");
-    return;
-  }
+  const json* mod = Part(root, "module", "module", loc);
+  if (mod == nullptr) return;
   HarmonyModule m;
   m.name = Str(*mod, "name");
   m.type = Str(*mod, "type");
@@ -277,7 +285,7 @@ void HapAnalyzer::ReadFaModule(const json& root, const std::string& loc) {
   PackageIdentity& pkg = facts_->package;
   HarmonyFacts& h = facts_->harmony;
   if (h.model.empty()) h.model = "fa";
-  if (const json* app = Obj(root, "app")) {
+  if (const json* app = Part(root, "app", "config", loc)) {
     if (pkg.id.empty()) {
       pkg.id = Str(*app, "bundleName");
       if (const json* v = Obj(*app, "version")) {
@@ -291,14 +299,9 @@ void HapAnalyzer::ReadFaModule(const json& root, const std::string& loc) {
         h.api_release_type = Str(*api, "releaseType");
       }
     }
-  } else {
-    ctx_->AddAnomaly("hap-config-json-no-app", loc, "config.json has no \"app\" object");
   }
-  const json* mod = Obj(root, "module");
-  if (mod == nullptr) {
-    ctx_->AddAnomaly("hap-config-json-no-module", loc, "config.json has no \"module\" object");
-    return;
-  }
+  const json* mod = Part(root, "module", "config", loc);
+  if (mod == nullptr) return;
   HarmonyModule m;
   m.location = loc;
   if (const json* distro = Obj(*mod, "distro")) {
