@@ -15,6 +15,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/bounded_file.h"
 #include "queue/pg_store.h"
 
 #include "signatures/minisign.h"
@@ -483,7 +484,11 @@ int Config::effective_workers() const {
 std::string Config::ServerSecret() const {
   if (!curve_secret_key.empty()) return curve_secret_key;
   if (curve_secret_key_file.empty()) return "";
-  std::ifstream in(curve_secret_key_file);
+  // A Z85 key is 40 characters; the file may hold a newline or a comment
+  // after it, but never needs more than a few KiB.
+  auto text = ReadFileBounded(curve_secret_key_file, 4096, "CURVE secret key file");
+  if (!text.ok()) return "";
+  std::istringstream in(*text);
   std::string s;
   in >> s;
   return s;
@@ -619,12 +624,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read config file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // A config is hostile input like any other: a regular file of at most
+  // kMaxConfigBytes, never a FIFO or a device that would hang the start.
+  auto text = ReadFileBounded(path, kMaxConfigBytes, "config file");
+  if (!text.ok()) return text.status();
   std::string abs = fs::absolute(path).lexically_normal().string();
-  return ParseConfig(ss.str(), abs);
+  return ParseConfig(*text, abs);
 }
 
 std::string SampleConfig() {

@@ -127,6 +127,11 @@ struct Config {
 // Parses TOML text. `path` names the file for messages and is the base for
 // relative paths. Errors name the key: "key 'spool.poll_ms': must be > 0".
 Result<Config> ParseConfig(const std::string& text, const std::string& path);
+// A config file is at most this large (the sample with every key is ~20 KiB),
+// at start and at every reload alike.
+inline constexpr uint64_t kMaxConfigBytes = 4u << 20;
+// Reads and parses a config file: a regular file of at most kMaxConfigBytes
+// (a FIFO, a device or a larger file is refused, naming the path).
 Result<Config> LoadConfig(const std::string& path);
 
 // The defaults, as a commented TOML file (every key, every limit).

@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <sys/stat.h>
 #include <zmq.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -159,6 +161,46 @@ TEST_F(ConfigTest, SampleConfigRoundTrips) {
         << f[i].name;
   }
   EXPECT_NE(ConfigHelp().find("spool.settle_ms"), std::string::npos);
+}
+
+// A config file is hostile input too: a FIFO (which would block a plain
+// open forever), a device that never ends and a file over kMaxConfigBytes
+// are refused at once with the path named; a key file that is a device
+// gives no key rather than an endless read.
+TEST_F(ConfigTest, ConfigThatIsNotASmallRegularFileIsRefusedWithoutHanging) {
+  const std::string fifo = dir_ + "/fifo.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& p : {fifo, std::string("/dev/zero"), dir_}) {
+    SCOPED_TRACE(p);
+    auto c = LoadConfig(p);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), "invalid-argument");
+    EXPECT_NE(c.status().message().find("'" + p + "'"), std::string::npos) << c.status().message();
+  }
+  const std::string big = dir_ + "/big.toml";
+  {
+    std::ofstream out(big, std::ios::binary);
+    out << "# " << std::string(kMaxConfigBytes, 'x') << "\n";
+  }
+  auto c = LoadConfig(big);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), "over-limit");
+  EXPECT_NE(c.status().message().find(big), std::string::npos);
+  auto missing = LoadConfig(dir_ + "/none.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), "not-found");
+
+  // A good file still loads, and a CURVE key file that is a device reads as
+  // no key (the socket then refuses to start: CurveNeedsKeys).
+  const std::string good = dir_ + "/good.toml";
+  std::ofstream(good) << "[daemon]\nworkers = 3\n";
+  auto ok = LoadConfig(good);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->workers, 3);
+  Config k = *ok;
+  k.curve_secret_key.clear();
+  k.curve_secret_key_file = "/dev/zero";
+  EXPECT_EQ(k.ServerSecret(), "");
 }
 
 }  // namespace

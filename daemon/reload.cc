@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/bounded_file.h"
 #include "daemon_impl.h"
 #include "safe_file.h"
 #include "signatures/bundle.h"
@@ -22,28 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A config file is a few KiB; anything this large is not one.
-constexpr size_t kMaxConfigBytes = 4u << 20;
 // Snapshots kept besides the current one: a scan service started a moment
 // before a reload may still be reading the previous one.
 constexpr size_t kSnapshotsKept = 2;
 // Installed update sets kept (the current and the one before).
 constexpr size_t kUpdateSetsKept = 2;
-
-Result<std::string> ReadBounded(const std::string& path, size_t max, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot read " + std::string(what) + " '" + path + "'");
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > max) {
-      return Status::OverLimit(std::string(what) + " '" + path + "' is larger than " + std::to_string(max) +
-                               " bytes");
-    }
-  }
-  return text;
-}
 
 Status WriteFile0600(const std::string& path, const std::string& data) {
   std::string tmp = path + ".tmp";
@@ -136,7 +120,7 @@ Result<ActiveSnapshot> WriteActiveSnapshot(const Config& c, const std::string& c
   nlohmann::json setup = {{"config", c.config_path}};
   if (!c.suppressions.empty()) {
     // Read once: the daemon checks these bytes and the services load them.
-    auto text = ReadBounded(c.suppressions, report::kMaxSuppressionFileBytes, "suppressions file");
+    auto text = ReadFileBounded(c.suppressions, report::kMaxSuppressionFileBytes, "suppressions file");
     if (!text.ok()) return fail(Status(text.status().code(), "scan.suppressions: " + text.status().message()));
     auto sup = report::Suppressions::Parse(*text, c.suppressions);
     if (!sup.ok()) return fail(Status(sup.status().code(), "scan.suppressions: " + sup.status().message()));
@@ -171,7 +155,7 @@ Result<ActiveSnapshot> WriteActiveSnapshot(const Config& c, const std::string& c
 // this copy instead.
 Status RecordSnapshotRegistry(const Config& c, const ActiveSnapshot& snap, const std::string& version) {
   if (c.registry.empty()) return Status::Ok();
-  auto setup_text = ReadBounded(snap.dir + "/setup.json", 1u << 20, "snapshot");
+  auto setup_text = ReadFileBounded(snap.dir + "/setup.json", 1u << 20, "snapshot");
   if (!setup_text.ok()) return setup_text.status();
   nlohmann::json setup = nlohmann::json::parse(*setup_text, nullptr, false);
   if (!setup.is_object()) return Status::Malformed(snap.dir + "/setup.json: not JSON");
@@ -208,7 +192,7 @@ void MarkSuppressedFindings(queue::ScanOutcome* o) {
 }
 
 Result<Config> DaemonImpl::ReadConfig(const std::string& path, std::string* text) {
-  auto t = ReadBounded(path, kMaxConfigBytes, "config file");
+  auto t = ReadFileBounded(path, kMaxConfigBytes, "config file");
   if (!t.ok()) return t.status();
   *text = std::move(t).value();
   return ParseConfig(*text, fs::absolute(path).lexically_normal().string());

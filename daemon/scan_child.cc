@@ -26,6 +26,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bounded_file.h"
+
 namespace shelfguard::daemon {
 namespace {
 
@@ -412,12 +414,14 @@ int ScanServiceMain(int fd, const std::string& config_path, const std::string& s
   // files it loaded, so that a service started after a refused reload
   // serves what the daemon serves.
   nlohmann::json setup = nlohmann::json::object();
+  // The daemon wrote them, but they are read with the daemon's own limits
+  // (a config of kMaxConfigBytes, setup.json of 1 MiB as reload.cc reads it).
   auto read_snap = [&](const std::string& name, std::string* out) {
-    std::ifstream in(snapshot + "/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    *out = ss.str();
-    return static_cast<bool>(in);
+    auto text = ReadFileBounded(snapshot + "/" + name, name == "config.toml" ? kMaxConfigBytes : 1u << 20,
+                                "snapshot file");
+    if (!text.ok()) return false;
+    *out = std::move(text).value();
+    return true;
   };
   std::string config_text, setup_text;
   if (!snapshot.empty() && (!read_snap("config.toml", &config_text) || !read_snap("setup.json", &setup_text))) {

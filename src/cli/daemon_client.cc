@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/bounded_file.h"
 #include "daemon/config.h"
 
 namespace shelfguard::cli {
@@ -117,7 +119,9 @@ std::string PrepareSocket(zmq::socket_t& s, const ClientOptions& o, int linger_m
   if (o.server_key.empty() || o.client_key_file.empty()) {
     return "CURVE needs both --server-key and --client-key-file";
   }
-  std::ifstream in(o.client_key_file);
+  auto text = ReadFileBounded(o.client_key_file, 4096, "client key file");
+  if (!text.ok()) return text.status().message();
+  std::istringstream in(*text);
   std::string secret;
   in >> secret;
   char pub[41];

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/bounded_file.h"
 #include "ids/identifiers.h"
 #include "registry/registry_db.h"
 
@@ -272,15 +273,9 @@ std::optional<BlacklistEntry> Registry::FindBlacklist(std::string_view credit_co
 }
 
 Result<Filing> LoadFilingJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open " + path);
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > (16u << 20)) return Status::OverLimit(path + ": over 16 MiB");
-  }
-  return ParseFilingJson(text, path);
+  auto text = ReadFileBounded(path, 16u << 20, "filing file");
+  if (!text.ok()) return text.status();
+  return ParseFilingJson(*text, path);
 }
 
 std::map<std::string, std::string> ReadDatabaseMeta(const std::string& db_path) {

@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/bounded_file.h"
 #include "policy/rules.h"
 
 namespace shelfguard::report {
@@ -59,18 +60,9 @@ bool Matches(const SuppressionEntry& s, const Report& r, const Finding& f) {
 }  // namespace
 
 Result<Suppressions> Suppressions::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(path + ": cannot open the suppressions file");
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxSuppressionFileBytes) {
-      return Status::OverLimit(path + ": suppressions file larger than " +
-                               std::to_string(kMaxSuppressionFileBytes) + " bytes");
-    }
-  }
-  return Parse(text, path);
+  auto text = ReadFileBounded(path, kMaxSuppressionFileBytes, "suppressions file");
+  if (!text.ok()) return text.status();
+  return Parse(*text, path);
 }
 
 Result<Suppressions> Suppressions::Parse(std::string_view text, const std::string& name) {

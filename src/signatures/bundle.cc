@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/bounded_file.h"
 #include "net/http.h"
 #include "shelfguard/archive.h"
 #include "signatures/signature_db.h"
@@ -92,21 +93,9 @@ std::string NowRfc3339() {
   return buf;
 }
 
-// Reads at most `max` bytes of `path`; more is an over-limit error.
+// Reads `path` whole when it is a regular file of at most `max` bytes.
 Result<std::string> ReadBounded(const std::string& path, uint64_t max) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::string data;
-  char buf[65536];
-  while (in) {
-    in.read(buf, sizeof buf);
-    data.append(buf, static_cast<size_t>(in.gcount()));
-    if (data.size() > max) {
-      return Status::OverLimit(path + ": over " + std::to_string(max) + " bytes");
-    }
-  }
-  if (in.bad()) return Status::IoError(path + ": read error");
-  return data;
+  return ReadFileBounded(path, max, "signature file");
 }
 
 Status Errno(const std::string& what) {

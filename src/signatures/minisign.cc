@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include "core/bounded_file.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -76,16 +78,7 @@ Result<std::vector<uint8_t>> KeyBlob(std::string_view text, size_t n, std::strin
 }
 
 Result<std::string> ReadSmallFile(const std::string& path, size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::string data(max + 1, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (in.bad()) return Status::IoError(path + ": read error");
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > max) {
-    return Status::OverLimit(path + ": over " + std::to_string(max) + " bytes, not a minisign file");
-  }
-  return data;
+  return ReadFileBounded(path, max, "minisign file");
 }
 
 }  // namespace
