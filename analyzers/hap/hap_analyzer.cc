@@ -119,6 +119,13 @@ class HapAnalyzer : public Analyzer {
   std::optional<json> ReadJson(const ArchiveEntry& e, bool* stop);
   void ReadStageModule(const json& root, const std::string& loc);
   void ReadFaModule(const json& root, const std::string& loc);
+  // The abilities of mod[key] (the first kMaxDeclarations objects) as
+  // components of `kind`, their names in `names`; `exported_key` is
+  // "exported" (stage model, default false) or "visible" (FA model).
+  void ReadAbilities(const json& mod, const char* key, const char* kind, const char* exported_key,
+                     std::vector<std::string>* names);
+  // The permissions mod[key] requests (the first kMaxDeclarations).
+  void ReadRequestedPermissions(const json& mod, const char* key, const std::string& loc);
   // root[key] when it is an object; otherwise nullptr and the anomaly
   // hap-<file>-json-no-<key> at `loc`.
   const json* Part(const json& root, const char* key, const char* file, const std::string& loc);
@@ -207,6 +214,40 @@ void HapAnalyzer::AddPermission(const std::string& raw, const std::string& reaso
 
 // Identity is taken from the first module read (the entry HAP comes first
 // in an .app: see the engine); later modules add declarations.
+void HapAnalyzer::ReadAbilities(const json& mod, const char* key, const char* kind,
+                                const char* exported_key, std::vector<std::string>* names) {
+  const json* a = Arr(mod, key);
+  if (a == nullptr) return;
+  size_t n = 0;
+  for (const auto& ab : *a) {
+    if (!ab.is_object() || n++ >= kMaxDeclarations) continue;
+    std::string name = Str(ab, "name");
+    std::string type = Str(ab, "type");
+    names->push_back(type.empty() ? name : name + " (" + type + ")");
+    Component c;
+    c.kind = type.empty() ? kind : std::string(kind) + ":" + type;
+    c.name = name;
+    // Absent or not a boolean: not exported, and not said explicitly.
+    auto ex = ab.find(exported_key);
+    c.exported_explicit = ex != ab.end() && ex->is_boolean();
+    c.exported = c.exported_explicit && ex->get<bool>();
+    c.has_intent_filter = Arr(ab, "skills") != nullptr;
+    c.permission = Str(ab, "permission");
+    facts_->components.push_back(std::move(c));
+  }
+}
+
+void HapAnalyzer::ReadRequestedPermissions(const json& mod, const char* key,
+                                           const std::string& loc) {
+  const json* perms = Arr(mod, key);
+  if (perms == nullptr) return;
+  size_t n = 0;
+  for (const auto& p : *perms) {
+    if (!p.is_object() || n++ >= kMaxDeclarations) continue;
+    AddPermission(Str(p, "name"), Str(p, "reason"), loc);
+  }
+}
+
 const json* HapAnalyzer::Part(const json& root, const char* key, const char* file,
                               const std::string& loc) {
   const json* part = Obj(root, key);
@@ -247,36 +288,10 @@ void HapAnalyzer::ReadStageModule(const json& root, const std::string& loc) {
   m.location = loc;
   m.device_types = StrList(*mod, "deviceTypes");
   if (m.type == "shared" && h.bundle_type == "app") h.bundle_type = "shared";
-  auto abilities = [&](const char* key, const char* kind, std::vector<std::string>* names) {
-    const json* a = Arr(*mod, key);
-    if (a == nullptr) return;
-    size_t n = 0;
-    for (const auto& ab : *a) {
-      if (!ab.is_object() || n++ >= kMaxDeclarations) continue;
-      std::string name = Str(ab, "name");
-      std::string type = Str(ab, "type");
-      names->push_back(type.empty() ? name : name + " (" + type + ")");
-      Component c;
-      c.kind = type.empty() ? kind : std::string(kind) + ":" + type;
-      c.name = name;
-      auto ex = ab.find("exported");
-      // Stage model: exported defaults to false.
-      c.exported_explicit = ex != ab.end() && ex->is_boolean();
-      c.exported = c.exported_explicit && ex->get<bool>();
-      c.has_intent_filter = Arr(ab, "skills") != nullptr;
-      c.permission = Str(ab, "permission");
-      facts_->components.push_back(std::move(c));
-    }
-  };
-  abilities("abilities", "ability", &m.abilities);
-  abilities("extensionAbilities", "extension-ability", &m.extension_abilities);
-  if (const json* perms = Arr(*mod, "requestPermissions")) {
-    size_t n = 0;
-    for (const auto& p : *perms) {
-      if (!p.is_object() || n++ >= kMaxDeclarations) continue;
-      AddPermission(Str(p, "name"), Str(p, "reason"), loc);
-    }
-  }
+  ReadAbilities(*mod, "abilities", "ability", "exported", &m.abilities);
+  ReadAbilities(*mod, "extensionAbilities", "extension-ability", "exported",
+                &m.extension_abilities);
+  ReadRequestedPermissions(*mod, "requestPermissions", loc);
   for (const auto& d : StrList(*mod, "definePermissions")) facts_->defined_permissions.push_back(d);
   h.modules.push_back(std::move(m));
 }
@@ -310,31 +325,8 @@ void HapAnalyzer::ReadFaModule(const json& root, const std::string& loc) {
   }
   if (m.name.empty()) m.name = Str(*mod, "package");
   m.device_types = StrList(*mod, "deviceType");
-  if (const json* a = Arr(*mod, "abilities")) {
-    size_t n = 0;
-    for (const auto& ab : *a) {
-      if (!ab.is_object() || n++ >= kMaxDeclarations) continue;
-      std::string name = Str(ab, "name");
-      std::string type = Str(ab, "type");
-      m.abilities.push_back(type.empty() ? name : name + " (" + type + ")");
-      Component c;
-      c.kind = type.empty() ? "ability" : "ability:" + type;
-      c.name = name;
-      auto vis = ab.find("visible");
-      c.exported_explicit = vis != ab.end() && vis->is_boolean();
-      c.exported = c.exported_explicit && vis->get<bool>();
-      c.has_intent_filter = Arr(ab, "skills") != nullptr;
-      c.permission = Str(ab, "permission");
-      facts_->components.push_back(std::move(c));
-    }
-  }
-  if (const json* perms = Arr(*mod, "reqPermissions")) {
-    size_t n = 0;
-    for (const auto& p : *perms) {
-      if (!p.is_object() || n++ >= kMaxDeclarations) continue;
-      AddPermission(Str(p, "name"), Str(p, "reason"), loc);
-    }
-  }
+  ReadAbilities(*mod, "abilities", "ability", "visible", &m.abilities);
+  ReadRequestedPermissions(*mod, "reqPermissions", loc);
   if (const json* defs = Arr(*mod, "defPermissions")) {
     for (const auto& d : *defs) {
       if (d.is_object() && facts_->defined_permissions.size() < kMaxDeclarations)
