@@ -93,6 +93,17 @@ std::string KeyIdHex(const KeyId& id) {
   return std::string(buf, 2 * kKeyIdBytes);
 }
 
+namespace {
+// The key id as minisign writes it in untrusted comments ("%" PRIX64 of the
+// little-endian id: upper case, no leading zeros), so a key file we write
+// reads as minisign's own.
+std::string KeyIdComment(const KeyId& id) {
+  std::string hex = KeyIdHex(id);
+  const size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? std::string("0") : hex.substr(first);
+}
+}  // namespace
+
 Result<PublicKey> ParsePublicKey(std::string_view text) {
   SG_RETURN_IF_ERROR(InitSodium());
   auto blob = KeyBlob(text, kPublicKeyBlob, "public key");
@@ -185,7 +196,7 @@ std::string FormatPublicKey(const PublicKey& key) {
   blob[1] = 'd';
   std::memcpy(blob + 2, key.key_id.data(), kKeyIdBytes);
   std::memcpy(blob + 2 + kKeyIdBytes, key.key.data(), 32);
-  return std::string(kUntrustedPrefix) + "minisign public key " + KeyIdHex(key.key_id) + "\n" +
+  return std::string(kUntrustedPrefix) + "minisign public key " + KeyIdComment(key.key_id) + "\n" +
          EncodeBase64(blob, sizeof blob) + "\n";
 }
 
@@ -211,7 +222,7 @@ Result<std::string> Sign(const SecretKey& key, std::string_view message,
   crypto_sign_detached(global, nullptr, reinterpret_cast<const uint8_t*>(global_msg.data()),
                        global_msg.size(), key.key.data());
   return std::string(kUntrustedPrefix) + "signature from shelfguard secret key " +
-         KeyIdHex(key.key_id) + "\n" + EncodeBase64(blob, sizeof blob) + "\n" +
+         KeyIdComment(key.key_id) + "\n" + EncodeBase64(blob, sizeof blob) + "\n" +
          std::string(kTrustedPrefix) + std::string(trusted_comment) + "\n" +
          EncodeBase64(global, sizeof global) + "\n";
 }
