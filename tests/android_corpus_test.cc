@@ -45,14 +45,9 @@ std::optional<std::string> Field(const std::string& line, const std::string& key
 
 Badging RunAapt(const std::string& path) {
   Badging b;
-  std::string cmd = "aapt dump badging " + ShellQuote(path) + " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return b;
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  int rc = pclose(f);
+  testing::CommandRun run = testing::RunCommand("aapt dump badging " + ShellQuote(path));
+  const std::string& out = run.out;
+  const int rc = run.exit_code;
   size_t start = 0;
   while (start < out.size()) {
     size_t end = out.find('\n', start);

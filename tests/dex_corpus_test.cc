@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "dex/dex_parser.h"
 #include "shelfguard/archive.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -27,20 +29,17 @@ bool HaveDexdump() { return std::system("command -v dexdump >/dev/null 2>&1") ==
 // Runs dexdump on `path`; fills the descriptors; false when dexdump failed.
 bool DexdumpClasses(const std::string& path, std::set<std::string>* out) {
   // -i: do not verify the checksum (some corpus files are deliberately odd).
-  std::string cmd = "dexdump -i '" + path + "' 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return false;
-  char line[8192];
+  testing::CommandRun run = testing::RunCommand("dexdump -i " + testing::ShellQuote(path));
   const std::string key = "Class descriptor  : '";
-  while (std::fgets(line, sizeof line, p) != nullptr) {
-    std::string s(line);
+  std::istringstream lines(run.out);
+  for (std::string s; std::getline(lines, s);) {
     size_t k = s.find(key);
     if (k == std::string::npos) continue;
     size_t start = k + key.size();
     size_t end = s.rfind('\'');
     if (end != std::string::npos && end >= start) out->insert(s.substr(start, end - start));
   }
-  return pclose(p) == 0;
+  return run.exit_code == 0;
 }
 
 struct Outcome {

@@ -16,24 +16,25 @@
 #include "elf/elf_parser.h"
 #include "shelfguard/archive.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
 
 namespace fs = std::filesystem;
 
+// The command's stdout as lines (through RunCommand); false when it failed.
 bool Run(const std::string& cmd, std::vector<std::string>* lines) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return false;
-  char buf[16384];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) lines->emplace_back(buf);
-  return pclose(p) == 0;
+  testing::CommandRun run = testing::RunCommand(cmd);
+  std::istringstream in(run.out);
+  for (std::string line; std::getline(in, line);) lines->push_back(line);
+  return run.exit_code == 0;
 }
 
 // DT_NEEDED names from "readelf -d": "... (NEEDED)  Shared library: [libc.so]".
 std::multiset<std::string> ReadelfNeeded(const std::string& path) {
   std::vector<std::string> lines;
-  Run("readelf -W -d '" + path + "' 2>/dev/null", &lines);
+  Run("readelf -W -d " + testing::ShellQuote(path), &lines);
   std::multiset<std::string> out;
   for (const std::string& l : lines) {
     if (l.find("(NEEDED)") == std::string::npos) continue;
@@ -47,7 +48,7 @@ std::multiset<std::string> ReadelfNeeded(const std::string& path) {
 // Symbol names from "readelf --dyn-syms": the 8th column, version suffix cut.
 std::set<std::string> ReadelfDynsyms(const std::string& path) {
   std::vector<std::string> lines;
-  Run("readelf -W --dyn-syms '" + path + "' 2>/dev/null", &lines);
+  Run("readelf -W --dyn-syms " + testing::ShellQuote(path), &lines);
   std::set<std::string> out;
   for (const std::string& l : lines) {
     std::istringstream in(l);

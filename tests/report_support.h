@@ -48,15 +48,14 @@ inline void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// Runs a shell command; stdout in *out, the exit status returned.
+// Runs a shell command through RunCommand; stdout appended to *out, stderr
+// passed on to the test's log, the exit status returned (-1 when a signal
+// ended it). The command is grouped, so its own redirections (2>FILE) hold.
 inline int Run(const std::string& cmd, std::string* out) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  CommandRun r = RunCommand("(" + cmd + ")");
+  *out += r.out;
+  std::fputs(r.err.c_str(), stderr);
+  return r.signalled ? -1 : r.exit_code;
 }
 
 // tests/report_check.py's answer, parsed (null on failure, with the output

@@ -4,7 +4,6 @@
 // are exactly the ones its spec's "comment" names; together they cover every
 // rule of the catalogue.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +17,7 @@
 
 #include "policy/rules.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
@@ -26,23 +26,10 @@ using json = nlohmann::json;
 using testing::BinaryDir;
 using testing::SourceDir;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-};
+using RunResult = testing::CommandRun;
 
-RunResult RunCli(const std::string& args) {
-  std::string cmd = BinaryDir() + "/shelfguard " + args + " 2>/dev/null";
-  RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+// The CLI's stdout and exit code (its stderr is kept apart, in r.err).
+RunResult RunCli(const std::string& args) { return testing::RunCommand(BinaryDir() + "/shelfguard " + args); }
 
 std::string Pkg(const std::string& name) { return SourceDir() + "/samples/packages/" + name; }
 std::string Registry() { return SourceDir() + "/samples/registry.json"; }
