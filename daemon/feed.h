@@ -1,6 +1,6 @@
 // Feed listings as pure functions: one entry's validation, URL resolution
 // against the feed's URL and digest checks. No I/O, so each is unit-tested
-// and fuzzed on its own (feed_test.cc).
+// and fuzzed on its own (feed_test.cc, feed_fuzz.cc).
 #ifndef SHELFGUARD_DAEMON_FEED_H_
 #define SHELFGUARD_DAEMON_FEED_H_
 
