@@ -3,26 +3,23 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <fstream>
+
+#include "support/scratch_dir.h"
 
 namespace shelfguard {
 namespace {
 
 class BoundedFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sg-bounded-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
   std::string Write(const std::string& name, const std::string& bytes) {
     std::string p = dir_ + "/" + name;
     std::ofstream(p, std::ios::binary) << bytes;
     return p;
   }
-  std::string dir_;
+  testing::ScratchDir scratch_{"sg-bounded"};
+  const std::string dir_ = scratch_.path();
 };
 
 TEST_F(BoundedFileTest, ReadsARegularFileUpToTheLimitExactly) {
