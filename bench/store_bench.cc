@@ -282,7 +282,8 @@ Throughput RunThroughput(Fleet& f, int claimers, const Params& p, const std::str
   t.errors = errors.load();
   t.error = first_error;
   t.jobs_per_s = t.done / t.seconds;
-  auto counts = f.nodes[0]->GetCounts();
+  auto got = f.nodes[0]->GetCounts();
+  Counts counts = got.ok() ? *got : Counts();
   if (counts.done != p.jobs || counts.results != p.jobs) {
     t.error += " (check: " + std::to_string(counts.done) + " done, " + std::to_string(counts.results) +
                " results, expected " + std::to_string(p.jobs) + ")";
@@ -337,7 +338,8 @@ void RunDatabaseWork(Engines& engines, const Params& p) {
   std::vector<JobSpec> batch;
   for (int i = 0; i < p.work_packages; ++i) {
     JobSpec s = Spec(i, "work");
-    if (st->HasResult(s.expect_sha256, "sig-2026.11", "reg-2026.11", NowMs() - 86400000)) continue;
+    auto scanned = st->HasResult(s.expect_sha256, "sig-2026.11", "reg-2026.11", NowMs() - 86400000);
+    if (!scanned.ok() || *scanned) continue;
     batch.push_back(std::move(s));
     if (batch.size() == 64 || i + 1 == p.work_packages) {
       if (!st->EnqueueAll(batch, NowMs()).ok()) std::printf("  enqueue failed\n");

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "daemon_impl.h"
 #include "queue/pg_store.h"
@@ -87,6 +89,28 @@ void DaemonImpl::HeartbeatTick(bool force) {
   self.workers = static_cast<int64_t>(services_.size());
   Status st = store_->Heartbeat(self);
   if (!st.ok()) Log(LogLevel::kWarn, "store.heartbeat_failed", {{"error", st.ToString()}});
+}
+
+void DaemonImpl::LeaseTick() {
+  int64_t lease = LeaseMs(*cfg());
+  int64_t now = NowMs();
+  // A third of a lease: two renewals may fail (a store restart) before it ends.
+  if (now - last_lease_renew_ms_ < std::max<int64_t>(lease / 3, 100)) return;
+  last_lease_renew_ms_ = now;
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(held_mu_);
+    ids.assign(held_.begin(), held_.end());
+  }
+  if (ids.empty()) return;
+  auto renewed = store_->RenewLeases(ids, now, lease);
+  if (!renewed.ok()) {
+    Log(LogLevel::kWarn, "store.lease_renew_failed", {{"jobs", ids.size()}, {"error", renewed.status().ToString()}});
+  } else if (*renewed < static_cast<int64_t>(ids.size()) && LogEnabled(LogLevel::kDebug)) {
+    // A job just finished, or one whose lease another node took over (its
+    // completion will say lease_lost).
+    Log(LogLevel::kDebug, "store.lease_renewed", {{"jobs", ids.size()}, {"renewed", *renewed}});
+  }
 }
 
 json DaemonImpl::StoreJson() {

@@ -315,6 +315,7 @@ int DaemonImpl::Run() {
     }
     LogProgress();
     HeartbeatTick();
+    LeaseTick();
     if (reload_requested_.exchange(false)) RequestReload();  // control "reload"
     if (NowMs() - last_trim_ms >= 10000) {
       // A burst of submissions leaves freed frames in malloc's arenas;
@@ -323,8 +324,10 @@ int DaemonImpl::Run() {
       ::malloc_trim(0);
     }
     if (!once_ || !once_swept_.load()) continue;
-    queue::Store::Activity act = store_->GetActivity();
-    if (act.jobs || busy_.load() > 0) continue;
+    // A store that cannot answer is not an empty one: keep waiting.
+    auto activity = store_->GetActivity();
+    if (!activity.ok() || activity->jobs || busy_.load() > 0) continue;
+    const queue::Store::Activity& act = *activity;
     int64_t now = NowMs();
     if (drained_since == 0) drained_since = now;
     // Undelivered messages: wait up to drain_timeout_ms for a consumer to
@@ -339,7 +342,13 @@ int DaemonImpl::Run() {
   for (auto& w : workers) w.join();
   workers_done_.store(true);
   io.join();
-  queue::Counts qc = store_->GetCounts();
+  // Submissions claimed for a worker that never started them go back.
+  while (auto left = TakeHanded()) {
+    Status st = store_->Release(left->id);
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", left->id}, {"error", st.ToString()}});
+  }
+  auto counts = store_->GetCounts();
+  queue::Counts qc = counts.ok() ? *counts : queue::Counts();  // the store's error is logged as it happens
   int64_t ms = NowMs() - t0;
   Log(LogLevel::kInfo, "daemon.stop",
       {{"scanned", scanned_.load()}, {"queued", qc.queued}, {"outbox_pending", qc.outbox_pending + qc.outbox_inflight}});

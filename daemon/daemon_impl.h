@@ -247,7 +247,8 @@ class DaemonImpl : public Daemon {
   // with the current versions, or it could not be analysed (error result or
   // failed job, when `failed_jobs`) less than scan.rescan_failed_s ago. Feeds
   // leave failed jobs (downloads) to http.refetch_failed_s.
-  bool AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha, bool failed_jobs);
+  // An error when the store cannot say (never read as "not scanned").
+  Result<bool> AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha, bool failed_jobs);
   void PollFeed(const Config& c, const FeedConfig& f, const Scanner& s);
   // Signature updates: a thread checking scan.signatures_update_url every
   // interval; an installed update is taken by a reload (RequestReload).
@@ -257,6 +258,35 @@ class DaemonImpl : public Daemon {
   Result<Config> ReadConfig(const std::string& path, std::string* text);
   // Workers.
   void WorkerLoop(int index);
+  // The lease of a claim: scan.lease_s, else a scan's longest possible time
+  // plus a minute.
+  static int64_t LeaseMs(const Config& c);
+  // Jobs this node works on (or has claimed for a worker): LeaseTick renews
+  // their leases. A submission is claimed when it is accepted
+  // (Store::EnqueueClaimed) and waits in handed_ for the next free worker.
+  void HoldJob(int64_t job_id, bool held) {
+    std::lock_guard<std::mutex> l(held_mu_);
+    if (held) {
+      held_.insert(job_id);
+    } else {
+      held_.erase(job_id);
+    }
+  }
+  void HandToWorker(queue::Job job) {
+    {
+      std::lock_guard<std::mutex> l(held_mu_);
+      held_.insert(job.id);
+      handed_.push_back(std::move(job));
+    }
+    Wake();
+  }
+  std::optional<queue::Job> TakeHanded() {
+    std::lock_guard<std::mutex> l(held_mu_);
+    if (handed_.empty()) return std::nullopt;
+    queue::Job j = std::move(handed_.front());
+    handed_.pop_front();
+    return j;
+  }
   // Runs a claimed job. When the scan completes and the daemon is not
   // stopping, the next job is claimed in the same transaction into `next`.
   void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next);
@@ -280,6 +310,9 @@ class DaemonImpl : public Daemon {
   // cluster.cc: the heartbeat of a node in a shared store (every
   // store.heartbeat_s, or now with `force`) and the status "store" section.
   void HeartbeatTick(bool force = false);
+  // Renews the leases of the held jobs every third of a lease (main thread),
+  // so a scan longer than the lease is not taken over by another claimer.
+  void LeaseTick();
   json StoreJson();
   void SendRouted(zmq::socket_t& s, const std::string& identity, bool delimiter, const std::string& body);
 
@@ -292,6 +325,10 @@ class DaemonImpl : public Daemon {
   std::unique_ptr<queue::Store> store_;
   std::string node_id_;            // this node in a shared store (cluster.cc)
   int64_t last_heartbeat_ms_ = 0;  // main thread only
+  int64_t last_lease_renew_ms_ = 0;  // main thread only
+  std::mutex held_mu_;
+  std::set<int64_t> held_;            // guarded by held_mu_
+  std::deque<queue::Job> handed_;     // guarded by held_mu_
 
   std::atomic<bool> stopping_{false}, finished_{false}, once_swept_{false}, reload_sweep_{false};
   std::atomic<bool> workers_done_{false};

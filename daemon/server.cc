@@ -133,7 +133,10 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   // or answers from its stored result.
   const std::string& rid = req.request_id;
   if (!rid.empty()) {
-    if (auto known = store_->FindJobByKey("submit:" + rid)) return ResumeSubmit(identity, *known);
+    auto known = store_->FindJobByKey("submit:" + rid);
+    // A store that cannot answer has not "never seen" the request.
+    if (!known.ok()) return reply_error("queue store unavailable; ask again later", "io-error");
+    if (known->has_value()) return ResumeSubmit(identity, **known);
     if (req.resume) return reply_error("unknown request " + rid + "; send the package again", "unknown-request");
   }
   // Bounded: every pending submission holds a client and a queue slot.
@@ -237,7 +240,23 @@ void DaemonImpl::HandleSubmit(const std::vector<zmq::message_t>& fr) {
   } else {
     return reply_error("request: give \"path\", \"url\" or the package bytes as a second frame");
   }
-  auto id = store_->Enqueue(spec, now);
+  // Bytes and path submissions (a file on this node) are queued already
+  // claimed by this node and go straight to the next free worker: one
+  // commit instead of two (queue, then claim), and the row is on disk, so a
+  // crash before the verdict re-runs it (RecoverRunning at the restart). A
+  // URL submission is queued for any node of a cluster to download.
+  Result<int64_t> id = int64_t{0};
+  if (spec.url.empty()) {
+    auto job = store_->EnqueueClaimed(spec, now, LeaseMs(*c));
+    if (!job.ok()) {
+      id = job.status();
+    } else if (job->has_value()) {
+      id = (*job)->id;
+      HandToWorker(std::move(**job));
+    }
+  } else {
+    id = store_->Enqueue(spec, now);
+  }
   if (!id.ok() || *id == 0) {
     if (spec.owned) ::unlink(spec.path.c_str());
     return reply_error("cannot queue the submission", "io-error");
@@ -293,7 +312,14 @@ void DaemonImpl::ResumeSubmit(const std::string& identity, const queue::Job& job
     Log(LogLevel::kInfo, "submit.resumed", {{"job", job.id}, {"package", job.spec.name}, {"state", job.state}});
     return;
   }
-  auto r = job.state == "done" ? store_->GetResult(job.id) : std::nullopt;
+  Result<std::optional<queue::JobResult>> stored = std::optional<queue::JobResult>();
+  if (job.state == "done") stored = store_->GetResult(job.id);
+  if (!stored.ok()) {
+    return SendRouted(*submit_, identity, true,
+                      Dump({{"ok", false}, {"job_id", job.id}, {"error", "queue store unavailable; ask again later"},
+                            {"code", "io-error"}}));
+  }
+  const std::optional<queue::JobResult>& r = *stored;
   if (!r) {
     return SendRouted(*submit_, identity, true,
                       Dump({{"ok", false}, {"job_id", job.id}, {"error", job.error.empty() ? "failed" : job.error},

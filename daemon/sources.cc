@@ -76,7 +76,13 @@ void DaemonImpl::ReconcileSpool() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(SpoolSub("work"), ec)) {
     std::string p = e.path().string();
-    auto job = store_->FindJobByPath(p);
+    auto known = store_->FindJobByPath(p);
+    if (!known.ok()) {
+      // Unknown is not "no job": the file stays in work/ for the next start.
+      Log(LogLevel::kError, "queue.error", {{"path", p}, {"error", known.status().ToString()}});
+      continue;
+    }
+    const std::optional<queue::Job>& job = *known;
     if (!job) {
       queue::JobSpec spec;
       spec.source = "spool";
@@ -87,7 +93,11 @@ void DaemonImpl::ReconcileSpool() {
       Log(LogLevel::kWarn, "spool.recovered", {{"path", p}, {"job", id.ok() ? *id : 0}});
     } else if (job->state == "done" || job->state == "failed") {
       auto r = store_->GetResult(job->id);
-      FinishFile(*job, r ? r->verdict : "error");
+      if (!r.ok()) {
+        Log(LogLevel::kError, "queue.error", {{"job", job->id}, {"error", r.status().ToString()}});
+        continue;
+      }
+      FinishFile(*job, *r ? (*r)->verdict : "error");
     }
   }
 }
@@ -170,11 +180,12 @@ void DaemonImpl::PollSpool(const Config& c, bool take_all) {
   }
 }
 
-bool DaemonImpl::AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha,
-                                bool failed_jobs) {
+Result<bool> DaemonImpl::AlreadyScanned(const Config& c, const Scanner& s, const std::string& sha,
+                                        bool failed_jobs) {
   int64_t since = c.rescan_failed_s > 0 ? NowMs() - c.rescan_failed_s * 1000 : INT64_MAX;
-  if (store_->HasResult(sha, s.sig_version, s.reg_version, since)) return true;
-  return failed_jobs && c.rescan_failed_s > 0 && store_->FailedSince("sha:" + sha + ":" + s.sig_version + ":" + s.reg_version, since);
+  auto has = store_->HasResult(sha, s.sig_version, s.reg_version, since);
+  if (!has.ok() || *has || !failed_jobs || c.rescan_failed_s <= 0) return has;
+  return store_->FailedSince("sha:" + sha + ":" + s.sig_version + ":" + s.reg_version, since);
 }
 
 void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s) {
@@ -194,7 +205,15 @@ void DaemonImpl::SweepDir(const Config& c, const DirConfig& d, const Scanner& s)
     // Not following links nor blocking on a FIFO swapped in after the walk.
     std::string sha = Sha256NoFollow(f, &size);
     if (sha.empty()) continue;
-    if (AlreadyScanned(c, s, sha, true)) {
+    auto known = AlreadyScanned(c, s, sha, true);
+    if (!known.ok()) {
+      // The store cannot say whether it was scanned: the sweep stops here
+      // (nothing queued twice, nothing taken as new); the next one resumes.
+      Log(LogLevel::kError, "sweep.store_error", {{"source", d.name}, {"error", known.status().ToString()}});
+      RecordError("sweep of " + d.name + ": " + known.status().ToString());
+      break;
+    }
+    if (*known) {
       skipped_++;  // deduplicated: counted in the --once summary and status
       continue;
     }
@@ -323,12 +342,22 @@ void DaemonImpl::PollFeed(const Config& c, const FeedConfig& f, const Scanner& s
       }
       continue;
     }
-    if (AlreadyScanned(c, s, sha, false)) {
+    std::string key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
+    auto known = AlreadyScanned(c, s, sha, false);
+    if (known.ok() && *known) {
       skipped_++;
       continue;
     }
-    std::string key = "sha:" + sha + ":" + s.sig_version + ":" + s.reg_version;
-    if (store_->FailedSince(key, now - c.refetch_failed_s * 1000)) continue;
+    auto failed = known.ok() ? store_->FailedSince(key, now - c.refetch_failed_s * 1000) : known;
+    if (!failed.ok()) {
+      // The store cannot say: this poll stops (nothing is taken as new); the
+      // next poll resumes.
+      ++entry_errors;
+      last_entry_error = "queue store: " + failed.status().ToString();
+      Log(LogLevel::kError, "feed.store_error", {{"source", f.name}, {"error", failed.status().ToString()}});
+      break;
+    }
+    if (*failed) continue;
     queue::JobSpec spec;
     spec.source = "feed:" + f.name;
     spec.url = url;

@@ -26,7 +26,9 @@ void DaemonImpl::LogProgress() {
     last_progress_ms_ = now;
     return;
   }
-  queue::Counts qc = store_->GetCounts();
+  auto counts = store_->GetCounts();
+  if (!counts.ok()) return;  // the next tick reports; an outage is not an empty queue
+  const queue::Counts& qc = *counts;
   double secs = static_cast<double>(now - last_progress_ms_) / 1000.0;
   double rate = last_progress_ms_ > 0 && secs > 0
                     ? static_cast<double>(finished - last_progress_finished_) / secs
@@ -40,7 +42,8 @@ void DaemonImpl::LogProgress() {
 }
 
 json DaemonImpl::StatusJson() {
-  queue::Counts qc = store_->GetCounts();
+  auto counts = store_->GetCounts();
+  queue::Counts qc = counts.ok() ? *counts : queue::Counts();
   auto s = scanner();
   auto c = cfg();
   int64_t now = NowMs();
@@ -55,6 +58,12 @@ json DaemonImpl::StatusJson() {
   j["queue"] = {{"depth", qc.queued + qc.running}, {"queued", qc.queued}, {"running", qc.running},
                 {"done", qc.done}, {"failed", qc.failed}, {"results", qc.results}};
   j["outbox"] = {{"pending", qc.outbox_pending}, {"inflight", qc.outbox_inflight}, {"acked", qc.outbox_acked}};
+  if (!counts.ok()) {
+    // Unknown, not zero: a store outage must not read as an empty queue.
+    std::string why = RedactText(counts.status().ToString());
+    j["queue"] = {{"error", why}};
+    j["outbox"] = {{"error", why}};
+  }
   j["publish"] = {{"watching", watchers_.load()}};
   j["delivery"] = {{"acks_refused", acks_refused_.load()}, {"parked_fetches", fetches_.size()}};
   j["limits"] = {{"hits", limits_hit_},

@@ -18,6 +18,11 @@ namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------- workers
 
+int64_t DaemonImpl::LeaseMs(const Config& c) {
+  return c.lease_s > 0 ? c.lease_s * 1000
+                       : static_cast<int64_t>(c.limits.deadline_ms) + c.grace_ms + c.total_timeout_ms + 60000;
+}
+
 void DaemonImpl::WorkerLoop(int index) {
   ScanService& service = *services_[static_cast<size_t>(index)];
   int64_t service_gen = -1;
@@ -39,13 +44,13 @@ void DaemonImpl::WorkerLoop(int index) {
         service.Stop();
       }
     }
-    int64_t lease = c->lease_s > 0 ? c->lease_s * 1000
-                                   : static_cast<int64_t>(c->limits.deadline_ms) + c->grace_ms +
-                                         c->total_timeout_ms + 60000;
+    int64_t lease = LeaseMs(*c);
     queue::Job job;
     if (next) {
       job = std::move(*next);  // claimed when the previous job was completed
       next.reset();
+    } else if (auto handed = TakeHanded()) {
+      job = std::move(*handed);  // a submission, claimed when it was accepted
     } else {
       uint64_t seen = WakeSeq();
       auto claimed = store_->Claim(NowMs(), lease);
@@ -63,6 +68,7 @@ void DaemonImpl::WorkerLoop(int index) {
       }
       job = std::move(**claimed);
     }
+    HoldJob(job.id, true);
     busy_++;
     if (use_service && (!service.ready() || service_gen != generation_.load())) {
       // (Re)start this worker's scan service with the current config.
@@ -77,6 +83,7 @@ void DaemonImpl::WorkerLoop(int index) {
           Status rt = store_->Retry(job.id, NowMs() + 2000, st.ToString());
           (void)rt;
         }
+        HoldJob(job.id, false);
         busy_--;
         continue;
       }
@@ -87,6 +94,7 @@ void DaemonImpl::WorkerLoop(int index) {
       job.spec.path = SpoolSub("downloads") + "/" + fs::path(job.spec.path).filename().string();
     }
     ProcessJob(job, use_service ? &service : nullptr, lease, &next);
+    HoldJob(job.id, false);
     busy_--;
   }
   if (next) {
@@ -202,8 +210,19 @@ void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t
     }
   }
   // A sweep job whose package was scanned meanwhile with these versions.
-  if (job.spec.dedup_key.rfind("sha:", 0) == 0 && !job.spec.expect_sha256.empty() &&
-      AlreadyScanned(*c, *s, job.spec.expect_sha256, false)) {
+  Result<bool> scanned = false;
+  if (job.spec.dedup_key.rfind("sha:", 0) == 0 && !job.spec.expect_sha256.empty()) {
+    scanned = AlreadyScanned(*c, *s, job.spec.expect_sha256, false);
+  }
+  if (!scanned.ok()) {
+    // The store cannot say: not "not scanned". The job goes back, its
+    // attempt not counted, and is claimed again once the store answers.
+    Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", scanned.status().ToString()}});
+    Status st = store_->Release(job.id);
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});
+    return;
+  }
+  if (*scanned) {
     skipped_++;
     Status st = store_->Skip(job.id, "skipped: already scanned with these versions", NowMs());
     if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job.id}, {"error", st.ToString()}});

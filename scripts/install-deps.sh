@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 runtime=(cmake make g++ pkg-config libzip-dev libdeflate-dev libcapstone-dev libre2-dev nlohmann-json3-dev
          libzmq3-dev cppzmq-dev libcurl4-openssl-dev libplist-dev libsqlite3-dev libssl-dev
          libtomlplusplus-dev libcli11-dev libsodium-dev libxlsxwriter-dev libprotobuf-dev
-         protobuf-compiler libpq-dev libpqxx-dev python3 ca-certificates)
+         protobuf-compiler libpq-dev python3 ca-certificates)
 testing=(libgtest-dev clang clang-14 lld-14 llvm-14 libclang-rt-14-dev aapt dexdump
          android-framework-res libsmali-java zipalign apksigner libplist-utils openssl
          default-jre-headless zip unzip gcc binutils minisign python3-jsonschema

@@ -45,8 +45,9 @@ std::map<std::string, Json> Reports(const std::string& db) {
   auto store = queue::Store::Open(db);
   if (!store.ok()) return out;
   for (int64_t id = 1; id <= 50; ++id) {
-    auto r = (*store)->GetResult(id);
-    if (!r) continue;
+    auto stored = (*store)->GetResult(id);
+    if (!stored.ok() || !stored->has_value()) continue;
+    const auto& r = *stored;
     Json j = Json::parse(r->report, nullptr, false);
     if (j.is_object() && j.contains("package")) out[j["package"].value("id", "") + "#" + std::to_string(id)] = j;
   }

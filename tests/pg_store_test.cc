@@ -122,26 +122,26 @@ TEST_F(PgStoreTest, EnqueueClaimCompleteDedupAndResultsSharedAcrossNodes) {
   EXPECT_EQ((*j2)->id, (*ids)[1]);
   // Idempotent for the node that finished it.
   EXPECT_TRUE(b->Complete((*j1)->id, Res("other"), {}, now).ok());
-  auto r = a->GetResult((*j1)->id);
+  auto r = *a->GetResult((*j1)->id);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->sha256, "aa");
   // Any node sees the package as scanned for these versions.
-  EXPECT_TRUE(a->HasResult("aa", "sig1", "reg1"));
-  EXPECT_FALSE(a->HasResult("aa", "sig2", "reg1"));
-  EXPECT_TRUE(a->FindJobByKey("k1").has_value());
-  EXPECT_EQ(a->FindJobByPath("/downloads/y.apk")->id, (*ids)[1]);
-  Counts c = a->GetCounts();
+  EXPECT_TRUE(*a->HasResult("aa", "sig1", "reg1"));
+  EXPECT_FALSE(*a->HasResult("aa", "sig2", "reg1"));
+  EXPECT_TRUE(a->FindJobByKey("k1")->has_value());
+  EXPECT_EQ((*a->FindJobByPath("/downloads/y.apk"))->id, (*ids)[1]);
+  Counts c = *a->GetCounts();
   EXPECT_EQ(c.done, 1);
   EXPECT_EQ(c.running, 1);
   EXPECT_EQ(c.results, 1);
   EXPECT_EQ(c.outbox_pending, 1);
   // Fail and Skip only by the owner.
   EXPECT_TRUE(a->Fail((*j2)->id, "not mine", now).ok());
-  EXPECT_EQ(a->GetJob((*j2)->id)->state, "running");
+  EXPECT_EQ((*a->GetJob((*j2)->id))->state, "running");
   EXPECT_TRUE(b->Fail((*j2)->id, "bad sha", now).ok());
-  EXPECT_EQ(a->GetJob((*j2)->id)->state, "failed");
-  EXPECT_TRUE(a->FailedSince("k2", now));
-  Store::Activity act = a->GetActivity();
+  EXPECT_EQ((*a->GetJob((*j2)->id))->state, "failed");
+  EXPECT_TRUE(*a->FailedSince("k2", now));
+  Store::Activity act = *a->GetActivity();
   EXPECT_FALSE(act.jobs);
   EXPECT_TRUE(act.undelivered);
 }
@@ -190,7 +190,7 @@ TEST_F(PgStoreTest, ConcurrentClaimersOnTwoNodesNeverShareAJob) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(claimed.size(), static_cast<size_t>(kJobs));
   for (const auto& [id, n] : claimed) EXPECT_EQ(n, 1) << "job " << id;
-  Counts c = a->GetCounts();
+  Counts c = *a->GetCounts();
   EXPECT_EQ(c.done, kJobs);
   EXPECT_EQ(c.results, kJobs);
   EXPECT_EQ(c.outbox_pending, kJobs);
@@ -228,13 +228,13 @@ TEST_F(PgStoreTest, ExpiredLeaseIsTakenOverAndTheOldOwnerCannotFinish) {
   EXPECT_EQ(a->Complete(ja->id, Res("late"), {{"late", "{}", 0}}, now + 1600).code(), "lease-lost");
   EXPECT_TRUE(a->Retry(ja->id, now, "x").ok());
   EXPECT_TRUE(a->Release(ja->id).ok());
-  EXPECT_EQ(b->GetJob(ja->id)->state, "running");
+  EXPECT_EQ((*b->GetJob(ja->id))->state, "running");
   auto rec = a->RecoverRunning();  // a restart of node a recovers only a's own
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(*rec, 0);
   ASSERT_TRUE(b->Complete((*jb)->id, Res("good"), {{"m", "{}", 0}}, now + 1700).ok());
-  EXPECT_EQ(a->GetResult(ja->id)->sha256, "good");
-  Counts c = a->GetCounts();
+  EXPECT_EQ((*a->GetResult(ja->id))->sha256, "good");
+  Counts c = *a->GetCounts();
   EXPECT_EQ(c.results, 1);
   EXPECT_EQ(c.outbox_pending, 1);
   // Release by the owner puts it back without counting the attempt.
@@ -311,14 +311,14 @@ TEST_F(PgStoreTest, OutboxIsSharedLeasedPerMessageAndRedelivered) {
   auto last = b->TakeDeliverable("e", 10, now + 1600, 1000);
   ASSERT_EQ(last->size(), 2u);
   EXPECT_EQ(*b->Ack({"m2", "m3"}, "e", now + 1700), 2);
-  Counts c = a->GetCounts();
+  Counts c = *a->GetCounts();
   EXPECT_EQ(c.outbox_acked, 3);
   EXPECT_EQ(c.outbox_pending + c.outbox_inflight, 0);
   // Retention.
   auto purged = a->Purge(now + 10000);
   ASSERT_TRUE(purged.ok());
   EXPECT_EQ(*purged, 1);
-  c = a->GetCounts();
+  c = *a->GetCounts();
   EXPECT_EQ(c.done + c.results + c.outbox_acked, 0);
 }
 
@@ -378,7 +378,7 @@ TEST_F(PgStoreTest, ServerRestartIsSurvivedWithReconnection) {
     }
   }
   ASSERT_TRUE(ok);
-  Counts c = a->GetCounts();
+  Counts c = *a->GetCounts();
   EXPECT_EQ(c.queued, 2);  // nothing lost
 }
 
@@ -391,6 +391,171 @@ TEST_F(PgStoreTest, UnreachableServerIsAClearErrorNotACrash) {
   EXPECT_EQ(s.status().code(), "io-error");
   EXPECT_NE(s.status().message().find("unreachable"), std::string::npos) << s.status().ToString();
   EXPECT_EQ(s.status().message().find("secret"), std::string::npos) << s.status().ToString();
+}
+
+TEST_F(PgStoreTest, ARenewedLeaseIsKeptAndAnUnrenewedOneIsTakenOver) {
+  auto a = Open("node-a"), b = Open("node-b");
+  ASSERT_TRUE(a && b);
+  int64_t now = Now();
+  // Two slow scans on node a, each held past its 1 s lease; only the first
+  // one's lease is renewed (as the daemon does every third of a lease).
+  auto slow = ClaimNew(*a, "renewed.apk", now, 1000);
+  auto idle = ClaimNew(*a, "not-renewed.apk", now, 1000);
+  ASSERT_TRUE(slow && idle);
+  auto renewed = a->RenewLeases({slow->id}, now + 700, 1000);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(*renewed, 1);
+  // At now + 1.5 s node b may take only the job whose lease was not renewed.
+  auto taken = b->Claim(now + 1500, 60000);
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ((*taken)->id, idle->id);
+  auto none = b->Claim(now + 1500, 60000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "the renewed job was taken over: " << (*none)->spec.name;
+  // Node a's renewal no longer extends a job node b holds now.
+  EXPECT_EQ(*a->RenewLeases({slow->id, idle->id}, now + 1600, 1000), 1);
+  EXPECT_TRUE(a->Complete(slow->id, Res("s1"), {}, now + 1700).ok());
+  EXPECT_EQ(a->Complete(idle->id, Res("s2"), {}, now + 1700).code(), "lease-lost");
+}
+
+TEST_F(PgStoreTest, TwoJobsOfOnePackageAreNeverScannedAtOnce) {
+  auto a = Open("node-a"), b = Open("node-b");
+  ASSERT_TRUE(a && b);
+  int64_t now = Now();
+  // The same package reached through two sources (different dedup keys).
+  JobSpec first = Spec("p.apk", "src1"), second = Spec("p-mirror.apk", "src2"), other = Spec("q.apk", "src3");
+  first.expect_sha256 = second.expect_sha256 = std::string(64, 'a');
+  other.expect_sha256 = std::string(64, 'b');
+  ASSERT_TRUE(a->EnqueueAll({first, second, other}, now).ok());
+  auto ja = a->Claim(now, 60000);
+  ASSERT_TRUE(ja.ok() && ja->has_value());
+  EXPECT_EQ((*ja)->spec.name, "p.apk");
+  // Node b passes over the mirror of the package node a is scanning.
+  auto jb = b->Claim(now, 60000);
+  ASSERT_TRUE(jb.ok() && jb->has_value());
+  EXPECT_EQ((*jb)->spec.name, "q.apk");
+  EXPECT_FALSE(b->Claim(now, 60000)->has_value());
+  ASSERT_TRUE(a->Complete((*ja)->id, Res(first.expect_sha256), {}, now).ok());
+  auto later = b->Claim(now, 60000);  // then it may run (and be skipped as scanned)
+  ASSERT_TRUE(later.ok() && later->has_value());
+  EXPECT_EQ((*later)->spec.name, "p-mirror.apk");
+  EXPECT_EQ((*later)->attempts, 1);
+}
+
+TEST_F(PgStoreTest, RacingClaimersOnTwoNodesNeverHoldOnePackageTwice) {
+  auto a = Open("node-a"), b = Open("node-b");
+  ASSERT_TRUE(a && b);
+  // 40 packages, each queued three times in a row under different keys:
+  // claimers taking the queue in order meet the same package at once.
+  std::vector<JobSpec> specs;
+  for (int p = 0; p < 40; ++p) {
+    for (int copy = 0; copy < 3; ++copy) {
+      JobSpec s = Spec("p" + std::to_string(p) + "-" + std::to_string(copy) + ".apk");
+      s.expect_sha256 = "sha-" + std::to_string(p);
+      specs.push_back(s);
+    }
+  }
+  ASSERT_TRUE(a->EnqueueAll(specs, Now()).ok());
+  std::mutex mu;
+  std::set<std::string> scanning;
+  std::atomic<int> overlaps{0}, done{0}, errors{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 8; ++t) {
+    PgStore* s = t % 2 == 0 ? a.get() : b.get();
+    ts.emplace_back([&, s] {
+      auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (done.load() < 120 && std::chrono::steady_clock::now() < give_up) {
+        auto j = s->Claim(Now(), 60000);
+        if (!j.ok()) {
+          errors++;
+          return;
+        }
+        if (!j->has_value()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          continue;
+        }
+        const std::string sha = (*j)->spec.expect_sha256;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          if (!scanning.insert(sha).second) overlaps++;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // "scanning"
+        {
+          std::lock_guard<std::mutex> l(mu);
+          scanning.erase(sha);
+        }
+        if (!s->Complete((*j)->id, Res(sha), {}, Now()).ok()) errors++;
+        done++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(done.load(), 120);
+  EXPECT_EQ(a->GetCounts()->done, 120);
+}
+
+TEST_F(PgStoreTest, ASubmissionIsQueuedAlreadyClaimedByItsNode) {
+  auto a = Open("node-a"), b = Open("node-b");
+  ASSERT_TRUE(a && b);
+  int64_t now = Now();
+  JobSpec sub = Spec("submitted.apk", "submit:r1");
+  sub.source = "submit";
+  sub.url.clear();
+  auto j = a->EnqueueClaimed(sub, now, 60000);
+  ASSERT_TRUE(j.ok() && j->has_value()) << j.status().ToString();
+  EXPECT_EQ((*j)->state, "running");
+  EXPECT_EQ((*j)->attempts, 1);
+  EXPECT_EQ((*a->GetJob((*j)->id))->state, "running");
+  // Nobody else takes it, not even node a's own claimers.
+  EXPECT_FALSE(a->Claim(now, 60000)->has_value());
+  EXPECT_FALSE(b->Claim(now + 120000, 60000)->has_value());
+  // The same request id while it is active: not queued twice.
+  auto dup = a->EnqueueClaimed(sub, now, 60000);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_FALSE(dup->has_value());
+  // A restart of node a (kill -9) runs it again.
+  EXPECT_EQ(*a->RecoverRunning(), 1);
+  auto again = a->Claim(now, 60000);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->id, (*j)->id);
+  ASSERT_TRUE(a->Complete((*again)->id, Res("s"), {}, now).ok());
+}
+
+TEST_F(PgStoreTest, AnOutageIsAnErrorNeverNotFound) {
+  auto a = Open("node-a");
+  ASSERT_NE(a, nullptr);
+  int64_t now = Now();
+  auto j = ClaimNew(*a, "x.apk", now, 60000);
+  ASSERT_TRUE(j.has_value());
+  ASSERT_TRUE(server_->Stop().ok()) << server_->Log();
+  // Every look-up fails as an error: none answers "no such job", "not
+  // scanned", "never failed", "nothing queued" or zero counts.
+  EXPECT_FALSE(a->GetJob(j->id).ok());
+  EXPECT_FALSE(a->FindJobByKey("submit:r1").ok());
+  EXPECT_FALSE(a->FindJobByPath(j->spec.path).ok());
+  EXPECT_FALSE(a->GetResult(j->id).ok());
+  EXPECT_FALSE(a->HasResult("aa", "sig1", "reg1").ok());
+  EXPECT_FALSE(a->FailedSince("k", 0).ok());
+  EXPECT_FALSE(a->GetCounts().ok());
+  EXPECT_FALSE(a->GetActivity().ok());
+  EXPECT_FALSE(a->RenewLeases({j->id}, now, 60000).ok());
+  EXPECT_FALSE(a->EnqueueClaimed(Spec("y.apk"), now, 60000).ok());
+  auto claim = a->Claim(now, 60000);
+  ASSERT_FALSE(claim.ok());
+  EXPECT_EQ(claim.status().code(), "io-error");
+  ASSERT_TRUE(server_->Start().ok()) << server_->Log();
+  // Back: the same calls answer again (after the pool's back-off).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  Result<std::optional<Job>> back = Status::IoError("not yet");
+  while (!back.ok() && std::chrono::steady_clock::now() < deadline) {
+    back = a->GetJob(j->id);
+    if (!back.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->state, "running");
 }
 
 TEST(PgStoreUrl, PasswordsAreRedactedInBothForms) {

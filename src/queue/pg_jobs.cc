@@ -8,7 +8,6 @@ using pg::Params;
 using pg::ReadJob;
 using pg::S;
 
-
 namespace {
 
 // A job without a URL names a file on the node that queued it (spool,
@@ -61,25 +60,54 @@ Result<std::vector<int64_t>> PgStore::EnqueueAll(const std::vector<JobSpec>& spe
   return ids;
 }
 
+// A job whose package (expect_sha256) another running job is scanning is
+// passed over: two claimers never scan one package at once. The claim takes
+// a transaction-scoped advisory lock on the package's digest (try: never
+// waits), so of two claimers racing for two jobs of one package only one
+// gets a candidate; the other may still have read the queue before the
+// winner committed, so after claiming it checks again, in a statement that
+// sees every commit so far, and gives the job back if the package is taken.
+#define SG_CLAIM_CANDIDATE(state_cond, order)                                                               \
+  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, lease_owner = $3 "           \
+  "WHERE id = (SELECT c.id FROM jobs c WHERE " state_cond " AND c.home_node IN ('', $3) "                    \
+  "AND c.id <> ALL($4::bigint[]) AND (c.expect_sha256 = '' OR (NOT EXISTS(SELECT 1 FROM jobs r WHERE "      \
+  "r.state = 'running' AND r.expect_sha256 = c.expect_sha256 AND r.id <> c.id) AND "                        \
+  "pg_try_advisory_xact_lock(7310, hashtext(c.expect_sha256)))) ORDER BY " order                            \
+  " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING "
+
 Result<std::optional<Job>> PgStore::ClaimIn(Session& s, int64_t now_ms, int64_t lease_ms) {
   // Expired leases first (a dead node's jobs, the oldest work), then the
   // oldest queued job. SKIP LOCKED: a row another claimer is taking is
   // passed over, never waited for.
   static const std::string kExpired =
-      std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, lease_owner = $3 "
-                  "WHERE id = (SELECT id FROM jobs WHERE state = 'running' AND lease_until < $1 AND "
-                  "home_node IN ('', $3) ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ") +
-      kJobColumns;
+      std::string(SG_CLAIM_CANDIDATE("c.state = 'running' AND c.lease_until < $1", "c.lease_until")) + kJobColumns;
   static const std::string kQueued =
-      std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, lease_owner = $3 "
-                  "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= $1 AND "
-                  "home_node IN ('', $3) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ") +
-      kJobColumns;
-  Params p = {S(now_ms), S(now_ms + lease_ms), node_id_};
-  for (auto [name, sql] : {std::pair{"claim_expired", &kExpired}, std::pair{"claim_queued", &kQueued}}) {
-    auto r = s.Run(name, sql->c_str(), p);
-    if (!r.ok()) return r.status();
-    if (r->rows() > 0) return std::optional<Job>(ReadJob(*r, 0));
+      std::string(SG_CLAIM_CANDIDATE("c.state = 'queued' AND c.not_before <= $1", "c.id")) + kJobColumns;
+  std::string passed_over;  // ids given back for their package, as a PostgreSQL array body
+  for (int round = 0; round < 4; ++round) {
+    Params p = {S(now_ms), S(now_ms + lease_ms), node_id_, "{" + passed_over + "}"};
+    std::optional<Job> job;
+    for (auto [name, sql] : {std::pair{"claim_expired", &kExpired}, std::pair{"claim_queued", &kQueued}}) {
+      auto r = s.Run(name, sql->c_str(), p);
+      if (!r.ok()) return r.status();
+      if (r->rows() > 0) {
+        job = ReadJob(*r, 0);
+        break;
+      }
+    }
+    if (!job || job->spec.expect_sha256.empty()) return job;
+    auto other = s.Run("claim_recheck",
+                       "SELECT 1 FROM jobs WHERE state = 'running' AND expect_sha256 = $1 AND id <> $2 LIMIT 1",
+                       {job->spec.expect_sha256, S(job->id)});
+    if (!other.ok()) return other.status();
+    if (other->rows() == 0) return job;
+    // Another claimer took the package first: this job waits in the queue.
+    auto back = s.Run("claim_undo",
+                      "UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_until = 0 "
+                      "WHERE id = $1",
+                      {S(job->id)});
+    if (!back.ok()) return back.status();
+    passed_over += (passed_over.empty() ? "" : ",") + S(job->id);
   }
   return std::optional<Job>();
 }
@@ -87,7 +115,45 @@ Result<std::optional<Job>> PgStore::ClaimIn(Session& s, int64_t now_ms, int64_t 
 Result<std::optional<Job>> PgStore::Claim(int64_t now_ms, int64_t lease_ms) {
   auto s = Acquire();
   if (!s.ok()) return s.status();
-  return ClaimIn(*s, now_ms, lease_ms);
+  // A transaction: the package lock of ClaimIn lasts until the claim is visible.
+  SG_RETURN_IF_ERROR(s->Begin());
+  auto job = ClaimIn(*s, now_ms, lease_ms);
+  if (!job.ok()) return job.status();
+  SG_RETURN_IF_ERROR(s->Commit());
+  return job;
+}
+
+Result<std::optional<Job>> PgStore::EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) {
+  // One statement, one commit: inserted already leased to this node.
+  Params p = SpecParams(spec, now_ms, node_id_);
+  p.push_back(S(now_ms + lease_ms));
+  p.push_back(node_id_);
+  auto r = RunAlone("enqueue_claimed",
+                    "INSERT INTO jobs(source, dedup_key, name, path, url, expect_sha256, expect_size, meta, "
+                    "created_ms, owned, home_node, state, attempts, lease_until, lease_owner) "
+                    "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'running',1,$12,$13) ON CONFLICT DO NOTHING "
+                    "RETURNING id",
+                    p);
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<Job>();
+  Job job;
+  job.id = r->Int(0, 0);
+  job.spec = spec;
+  job.state = "running";
+  job.attempts = 1;
+  return std::optional<Job>(std::move(job));
+}
+
+Result<int64_t> PgStore::RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) {
+  if (job_ids.empty()) return int64_t{0};
+  std::string ids;
+  for (int64_t id : job_ids) ids += (ids.empty() ? "" : ",") + S(id);
+  auto r = RunAlone("renew",
+                    "UPDATE jobs SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND state = 'running' "
+                    "AND lease_owner = $3",
+                    {S(now_ms + lease_ms), "{" + ids + "}", node_id_});
+  if (!r.ok()) return r.status();
+  return r->Affected();
 }
 
 Result<pg::Res> PgStore::RunAlone(const char* name, const char* sql, const Params& params) {
@@ -196,69 +262,54 @@ Status PgStore::Skip(int64_t job_id, const std::string& note, int64_t now_ms) {
                     {note, S(now_ms), S(job_id), node_id_}).status();
 }
 
-std::optional<Job> PgStore::GetJob(int64_t id) {
-  auto s = Acquire();
-  if (!s.ok()) return std::nullopt;
+Result<std::optional<Job>> PgStore::GetJob(int64_t id) {
   static const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1";
-  auto r = s->Run("get_job", sql.c_str(), {S(id)});
-  if (!r.ok() || r->rows() == 0) return std::nullopt;
-  return ReadJob(*r, 0);
+  auto r = RunAlone("get_job", sql.c_str(), {S(id)});
+  if (!r.ok()) return r.status();
+  return r->rows() == 0 ? std::nullopt : std::optional<Job>(ReadJob(*r, 0));
 }
 
-std::optional<Job> PgStore::FindNewestJob(const char* column, const std::string& value) {
-  auto s = Acquire();
-  if (!s.ok()) return std::nullopt;
+Result<std::optional<Job>> PgStore::FindNewestJob(const char* column, const std::string& value) {
   std::string sql =
       std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column + " = $1 ORDER BY id DESC LIMIT 1";
   std::string name = std::string("find_by_") + column;
-  auto r = s->Run(name.c_str(), sql.c_str(), {value});
-  if (!r.ok() || r->rows() == 0) return std::nullopt;
-  return ReadJob(*r, 0);
+  auto r = RunAlone(name.c_str(), sql.c_str(), {value});
+  if (!r.ok()) return r.status();
+  return r->rows() == 0 ? std::nullopt : std::optional<Job>(ReadJob(*r, 0));
 }
 
-std::optional<Job> PgStore::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
+Result<std::optional<Job>> PgStore::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
 
-std::optional<Job> PgStore::FindJobByKey(const std::string& dedup_key) {
+Result<std::optional<Job>> PgStore::FindJobByKey(const std::string& dedup_key) {
   return FindNewestJob("dedup_key", dedup_key);
 }
 
-std::optional<JobResult> PgStore::GetResult(int64_t job_id) {
-  auto s = Acquire();
-  if (!s.ok()) return std::nullopt;
-  auto r = s->Run("get_result",
-                  "SELECT sha256, size, sig_version, reg_version, verdict, error, report FROM results "
-                  "WHERE job_id = $1",
-                  {S(job_id)});
-  if (!r.ok() || r->rows() == 0) return std::nullopt;
-  JobResult out;
-  out.sha256 = r->Text(0, 0);
-  out.size = static_cast<uint64_t>(r->Int(0, 1));
-  out.signatures_version = r->Text(0, 2);
-  out.registry_version = r->Text(0, 3);
-  out.verdict = r->Text(0, 4);
-  out.error = r->Text(0, 5);
-  out.report = r->Text(0, 6);
-  return out;
+Result<std::optional<JobResult>> PgStore::GetResult(int64_t job_id) {
+  static const std::string sql = std::string("SELECT ") + kResultColumns + " FROM results WHERE job_id = $1";
+  auto r = RunAlone("get_result", sql.c_str(), {S(job_id)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<JobResult>();
+  const pg::Res& row = *r;
+  return std::optional<JobResult>(
+      ReadResultColumns([&](int c) { return row.Text(0, c); }, [&](int c) { return row.Int(0, c); }));
 }
 
-bool PgStore::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
-                        int64_t errors_since_ms) {
-  auto s = Acquire();
-  if (!s.ok()) return false;
-  auto r = s->Run("has_result",
-                  "SELECT 1 FROM results WHERE sha256 = $1 AND sig_version = $2 AND reg_version = $3 "
-                  "AND (verdict <> 'error' OR finished_ms >= $4) LIMIT 1",
-                  {sha256, sig, reg, S(errors_since_ms)});
-  return r.ok() && r->rows() > 0;
+Result<bool> PgStore::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                                int64_t errors_since_ms) {
+  auto r = RunAlone("has_result",
+                    "SELECT 1 FROM results WHERE sha256 = $1 AND sig_version = $2 AND reg_version = $3 "
+                    "AND (verdict <> 'error' OR finished_ms >= $4) LIMIT 1",
+                    {sha256, sig, reg, S(errors_since_ms)});
+  if (!r.ok()) return r.status();
+  return r->rows() > 0;
 }
 
-bool PgStore::FailedSince(const std::string& dedup_key, int64_t since_ms) {
-  auto s = Acquire();
-  if (!s.ok()) return false;
-  auto r = s->Run("failed_since",
-                  "SELECT 1 FROM jobs WHERE dedup_key = $1 AND state = 'failed' AND finished_ms >= $2 LIMIT 1",
-                  {dedup_key, S(since_ms)});
-  return r.ok() && r->rows() > 0;
+Result<bool> PgStore::FailedSince(const std::string& dedup_key, int64_t since_ms) {
+  auto r = RunAlone("failed_since",
+                    "SELECT 1 FROM jobs WHERE dedup_key = $1 AND state = 'failed' AND finished_ms >= $2 LIMIT 1",
+                    {dedup_key, S(since_ms)});
+  if (!r.ok()) return r.status();
+  return r->rows() > 0;
 }
 
 }  // namespace shelfguard::queue

@@ -9,45 +9,32 @@ namespace shelfguard::queue {
 using pg::Params;
 using pg::S;
 
-Store::Activity PgStore::GetActivity() {
+Result<Store::Activity> PgStore::GetActivity() {
+  auto r = RunAlone("activity",
+                    "SELECT EXISTS(SELECT 1 FROM jobs WHERE state = 'queued') OR "
+                    "EXISTS(SELECT 1 FROM jobs WHERE state = 'running'), "
+                    "EXISTS(SELECT 1 FROM outbox WHERE state = 'pending') OR "
+                    "EXISTS(SELECT 1 FROM outbox WHERE state = 'inflight')",
+                    {});
+  if (!r.ok()) return r.status();
   Activity a;
-  auto s = Acquire();
-  if (!s.ok()) return a;
-  auto r = s->Run("activity",
-                  "SELECT EXISTS(SELECT 1 FROM jobs WHERE state = 'queued') OR "
-                  "EXISTS(SELECT 1 FROM jobs WHERE state = 'running'), "
-                  "EXISTS(SELECT 1 FROM outbox WHERE state = 'pending') OR "
-                  "EXISTS(SELECT 1 FROM outbox WHERE state = 'inflight')",
-                  {});
-  if (r.ok() && r->rows() == 1) {
+  if (r->rows() == 1) {
     a.jobs = r->Text(0, 0) == "t";
     a.undelivered = r->Text(0, 1) == "t";
   }
   return a;
 }
 
-Counts PgStore::GetCounts() {
+Result<Counts> PgStore::GetCounts() {
+  // Each table's rows by state, in one statement (one snapshot).
+  auto r = RunAlone("counts",
+                    "SELECT 'jobs', state, COUNT(*) FROM jobs GROUP BY state UNION ALL "
+                    "SELECT 'outbox', state, COUNT(*) FROM outbox GROUP BY state UNION ALL "
+                    "SELECT 'results', '', COUNT(*) FROM results",
+                    {});
+  if (!r.ok()) return r.status();
   Counts c;
-  auto s = Acquire();
-  if (!s.ok()) return c;
-  // Each table's rows by state, into the counter of that state.
-  auto by_state = [&](const char* name, const char* sql,
-                      std::initializer_list<std::pair<const char*, int64_t*>> into) {
-    auto r = s->Run(name, sql, {});
-    if (!r.ok()) return;
-    for (int i = 0; i < r->rows(); ++i) {
-      for (auto [state, n] : into) {
-        if (r->Text(i, 0) == state) *n = r->Int(i, 1);
-      }
-    }
-  };
-  by_state("count_jobs", "SELECT state, COUNT(*) FROM jobs GROUP BY state",
-           {{"queued", &c.queued}, {"running", &c.running}, {"done", &c.done}, {"failed", &c.failed}});
-  by_state("count_outbox", "SELECT state, COUNT(*) FROM outbox GROUP BY state",
-           {{"pending", &c.outbox_pending}, {"inflight", &c.outbox_inflight}, {"acked", &c.outbox_acked}});
-  if (auto r = s->Run("count_results", "SELECT COUNT(*) FROM results", {}); r.ok() && r->rows() == 1) {
-    c.results = r->Int(0, 0);
-  }
+  for (int i = 0; i < r->rows(); ++i) AddCount(r->Text(i, 0), r->Text(i, 1), r->Int(i, 2), &c);
   return c;
 }
 

@@ -78,6 +78,12 @@ CREATE TABLE nodes(
   workers BIGINT NOT NULL);
 )sql";
 
+// Version 2: the claim's look-up of a package another job is scanning
+// (running jobs by expect_sha256).
+const char kSchemaV2[] = R"sql(
+CREATE INDEX jobs_running_sha ON jobs(expect_sha256) WHERE state = 'running';
+)sql";
+
 // Serialises schema creation among nodes starting at once (CREATE TABLE IF
 // NOT EXISTS races on the catalog otherwise). Any constant unique to us.
 const char kSchemaLockKey[] = "7310612840516";
@@ -108,12 +114,14 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const StoreOptions& o) {
                                  ", newer than this shelfguardd understands (" + S(kPgSchemaVersion) +
                                  "); upgrade shelfguardd on this node");
     }
-    if (have < 1) {
-      SG_RETURN_IF_ERROR(s->Exec(kSchemaV1));
+    // One step per version, all in this transaction.
+    if (have < 1) SG_RETURN_IF_ERROR(s->Exec(kSchemaV1));
+    if (have < 2) SG_RETURN_IF_ERROR(s->Exec(kSchemaV2));
+    if (have < kPgSchemaVersion) {
       SG_RETURN_IF_ERROR(s->Exec("DELETE FROM schema_version"));
-      SG_RETURN_IF_ERROR(s->Exec("INSERT INTO schema_version(version) VALUES(1)"));
+      SG_RETURN_IF_ERROR(
+          s->Exec(("INSERT INTO schema_version(version) VALUES(" + S(kPgSchemaVersion) + ")").c_str()));
     }
-    // Later versions migrate here, one step at a time, in this transaction.
     SG_RETURN_IF_ERROR(s->Commit());
   }
   if (::pipe2(st->stop_pipe_, O_CLOEXEC) == 0) {

@@ -37,7 +37,7 @@ class Res;
 }  // namespace pg
 
 // The schema version this binary creates and understands.
-inline constexpr int kPgSchemaVersion = 1;
+inline constexpr int kPgSchemaVersion = 2;
 
 // `url` with any password (URL userinfo or conninfo password=...) replaced
 // by "***": safe to log and show.
@@ -55,6 +55,7 @@ class PgStore final : public Store {
 
   Result<int64_t> Enqueue(const JobSpec& spec, int64_t now_ms) override;
   Result<std::vector<int64_t>> EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) override;
+  Result<std::optional<Job>> EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) override;
   Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms) override;
   Status Release(int64_t job_id) override;
   Result<int64_t> RecoverRunning() override;
@@ -66,15 +67,16 @@ class PgStore final : public Store {
   Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) override;
   Status Fail(int64_t job_id, const std::string& error, int64_t now_ms) override;
   Status Skip(int64_t job_id, const std::string& note, int64_t now_ms) override;
-  std::optional<Job> GetJob(int64_t id) override;
-  std::optional<Job> FindJobByPath(const std::string& path) override;
-  std::optional<Job> FindJobByKey(const std::string& dedup_key) override;
-  std::optional<JobResult> GetResult(int64_t job_id) override;
-  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
-                 int64_t errors_since_ms = INT64_MAX) override;
-  bool FailedSince(const std::string& dedup_key, int64_t since_ms) override;
-  Counts GetCounts() override;
-  Activity GetActivity() override;
+  Result<int64_t> RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) override;
+  Result<std::optional<Job>> GetJob(int64_t id) override;
+  Result<std::optional<Job>> FindJobByPath(const std::string& path) override;
+  Result<std::optional<Job>> FindJobByKey(const std::string& dedup_key) override;
+  Result<std::optional<JobResult>> GetResult(int64_t job_id) override;
+  Result<bool> HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                         int64_t errors_since_ms = INT64_MAX) override;
+  Result<bool> FailedSince(const std::string& dedup_key, int64_t since_ms) override;
+  Result<Counts> GetCounts() override;
+  Result<Activity> GetActivity() override;
   Result<std::vector<OutboxMessage>> TakeDeliverable(const std::string& consumer, int max, int64_t now_ms,
                                                      int64_t ack_timeout_ms) override;
   Result<int64_t> Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) override;
@@ -101,7 +103,7 @@ class PgStore final : public Store {
   Result<std::optional<Job>> ClaimIn(Session& s, int64_t now_ms, int64_t lease_ms);
   Status CompleteIn(Session& s, int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
                     int64_t now_ms);
-  std::optional<Job> FindNewestJob(const char* stmt, const std::string& value);
+  Result<std::optional<Job>> FindNewestJob(const char* stmt, const std::string& value);
   // One statement on a pooled connection, outside any transaction.
   Result<pg::Res> RunAlone(const char* name, const char* sql, const std::vector<std::optional<std::string>>& params);
   void ListenLoop();

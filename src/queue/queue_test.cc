@@ -50,12 +50,12 @@ TEST_F(StoreTest, EnqueueClaimCompleteInOrder) {
   EXPECT_EQ((*j)->spec.name, "a.apk");
   EXPECT_EQ((*j)->attempts, 1);
   ASSERT_TRUE(s->Complete((*j)->id, Res("aa"), {{"m1", "{\"x\":1}", 0}}, 200).ok());
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.done, 1);
   EXPECT_EQ(c.queued, 1);
   EXPECT_EQ(c.outbox_pending, 1);
-  EXPECT_TRUE(s->HasResult("aa", "sig1", "reg1"));
-  EXPECT_FALSE(s->HasResult("aa", "sig2", "reg1"));
+  EXPECT_TRUE(*s->HasResult("aa", "sig1", "reg1"));
+  EXPECT_FALSE(*s->HasResult("aa", "sig2", "reg1"));
 }
 
 TEST_F(StoreTest, EnqueueAllIsOneOrderedBatchWithDedup) {
@@ -66,8 +66,8 @@ TEST_F(StoreTest, EnqueueAllIsOneOrderedBatchWithDedup) {
   EXPECT_GT((*ids)[0], 0);
   EXPECT_GT((*ids)[1], (*ids)[0]);
   EXPECT_EQ((*ids)[2], 0);  // same dedup key as a queued job
-  EXPECT_EQ(s->GetCounts().queued, 2);
-  EXPECT_EQ(s->GetJob((*ids)[1])->spec.name, "b.apk");
+  EXPECT_EQ(s->GetCounts()->queued, 2);
+  EXPECT_EQ((*s->GetJob((*ids)[1]))->spec.name, "b.apk");
 }
 
 TEST_F(StoreTest, CompleteAndClaimFinishesOneAndClaimsTheNext) {
@@ -81,17 +81,17 @@ TEST_F(StoreTest, CompleteAndClaimFinishesOneAndClaimsTheNext) {
   EXPECT_EQ((*b)->spec.name, "b.apk");
   EXPECT_EQ((*b)->state, "running");
   EXPECT_EQ((*b)->attempts, 1);
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.done, 1);
   EXPECT_EQ(c.running, 1);
   EXPECT_EQ(c.queued, 0);
   EXPECT_EQ(c.outbox_pending, 1);
-  EXPECT_EQ(s->GetResult((*a)->id)->sha256, "aa");
+  EXPECT_EQ((*s->GetResult((*a)->id))->sha256, "aa");
   // The last job: completed, nothing left to claim.
   auto none = s->CompleteAndClaim((*b)->id, Res("bb"), {}, 30, 1000);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  c = s->GetCounts();
+  c = *s->GetCounts();
   EXPECT_EQ(c.done, 2);
   EXPECT_EQ(c.running, 0);
   EXPECT_EQ(c.results, 2);
@@ -99,21 +99,21 @@ TEST_F(StoreTest, CompleteAndClaimFinishesOneAndClaimsTheNext) {
 
 TEST_F(StoreTest, ActivityFollowsJobsAndUndeliveredMessages) {
   auto s = Open();
-  EXPECT_FALSE(s->GetActivity().jobs);
+  EXPECT_FALSE(s->GetActivity()->jobs);
   ASSERT_TRUE(s->Enqueue(Spec("a.apk"), 1).ok());
-  EXPECT_TRUE(s->GetActivity().jobs);  // queued
+  EXPECT_TRUE(s->GetActivity()->jobs);  // queued
   auto a = s->Claim(10, 1000);
   ASSERT_TRUE(a.ok() && a->has_value());
-  EXPECT_TRUE(s->GetActivity().jobs);  // running
-  EXPECT_FALSE(s->GetActivity().undelivered);
+  EXPECT_TRUE(s->GetActivity()->jobs);  // running
+  EXPECT_FALSE(s->GetActivity()->undelivered);
   ASSERT_TRUE(s->Complete((*a)->id, Res("aa"), {{"m1", "{}", 0}}, 20).ok());
-  Store::Activity act = s->GetActivity();
+  Store::Activity act = *s->GetActivity();
   EXPECT_FALSE(act.jobs);
   EXPECT_TRUE(act.undelivered);  // pending
   ASSERT_TRUE(s->TakeDeliverable("c", 10, 30, 1000).ok());
-  EXPECT_TRUE(s->GetActivity().undelivered);  // in flight
+  EXPECT_TRUE(s->GetActivity()->undelivered);  // in flight
   ASSERT_TRUE(s->Ack({"m1"}, "c", 40).ok());
-  EXPECT_FALSE(s->GetActivity().undelivered);
+  EXPECT_FALSE(s->GetActivity()->undelivered);
 }
 
 TEST_F(StoreTest, ReleaseReturnsAnUnstartedClaimWithoutCountingIt) {
@@ -122,7 +122,7 @@ TEST_F(StoreTest, ReleaseReturnsAnUnstartedClaimWithoutCountingIt) {
   auto a = s->Claim(10, 100000);
   ASSERT_TRUE(a.ok() && a->has_value());
   ASSERT_TRUE(s->Release((*a)->id).ok());
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.queued, 1);
   EXPECT_EQ(c.running, 0);
   auto again = s->Claim(20, 1000);  // at once, not after the lease
@@ -132,7 +132,7 @@ TEST_F(StoreTest, ReleaseReturnsAnUnstartedClaimWithoutCountingIt) {
   // Only a running job is released.
   ASSERT_TRUE(s->Complete((*again)->id, Res("aa"), {}, 30).ok());
   ASSERT_TRUE(s->Release((*again)->id).ok());
-  EXPECT_EQ(s->GetCounts().done, 1);
+  EXPECT_EQ(s->GetCounts()->done, 1);
 }
 
 TEST_F(StoreTest, ManyCommitsKeepTheWalBounded) {
@@ -155,7 +155,7 @@ TEST_F(StoreTest, ManyCommitsKeepTheWalBounded) {
   // The hard limit is 16,000 pages (64 MiB, plus frame headers); unbounded,
   // these commits would leave about twice that.
   EXPECT_LT(wal, uint64_t{72} << 20) << wal;
-  EXPECT_EQ(s->GetCounts().results, 6000);
+  EXPECT_EQ(s->GetCounts()->results, 6000);
 }
 
 TEST_F(StoreTest, DedupKeyOnlyWhileActive) {
@@ -196,10 +196,10 @@ TEST_F(StoreTest, CompleteIsIdempotentAcrossRestart) {
   // A second completion (a duplicate worker after a lease expiry) changes nothing.
   JobResult other = Res("bb");
   ASSERT_TRUE(s->Complete(id, other, msgs, 50).ok());
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.results, 1);
   EXPECT_EQ(c.outbox_pending, 2);
-  EXPECT_EQ(s->GetResult(id)->sha256, "aa");
+  EXPECT_EQ((*s->GetResult(id))->sha256, "aa");
 }
 
 TEST_F(StoreTest, FailedSinceAndSkip) {
@@ -208,12 +208,12 @@ TEST_F(StoreTest, FailedSinceAndSkip) {
   ASSERT_TRUE(s->Enqueue(Spec("b.apk", "sha:y"), 1).ok());
   auto a = s->Claim(10, 100);
   ASSERT_TRUE(s->Fail((*a)->id, "404", 100).ok());
-  EXPECT_TRUE(s->FailedSince("sha:x", 50));
-  EXPECT_FALSE(s->FailedSince("sha:x", 150));
-  EXPECT_FALSE(s->FailedSince("sha:y", 0));
+  EXPECT_TRUE(*s->FailedSince("sha:x", 50));
+  EXPECT_FALSE(*s->FailedSince("sha:x", 150));
+  EXPECT_FALSE(*s->FailedSince("sha:y", 0));
   auto b = s->Claim(20, 100);
   ASSERT_TRUE(s->Skip((*b)->id, "already scanned", 30).ok());
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.done, 1);
   EXPECT_EQ(c.failed, 1);
   EXPECT_EQ(c.results, 0);
@@ -239,7 +239,7 @@ TEST_F(StoreTest, RetryWaitsForNotBefore) {
   ASSERT_TRUE(again->has_value());
   EXPECT_EQ((*again)->error, "http 503");
   ASSERT_TRUE(s->Fail((*again)->id, "gave up", 700).ok());
-  EXPECT_EQ(s->GetCounts().failed, 1);
+  EXPECT_EQ(s->GetCounts()->failed, 1);
 }
 
 TEST_F(StoreTest, OutboxRedeliversAfterTimeoutAndRelease) {
@@ -274,7 +274,7 @@ TEST_F(StoreTest, OutboxRedeliversAfterTimeoutAndRelease) {
   auto re = s->TakeDeliverable("c1", 10, 1800, 500);
   EXPECT_EQ(re->size(), 2u);
   ASSERT_EQ(*s->Ack({"m2", "m3"}, "c1", 1900), 2);
-  Counts c = s->GetCounts();
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.outbox_acked, 3);
   EXPECT_EQ(c.outbox_pending + c.outbox_inflight, 0);
 }
@@ -291,11 +291,11 @@ TEST_F(StoreTest, PurgeDeletesOnlyWhatFinishedBeforeTheCutoff) {
   ASSERT_TRUE(s->Complete(new_id, Res("bb"), {{"m2", "{}", 0}}, 1000).ok());
   auto queued = *s->Enqueue(Spec("queued.apk"), 1);
   EXPECT_EQ(*s->Purge(500), 1);
-  EXPECT_FALSE(s->GetJob(old_id).has_value());
-  EXPECT_FALSE(s->GetResult(old_id).has_value());
-  EXPECT_TRUE(s->GetResult(new_id).has_value());
-  EXPECT_TRUE(s->GetJob(queued).has_value());
-  Counts c = s->GetCounts();
+  EXPECT_FALSE(s->GetJob(old_id)->has_value());
+  EXPECT_FALSE(s->GetResult(old_id)->has_value());
+  EXPECT_TRUE(s->GetResult(new_id)->has_value());
+  EXPECT_TRUE(s->GetJob(queued)->has_value());
+  Counts c = *s->GetCounts();
   EXPECT_EQ(c.outbox_acked, 0);
   EXPECT_EQ(c.outbox_pending, 1);  // m2: not acknowledged, kept whatever its age
 }
@@ -364,10 +364,70 @@ TEST_F(StoreTest, ErrorResultCountsOnlyWithinTheBackOff) {
   r.verdict = "error";
   r.error = "not a zip archive";
   ASSERT_TRUE(s->Complete((*j)->id, r, {}, 5000).ok());
-  EXPECT_FALSE(s->HasResult("cc", "sig1", "reg1"));        // default: errors never count
-  EXPECT_TRUE(s->HasResult("cc", "sig1", "reg1", 4000));   // failed within the back-off
-  EXPECT_FALSE(s->HasResult("cc", "sig1", "reg1", 6000));  // back-off over: retry
-  EXPECT_FALSE(s->HasResult("cc", "sig2", "reg1", 0));     // other versions: retry
+  EXPECT_FALSE(*s->HasResult("cc", "sig1", "reg1"));        // default: errors never count
+  EXPECT_TRUE(*s->HasResult("cc", "sig1", "reg1", 4000));   // failed within the back-off
+  EXPECT_FALSE(*s->HasResult("cc", "sig1", "reg1", 6000));  // back-off over: retry
+  EXPECT_FALSE(*s->HasResult("cc", "sig2", "reg1", 0));     // other versions: retry
+}
+
+TEST_F(StoreTest, ASubmissionIsQueuedAlreadyClaimedAndRerunAfterACrash) {
+  int64_t id = 0;
+  {
+    auto s = Open();
+    JobSpec sub = Spec("submitted.apk", "submit:r1");
+    sub.source = "submit";
+    auto j = s->EnqueueClaimed(sub, 1000, 60000);
+    ASSERT_TRUE(j.ok() && j->has_value()) << j.status().ToString();
+    id = (*j)->id;
+    EXPECT_EQ((*j)->state, "running");
+    EXPECT_EQ((*j)->attempts, 1);
+    EXPECT_EQ((*j)->spec.name, "submitted.apk");
+    EXPECT_EQ((*s->GetJob(id))->state, "running");
+    EXPECT_FALSE(s->Claim(1000, 60000)->has_value());  // no other worker takes it
+    auto dup = s->EnqueueClaimed(sub, 1000, 60000);   // same request id while active
+    ASSERT_TRUE(dup.ok());
+    EXPECT_FALSE(dup->has_value());
+  }  // the process dies before the scan: the row is on disk, running
+  auto s = Open();
+  EXPECT_EQ(*s->RecoverRunning(), 1);
+  auto again = s->Claim(2000, 60000);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->id, id);
+  EXPECT_EQ((*again)->attempts, 2);
+}
+
+TEST_F(StoreTest, ARenewedLeaseIsNotReclaimed) {
+  auto s = Open();
+  ASSERT_TRUE(s->EnqueueAll({Spec("slow.apk"), Spec("stuck.apk")}, 1000).ok());
+  auto slow = s->Claim(1000, 1000);
+  auto stuck = s->Claim(1000, 1000);
+  ASSERT_TRUE(slow.ok() && slow->has_value() && stuck.ok() && stuck->has_value());
+  EXPECT_EQ(*s->RenewLeases({(*slow)->id}, 1700, 1000), 1);
+  auto taken = s->Claim(2500, 60000);  // only the lease that was not renewed expired
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ((*taken)->id, (*stuck)->id);
+  EXPECT_FALSE(s->Claim(2500, 60000)->has_value());
+  ASSERT_TRUE(s->Complete((*slow)->id, Res("aa"), {}, 2600).ok());
+  EXPECT_EQ(*s->RenewLeases({(*slow)->id}, 2600, 1000), 0);  // finished: nothing to renew
+}
+
+TEST_F(StoreTest, AJobWaitsWhileAnotherScansTheSamePackage) {
+  auto s = Open();
+  JobSpec a = Spec("a.apk", "k1"), mirror = Spec("a-mirror.apk", "k2"), b = Spec("b.apk", "k3");
+  a.expect_sha256 = mirror.expect_sha256 = std::string(64, 'a');
+  b.expect_sha256 = std::string(64, 'b');
+  ASSERT_TRUE(s->EnqueueAll({a, mirror, b}, 1000).ok());
+  auto first = s->Claim(1000, 60000);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->spec.name, "a.apk");
+  auto second = s->Claim(1000, 60000);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->spec.name, "b.apk");  // the mirror waits
+  EXPECT_FALSE(s->Claim(1000, 60000)->has_value());
+  ASSERT_TRUE(s->Complete((*first)->id, Res(a.expect_sha256), {}, 1100).ok());
+  auto third = s->Claim(1100, 60000);
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_EQ((*third)->spec.name, "a-mirror.apk");
 }
 
 }  // namespace

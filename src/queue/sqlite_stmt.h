@@ -112,6 +112,10 @@ class Txn {
   bool ok_ = false, done_ = false;
 };
 
+inline JobResult ReadResult(const Stmt& s) {
+  return ReadResultColumns([&](int c) { return s.Text(c); }, [&](int c) { return s.Int(c); });
+}
+
 inline Job ReadJob(const Stmt& s) {
   return ReadJobColumns([&](int c) { return s.Text(c); }, [&](int c) { return s.Int(c); });
 }

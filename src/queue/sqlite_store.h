@@ -4,6 +4,7 @@
 #ifndef SHELFGUARD_SRC_QUEUE_SQLITE_STORE_H_
 #define SHELFGUARD_SRC_QUEUE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +16,7 @@ struct sqlite3;
 namespace shelfguard::queue {
 
 struct StmtCache;
+class Stmt;
 class Checkpointer;
 
 class SqliteStore final : public Store {
@@ -26,6 +28,7 @@ class SqliteStore final : public Store {
 
   Result<int64_t> Enqueue(const JobSpec& spec, int64_t now_ms) override;
   Result<std::vector<int64_t>> EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) override;
+  Result<std::optional<Job>> EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) override;
   Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms) override;
   Status Release(int64_t job_id) override;
   Result<int64_t> RecoverRunning() override;
@@ -37,15 +40,16 @@ class SqliteStore final : public Store {
   Status Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) override;
   Status Fail(int64_t job_id, const std::string& error, int64_t now_ms) override;
   Status Skip(int64_t job_id, const std::string& note, int64_t now_ms) override;
-  std::optional<Job> GetJob(int64_t id) override;
-  std::optional<Job> FindJobByPath(const std::string& path) override;
-  std::optional<Job> FindJobByKey(const std::string& dedup_key) override;
-  std::optional<JobResult> GetResult(int64_t job_id) override;
-  bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
-                 int64_t errors_since_ms = INT64_MAX) override;
-  bool FailedSince(const std::string& dedup_key, int64_t since_ms) override;
-  Counts GetCounts() override;
-  Activity GetActivity() override;
+  Result<int64_t> RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) override;
+  Result<std::optional<Job>> GetJob(int64_t id) override;
+  Result<std::optional<Job>> FindJobByPath(const std::string& path) override;
+  Result<std::optional<Job>> FindJobByKey(const std::string& dedup_key) override;
+  Result<std::optional<JobResult>> GetResult(int64_t job_id) override;
+  Result<bool> HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                         int64_t errors_since_ms = INT64_MAX) override;
+  Result<bool> FailedSince(const std::string& dedup_key, int64_t since_ms) override;
+  Result<Counts> GetCounts() override;
+  Result<Activity> GetActivity() override;
   Result<std::vector<OutboxMessage>> TakeDeliverable(const std::string& consumer, int max, int64_t now_ms,
                                                      int64_t ack_timeout_ms) override;
   Result<int64_t> Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) override;
@@ -58,7 +62,12 @@ class SqliteStore final : public Store {
   SqliteStore() = default;
   Status Exec(const char* sql);
   Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
-  std::optional<Job> FindNewestJob(const char* column, const std::string& value);
+  // A one-row query: `bind` its parameters, `read` the row; nullopt when
+  // no row, an error when the query failed.
+  template <typename Read>
+  auto QueryRow(const char* sql, const std::function<void(Stmt&)>& bind, const Read& read)
+      -> Result<std::optional<decltype(read(std::declval<Stmt&>()))>>;
+  Result<std::optional<Job>> FindNewestJob(const char* column, const std::string& value);
   Result<std::optional<Job>> ClaimLocked(int64_t now_ms, int64_t lease_ms);
   // Fail() and Skip(): the job finished without a result, in `state`.
   Status FinishUnscanned(int64_t job_id, const char* state, const std::string& error, int64_t now_ms);

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS jobs(
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs(dedup_key)
   WHERE dedup_key IS NOT NULL AND state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
+CREATE INDEX IF NOT EXISTS jobs_running_sha ON jobs(expect_sha256) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_path ON jobs(path);
 CREATE INDEX IF NOT EXISTS jobs_key ON jobs(dedup_key, state);
 CREATE TABLE IF NOT EXISTS results(
@@ -146,9 +147,13 @@ Result<std::optional<Job>> SqliteStore::ClaimLocked(int64_t now_ms, int64_t leas
   // OR made SQLite walk every job by id, finished ones included, so each
   // claim cost grew with the history (quadratic over a sweep).
   std::optional<Job> best;
+  // A package another job is scanning now waits for that one (see Claim).
+  static const char kNotBeingScanned[] =
+      " AND (expect_sha256 = '' OR NOT EXISTS(SELECT 1 FROM jobs r WHERE r.state = 'running' AND "
+      "r.expect_sha256 = jobs.expect_sha256 AND r.id <> jobs.id))";
   for (const char* cond : {"state = 'queued' AND not_before <= ?1",
                            "state = 'running' AND lease_until < ?1"}) {
-    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + cond +
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + cond + kNotBeingScanned +
                       " ORDER BY id LIMIT 1";
     Stmt sel(*cache_, sql.c_str());
     if (!sel.ok()) return DbError(db_, "prepare claim");
@@ -168,6 +173,25 @@ Result<std::optional<Job>> SqliteStore::ClaimLocked(int64_t now_ms, int64_t leas
   if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
   job.state = "running";
   job.attempts += 1;
+  return std::optional<Job>(std::move(job));
+}
+
+Result<std::optional<Job>> SqliteStore::EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin enqueue");
+  auto id = EnqueueLocked(spec, now_ms);
+  if (!id.ok()) return id.status();
+  if (*id == 0) return std::optional<Job>();
+  Stmt up(*cache_, "UPDATE jobs SET state = 'running', attempts = 1, lease_until = ? WHERE id = ?");
+  up.Bind(1, now_ms + lease_ms).Bind(2, *id);
+  if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
+  if (!txn.Commit()) return DbError(db_, "commit enqueue");
+  Job job;
+  job.id = *id;
+  job.spec = spec;
+  job.state = "running";
+  job.attempts = 1;
   return std::optional<Job>(std::move(job));
 }
 
@@ -271,102 +295,101 @@ Status SqliteStore::Skip(int64_t job_id, const std::string& note, int64_t now_ms
   return FinishUnscanned(job_id, "done", note, now_ms);
 }
 
-std::optional<Job> SqliteStore::GetJob(int64_t id) {
+Result<int64_t> SqliteStore::RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";
-  Stmt st(*cache_, sql.c_str());
-  st.Bind(1, id);
-  if (st.Step() != SQLITE_ROW) return std::nullopt;
-  return ReadJob(st);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin renew");
+  Stmt up(*cache_, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running'");
+  int64_t n = 0;
+  for (int64_t id : job_ids) {
+    up.Reset();
+    up.Bind(1, now_ms + lease_ms).Bind(2, id);
+    if (up.Step() != SQLITE_DONE) return DbError(db_, "renew lease");
+    n += sqlite3_changes(db_);
+  }
+  if (!txn.Commit()) return DbError(db_, "commit renew");
+  return n;
 }
 
-std::optional<Job> SqliteStore::FindNewestJob(const char* column, const std::string& value) {
+// Runs a one-row query; nullopt when it found no row, an error when it failed.
+template <typename Read>
+auto SqliteStore::QueryRow(const char* sql, const std::function<void(Stmt&)>& bind, const Read& read)
+    -> Result<std::optional<decltype(read(std::declval<Stmt&>()))>> {
+  using T = decltype(read(std::declval<Stmt&>()));
   std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(*cache_, sql);
+  if (!st.ok()) return DbError(db_, "prepare query");
+  bind(st);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<T>();
+  if (rc != SQLITE_ROW) return DbError(db_, "query");
+  return std::optional<T>(read(st));
+}
+
+Result<std::optional<Job>> SqliteStore::GetJob(int64_t id) {
+  static const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?";
+  return QueryRow(sql.c_str(), [&](Stmt& st) { st.Bind(1, id); }, ReadJob);
+}
+
+Result<std::optional<Job>> SqliteStore::FindNewestJob(const char* column, const std::string& value) {
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column +
                     " = ? ORDER BY id DESC LIMIT 1";
-  Stmt st(*cache_, sql.c_str());
-  st.Bind(1, value);
-  if (st.Step() != SQLITE_ROW) return std::nullopt;
-  return ReadJob(st);
+  return QueryRow(sql.c_str(), [&](Stmt& st) { st.Bind(1, value); }, ReadJob);
 }
 
-std::optional<Job> SqliteStore::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
+Result<std::optional<Job>> SqliteStore::FindJobByPath(const std::string& path) { return FindNewestJob("path", path); }
 
-std::optional<Job> SqliteStore::FindJobByKey(const std::string& dedup_key) { return FindNewestJob("dedup_key", dedup_key); }
-
-std::optional<JobResult> SqliteStore::GetResult(int64_t job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "SELECT sha256, size, sig_version, reg_version, verdict, error, report FROM results "
-          "WHERE job_id = ?");
-  st.Bind(1, job_id);
-  if (st.Step() != SQLITE_ROW) return std::nullopt;
-  JobResult r;
-  r.sha256 = st.Text(0);
-  r.size = static_cast<uint64_t>(st.Int(1));
-  r.signatures_version = st.Text(2);
-  r.registry_version = st.Text(3);
-  r.verdict = st.Text(4);
-  r.error = st.Text(5);
-  r.report = st.Text(6);
-  return r;
+Result<std::optional<Job>> SqliteStore::FindJobByKey(const std::string& dedup_key) {
+  return FindNewestJob("dedup_key", dedup_key);
 }
 
-bool SqliteStore::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
-                      int64_t errors_since_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
-          "AND (verdict != 'error' OR finished_ms >= ?) LIMIT 1");
-  st.Bind(1, sha256).Bind(2, sig).Bind(3, reg).Bind(4, errors_since_ms);
-  return st.Step() == SQLITE_ROW;
+Result<std::optional<JobResult>> SqliteStore::GetResult(int64_t job_id) {
+  return QueryRow(
+      (std::string("SELECT ") + kResultColumns + " FROM results WHERE job_id = ?").c_str(),
+      [&](Stmt& st) { st.Bind(1, job_id); }, ReadResult);
 }
 
-bool SqliteStore::FailedSince(const std::string& dedup_key, int64_t since_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "SELECT 1 FROM jobs WHERE dedup_key = ? AND state = 'failed' AND finished_ms >= ? LIMIT 1");
-  st.Bind(1, dedup_key).Bind(2, since_ms);
-  return st.Step() == SQLITE_ROW;
+Result<bool> SqliteStore::HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                                    int64_t errors_since_ms) {
+  auto row = QueryRow(
+      "SELECT 1 FROM results WHERE sha256 = ? AND sig_version = ? AND reg_version = ? "
+      "AND (verdict != 'error' OR finished_ms >= ?) LIMIT 1",
+      [&](Stmt& st) { st.Bind(1, sha256).Bind(2, sig).Bind(3, reg).Bind(4, errors_since_ms); },
+      [](Stmt&) { return true; });
+  if (!row.ok()) return row.status();
+  return row->has_value();
 }
 
-Store::Activity SqliteStore::GetActivity() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Activity a;
+Result<bool> SqliteStore::FailedSince(const std::string& dedup_key, int64_t since_ms) {
+  auto row = QueryRow("SELECT 1 FROM jobs WHERE dedup_key = ? AND state = 'failed' AND finished_ms >= ? LIMIT 1",
+                      [&](Stmt& st) { st.Bind(1, dedup_key).Bind(2, since_ms); }, [](Stmt&) { return true; });
+  if (!row.ok()) return row.status();
+  return row->has_value();
+}
+
+Result<Store::Activity> SqliteStore::GetActivity() {
   // Index probes on (state, ...): constant time however long the history.
-  Stmt jobs(*cache_,
-            "SELECT EXISTS(SELECT 1 FROM jobs WHERE state = 'queued') OR "
-            "EXISTS(SELECT 1 FROM jobs WHERE state = 'running')");
-  a.jobs = jobs.Step() == SQLITE_ROW && jobs.Int(0) != 0;
-  Stmt out(*cache_,
-           "SELECT EXISTS(SELECT 1 FROM outbox WHERE state = 'pending') OR "
-           "EXISTS(SELECT 1 FROM outbox WHERE state = 'inflight')");
-  a.undelivered = out.Step() == SQLITE_ROW && out.Int(0) != 0;
-  return a;
+  auto row = QueryRow(
+      "SELECT EXISTS(SELECT 1 FROM jobs WHERE state = 'queued') OR "
+      "EXISTS(SELECT 1 FROM jobs WHERE state = 'running'), "
+      "EXISTS(SELECT 1 FROM outbox WHERE state = 'pending') OR "
+      "EXISTS(SELECT 1 FROM outbox WHERE state = 'inflight')",
+      [](Stmt&) {}, [](Stmt& st) { return Activity{st.Int(0) != 0, st.Int(1) != 0}; });
+  if (!row.ok()) return row.status();
+  return row->value_or(Activity());
 }
 
-Counts SqliteStore::GetCounts() {
+Result<Counts> SqliteStore::GetCounts() {
   std::lock_guard<std::mutex> lock(mu_);
   Counts c;
-  Stmt jobs(*cache_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
-  while (jobs.Step() == SQLITE_ROW) {
-    std::string s = jobs.Text(0);
-    int64_t n = jobs.Int(1);
-    if (s == "queued") c.queued = n;
-    else if (s == "running") c.running = n;
-    else if (s == "done") c.done = n;
-    else if (s == "failed") c.failed = n;
+  for (const char* sql : {"SELECT 'jobs', state, COUNT(*) FROM jobs GROUP BY state",
+                          "SELECT 'outbox', state, COUNT(*) FROM outbox GROUP BY state",
+                          "SELECT 'results', '', COUNT(*) FROM results"}) {
+    Stmt st(*cache_, sql);
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) AddCount(st.Text(0), st.Text(1), st.Int(2), &c);
+    if (rc != SQLITE_DONE) return DbError(db_, "count");
   }
-  Stmt out(*cache_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
-  while (out.Step() == SQLITE_ROW) {
-    std::string s = out.Text(0);
-    int64_t n = out.Int(1);
-    if (s == "pending") c.outbox_pending = n;
-    else if (s == "inflight") c.outbox_inflight = n;
-    else if (s == "acked") c.outbox_acked = n;
-  }
-  Stmt res(*cache_, "SELECT COUNT(*) FROM results");
-  if (res.Step() == SQLITE_ROW) c.results = res.Int(0);
   return c;
 }
 

@@ -112,8 +112,18 @@ class Store {
   // Enqueue() for each spec, in one transaction (all or none); the ids in
   // the same order.
   virtual Result<std::vector<int64_t>> EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) = 0;
+  // Enqueue() and a claim of that very job, in one transaction: the job is
+  // on disk and leased to this node for `lease_ms` before the caller hands
+  // it to a worker (a submission: one commit fewer, and no other worker or
+  // node can take it first). A crash leaves it running; RecoverRunning at
+  // the restart (or the lease's end, for another node) queues it again.
+  // nullopt: a job with its dedup key is active.
+  virtual Result<std::optional<Job>> EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) = 0;
   // Claims the oldest runnable job (queued and not_before <= now, or running
-  // with an expired lease) for `lease_ms`. nullopt: nothing to do.
+  // with an expired lease) for `lease_ms`. nullopt: nothing to do. A job
+  // whose expect_sha256 is that of another running job waits until that
+  // one ends: two claimers never scan the same package at once (the second
+  // is then skipped as already scanned, or scans with other versions).
   virtual Result<std::optional<Job>> Claim(int64_t now_ms, int64_t lease_ms) = 0;
   // Gives back a claimed job that was not started (queued again, the claim
   // not counted as an attempt).
@@ -139,27 +149,36 @@ class Store {
   // Marks a job done without a result (its package was already scanned).
   virtual Status Skip(int64_t job_id, const std::string& note, int64_t now_ms) = 0;
 
-  virtual std::optional<Job> GetJob(int64_t id) = 0;
-  virtual std::optional<Job> FindJobByPath(const std::string& path) = 0;
+  // Extends the lease of each listed job this node still holds (running,
+  // and in a shared store leased to this node) to now + lease_ms: a worker
+  // busy with a job longer than part of its lease keeps it, so a slow scan
+  // is not taken over by another claimer. Returns how many were extended
+  // (a job missing from the count was lost: finished, or taken over).
+  virtual Result<int64_t> RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) = 0;
+
+  // Look-ups. An error (the store unreachable) is an error, never "not
+  // found": callers must not read an outage as a new package or request.
+  virtual Result<std::optional<Job>> GetJob(int64_t id) = 0;
+  virtual Result<std::optional<Job>> FindJobByPath(const std::string& path) = 0;
   // The newest job with this dedup key, in any state.
-  virtual std::optional<Job> FindJobByKey(const std::string& dedup_key) = 0;
-  virtual std::optional<JobResult> GetResult(int64_t job_id) = 0;
+  virtual Result<std::optional<Job>> FindJobByKey(const std::string& dedup_key) = 0;
+  virtual Result<std::optional<JobResult>> GetResult(int64_t job_id) = 0;
   // True when a package with this sha256 was scanned with these versions.
   // A result whose verdict is "error" (the package could not be analysed)
   // counts only when it finished at or after `errors_since_ms`, so callers
   // retry such packages after a back-off instead of on every sweep; the
   // default never counts them.
-  virtual bool HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
-                         int64_t errors_since_ms = INT64_MAX) = 0;
+  virtual Result<bool> HasResult(const std::string& sha256, const std::string& sig, const std::string& reg,
+                                 int64_t errors_since_ms = INT64_MAX) = 0;
   // True when a job with this dedup key failed at or after `since_ms`.
-  virtual bool FailedSince(const std::string& dedup_key, int64_t since_ms) = 0;
-  virtual Counts GetCounts() = 0;
+  virtual Result<bool> FailedSince(const std::string& dedup_key, int64_t since_ms) = 0;
+  virtual Result<Counts> GetCounts() = 0;
   // Whether any job is queued or running, and any message undelivered
   // (pending or in flight): cheap enough to ask often, unlike the counts.
   struct Activity {
     bool jobs = false, undelivered = false;
   };
-  virtual Activity GetActivity() = 0;
+  virtual Result<Activity> GetActivity() = 0;
 
   // Outbox. Takes up to `max` messages that are pending, or in flight past
   // their deadline, marks them in flight to `consumer` until now + ack_timeout.

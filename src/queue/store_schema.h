@@ -4,6 +4,8 @@
 #define SHELFGUARD_SRC_QUEUE_STORE_SCHEMA_H_
 
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "queue/store.h"
 
@@ -43,6 +45,39 @@ Job ReadJobColumns(const Text& text, const Int& integer) {
   j.error = text(11);
   j.spec.owned = integer(12) != 0;
   return j;
+}
+
+// A JobResult from a row of "sha256, size, sig_version, reg_version,
+// verdict, error, report".
+template <typename Text, typename Int>
+JobResult ReadResultColumns(const Text& text, const Int& integer) {
+  JobResult r;
+  r.sha256 = text(0);
+  r.size = static_cast<uint64_t>(integer(1));
+  r.signatures_version = text(2);
+  r.registry_version = text(3);
+  r.verdict = text(4);
+  r.error = text(5);
+  r.report = text(6);
+  return r;
+}
+inline constexpr char kResultColumns[] = "sha256, size, sig_version, reg_version, verdict, error, report";
+
+// Adds `n` rows of `table` ("jobs", "outbox" or "results") in `state` to
+// the counter of that state.
+inline void AddCount(const std::string& table, const std::string& state, int64_t n, Counts* c) {
+  if (table == "results") {
+    c->results = n;
+    return;
+  }
+  const std::pair<const char*, int64_t*> slots[] = {
+      {"queued", &c->queued},           {"running", &c->running},          {"done", &c->done},
+      {"failed", &c->failed},           {"pending", &c->outbox_pending},   {"inflight", &c->outbox_inflight},
+      {"acked", &c->outbox_acked}};
+  // Job and outbox states do not overlap, so the state alone names the slot.
+  for (const auto& [name, slot] : slots) {
+    if (state == name) *slot = n;
+  }
 }
 
 }  // namespace shelfguard::queue
