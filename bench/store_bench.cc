@@ -283,7 +283,7 @@ Throughput RunThroughput(Fleet& f, int claimers, const Params& p, const std::str
   t.error = first_error;
   t.jobs_per_s = t.done / t.seconds;
   auto got = f.nodes[0]->GetCounts();
-  Counts counts = got.ok() ? *got : Counts();
+  shelfguard::queue::Counts counts = got.ok() ? *got : shelfguard::queue::Counts();
   if (counts.done != p.jobs || counts.results != p.jobs) {
     t.error += " (check: " + std::to_string(counts.done) + " done, " + std::to_string(counts.results) +
                " results, expected " + std::to_string(p.jobs) + ")";
