@@ -8,9 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "core/bounded_file.h"
 #include "shelfguard/report.h"
 
 namespace shelfguard::cli {
@@ -122,15 +121,15 @@ int RunSubmit(SubmitOptions& so) {
       req["path"] = std::filesystem::absolute(target).lexically_normal().string();
       frames.push_back(Dump(req));
     } else {
-      std::ifstream in(target, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      if (!in.good() && !in.eof()) {
-        std::fprintf(stderr, "shelfguard submit: cannot read %s\n", target.c_str());
+      // One read into a buffer of the file's size (a stream copied it twice);
+      // the cap is the largest submit.max_bytes a daemon accepts.
+      auto bytes = ReadFileBounded(target, uint64_t{1} << 34, "package");
+      if (!bytes.ok()) {
+        std::fprintf(stderr, "shelfguard submit: %s\n", bytes.status().message().c_str());
         return 2;
       }
       frames.push_back(Dump(req));
-      frames.push_back(ss.str());
+      frames.push_back(std::move(bytes).value());
     }
   }
   InstallStopHandlers();
