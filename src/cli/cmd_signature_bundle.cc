@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "signatures/bundle.h"
@@ -79,14 +80,27 @@ int Update(const BundleOptions& o) {
   return 0;
 }
 
+// A `signatures` subcommand with the bundle footer, running `run`.
+CLI::App* AddBundleCommand(CLI::App* parent, const std::string& name, const std::string& help, Runner run) {
+  CLI::App* cmd = AddCommand(parent, name, help);
+  cmd->footer(kBundleFooter);
+  SetRunner(cmd, std::move(run));
+  return cmd;
+}
+
+void AddPublicKeyOption(CLI::App* cmd, std::string* public_key) {
+  cmd->add_option("--public-key", *public_key, "minisign public key")->type_name("KEY.pub")->required();
+}
+
 }  // namespace
 
 // Called by SetupSignatures (cmd_signatures.cc) with the `signatures` command.
 void AddSignatureBundleCommands(CLI::App* cmd) {
   auto b = std::make_shared<BundleOptions>();
-  CLI::App* pack = AddCommand(cmd, "pack",
-                              "pack DIR's signature files into a signed bundle (zip with "
-                              "manifest.json and its minisign signature)");
+  CLI::App* pack = AddBundleCommand(cmd, "pack",
+                                    "pack DIR's signature files into a signed bundle (zip with "
+                                    "manifest.json and its minisign signature)",
+                                    [b] { return Pack(*b); });
   // --version here is the bundle's version, not "print the program version".
   pack->set_version_flag("");
   pack->add_option("--dir,--signatures", b->dir, "signature directory to pack")
@@ -100,31 +114,23 @@ void AddSignatureBundleCommands(CLI::App* cmd) {
       ->required();
   pack->add_option("-o,--output,--out", b->out, "bundle to write")->type_name("BUNDLE.zip")
       ->required();
-  pack->footer(kBundleFooter);
-  SetRunner(pack, [b] { return Pack(*b); });
 
-  CLI::App* verify = AddCommand(cmd, "verify",
-                                "verify a bundle's signature and every file's digest; print its "
-                                "version and files");
+  CLI::App* verify = AddBundleCommand(cmd, "verify",
+                                      "verify a bundle's signature and every file's digest; print its "
+                                      "version and files",
+                                      [b] { return Verify(*b); });
   verify->add_option("bundle", b->bundle, "bundle file")->type_name("BUNDLE.zip")->required();
-  verify->add_option("--public-key", b->public_key, "minisign public key")
-      ->type_name("KEY.pub")
-      ->required();
-  verify->footer(kBundleFooter);
-  SetRunner(verify, [b] { return Verify(*b); });
+  AddPublicKeyOption(verify, &b->public_key);
 
-  CLI::App* update = AddCommand(cmd, "update",
-                                "download a bundle (conditional GET), verify it, refuse a version "
-                                "not newer than the installed one and swap it in atomically");
+  CLI::App* update = AddBundleCommand(cmd, "update",
+                                      "download a bundle (conditional GET), verify it, refuse a version "
+                                      "not newer than the installed one and swap it in atomically",
+                                      [b] { return Update(*b); });
   update->add_option("url", b->url, "bundle URL (http or https)")->type_name("URL")->required();
-  update->add_option("--public-key", b->public_key, "minisign public key")
-      ->type_name("KEY.pub")
-      ->required();
+  AddPublicKeyOption(update, &b->public_key);
   update->add_option("--dir,--signatures", b->dir,
                      "installed signature directory (default: $SHELFGUARD_SIGNATURES or built-in)")
       ->type_name("DIR");
-  update->footer(kBundleFooter);
-  SetRunner(update, [b] { return Update(*b); });
 }
 
 }  // namespace shelfguard::cli

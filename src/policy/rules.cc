@@ -82,6 +82,17 @@ std::string SdkNames(const std::vector<const SdkHit*>& sdks) {
   return Join(n, ", ");
 }
 
+std::optional<Finding> SdkPresenceFinding(const RuleInput& in, std::string_view id,
+                                          std::initializer_list<std::string_view> cats, AroundNames en,
+                                          AroundNames zh) {
+  auto sdks = SdksOf(*in.facts, cats);
+  if (sdks.empty()) return std::nullopt;
+  const std::string names = SdkNames(sdks);
+  Finding f = Make(id, en.before + names + en.after, zh.before + names + zh.after);
+  AddSdkEvidence(&f, sdks);
+  return f;
+}
+
 void AddSdkEvidence(Finding* f, const std::vector<const SdkHit*>& sdks) {
   for (const auto* s : sdks) {
     size_t n = 0;

@@ -115,67 +115,51 @@ void PrivBiometric(const RuleInput& in, std::vector<Finding>* out) {
 }
 
 void PrivTrackingSdk(const RuleInput& in, std::vector<Finding>* out) {
-  auto sdks = SdksOf(*in.facts, {"analytics"});
-  if (sdks.empty()) return;
-  Finding f = Make("PRIV-TRACKING-SDK",
-                   "analytics/tracking SDKs to list in the published SDK disclosure: " + SdkNames(sdks),
-                   "需在第三方 SDK 信息公示中列明的统计/追踪 SDK：" + SdkNames(sdks));
-  AddSdkEvidence(&f, sdks);
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "PRIV-TRACKING-SDK", {"analytics"},
+                              {"analytics/tracking SDKs to list in the published SDK disclosure: ", ""},
+                              {"需在第三方 SDK 信息公示中列明的统计/追踪 SDK：", ""});
+  if (f) out->push_back(std::move(*f));
 }
 
 // ---------------------------------------------------------------- content
 
 void ContentAdSdk(const RuleInput& in, std::vector<Finding>* out) {
-  auto sdks = SdksOf(*in.facts, {"ads"});
-  if (sdks.empty()) return;
-  Finding f = Make("CONTENT-AD-SDK", "advertising SDK present: " + SdkNames(sdks),
-                   "含有广告 SDK：" + SdkNames(sdks) + "（教育应用不得出现广告）");
-  AddSdkEvidence(&f, sdks);
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "CONTENT-AD-SDK", {"ads"}, {"advertising SDK present: ", ""},
+                              {"含有广告 SDK：", "（教育应用不得出现广告）"});
+  if (f) out->push_back(std::move(*f));
 }
 
 void ContentGame(const RuleInput& in, std::vector<Finding>* out) {
-  auto sdks = SdksOf(*in.facts, {"game-engine", "game-sdk"});
-  if (sdks.empty()) return;
-  Finding f = Make("CONTENT-GAME", "game engine or game SDK present: " + SdkNames(sdks),
-                   "含有游戏引擎或游戏 SDK：" + SdkNames(sdks) + "（教育应用不得出现游戏链接）");
-  AddSdkEvidence(&f, sdks);
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "CONTENT-GAME", {"game-engine", "game-sdk"},
+                              {"game engine or game SDK present: ", ""},
+                              {"含有游戏引擎或游戏 SDK：", "（教育应用不得出现游戏链接）"});
+  if (f) out->push_back(std::move(*f));
 }
 
 void ContentPaymentRequiredUse(const RuleInput& in, std::vector<Finding>* out) {
   if (Lower(in.filing->use) != "required") return;
-  auto sdks = SdksOf(*in.facts, {"payment"});
-  if (sdks.empty()) return;
-  Finding f = Make("CONTENT-PAYMENT-REQUIRED-USE",
-                   "payment SDK (" + SdkNames(sdks) + ") in an app filed as required-use",
-                   "备案为要求使用的应用含有支付 SDK（" + SdkNames(sdks) + "），不得收取任何费用");
-  AddSdkEvidence(&f, sdks);
-  AddEvidence(&f, RegistryField(in.filing, "use", in.filing->use));
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "CONTENT-PAYMENT-REQUIRED-USE", {"payment"},
+                              {"payment SDK (", ") in an app filed as required-use"},
+                              {"备案为要求使用的应用含有支付 SDK（", "），不得收取任何费用"});
+  if (!f) return;
+  AddEvidence(&*f, RegistryField(in.filing, "use", in.filing->use));
+  out->push_back(std::move(*f));
 }
 
 void ContentPhotoSearch(const RuleInput& in, std::vector<Finding>* out) {
-  auto sdks = SdksOf(*in.facts, {"photo-search"});
-  if (sdks.empty()) return;
-  Finding f = Make("CONTENT-PHOTO-SEARCH",
-                   "photo-search-homework (拍照搜题) capability: " + SdkNames(sdks),
-                   "含有拍照搜题功能：" + SdkNames(sdks));
-  AddSdkEvidence(&f, sdks);
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "CONTENT-PHOTO-SEARCH", {"photo-search"},
+                              {"photo-search-homework (拍照搜题) capability: ", ""}, {"含有拍照搜题功能：", ""});
+  if (f) out->push_back(std::move(*f));
 }
 
 void ContentLiveSubject(const RuleInput& in, std::vector<Finding>* out) {
   if (Lower(in.filing->category) != "subject") return;
-  auto sdks = SdksOf(*in.facts, {"live-streaming"});
-  if (sdks.empty()) return;
-  Finding f = Make("CONTENT-LIVE-SUBJECT",
-                   "live-streaming SDK (" + SdkNames(sdks) + ") in a subject-training app",
-                   "学科类培训应用含有直播 SDK（" + SdkNames(sdks) + "）");
-  AddSdkEvidence(&f, sdks);
-  AddEvidence(&f, RegistryField(in.filing, "category", in.filing->category));
-  out->push_back(std::move(f));
+  auto f = SdkPresenceFinding(in, "CONTENT-LIVE-SUBJECT", {"live-streaming"},
+                              {"live-streaming SDK (", ") in a subject-training app"},
+                              {"学科类培训应用含有直播 SDK（", "）"});
+  if (!f) return;
+  AddEvidence(&*f, RegistryField(in.filing, "category", in.filing->category));
+  out->push_back(std::move(*f));
 }
 
 // ---------------------------------------------------------------- category

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,17 @@ inline bool IsAndroid(const Facts& f) { return f.package.platform == Platform::k
 std::vector<const SdkHit*> SdksOf(const Facts& f, std::initializer_list<std::string_view> cats);
 std::string SdkNames(const std::vector<const SdkHit*>& sdks);
 void AddSdkEvidence(Finding* f, const std::vector<const SdkHit*>& sdks);
+// The text of a message around the SDK names: before + names + after.
+struct AroundNames {
+  const char* before;
+  const char* after;
+};
+// An SDK-presence rule's finding: `id` citing every SDK of `cats` (more than
+// weak evidence), its messages built around their names; nullopt when the
+// facts hold none.
+std::optional<Finding> SdkPresenceFinding(const RuleInput& in, std::string_view id,
+                                          std::initializer_list<std::string_view> cats, AroundNames en,
+                                          AroundNames zh);
 // Android "dangerous" (runtime) permissions, for analyzers that did not set
 // Permission::dangerous (AOSP core/res/AndroidManifest.xml protectionLevel).
 bool IsDangerousName(std::string_view n);

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "registry/registry.h"
 #include "registry/registry_db.h"
@@ -83,19 +86,7 @@ class DbWriter : public ExportSink {
     if (rc != SQLITE_DONE) return DbError(db_, "insert rejected record " + r.Where());
     // A rejected record's ids may repeat (within it or across records): the
     // look-up table has no key, and at most 8 rows are read per id.
-    for (const std::string& a : r.android_packages) {
-      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "android", a, id));
-    }
-    for (const std::string& b : r.ios_bundle_ids) {
-      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "ios", b, id));
-    }
-    for (const std::string& h : r.harmony_bundle_names) {
-      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "harmony", h, id));
-    }
-    for (const std::string& m : r.mini_program_appids) {
-      SG_RETURN_IF_ERROR(AddPackage(rejected_package_.get(), "mini-program", m, id));
-    }
-    return Status::Ok();
+    return AddPackages(rejected_package_.get(), r, id);
   }
 
   Status AddFiling(Filing&& f, uint64_t line) override {
@@ -149,18 +140,7 @@ class DbWriter : public ExportSink {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);  // drops the references to f's strings
     if (rc != SQLITE_DONE) return DbError(db_, "insert filing " + f.filing_number);
-    for (const std::string& a : f.android_packages) {
-      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "android", a, id));
-    }
-    for (const std::string& b : f.ios_bundle_ids) {
-      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "ios", b, id));
-    }
-    for (const std::string& h : f.harmony_bundle_names) {
-      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "harmony", h, id));
-    }
-    for (const std::string& m : f.mini_program_appids) {
-      SG_RETURN_IF_ERROR(AddPackage(package_.get(), "mini-program", m, id));
-    }
+    SG_RETURN_IF_ERROR(AddPackages(package_.get(), f, id));
     ++filings_;
     return Status::Ok();
   }
@@ -210,6 +190,22 @@ class DbWriter : public ExportSink {
   static void BindStatic(sqlite3_stmt* st, int i, const std::string& v) {
     sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
+  // Every app id of `r` (a filing or a rejected record: Android packages,
+  // iOS bundle ids, HarmonyOS bundle names, mini-program appids) into the
+  // look-up table of `p` for record `id`.
+  template <typename Record>
+  Status AddPackages(sqlite3_stmt* p, const Record& r, int64_t id) {
+    const std::pair<const char*, const std::vector<std::string>*> kinds[] = {
+        {"android", &r.android_packages},
+        {"ios", &r.ios_bundle_ids},
+        {"harmony", &r.harmony_bundle_names},
+        {"mini-program", &r.mini_program_appids}};
+    for (const auto& [platform, ids] : kinds) {
+      for (const std::string& pid : *ids) SG_RETURN_IF_ERROR(AddPackage(p, platform, pid, id));
+    }
+    return Status::Ok();
+  }
+
   Status AddPackage(sqlite3_stmt* p, const char* platform, const std::string& pid, int64_t id) {
     sqlite3_reset(p);
     sqlite3_bind_text(p, 1, platform, -1, SQLITE_STATIC);

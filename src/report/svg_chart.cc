@@ -32,17 +32,23 @@ int64_t MaxCount(const std::vector<Bar>& bars) {
   return m;
 }
 
+// The <svg> element's start (its class, size and number of bars, the title
+// as tooltip) and the title drawn above the plot.
+std::string SvgOpen(const char* chart_class, int width, int height, size_t bars, const std::string& title) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart " + std::string(chart_class) +
+         "\" role=\"img\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
+         "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\" data-bars=\"" +
+         std::to_string(bars) + "\"><title>" + HtmlEscape(title) + "</title>" +
+         "<text x=\"0\" y=\"16\" class=\"chart-title\">" + HtmlEscape(title) + "</text>";
+}
+
 }  // namespace
 
 std::string BarChartSvg(const std::string& title, const std::vector<Bar>& bars) {
   const int width = kLabelWidth + kPlotWidth + kCountWidth;
   const int height = 28 + static_cast<int>(std::max<size_t>(bars.size(), 1)) * (kBarHeight + kBarGap);
   const double max = static_cast<double>(MaxCount(bars));
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart bar-chart\" role=\"img\" width=\"" +
-                  std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
-                  std::to_string(width) + " " + std::to_string(height) + "\" data-bars=\"" +
-                  std::to_string(bars.size()) + "\"><title>" + HtmlEscape(title) + "</title>";
-  s += "<text x=\"0\" y=\"16\" class=\"chart-title\">" + HtmlEscape(title) + "</text>";
+  std::string s = SvgOpen("bar-chart", width, height, bars.size(), title);
   if (bars.empty()) s += "<text x=\"0\" y=\"40\" class=\"chart-empty\">无数据 no data</text>";
   int y = 28;
   for (const auto& b : bars) {
@@ -66,11 +72,7 @@ std::string ColumnChartSvg(const std::string& title, const std::vector<Bar>& col
   const int col = std::clamp(600 / n, 3, 40);
   const int width = kLeft + n * col + 20, height = 28 + kPlotHeight + kBottom;
   const double max = static_cast<double>(MaxCount(columns));
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart column-chart\" role=\"img\" width=\"" +
-                  std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
-                  std::to_string(width) + " " + std::to_string(height) + "\" data-bars=\"" +
-                  std::to_string(columns.size()) + "\"><title>" + HtmlEscape(title) + "</title>";
-  s += "<text x=\"0\" y=\"16\" class=\"chart-title\">" + HtmlEscape(title) + "</text>";
+  std::string s = SvgOpen("column-chart", width, height, columns.size(), title);
   const int base = 28 + kPlotHeight;
   s += "<line x1=\"" + std::to_string(kLeft) + "\" y1=\"" + std::to_string(base) + "\" x2=\"" +
        std::to_string(width - 10) + "\" y2=\"" + std::to_string(base) + "\" class=\"axis\"/>";
