@@ -17,12 +17,23 @@ std::string WriteBadRegistry(const std::string& dir) {
   return path;
 }
 
+// Configures f with the bad registry (and `scan_extra` lines in [scan]).
+void UseBadRegistry(DaemonFixture& f, const std::string& scan_extra) {
+  std::string bad = WriteBadRegistry(f.dir);
+  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\n" + scan_extra + "isolation = \"none\"\n");
+}
+
+// Configures f with the bad registry and runs `shelfguardd --check` on it:
+// its exit code, its output in *out.
+int CheckWithBadRegistry(DaemonFixture& f, const std::string& scan_extra, std::string* out) {
+  UseBadRegistry(f, scan_extra);
+  return RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, out);
+}
+
 TEST(DaemonRegistry, RejectedRecordsInStatusLogAndCheck) {
   DaemonFixture f;
-  std::string bad = WriteBadRegistry(f.dir);
-  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nisolation = \"none\"\n");
   std::string out;
-  EXPECT_EQ(RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, &out), 0) << out;
+  EXPECT_EQ(CheckWithBadRegistry(f, "", &out), 0) << out;
   EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
   EXPECT_NE(out.find("filings[1]"), std::string::npos) << out;
   EXPECT_NE(out.find("cn.shelfguard.sample.revoked"), std::string::npos) << out;
@@ -41,7 +52,7 @@ TEST(DaemonRegistry, RejectedRecordsInStatusLogAndCheck) {
   EXPECT_EQ(DaemonFixture::CountIn(f.log(), "\"registry.rejected\""), 2u) << ReadAll(f.log());
 
   // Strict now: the reload is refused, the old registry keeps serving.
-  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nisolation = \"none\"\nregistry_strict = true\n");
+  UseBadRegistry(f, "registry_strict = true\n");
   f.daemon.Signal(SIGHUP);
   EXPECT_TRUE(WaitFor([&] { return DaemonFixture::CountIn(f.log(), "\"reload.failed\"") >= 1; }, 20000))
       << ReadAll(f.log());
@@ -55,10 +66,8 @@ TEST(DaemonRegistry, RejectedRecordsInStatusLogAndCheck) {
 
 TEST(DaemonRegistry, StrictRefusesARegistryWithRejectedRecords) {
   DaemonFixture f;
-  std::string bad = WriteBadRegistry(f.dir);
-  f.WriteConfig("", "[scan]\nregistry = \"" + bad + "\"\nregistry_strict = true\nisolation = \"none\"\n");
   std::string out;
-  EXPECT_EQ(RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, &out), 2) << out;
+  EXPECT_EQ(CheckWithBadRegistry(f, "registry_strict = true\n", &out), 2) << out;
   EXPECT_NE(out.find("scan.registry"), std::string::npos) << out;
   EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
 

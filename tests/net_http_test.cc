@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "net/http.h"
+#include "support/http_fixture.h"
 #include "support/http_server.h"
 
 namespace shelfguard {
@@ -20,27 +21,10 @@ using testing::HttpServer;
 // SHA-256("hello world\n").
 constexpr char kHelloSha[] = "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
 
-class NetHttpTest : public ::testing::Test {
+class NetHttpTest : public testing::HttpFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    dir_ = fs::temp_directory_path() / ("sg_net_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.Stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  static net::HttpOptions Fast() {
-    net::HttpOptions o;
-    o.connect_timeout_ms = 2000;
-    o.total_timeout_ms = 3000;
-    o.low_speed_seconds = 2;
-    return o;
-  }
-  HttpServer server_;
-  fs::path dir_;
+  NetHttpTest() : HttpFixture("sg_net_test_") {}
+  static net::HttpOptions Fast() { return FastOptions(3000); }
 };
 
 // The classifier behind http.deny_private (issue 11 item 8). Its input is the
@@ -76,12 +60,10 @@ TEST(IsPrivateAddress, EveryLocalRangeAndNothingElse) {
 }
 
 TEST_F(NetHttpTest, Ok200WithHeadersAndDigest) {
-  HttpRoute r;
-  r.body = "hello world\n";
-  r.etag = "\"v1\"";
-  r.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT";
-  r.headers = {{"X-Custom-Header", "Yes"}};
-  server_.Route("/a", r);
+  server_.Route("/a", {.body = "hello world\n",
+                       .headers = {{"X-Custom-Header", "Yes"}},
+                       .etag = "\"v1\"",
+                       .last_modified = "Wed, 01 Jan 2025 00:00:00 GMT"});
   auto resp = net::Get(server_.Url("/a"), Fast());
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   EXPECT_EQ(resp->status, 200);
@@ -98,11 +80,7 @@ TEST_F(NetHttpTest, Ok200WithHeadersAndDigest) {
 }
 
 TEST_F(NetHttpTest, ConditionalGet304) {
-  HttpRoute r;
-  r.body = "hello world\n";
-  r.etag = "\"v1\"";
-  r.last_modified = "Wed, 01 Jan 2025 00:00:00 GMT";
-  server_.Route("/a", r);
+  server_.Route("/a", {.body = "hello world\n", .etag = "\"v1\"", .last_modified = "Wed, 01 Jan 2025 00:00:00 GMT"});
   net::HttpOptions o = Fast();
   o.if_none_match = "\"v1\"";
   auto resp = net::Get(server_.Url("/a"), o);
@@ -126,10 +104,7 @@ TEST_F(NetHttpTest, ConditionalGet304) {
 }
 
 TEST_F(NetHttpTest, ErrorStatusesAreReturnedNotErrors) {
-  HttpRoute r;
-  r.status = 500;
-  r.body = "boom";
-  server_.Route("/err", r);
+  server_.Route("/err", {.status = 500, .body = "boom"});
   auto resp = net::Get(server_.Url("/err"), Fast());
   ASSERT_TRUE(resp.ok());
   EXPECT_EQ(resp->status, 500);
@@ -140,10 +115,7 @@ TEST_F(NetHttpTest, ErrorStatusesAreReturnedNotErrors) {
 }
 
 TEST_F(NetHttpTest, TruncatedBodyIsAnError) {
-  HttpRoute r;
-  r.body = std::string(10000, 'x');
-  r.truncate_at = 100;
-  server_.Route("/t", r);
+  server_.Route("/t", {.body = std::string(10000, 'x'), .truncate_at = 100});
   auto resp = net::Get(server_.Url("/t"), Fast());
   ASSERT_FALSE(resp.ok());
   EXPECT_NE(resp.status().message().find("truncated"), std::string::npos)
@@ -182,10 +154,7 @@ TEST_F(NetHttpTest, OversizeBodyAbortsWhileStreaming) {
 }
 
 TEST_F(NetHttpTest, SlowServerPastTheTimeout) {
-  HttpRoute r;
-  r.body = "late";
-  r.delay_ms = 5000;
-  server_.Route("/slow", r);
+  server_.Route("/slow", {.body = "late", .delay_ms = 5000});
   net::HttpOptions o = Fast();
   o.total_timeout_ms = 700;
   auto t0 = std::chrono::steady_clock::now();
@@ -198,10 +167,7 @@ TEST_F(NetHttpTest, SlowServerPastTheTimeout) {
 }
 
 TEST_F(NetHttpTest, RedirectToNonHttpSchemeIsRefused) {
-  HttpRoute r;
-  r.status = 302;
-  r.location = "file:///etc/passwd";
-  server_.Route("/redir", r);
+  server_.Route("/redir", {.status = 302, .location = "file:///etc/passwd"});
   auto resp = net::Get(server_.Url("/redir"), Fast());
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), "unsupported") << resp.status().ToString();
@@ -210,10 +176,7 @@ TEST_F(NetHttpTest, RedirectToNonHttpSchemeIsRefused) {
   HttpRoute ok;
   ok.body = "hello world\n";
   server_.Route("/target", ok);
-  HttpRoute r2;
-  r2.status = 302;
-  r2.location = server_.Url("/target");
-  server_.Route("/redir2", r2);
+  server_.Route("/redir2", {.status = 302, .location = server_.Url("/target")});
   resp = net::Get(server_.Url("/redir2"), Fast());
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   EXPECT_EQ(resp->status, 200);
@@ -225,9 +188,7 @@ TEST_F(NetHttpTest, RedirectToNonHttpSchemeIsRefused) {
 }
 
 TEST_F(NetHttpTest, DownloadWritesPrivateFileOrNothing) {
-  HttpRoute r;
-  r.body = "hello world\n";
-  server_.Route("/a", r);
+  server_.Route("/a", {.body = "hello world\n"});
   fs::path out = dir_ / "a.bin";
   auto d = net::Download(server_.Url("/a"), out.string(), Fast());
   ASSERT_TRUE(d.ok()) << d.status().ToString();

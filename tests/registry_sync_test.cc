@@ -13,6 +13,7 @@
 #include "registry/sync.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/http_fixture.h"
 #include "support/http_server.h"
 
 namespace shelfguard {
@@ -22,29 +23,17 @@ namespace fs = std::filesystem;
 using testing::HttpRoute;
 using testing::HttpServer;
 
-class RegistrySyncTest : public ::testing::Test {
+class RegistrySyncTest : public testing::HttpFixture {
  protected:
+  RegistrySyncTest() : HttpFixture("sg_sync_test_") {}
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    dir_ = fs::temp_directory_path() / ("sg_sync_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    HttpFixture::SetUp();
+    if (HasFatalFailure()) return;
     db_ = (dir_ / "registry.db").string();
     sample_ = testing::ReadFileBytes(testing::SourceDir() + "/samples/registry.json");
     ASSERT_FALSE(sample_.empty());
   }
-  void TearDown() override {
-    server_.Stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  static net::HttpOptions Fast() {
-    net::HttpOptions o;
-    o.connect_timeout_ms = 2000;
-    o.total_timeout_ms = 1500;
-    o.low_speed_seconds = 2;
-    return o;
-  }
+  static net::HttpOptions Fast() { return FastOptions(1500); }
   // Syncs the sample once so there is an old copy to protect.
   void SeedDatabase() {
     HttpRoute r;
@@ -76,8 +65,6 @@ class RegistrySyncTest : public ::testing::Test {
     EXPECT_EQ(n, 1u);
   }
 
-  HttpServer server_;
-  fs::path dir_;
   std::string db_, sample_, old_bytes_, old_version_;
 };
 

@@ -175,22 +175,21 @@ TEST(SchemaFiles, EveryDaemonRequestReplyAndMessageValidates) {
   EXPECT_EQ(deliver("[[[", false)["type"], "error");
 
   std::string out;
-  for (const auto& [schema, lines] : docs) {
-    std::string file = d.dir + "/" + schema + ".jsonl";
-    std::string text;
-    for (const auto& l : lines) text += l + "\n";
-    WriteAll(file, text);
-    EXPECT_EQ(Validate(schema, {file}, &out), 0) << schema << ":\n" << out;
-    EXPECT_NE(out.find(std::to_string(lines.size()) + " valid, 0 invalid"), std::string::npos) << out;
-  }
-  for (const auto& [schema, lines] : refused_requests) {
-    std::string file = d.dir + "/refused-" + schema + ".jsonl";
-    std::string text;
-    for (const auto& l : lines) text += l + "\n";
-    WriteAll(file, text);
-    EXPECT_EQ(Validate(schema, {file}, &out), 1) << schema << ":\n" << out;
-    EXPECT_NE(out.find("0 valid, " + std::to_string(lines.size()) + " invalid"), std::string::npos) << out;
-  }
+  // Every line of each schema's documents valid (exit 0), or every one
+  // invalid (exit 1), as the validator counts them.
+  auto validate_all = [&](const auto& by_schema, const std::string& prefix, bool valid) {
+    for (const auto& [schema, lines] : by_schema) {
+      std::string file = d.dir + "/" + prefix + schema + ".jsonl";
+      std::string text;
+      for (const auto& l : lines) text += l + "\n";
+      WriteAll(file, text);
+      EXPECT_EQ(Validate(schema, {file}, &out), valid ? 0 : 1) << schema << ":\n" << out;
+      const std::string n = std::to_string(lines.size());
+      EXPECT_NE(out.find(valid ? n + " valid, 0 invalid" : "0 valid, " + n + " invalid"), std::string::npos) << out;
+    }
+  };
+  validate_all(docs, "", true);
+  validate_all(refused_requests, "refused-", false);
   // And a message that breaks the format is caught.
   Json broken = Json::parse(docs["daemon-message.schema.json"].front());
   broken["package"]["platform"] = "windows";

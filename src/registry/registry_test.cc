@@ -25,6 +25,21 @@ std::string SourceDir() {
 std::string SampleJson() { return SourceDir() + "/samples/registry.json"; }
 std::string SampleCsv() { return SourceDir() + "/samples/registry.csv"; }
 
+constexpr uint64_t kAnyLine = 0;  // import lines count from 1
+
+// Whether `problems` holds one on `field` at `line` (kAnyLine: any) whose
+// message contains `words` and, when `file` is given, that names that file.
+bool HasProblem(const std::vector<ImportProblem>& problems, uint64_t line, const std::string& field,
+                const std::string& words = "", const std::string& file = "") {
+  for (const ImportProblem& p : problems) {
+    if ((line == kAnyLine || p.line == line) && p.field == field && p.message.find(words) != std::string::npos &&
+        (file.empty() || p.file == file)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class TempDir {
  public:
   TempDir() {
@@ -157,13 +172,7 @@ TEST(RegistryTest, BadJsonRecordsReportLineAndFieldAndTheRestLoads) {
   EXPECT_EQ(parsed->filing_lines[0], 3u);
   EXPECT_EQ(parsed->bad_records, 5u);
   auto has = [&](uint64_t line, const std::string& field, const std::string& words) {
-    for (const ImportProblem& p : parsed->problems) {
-      if (p.line == line && p.field == field && p.message.find(words) != std::string::npos &&
-          p.file == path) {
-        return true;
-      }
-    }
-    return false;
+    return HasProblem(parsed->problems, line, field, words, path);
   };
   // Each FilingObj spans 7 lines.
   EXPECT_TRUE(has(10, "filing_number", "six-digit legacy form"));
@@ -204,12 +213,7 @@ TEST(RegistryTest, BadCsvRowsReportRowAndColumn) {
   EXPECT_TRUE(parsed->filings[0].declared.biometric);
   EXPECT_EQ(parsed->filing_lines[0], 2u);
   EXPECT_EQ(parsed->bad_records, 3u);
-  auto has = [&](uint64_t line, const std::string& field) {
-    for (const ImportProblem& p : parsed->problems) {
-      if (p.line == line && p.field == field) return true;
-    }
-    return false;
-  };
+  auto has = [&](uint64_t line, const std::string& field) { return HasProblem(parsed->problems, line, field); };
   EXPECT_TRUE(has(3, "filing_number"));
   EXPECT_TRUE(has(3, "declared_biometric"));
   EXPECT_TRUE(has(3, "mlps_level"));
@@ -312,10 +316,7 @@ TEST(RegistryTest, HarmonyAndMiniProgramIdsParseValidateAndSurviveImport) {
   EXPECT_EQ(parsed->filings[0].mini_program_appids,
             std::vector<std::string>{"wx0123456789abcdef"});
   auto has = [&](const std::string& field, const std::string& words) {
-    for (const ImportProblem& p : parsed->problems) {
-      if (p.field == field && p.message.find(words) != std::string::npos) return true;
-    }
-    return false;
+    return HasProblem(parsed->problems, kAnyLine, field, words);
   };
   EXPECT_TRUE(has("harmony_bundle_names[0]", "not a valid HarmonyOS bundle name"));
   EXPECT_TRUE(has("mini_program_appids[0]", "16 hex"));
