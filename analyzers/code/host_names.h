@@ -1,5 +1,6 @@
 // Host names embedded in code strings (DEX string constants, ELF .rodata),
-// for EvidenceKind::kHost tables. Lives in the code module, beside the walks
+// for EvidenceKind::kHost tables (HostTable), and which of those strings can
+// hold a filing number (HasDigit). Lives in the code module, beside the walks
 // that say which strings code uses, so the DEX, ELF and Mach-O analyzers
 // share one reading; header-only.
 #ifndef SHELFGUARD_ANALYZERS_CODE_HOST_NAMES_H_
@@ -7,6 +8,8 @@
 
 #include <cstddef>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 namespace shelfguard {
 
@@ -90,6 +93,46 @@ void ForEachHost(std::string_view s, Fn fn) {
     pos = s.find("://", pos + 3);
   }
 }
+
+// True when `s` holds an ASCII digit: only such strings of code can hold a
+// filing number, so only they go to the filing-number finder.
+inline bool HasDigit(std::string_view s) {
+  for (char c : s) {
+    if (c >= '0' && c <= '9') return true;
+  }
+  return false;
+}
+
+// The hosts of many strings (ForEachHost), each listed once in first-seen
+// order and referenced when any string naming it is: an EvidenceKind::kHost
+// table. Views point into the strings. Clear() keeps the capacity, so one
+// table serves file after file.
+class HostTable {
+ public:
+  void Clear() {
+    hosts_.clear();
+    referenced_.clear();
+    index_.clear();
+  }
+  void Add(std::string_view s, bool referenced) {
+    ForEachHost(s, [&](std::string_view h) {
+      auto [it, added] = index_.try_emplace(h, hosts_.size());
+      if (added) {
+        hosts_.push_back(h);
+        referenced_.push_back(referenced);
+      } else if (referenced) {
+        referenced_[it->second] = true;
+      }
+    });
+  }
+  const std::vector<std::string_view>& hosts() const { return hosts_; }
+  const std::vector<bool>& referenced() const { return referenced_; }
+
+ private:
+  std::vector<std::string_view> hosts_;
+  std::vector<bool> referenced_;
+  std::unordered_map<std::string_view, size_t> index_;
+};
 
 }  // namespace shelfguard
 

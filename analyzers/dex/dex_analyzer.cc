@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "code/host_names.h"
@@ -64,13 +63,6 @@ bool IsMediaName(std::string_view n) {
 
 bool IsArchiveName(std::string_view n) {
   return HasSuffix(n, ".jar") || HasSuffix(n, ".zip") || HasSuffix(n, ".apk");
-}
-
-bool HasDigit(std::string_view s) {
-  for (char c : s) {
-    if (c >= '0' && c <= '9') return true;
-  }
-  return false;
 }
 
 class DexAnalyzer : public Analyzer {
@@ -220,9 +212,7 @@ class DexAnalyzer : public Analyzer {
     {
       items_.clear();
       std::vector<bool> ref;
-      hosts_.clear();
-      host_index_.clear();
-      std::vector<bool> host_ref;
+      hosts_.Clear();
       const auto& flags = f.string_flags();
       for (size_t i = 0; i < f.strings().size(); ++i) {
         uint8_t fl = flags[i];
@@ -232,19 +222,11 @@ class DexAnalyzer : public Analyzer {
         if (s.empty()) continue;
         items_.push_back(s);
         ref.push_back(loaded);
-        ForEachHost(s, [&](std::string_view h) {
-          auto [it, added] = host_index_.try_emplace(h, hosts_.size());
-          if (added) {
-            hosts_.push_back(h);
-            host_ref.push_back(loaded);
-          } else if (loaded) {
-            host_ref[it->second] = true;
-          }
-        });
+        hosts_.Add(s, loaded);
         if (HasDigit(s)) ctx->Text(loc, s);
       }
       ctx->Table(EvidenceKind::kString, loc, items_, &ref);
-      ctx->Table(EvidenceKind::kHost, loc, hosts_, &host_ref);
+      ctx->Table(EvidenceKind::kHost, loc, hosts_.hosts(), &hosts_.referenced());
     }
     ctx->facts().code.push_back(std::move(unit));
   }
@@ -252,8 +234,8 @@ class DexAnalyzer : public Analyzer {
   size_t sniffed_ = 0;
   // Scratch reused across DEX files to avoid re-allocating per file.
   std::string names_;
-  std::vector<std::string_view> items_, hosts_;
-  std::unordered_map<std::string_view, size_t> host_index_;
+  std::vector<std::string_view> items_;
+  HostTable hosts_;
 };
 
 }  // namespace

@@ -2,29 +2,31 @@
 // Seeds: tests/fuzz_seeds/dex/.
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <string_view>
 
 #include "dex/dex_analyzer.h"
 #include "dex/dex_parser.h"
+#include "support/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace shelfguard;
-  std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  Limits limits;
-  limits.deadline_ms = 2000;
-  Budget budget(limits);
-  auto r = dex::DexFile::Parse(bytes, &budget);
-  if (r.ok()) {
+  namespace sg = shelfguard;
+  const std::string_view bytes = sg::testing::FuzzBytes(data, size);
+  sg::Budget budget(sg::testing::CodeFuzzLimits());
+  if (auto r = sg::dex::DexFile::Parse(bytes, &budget); r.ok()) {
     // Touch every view so ASan sees any out-of-range one.
     size_t sum = 0;
     for (std::string_view s : (*r)->strings()) sum += s.empty() ? 0 : static_cast<uint8_t>(s.back());
     for (const auto& c : (*r)->classes()) sum += (*r)->TypeDescriptor(c.class_idx).size();
+    for (const sg::Anomaly& a : (*r)->anomalies()) sum += a.detail.size();
     (void)sum;
   }
-  Facts facts;
+  // The analyzer over the same bytes as a bare .dex, its tables and texts
+  // read to the last byte.
+  sg::Facts facts;
   facts.file = "fuzz.dex";
-  ScanContext ctx(&facts, &budget, nullptr, nullptr, nullptr);
+  sg::testing::TouchingSink sink;
+  sg::ScanContext ctx(&facts, &budget, nullptr, &sink, &sink);
   ctx.set_bare_bytes(bytes);
-  NewDexAnalyzer()->Analyze(&ctx);
+  sg::NewDexAnalyzer()->Analyze(&ctx);
   return 0;
 }

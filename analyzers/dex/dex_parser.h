@@ -49,16 +49,19 @@ struct ProtoId {
   uint32_t shorty_idx = kNoIndex;
   uint32_t return_type_idx = kNoIndex;
   uint32_t parameters_off = 0;
+  friend bool operator==(const ProtoId&, const ProtoId&) = default;
 };
 struct FieldId {
   uint32_t class_idx = kNoIndex;  // u16 in the file
   uint32_t type_idx = kNoIndex;   // u16 in the file
   uint32_t name_idx = kNoIndex;
+  friend bool operator==(const FieldId&, const FieldId&) = default;
 };
 struct MethodId {
   uint32_t class_idx = kNoIndex;  // u16 in the file
   uint32_t proto_idx = kNoIndex;  // u16 in the file
   uint32_t name_idx = kNoIndex;
+  friend bool operator==(const MethodId&, const MethodId&) = default;
 };
 struct ClassDef {
   uint32_t class_idx = kNoIndex;
@@ -69,6 +72,7 @@ struct ClassDef {
   uint32_t annotations_off = 0;
   uint32_t class_data_off = 0;
   uint32_t static_values_off = 0;
+  friend bool operator==(const ClassDef&, const ClassDef&) = default;
 };
 
 // Per-id flags filled by the code walk.

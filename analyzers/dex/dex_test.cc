@@ -1,12 +1,14 @@
 // DEX parser and analyzer tests. Fixtures are real DEX files assembled at test
 // time with smali (Debian package "smali") from the text below, then
 // corrupted in memory; the tests assert both what survived and the error.
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,25 +17,26 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include <cstring>
-
 #include "code/host_names.h"
 #include "dex/dex_analyzer.h"
 #include "dex/dex_parser.h"
 #include "shelfguard/analyzer.h"
 #include "shelfguard/archive.h"
+#include "support/android_writer.h"
+#include "support/fixtures.h"
+#include "support/parser_limits.h"
 
 namespace shelfguard::dex {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kMainSmali[] = R"(
-.class public Lcom/app/Main;
-.super Ljava/lang/Object;
-.source "Main.java"
+// A public class extending java.lang.Object, in smali.
+std::string SmaliClass(const std::string& descriptor, const std::string& body = "") {
+  return ".class public " + descriptor + "\n.super Ljava/lang/Object;\n" + body;
+}
+
+const std::string kMainSmali = SmaliClass("Lcom/app/Main;", R"(.source "Main.java"
 .method public static run(I)V
     .registers 4
     const-string v0, "https://api.example.com/v1?x=1"
@@ -62,12 +65,10 @@ constexpr char kMainSmali[] = R"(
     sget-object v0, Lcom/sdk/track/Stats;->INSTANCE:Lcom/sdk/track/Stats;
     return-void
 .end method
-)";
+)");
 
-constexpr char kAdSmali[] = R"(
-.class public Lcom/sdk/ads/AdView;
-.super Ljava/lang/Object;
-.field static TAG:Ljava/lang/String; = "\u5907\u6848 ICP 12345678"
+const std::string kAdSmali = SmaliClass(
+    "Lcom/sdk/ads/AdView;", R"(.field static TAG:Ljava/lang/String; = "\u5907\u6848 ICP 12345678"
 .method public constructor <init>()V
     .registers 2
     invoke-direct {p0}, Ljava/lang/Object;-><init>()V
@@ -75,23 +76,12 @@ constexpr char kAdSmali[] = R"(
     new-instance v1, Lcom/sdk/ads/Loader;
     return-void
 .end method
-)";
+)");
 
-constexpr char kLoaderSmali[] = R"(
-.class public Lcom/sdk/ads/Loader;
-.super Ljava/lang/Object;
-)";
+const std::string kLoaderSmali = SmaliClass("Lcom/sdk/ads/Loader;");
 
-constexpr char kStatsSmali[] = R"(
-.class public Lcom/sdk/track/Stats;
-.super Ljava/lang/Object;
-.field public static INSTANCE:Lcom/sdk/track/Stats;
-)";
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+const std::string kStatsSmali =
+    SmaliClass("Lcom/sdk/track/Stats;", ".field public static INSTANCE:Lcom/sdk/track/Stats;\n");
 
 // Assembles smali sources into one DEX; "" when smali is not installed.
 std::string Assemble(const std::vector<std::string>& sources, const std::string& tag) {
@@ -106,28 +96,20 @@ std::string Assemble(const std::vector<std::string>& sources, const std::string&
   }
   cmd += " >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) return "";
-  std::string out = ReadFile(dir / "out.dex");
+  std::string out = testing::ReadFileBytes(dir / "out.dex");
   fs::remove_all(dir);
   return out;
 }
 
-class DexTest : public ::testing::Test {
+// The four classes above in one DEX; smali is a test dependency.
+std::string AssembleFixture() {
+  return Assemble({kMainSmali, kAdSmali, kLoaderSmali, kStatsSmali}, "main");
+}
+
+class DexTest : public testing::BuiltInputTest<AssembleFixture> {
  protected:
-  static void SetUpTestSuite() {
-    fixture_ = new std::string(Assemble({kMainSmali, kAdSmali, kLoaderSmali, kStatsSmali}, "main"));
-  }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  void SetUp() override {
-    // smali is a build dependency (scripts/install-deps.sh): a missing
-    // assembler fails the suite instead of skipping it silently.
-    ASSERT_FALSE(fixture_->empty()) << "smali could not assemble the DEX fixtures (install-deps.sh)";
-  }
-  static std::string* fixture_;
+  const std::string* fixture_ = &Built();
 };
-std::string* DexTest::fixture_ = nullptr;
 
 std::set<std::string> ClassNames(const DexFile& f) {
   std::set<std::string> out;
@@ -149,19 +131,11 @@ int TypeIndex(const DexFile& f, std::string_view d) {
   return -1;
 }
 
-void PutU32(std::string* b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) (*b)[off + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint32_t GetU32(const std::string& b, size_t off) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<uint8_t>(b[off + i])} << (8 * i);
-  return v;
-}
+using testing::GetU32;
+using testing::PutU32;
+
 bool HasProblem(const DexFile& f, std::string_view code) {
-  for (const Anomaly& p : f.anomalies()) {
-    if (p.code == code) return true;
-  }
-  return false;
+  return testing::HasAnomaly(f.anomalies(), code);
 }
 
 TEST_F(DexTest, ParsesValidFixture) {
@@ -253,58 +227,63 @@ TEST_F(DexTest, EveryTruncationIsSurvivable) {
   EXPECT_FALSE((*r)->code_complete());
 }
 
+// Each id section's count made huge: the table is cut to the items that
+// fit after its offset, with a dex-table-truncated anomaly naming it, and
+// what the intact file holds survives.
 TEST_F(DexTest, HostileCountsAreCappedByTheBytes) {
-  std::string bad = *fixture_;
-  PutU32(&bad, 56, 0xffffffff);  // string_ids_size
-  PutU32(&bad, 96, 0x7fffffff);  // class_defs_size
-  auto r = DexFile::Parse(bad, nullptr);
-  ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(HasProblem(**r, "dex-table-truncated"));
-  uint32_t str_off = GetU32(bad, 60);
-  EXPECT_EQ((*r)->strings().size(), (bad.size() - str_off) / 4);
-  EXPECT_LE((*r)->classes().size(), bad.size() / 32);
-  // The original strings are still there.
-  EXPECT_GE(StringIndex(**r, "https://api.example.com/v1?x=1"), 0);
+  auto intact = DexFile::Parse(*fixture_, nullptr);
+  ASSERT_TRUE(intact.ok());
+  struct Table {
+    const char* name;
+    size_t header_off;  // of the count; the offset follows it
+    size_t item_size;
+    size_t (*size)(const DexFile&);
+  };
+  const Table tables[] = {
+      {"string_ids", 56, 4, [](const DexFile& f) { return f.strings().size(); }},
+      {"type_ids", 64, 4, [](const DexFile& f) { return f.type_string_idx().size(); }},
+      {"method_ids", 88, 8, [](const DexFile& f) { return f.methods().size(); }},
+      {"class_defs", 96, 32, [](const DexFile& f) { return f.classes().size(); }},
+  };
+  for (const Table& t : tables) {
+    std::string bad = *fixture_;
+    PutU32(&bad, t.header_off, 0x7fffffff);
+    auto r = DexFile::Parse(bad, nullptr);
+    ASSERT_TRUE(r.ok()) << t.name;
+    EXPECT_EQ(testing::AnomalyLocations((*r)->anomalies(), "dex-table-truncated"),
+              std::set<std::string>{t.name});
+    EXPECT_EQ(t.size(**r), (bad.size() - GetU32(bad, t.header_off + 4)) / t.item_size) << t.name;
+    // What the intact file holds is still there (past the real class_defs,
+    // the cut table reads other bytes as more classes).
+    const std::set<std::string> want = ClassNames(**intact), got = ClassNames(**r);
+    EXPECT_TRUE(std::includes(got.begin(), got.end(), want.begin(), want.end())) << t.name;
+    EXPECT_GE(StringIndex(**r, "https://api.example.com/v1?x=1"), 0) << t.name;
+  }
 }
 
 // The parser contract's over-limit rule: a table over max_table_items is
 // cut at the limit, what was read kept, and a dex-over-limit anomaly names
 // the table; the parse itself succeeds.
 TEST_F(DexTest, TablesOverMaxTableItemsAreCutAtTheLimit) {
-  auto full = DexFile::Parse(*fixture_, nullptr);
-  ASSERT_TRUE(full.ok());
-  constexpr uint64_t kLimit = 3;
-  Limits limits;
-  limits.max_table_items = kLimit;
-  Budget budget(limits);
-  auto r = DexFile::Parse(*fixture_, &budget);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  const DexFile& f = **r;
-  const DexFile& all = **full;
-  std::set<std::string> cut;
-  for (const Anomaly& a : f.anomalies()) {
-    if (a.code == "dex-over-limit") cut.insert(a.location);
-  }
-  auto check = [&](const char* table, size_t full_size, size_t got, auto same_item) {
-    if (full_size <= kLimit) {
-      EXPECT_EQ(got, full_size) << table;
-      EXPECT_EQ(cut.count(table), 0u) << table;
-      return;
-    }
-    EXPECT_EQ(got, kLimit) << table;
-    EXPECT_EQ(cut.count(table), 1u) << table << " cut without an anomaly";
-    for (size_t i = 0; i < std::min<size_t>(got, kLimit); ++i) EXPECT_TRUE(same_item(i)) << table;
-  };
-  check("string_ids", all.strings().size(), f.strings().size(),
-        [&](size_t i) { return f.strings()[i] == all.strings()[i]; });
-  check("type_ids", all.type_string_idx().size(), f.type_string_idx().size(),
-        [&](size_t i) { return f.type_string_idx()[i] == all.type_string_idx()[i]; });
-  check("method_ids", all.methods().size(), f.methods().size(),
-        [&](size_t i) { return f.methods()[i].name_idx == all.methods()[i].name_idx; });
-  check("class_defs", all.classes().size(), f.classes().size(),
-        [&](size_t i) { return f.classes()[i].class_idx == all.classes()[i].class_idx; });
+  constexpr uint64_t kCap = 3;
+  auto [whole, capped] =
+      testing::ParseWholeAndCapped([&](Budget* b) { return DexFile::Parse(*fixture_, b); }, kCap);
+  ASSERT_TRUE(whole.ok() && capped.ok()) << capped.status().ToString();
+  const DexFile& all = **whole;
+  const DexFile& f = **capped;
   // Not vacuous: the fixture's string, type and class tables are over it.
-  EXPECT_GE(cut.size(), 3u);
+  ASSERT_GT(all.strings().size(), kCap);
+  ASSERT_GT(all.type_string_idx().size(), kCap);
+  ASSERT_GT(all.classes().size(), kCap);
+  const auto& anomalies = f.anomalies();
+  const char* code = "dex-over-limit";
+  EXPECT_TRUE(testing::CutAtCap(all.strings(), f.strings(), kCap, anomalies, code, "string_ids"));
+  EXPECT_TRUE(testing::CutAtCap(all.type_string_idx(), f.type_string_idx(), kCap, anomalies, code,
+                                "type_ids"));
+  EXPECT_TRUE(testing::CutAtCap(all.protos(), f.protos(), kCap, anomalies, code, "proto_ids"));
+  EXPECT_TRUE(testing::CutAtCap(all.fields(), f.fields(), kCap, anomalies, code, "field_ids"));
+  EXPECT_TRUE(testing::CutAtCap(all.methods(), f.methods(), kCap, anomalies, code, "method_ids"));
+  EXPECT_TRUE(testing::CutAtCap(all.classes(), f.classes(), kCap, anomalies, code, "class_defs"));
 }
 
 TEST_F(DexTest, OffsetsPastTheEnd) {
@@ -340,14 +319,9 @@ TEST_F(DexTest, OffsetsPastTheEnd) {
 }
 
 TEST_F(DexTest, RandomCorruptionNeverCrashes) {
-  uint32_t seed = 12345;
+  testing::ByteFlipper flipper(12345, 4);
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string bad = *fixture_;
-    for (int k = 0; k < 4; ++k) {
-      seed = seed * 1103515245 + 12345;
-      size_t pos = (seed >> 8) % bad.size();
-      bad[pos] = static_cast<char>(seed >> 24);
-    }
+    const std::string bad = flipper.Next(*fixture_);
     auto r = DexFile::Parse(bad, nullptr);
     if (r.ok()) {
       EXPECT_LE((*r)->classes().size(), bad.size() / 32);
@@ -379,6 +353,23 @@ TEST(HostNames, FromUrlsAndBareNames) {
   EXPECT_TRUE(collect("com.tencent.mm").empty());
   EXPECT_TRUE(collect("libfoo.so").empty());
   EXPECT_TRUE(collect("file:///sdcard/x").empty());
+}
+
+TEST(HostNames, TableListsEachHostOnceReferencedByAnyString) {
+  HostTable t;
+  t.Add("https://a.example.com/x and http://b.example.cn", false);
+  t.Add("https://a.example.com/y", true);  // a again, now referenced
+  t.Add("b.example.cn", false);            // b again, not referenced
+  t.Add("com.example.not.a.host", true);
+  EXPECT_EQ(t.hosts(), (std::vector<std::string_view>{"a.example.com", "b.example.cn"}));
+  EXPECT_EQ(t.referenced(), (std::vector<bool>{true, false}));
+  t.Clear();
+  EXPECT_TRUE(t.hosts().empty());
+  EXPECT_TRUE(t.referenced().empty());
+  t.Add("https://c.example.org", false);
+  EXPECT_EQ(t.hosts(), std::vector<std::string_view>{"c.example.org"});
+  EXPECT_TRUE(HasDigit("ICP 12345678"));
+  EXPECT_FALSE(HasDigit("no digits here"));
 }
 
 // ---- analyzer ----

@@ -8,7 +8,6 @@
 
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "code/host_names.h"
@@ -19,13 +18,6 @@ namespace {
 
 bool HasSuffix(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
-
-bool HasDigit(std::string_view s) {
-  for (char c : s) {
-    if (c >= '0' && c <= '9') return true;
-  }
-  return false;
 }
 
 class ElfAnalyzer : public Analyzer {
@@ -111,34 +103,25 @@ class ElfAnalyzer : public Analyzer {
 
     items_.clear();
     ref.clear();
-    hosts_.clear();
-    host_index_.clear();
-    std::vector<bool> host_ref;
+    hosts_.Clear();
     for (size_t i = 0; i < f.strings().size(); ++i) {
       std::string_view s = f.strings()[i].text;
       bool r = refs.analysed && refs.string_referenced[i];
       items_.push_back(s);
       ref.push_back(r);
-      ForEachHost(s, [&](std::string_view h) {
-        auto [it, added] = host_index_.try_emplace(h, hosts_.size());
-        if (added) {
-          hosts_.push_back(h);
-          host_ref.push_back(r);
-        } else if (r) {
-          host_ref[it->second] = true;
-        }
-      });
+      hosts_.Add(s, r);
       // The filing-number finder only needs texts that can hold a number.
       if (HasDigit(s)) ctx->Text(path, s);
     }
     ctx->Table(EvidenceKind::kString, path, items_, refs.analysed ? &ref : nullptr);
-    ctx->Table(EvidenceKind::kHost, path, hosts_, refs.analysed ? &host_ref : nullptr);
+    ctx->Table(EvidenceKind::kHost, path, hosts_.hosts(),
+               refs.analysed ? &hosts_.referenced() : nullptr);
     ctx->facts().code.push_back(std::move(unit));
   }
 
   const bool bundle_modules_;
-  std::vector<std::string_view> items_, hosts_;
-  std::unordered_map<std::string_view, size_t> host_index_;
+  std::vector<std::string_view> items_;
+  HostTable hosts_;
 };
 
 }  // namespace

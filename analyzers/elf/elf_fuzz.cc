@@ -5,23 +5,23 @@
 #include <string_view>
 
 #include "elf/elf_parser.h"
+#include "support/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace shelfguard;
-  std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  Limits limits;
-  limits.deadline_ms = 2000;
-  Budget budget(limits);
-  auto r = elf::ElfFile::Parse(bytes, &budget);
+  namespace sg = shelfguard;
+  sg::Budget budget(sg::testing::CodeFuzzLimits());
+  auto r = sg::elf::ElfFile::Parse(sg::testing::FuzzBytes(data, size), &budget);
   if (!r.ok()) return 0;
+  const sg::elf::ElfFile& f = **r;
   size_t sum = 0;  // touch every view so ASan sees a bad one
-  for (const auto& s : (*r)->dynamic_symbols()) sum += s.name.size() ? s.name.back() : 0;
-  for (auto n : (*r)->needed()) sum += n.size() ? n.back() : 0;
-  for (const auto& s : (*r)->strings()) sum += s.text.back();
+  for (const auto& s : f.dynamic_symbols()) sum += s.name.size() ? s.name.back() : 0;
+  for (auto n : f.needed()) sum += n.size() ? n.back() : 0;
+  for (const auto& s : f.strings()) sum += s.text.back();
+  for (const auto& s : f.sections()) sum += s.name.size() ? s.name.back() : 0;
   (void)sum;
-  elf::CodeRefOptions opts;
+  sg::elf::CodeRefOptions opts;
   opts.max_code_bytes = 1 << 20;
   opts.max_capstone_bytes = 256 << 10;
-  elf::FindCodeReferences(**r, &budget, opts);
+  sg::elf::FindCodeReferences(f, &budget, opts);
   return 0;
 }

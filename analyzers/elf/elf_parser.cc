@@ -1,7 +1,7 @@
 #include "elf/elf_parser.h"
 
 #include <algorithm>
-#include <cstring>
+#include <optional>
 
 #include "shelfguard/byte_reader.h"
 
@@ -17,12 +17,68 @@ constexpr uint32_t kPtLoad = 1, kPtDynamic = 2;
 constexpr uint64_t kDtNull = 0, kDtNeeded = 1, kDtHash = 4, kDtStrtab = 5, kDtSymtab = 6,
                    kDtStrsz = 10, kDtSoname = 14, kDtGnuHash = 0x6ffffef5;
 // Named caps: a real library has far fewer; these bound hostile headers.
+// The program and section header tables are bounded by these (their counts
+// are 16-bit in the header anyway); the tables they locate (dynamic symbols,
+// relocations, read-only strings) also by the budget's max_table_items.
 constexpr uint32_t kMaxSections = 65535;
 constexpr uint32_t kMaxSegments = 4096;
 constexpr size_t kMaxNameLength = 4096;
 constexpr uint64_t kMaxGnuHashChain = 1u << 20;
 constexpr size_t kMaxStringLength = 16384;  // longer printable runs are cut
 constexpr uint64_t kMaxDynamicEntries = 1u << 16;
+
+// One fixed-size structure of the file (the header, a program or section
+// header, a dynamic entry, a symbol, a relocation, a hash table header),
+// taken whole: its bytes are checked present once, then its fields read as
+// values in the file's byte order and word size.
+class Fields {
+ public:
+  // The `size` bytes at `off` of `elf`'s file, or nullopt when they are not
+  // all there.
+  static std::optional<Fields> At(const ElfFile& elf, uint64_t off, uint64_t size) {
+    std::optional<Record> rec = Record::At(ByteReader(elf.data()), off, size);
+    if (!rec) return std::nullopt;
+    return Fields(*rec, elf.is64(), elf.big_endian());
+  }
+  template <typename T>
+  T Get(uint64_t off) const {
+    return big_endian_ ? rec_.BE<T>(off) : rec_.LE<T>(off);
+  }
+  // An address, offset or size: 4 or 8 bytes by the file's class.
+  uint64_t Word(uint64_t off) const { return is64_ ? Get<uint64_t>(off) : Get<uint32_t>(off); }
+
+ private:
+  Fields(const Record& rec, bool is64, bool big_endian)
+      : rec_(rec), is64_(is64), big_endian_(big_endian) {}
+  Record rec_;
+  bool is64_, big_endian_;
+};
+
+// Length of the printable run at the start of `s` (ASCII printable, tab, and
+// well-formed UTF-8 multibyte sequences, for Chinese text in native code).
+size_t PrintableRun(std::string_view s) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t b = static_cast<uint8_t>(s[i]);
+    if ((b >= 0x20 && b < 0x7f) || b == '\t') {
+      ++i;
+      continue;
+    }
+    size_t len = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n - i || b < 0xc2) break;
+    bool cont = true;
+    for (size_t k = 1; k < len; ++k) cont &= (static_cast<uint8_t>(s[i + k]) & 0xc0) == 0x80;
+    if (!cont) break;
+    i += len;
+  }
+  return i;
+}
+
+// The bytes of `data` from `off` to the end, as a reader; nullopt past the end.
+std::optional<ByteReader> Tail(std::string_view data, uint64_t off) {
+  return off <= data.size() ? ByteReader(data).Sub(off, data.size() - off) : std::nullopt;
+}
 
 }  // namespace
 
@@ -33,21 +89,29 @@ void ElfFile::AddAnomaly(std::string code, std::string location, std::string det
   }
 }
 
-template <typename T>
-bool ElfFile::Get(uint64_t off, T* out) const {
-  ByteReader r(data_);
-  return big_endian_ ? r.PeekBEAt(off, out) : r.PeekLEAt(off, out);
+uint64_t ElfFile::Fit(const std::string& what, uint64_t declared, uint64_t off, uint64_t entsize) {
+  const uint64_t fit = off <= data_.size() ? (data_.size() - off) / entsize : 0;
+  if (declared <= fit) return declared;
+  AddAnomaly("elf-table-truncated", what,
+             what + ": " + std::to_string(declared) + " declared at offset " + std::to_string(off) +
+                 ", " + std::to_string(fit) + " fit");
+  return fit;
 }
 
-uint64_t ElfFile::Word(uint64_t off, bool* ok) const {
-  if (is64_) {
-    uint64_t v = 0;
-    if (!Get(off, &v)) *ok = false;
-    return v;
-  }
-  uint32_t v = 0;
-  if (!Get(off, &v)) *ok = false;
-  return v;
+uint64_t ElfFile::Limit(const std::string& what, uint64_t n, uint64_t limit) {
+  if (n <= limit) return n;
+  AddAnomaly(
+      "elf-over-limit", what,
+      what + ": " + std::to_string(n) + " entries, cut at the limit of " + std::to_string(limit));
+  return limit;
+}
+
+uint64_t ElfFile::Counted(const std::string& what, uint64_t n) {
+  if (budget_ == nullptr) return n;
+  Status st = budget_->CheckCount("elf " + what, n);
+  if (st.ok()) return n;
+  AddAnomaly("elf-over-limit", what, st.message());
+  return budget_->limits().max_table_items;
 }
 
 std::string ElfFile::arch() const {
@@ -61,30 +125,38 @@ std::string ElfFile::arch() const {
   }
 }
 
-std::string_view ElfFile::BytesAtAddress(uint64_t vaddr, uint64_t n) const {
+std::optional<uint64_t> ElfFile::OffsetOfAddress(uint64_t vaddr, uint64_t n) const {
   for (const Segment& s : segments_) {
     if (s.type != kPtLoad) continue;
     if (vaddr >= s.vaddr && vaddr - s.vaddr < s.filesz && n <= s.filesz - (vaddr - s.vaddr)) {
       uint64_t off = s.offset + (vaddr - s.vaddr);
-      if (InRange(off, n, data_.size())) return data_.substr(off, n);
-      return {};
+      if (InRange(off, n, data_.size())) return off;
+      return std::nullopt;
     }
   }
   for (const Section& s : sections_) {
     if (!(s.flags & kShfAlloc) || s.type == 8 /* NOBITS */) continue;
     if (vaddr >= s.addr && vaddr - s.addr < s.size && n <= s.size - (vaddr - s.addr)) {
       uint64_t off = s.offset + (vaddr - s.addr);
-      if (InRange(off, n, data_.size())) return data_.substr(off, n);
-      return {};
+      if (InRange(off, n, data_.size())) return off;
+      return std::nullopt;
     }
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string_view ElfFile::BytesAtAddress(uint64_t vaddr, uint64_t n) const {
+  std::optional<uint64_t> off = OffsetOfAddress(vaddr, n);
+  if (!off) return {};
+  return ByteReader(data_).BytesAt(*off, n).value_or(std::string_view());
 }
 
 Result<std::unique_ptr<ElfFile>> ElfFile::Parse(std::string_view data, Budget* budget,
                                                 const ParseOptions& options) {
   // e_ident (gABI "ELF Identification"): magic, class, data, version.
-  if (data.size() < 16 || std::memcmp(data.data(), "\x7f" "ELF", 4) != 0) {
+  if (data.size() < 16 || data.substr(0, 4) != std::string_view("\x7f"
+                                                                "ELF",
+                                                                4)) {
     return Status::Malformed("elf: no ELF magic");
   }
   std::unique_ptr<ElfFile> f(new ElfFile());
@@ -95,22 +167,19 @@ Result<std::unique_ptr<ElfFile>> ElfFile::Parse(std::string_view data, Budget* b
   if (enc != 1 && enc != 2) return Status::Malformed("elf: bad EI_DATA " + std::to_string(enc));
   f->is64_ = cls == 2;
   f->big_endian_ = enc == 2;
-  const uint64_t ehsize = f->is64_ ? 64 : 52;
-  if (data.size() < ehsize) return Status::Malformed("elf: header truncated");
-  bool ok = true;
-  uint16_t u16 = 0;
-  f->Get<uint16_t>(18, &f->machine_);
+  const std::optional<Fields> eh = Fields::At(*f, 0, f->is64_ ? 64 : 52);
+  if (!eh) return Status::Malformed("elf: header truncated");
+  f->machine_ = eh->Get<uint16_t>(18);
   // Offsets of e_phoff/e_shoff and the 16-bit fields differ by class.
-  uint64_t p = f->is64_ ? 32 : 28;
-  f->phoff_ = f->Word(p, &ok);
-  f->shoff_ = f->Word(p + (f->is64_ ? 8 : 4), &ok);
-  uint64_t q = f->is64_ ? 54 : 42;  // e_phentsize
-  f->Get<uint16_t>(q, &u16), f->phentsize_ = u16;
-  f->Get<uint16_t>(q + 2, &u16), f->phnum_ = u16;
-  f->Get<uint16_t>(q + 4, &u16), f->shentsize_ = u16;
-  f->Get<uint16_t>(q + 6, &u16), f->shnum_ = u16;
-  f->Get<uint16_t>(q + 8, &u16), f->shstrndx_ = u16;
-  if (!ok) return Status::Malformed("elf: header truncated");
+  const uint64_t p = f->is64_ ? 32 : 28;
+  f->phoff_ = eh->Word(p);
+  f->shoff_ = eh->Word(p + (f->is64_ ? 8 : 4));
+  const uint64_t q = f->is64_ ? 54 : 42;  // e_phentsize
+  f->phentsize_ = eh->Get<uint16_t>(q);
+  f->phnum_ = eh->Get<uint16_t>(q + 2);
+  f->shentsize_ = eh->Get<uint16_t>(q + 4);
+  f->shnum_ = eh->Get<uint16_t>(q + 6);
+  f->shstrndx_ = eh->Get<uint16_t>(q + 8);
 
   f->ParseSegments();
   f->ParseSections();
@@ -129,31 +198,26 @@ void ElfFile::ParseSegments() {
                "e_phentsize " + std::to_string(phentsize_));
     return;
   }
-  uint64_t fit = phoff_ <= data_.size() ? (data_.size() - phoff_) / phentsize_ : 0;
-  uint32_t n = std::min<uint64_t>({phnum_, fit, kMaxSegments});
-  if (n < phnum_) {
-    AddAnomaly(
-        "elf-table-truncated", "program headers",
-        "program headers: " + std::to_string(phnum_) + " declared, " + std::to_string(n) + " fit");
-  }
+  const uint64_t n =
+      Limit("program headers", Fit("program headers", phnum_, phoff_, phentsize_), kMaxSegments);
   segments_.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t o = phoff_ + uint64_t{i} * phentsize_;
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::optional<Fields> ph = Fields::At(*this, phoff_ + i * phentsize_, min_ent);
+    if (!ph) break;  // not reached: n entries fit
     Segment s;
-    bool ok = true;
-    Get<uint32_t>(o, &s.type);
+    s.type = ph->Get<uint32_t>(0);
     if (is64_) {
-      Get<uint32_t>(o + 4, &s.flags);
-      s.offset = Word(o + 8, &ok);
-      s.vaddr = Word(o + 16, &ok);
-      s.filesz = Word(o + 32, &ok);
-      s.memsz = Word(o + 40, &ok);
+      s.flags = ph->Get<uint32_t>(4);
+      s.offset = ph->Word(8);
+      s.vaddr = ph->Word(16);
+      s.filesz = ph->Word(32);
+      s.memsz = ph->Word(40);
     } else {
-      s.offset = Word(o + 4, &ok);
-      s.vaddr = Word(o + 8, &ok);
-      s.filesz = Word(o + 16, &ok);
-      s.memsz = Word(o + 20, &ok);
-      Get<uint32_t>(o + 24, &s.flags);
+      s.offset = ph->Word(4);
+      s.vaddr = ph->Word(8);
+      s.filesz = ph->Word(16);
+      s.memsz = ph->Word(20);
+      s.flags = ph->Get<uint32_t>(24);
     }
     segments_.push_back(s);
   }
@@ -176,47 +240,37 @@ void ElfFile::ParseSections() {
   // Extended numbering (gABI): e_shnum == 0 -> count in sh[0].sh_size;
   // e_shstrndx == SHN_XINDEX -> index in sh[0].sh_link.
   if (count == 0 || strndx == 0xffff) {
-    bool ok = true;
-    uint64_t size0 = Word(shoff_ + (is64_ ? 32 : 20), &ok);
-    uint32_t link0 = 0;
-    Get<uint32_t>(shoff_ + (is64_ ? 40 : 24), &link0);
-    if (count == 0) count = ok ? size0 : 0;
-    if (strndx == 0xffff) strndx = link0;
+    const std::optional<Fields> sh0 = Fields::At(*this, shoff_, min_ent);
+    if (count == 0) count = sh0 ? sh0->Word(is64_ ? 32 : 20) : 0;
+    if (strndx == 0xffff) strndx = sh0 ? sh0->Get<uint32_t>(is64_ ? 40 : 24) : 0;
   }
-  uint64_t fit = shoff_ <= data_.size() ? (data_.size() - shoff_) / shentsize_ : 0;
-  uint64_t n = std::min<uint64_t>({count, fit, kMaxSections});
-  if (n < count) {
-    AddAnomaly("elf-table-truncated", "section headers",
-               "section headers: " + std::to_string(count) + " declared at " +
-                   std::to_string(shoff_) + ", " + std::to_string(n) + " fit");
-  }
-  sections_.resize(n);
-  std::vector<uint32_t> name_offs(n);
+  const uint64_t n =
+      Limit("section headers", Fit("section headers", count, shoff_, shentsize_), kMaxSections);
+  sections_.reserve(n);
+  std::vector<uint32_t> name_offs;
+  name_offs.reserve(n);
+  const uint64_t w = is64_ ? 8 : 4;
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t o = shoff_ + i * shentsize_;
-    Section& s = sections_[i];
-    bool ok = true;
-    uint32_t name_off = 0;
-    Get<uint32_t>(o, &name_off);
-    Get<uint32_t>(o + 4, &s.type);
-    s.flags = Word(o + 8, &ok);
-    uint64_t w = is64_ ? 8 : 4;
-    s.addr = Word(o + 8 + w, &ok);
-    s.offset = Word(o + 8 + 2 * w, &ok);
-    s.size = Word(o + 8 + 3 * w, &ok);
-    Get<uint32_t>(o + 8 + 4 * w, &s.link);
-    Get<uint32_t>(o + 12 + 4 * w, &s.info);
-    s.entsize = Word(o + 16 + 5 * w, &ok);
-    name_offs[i] = name_off;
+    const std::optional<Fields> sh = Fields::At(*this, shoff_ + i * shentsize_, min_ent);
+    if (!sh) break;  // not reached: n entries fit
+    Section s;
+    name_offs.push_back(sh->Get<uint32_t>(0));
+    s.type = sh->Get<uint32_t>(4);
+    s.flags = sh->Word(8);
+    s.addr = sh->Word(8 + w);
+    s.offset = sh->Word(8 + 2 * w);
+    s.size = sh->Word(8 + 3 * w);
+    s.link = sh->Get<uint32_t>(8 + 4 * w);
+    s.info = sh->Get<uint32_t>(12 + 4 * w);
+    s.entsize = sh->Word(16 + 5 * w);
+    sections_.push_back(s);
   }
   // Names from the section-name string table.
   if (strndx < sections_.size()) {
     const Section& st = sections_[strndx];
-    if (InRange(st.offset, st.size, data_.size())) {
-      ByteReader names(reinterpret_cast<const uint8_t*>(data_.data()) + st.offset,
-                       static_cast<size_t>(st.size));
+    if (std::optional<ByteReader> names = ByteReader(data_).Sub(st.offset, st.size)) {
       for (size_t i = 0; i < sections_.size(); ++i) {
-        auto nm = names.CStringAt(name_offs[i], kMaxNameLength);
+        auto nm = names->CStringAt(name_offs[i], kMaxNameLength);
         if (nm) sections_[i].name = *nm;
       }
     } else {
@@ -247,18 +301,25 @@ void ElfFile::ParseDynamic() {
   }
   if (!found) return;
   const uint64_t ent = is64_ ? 16 : 8;
-  if (!InRange(off, 0, data_.size())) {
+  if (off > data_.size()) {
     AddAnomaly("elf-bad-dynamic", "dynamic", "dynamic section offset past the end");
     return;
   }
-  uint64_t n = std::min<uint64_t>({size / ent, (data_.size() - off) / ent, kMaxDynamicEntries});
+  // The array ends at DT_NULL, usually before its declared size (padding):
+  // a cut by the bytes or the limit matters only when no DT_NULL came first.
+  const uint64_t declared = size / ent;
+  const uint64_t n = std::min<uint64_t>({declared, (data_.size() - off) / ent, kMaxDynamicEntries});
   std::vector<uint64_t> needed_offs;
   uint64_t soname_off = UINT64_MAX;
+  bool terminated = false;
   for (uint64_t i = 0; i < n; ++i) {
-    bool ok = true;
-    uint64_t tag = Word(off + i * ent, &ok);
-    uint64_t val = Word(off + i * ent + ent / 2, &ok);
-    if (!ok || tag == kDtNull) break;
+    const std::optional<Fields> d = Fields::At(*this, off + i * ent, ent);
+    if (!d) break;  // not reached: n entries fit
+    const uint64_t tag = d->Word(0), val = d->Word(ent / 2);
+    if (tag == kDtNull) {
+      terminated = true;
+      break;
+    }
     switch (tag) {
       case kDtNeeded: needed_offs.push_back(val); break;
       case kDtSoname: soname_off = val; break;
@@ -270,41 +331,42 @@ void ElfFile::ParseDynamic() {
       default: break;
     }
   }
+  if (!terminated && n < declared) {
+    Limit("dynamic", Fit("dynamic", declared, off, ent), kMaxDynamicEntries);
+  }
   // Dynamic string table: DT_STRTAB (what the loader uses), else the
   // section the dynamic section links to.
-  std::string_view strtab;
+  std::optional<uint64_t> strtab;
   if (dt_strtab_ != 0) {
     uint64_t want = dt_strsz_ != 0 ? dt_strsz_ : 1;
-    strtab = BytesAtAddress(dt_strtab_, std::min<uint64_t>(want, data_.size()));
-    // Extend to the full mapped run if DT_STRSZ was missing or too large.
-    if (strtab.empty() && dt_strsz_ != 0) strtab = BytesAtAddress(dt_strtab_, 1);
+    strtab = OffsetOfAddress(dt_strtab_, std::min<uint64_t>(want, data_.size()));
+    // DT_STRSZ too large: take the table where it starts.
+    if (!strtab && dt_strsz_ != 0) strtab = OffsetOfAddress(dt_strtab_, 1);
   }
-  if (strtab.empty() && strtab_link < sections_.size()) {
+  if (!strtab && strtab_link < sections_.size()) {
     const Section& s = sections_[strtab_link];
-    if (InRange(s.offset, s.size, data_.size())) strtab = data_.substr(s.offset, s.size);
+    if (s.size != 0 && InRange(s.offset, s.size, data_.size())) strtab = s.offset;
   }
-  if (strtab.empty()) {
+  // Strings may run to the end of the file when DT_STRSZ is short.
+  const std::optional<ByteReader> strs = strtab ? Tail(data_, *strtab) : std::nullopt;
+  if (!strs) {
     if (!needed_offs.empty())
       AddAnomaly("elf-bad-dynamic", "dynamic", "dynamic string table not found");
     return;
   }
-  // Let strings run to the end of the mapped bytes when DT_STRSZ is short.
-  const char* base = strtab.data();
-  size_t avail = static_cast<size_t>(data_.data() + data_.size() - base);
-  ByteReader r(reinterpret_cast<const uint8_t*>(base), avail);
   for (uint64_t o : needed_offs) {
-    auto s = r.CStringAt(o, kMaxNameLength);
+    auto s = strs->CStringAt(o, kMaxNameLength);
     if (s) needed_.push_back(*s);
   }
   if (soname_off != UINT64_MAX) {
-    auto s = r.CStringAt(soname_off, kMaxNameLength);
+    auto s = strs->CStringAt(soname_off, kMaxNameLength);
     if (s) soname_ = *s;
   }
 }
 
 void ElfFile::ParseDynsym() {
   uint64_t off = 0, size = 0, entsize = is64_ ? 24 : 16;
-  std::string_view strtab;
+  std::optional<ByteReader> names;  // the dynamic string table
   for (size_t i = 0; i < sections_.size(); ++i) {
     const Section& s = sections_[i];
     if (s.type != kShtDynsym) continue;
@@ -313,74 +375,62 @@ void ElfFile::ParseDynsym() {
     size = s.size;
     if (s.link < sections_.size()) {
       const Section& st = sections_[s.link];
-      if (InRange(st.offset, st.size, data_.size())) strtab = data_.substr(st.offset, st.size);
+      names = ByteReader(data_).Sub(st.offset, st.size);
     }
     break;
   }
   if (dynsym_section_ < 0 && dt_symtab_ != 0 && (dt_hash_ != 0 || dt_gnu_hash_ != 0)) {
     // No sections: DT_SYMTAB sized by the SysV hash table's nchain, or else
     // by the GNU hash table's highest chained symbol index.
-    std::string_view h = dt_hash_ != 0 ? BytesAtAddress(dt_hash_, 8) : std::string_view();
-    std::string_view sym = BytesAtAddress(dt_symtab_, entsize);
+    const std::optional<uint64_t> hash =
+        dt_hash_ != 0 ? OffsetOfAddress(dt_hash_, 8) : std::nullopt;
+    const std::optional<uint64_t> sym = OffsetOfAddress(dt_symtab_, entsize);
     uint64_t count = 0;
-    if (h.size() == 8) {
-      uint32_t nchain = 0;
-      Get<uint32_t>(static_cast<uint64_t>(h.data() - data_.data()) + 4, &nchain);
-      count = nchain;
+    if (hash) {
+      // SysV hash header: nbucket, nchain (one chain entry per symbol).
+      if (const std::optional<Fields> h = Fields::At(*this, *hash, 8)) count = h->Get<uint32_t>(4);
     } else if (dt_gnu_hash_ != 0) {
       count = GnuHashSymbolCount();
     }
-    if (count > 0 && !sym.empty()) {
-      off = static_cast<uint64_t>(sym.data() - data_.data());
+    if (count > 0 && sym) {
+      off = *sym;
       size = count * entsize;
-      strtab = BytesAtAddress(dt_strtab_, 1);
-      if (!strtab.empty()) {
-        strtab = std::string_view(strtab.data(),
-                                  static_cast<size_t>(data_.data() + data_.size() - strtab.data()));
-      }
+      // The strings run to the end of the file (no section gives a size).
+      const std::optional<uint64_t> str = OffsetOfAddress(dt_strtab_, 1);
+      names = str ? Tail(data_, *str) : std::nullopt;
     }
   }
   if (size == 0) return;
-  if (!InRange(off, 0, data_.size())) {
+  if (off > data_.size()) {
     AddAnomaly("elf-bad-dynsym", ".dynsym", "dynamic symbol table offset past the end");
     return;
   }
-  uint64_t count = size / entsize;
-  uint64_t n = std::min<uint64_t>(count, (data_.size() - off) / entsize);
-  if (n < count) {
-    AddAnomaly("elf-table-truncated", ".dynsym",
-               ".dynsym: " + std::to_string(count) + " declared, " + std::to_string(n) + " fit");
-  }
-  if (budget_ != nullptr && !budget_->CheckCount("elf dynamic symbols", n).ok()) {
-    AddAnomaly("elf-over-limit", ".dynsym", "dynamic symbols over max_table_items");
-    n = budget_->limits().max_table_items;
-  }
-  ByteReader names(strtab);
-  dynsym_.resize(n);
+  const uint64_t n = Counted(".dynsym", Fit(".dynsym", size / entsize, off, entsize));
+  dynsym_.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t o = off + i * entsize;
-    Symbol& s = dynsym_[i];
-    uint32_t name = 0;
-    bool ok = true;
-    Get<uint32_t>(o, &name);
+    const std::optional<Fields> e = Fields::At(*this, off + i * entsize, entsize);
+    if (!e) break;  // not reached: n entries fit
+    Symbol s;
+    const uint32_t name = e->Get<uint32_t>(0);
     uint8_t info = 0;
     if (is64_) {
-      Get<uint8_t>(o + 4, &info);
-      Get<uint16_t>(o + 6, &s.shndx);
-      s.value = Word(o + 8, &ok);
-      s.size = Word(o + 16, &ok);
+      info = e->Get<uint8_t>(4);
+      s.shndx = e->Get<uint16_t>(6);
+      s.value = e->Word(8);
+      s.size = e->Word(16);
     } else {
-      s.value = Word(o + 4, &ok);
-      s.size = Word(o + 8, &ok);
-      Get<uint8_t>(o + 12, &info);
-      Get<uint16_t>(o + 14, &s.shndx);
+      s.value = e->Word(4);
+      s.size = e->Word(8);
+      info = e->Get<uint8_t>(12);
+      s.shndx = e->Get<uint16_t>(14);
     }
     s.type = info & 0xf;
     s.bind = info >> 4;
-    if (name != 0) {
-      auto nm = names.CStringAt(name, kMaxNameLength);
+    if (name != 0 && names) {
+      auto nm = names->CStringAt(name, kMaxNameLength);
       if (nm) s.name = *nm;
     }
+    dynsym_.push_back(s);
   }
 }
 
@@ -392,74 +442,48 @@ void ElfFile::ParseRelocations() {
     if ((s.type != kShtRel && s.type != kShtRela) || s.link != static_cast<uint32_t>(dynsym_section_)) {
       continue;
     }
-    uint64_t ent = s.type == kShtRela ? (is64_ ? 24 : 12) : (is64_ ? 16 : 8);
-    if (!InRange(s.offset, 0, data_.size())) continue;
-    uint64_t n = std::min(s.size, data_.size() - s.offset) / ent;
-    if (budget_ != nullptr && n > budget_->limits().max_table_items) {
-      n = budget_->limits().max_table_items;
-    }
+    const uint64_t ent = s.type == kShtRela ? (is64_ ? 24 : 12) : (is64_ ? 16 : 8);
+    if (s.offset > data_.size()) continue;
+    const std::string what = s.name.empty() ? std::string("relocations") : std::string(s.name);
+    const uint64_t n = Counted(what, Fit(what, s.size / ent, s.offset, ent));
     for (uint64_t i = 0; i < n; ++i) {
-      bool ok = true;
-      uint64_t r_offset = Word(s.offset + i * ent, &ok);
-      uint64_t info = Word(s.offset + i * ent + (is64_ ? 8 : 4), &ok);
-      uint64_t sym = is64_ ? (info >> 32) : (info >> 8);
-      if (ok && sym != 0 && sym < dynsym_.size()) {
+      const std::optional<Fields> rel = Fields::At(*this, s.offset + i * ent, ent);
+      if (!rel) break;  // not reached: n entries fit
+      const uint64_t r_offset = rel->Word(0);
+      const uint64_t info = rel->Word(is64_ ? 8 : 4);
+      const uint64_t sym = is64_ ? (info >> 32) : (info >> 8);
+      if (sym != 0 && sym < dynsym_.size()) {
         reloc_slots_.emplace(r_offset, static_cast<uint32_t>(sym));
       }
     }
   }
 }
 
-namespace {
-
-// Length of the printable run starting at p[0] (ASCII printable, tab, and
-// well-formed UTF-8 multibyte sequences, for Chinese text in native code).
-size_t PrintableRun(const uint8_t* p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t b = p[i];
-    if ((b >= 0x20 && b < 0x7f) || b == '\t') {
-      ++i;
-      continue;
-    }
-    size_t len = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || len > n - i || b < 0xc2) break;
-    bool cont = true;
-    for (size_t k = 1; k < len; ++k) cont &= (p[i + k] & 0xc0) == 0x80;
-    if (!cont) break;
-    i += len;
-  }
-  return i;
-}
-
-}  // namespace
-
 void ElfFile::ParseStrings(const ParseOptions& options) {
   // Read-only data sections hold string literals (.rodata, .rodata.str1.1,
   // .rodata.cst*); writable or executable sections do not count.
-  uint64_t limit = budget_ != nullptr ? budget_->limits().max_table_items : UINT64_MAX;
+  const uint64_t limit = budget_ != nullptr ? budget_->limits().max_table_items : UINT64_MAX;
   for (const Section& s : sections_) {
     if (s.type != kShtProgbits || !(s.flags & kShfAlloc) || (s.flags & (kShfWrite | kShfExecInstr))) {
       continue;
     }
     if (s.name.substr(0, 7) != ".rodata") continue;
-    if (!InRange(s.offset, s.size, data_.size())) {
+    const std::optional<std::string_view> bytes = ByteReader(data_).BytesAt(s.offset, s.size);
+    if (!bytes) {
       AddAnomaly("elf-bad-section", std::string(s.name), std::string(s.name) + " out of range");
       continue;
     }
-    const uint8_t* base = reinterpret_cast<const uint8_t*>(data_.data()) + s.offset;
-    size_t size = static_cast<size_t>(s.size);
     size_t i = 0;
-    while (i < size) {
-      size_t run = PrintableRun(base + i, size - i);
+    while (i < bytes->size()) {
+      size_t run = PrintableRun(bytes->substr(i));
       if (run >= options.min_string_length) {
         if (strings_.size() >= limit) {
-          AddAnomaly("elf-over-limit", ".rodata", "read-only strings over max_table_items");
+          AddAnomaly("elf-over-limit", ".rodata",
+                     "read-only strings over max_table_items " + std::to_string(limit) +
+                         "; cut at the limit");
           return;
         }
-        size_t len = std::min(run, kMaxStringLength);
-        strings_.push_back({std::string_view(reinterpret_cast<const char*>(base + i), len),
-                            s.addr + i});
+        strings_.push_back({bytes->substr(i, std::min(run, kMaxStringLength)), s.addr + i});
       }
       i += run + 1;
     }
@@ -471,33 +495,33 @@ void ElfFile::ParseStrings(const ParseOptions& options) {
 // class's word size, nbuckets u32 buckets, then one u32 chain value per
 // symbol from symoffset on, the last of each chain with bit 0 set. The
 // symbol count is one past the highest index reached through the chains.
-uint64_t ElfFile::GnuHashSymbolCount() const {
-  std::string_view h = BytesAtAddress(dt_gnu_hash_, 16);
-  if (h.size() != 16) return 0;
-  const uint64_t base = static_cast<uint64_t>(h.data() - data_.data());
-  uint32_t nbuckets = 0, symoffset = 0, bloom_size = 0;
-  if (!Get<uint32_t>(base, &nbuckets) || !Get<uint32_t>(base + 4, &symoffset) ||
-      !Get<uint32_t>(base + 8, &bloom_size)) {
-    return 0;
-  }
-  const uint64_t word = is64() ? 8 : 4;
-  const uint64_t buckets = base + 16 + uint64_t{bloom_size} * word;
-  if (nbuckets == 0 || !InRange(buckets, uint64_t{nbuckets} * 4, data_.size())) return 0;
+uint64_t ElfFile::GnuHashSymbolCount() {
+  const std::optional<uint64_t> base = OffsetOfAddress(dt_gnu_hash_, 16);
+  const std::optional<Fields> h = base ? Fields::At(*this, *base, 16) : std::nullopt;
+  if (!h) return 0;
+  const uint32_t nbuckets = h->Get<uint32_t>(0), symoffset = h->Get<uint32_t>(4),
+                 bloom_size = h->Get<uint32_t>(8);
+  const uint64_t word = is64_ ? 8 : 4;
+  const uint64_t buckets = *base + 16 + uint64_t{bloom_size} * word;
+  const std::optional<Fields> bucket =
+      nbuckets == 0 ? std::nullopt : Fields::At(*this, buckets, uint64_t{nbuckets} * 4);
+  if (!bucket) return 0;
   uint32_t last = 0;
-  for (uint32_t b = 0; b < nbuckets; ++b) {
-    uint32_t v = 0;
-    if (Get<uint32_t>(buckets + uint64_t{b} * 4, &v)) last = std::max(last, v);
-  }
+  for (uint32_t b = 0; b < nbuckets; ++b)
+    last = std::max(last, bucket->Get<uint32_t>(uint64_t{b} * 4));
   if (last < symoffset) return symoffset;  // no hashed symbols
   const uint64_t chains = buckets + uint64_t{nbuckets} * 4;
   // Follow the last chain to its end; every step stays inside the file and
-  // the walk is bounded by the table-size limit.
+  // the walk is bounded by kMaxGnuHashChain, where the table is cut.
   for (uint64_t i = last; i - last < kMaxGnuHashChain; ++i) {
-    uint32_t c = 0;
-    if (!Get<uint32_t>(chains + (i - symoffset) * 4, &c)) return 0;
-    if (c & 1) return i + 1;
+    const std::optional<Fields> c = Fields::At(*this, chains + (i - symoffset) * 4, 4);
+    if (!c) return 0;
+    if (c->Get<uint32_t>(0) & 1) return i + 1;
   }
-  return 0;
+  AddAnomaly("elf-over-limit", ".gnu.hash",
+             "a hash chain longer than " + std::to_string(kMaxGnuHashChain) +
+                 " entries; the dynamic symbols are cut there");
+  return uint64_t{last} + kMaxGnuHashChain;
 }
 
 }  // namespace shelfguard::elf

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,11 +59,13 @@ struct Symbol {
   uint8_t type = 0, bind = 0;
   uint16_t shndx = 0;
   bool undefined() const { return shndx == 0; }  // SHN_UNDEF: imported
+  friend bool operator==(const Symbol&, const Symbol&) = default;
 };
 
 struct RoString {
   std::string_view text;  // printable run, UTF-8 allowed; a view into the file
   uint64_t vaddr = 0;     // address of its first byte when loaded
+  friend bool operator==(const RoString&, const RoString&) = default;
 };
 
 struct ParseOptions {
@@ -102,9 +105,17 @@ class ElfFile {
  private:
   ElfFile() = default;
   void AddAnomaly(std::string code, std::string location, std::string detail);
-  template <typename T>
-  bool Get(uint64_t off, T* out) const;
-  uint64_t Word(uint64_t off, bool* ok) const;  // 4 or 8 bytes by class
+  // How many of a table's items to read, each cut an anomaly naming `what`
+  // (what was read before it is kept): no more than the entries of
+  // `entsize` bytes from `off` that the file holds (elf-table-truncated);
+  // than `limit`, a kMax constant (elf-over-limit); than max_table_items
+  // (Budget::CheckCount, elf-over-limit), for the tables counted against
+  // the budget.
+  uint64_t Fit(const std::string& what, uint64_t declared, uint64_t off, uint64_t entsize);
+  uint64_t Limit(const std::string& what, uint64_t n, uint64_t limit);
+  uint64_t Counted(const std::string& what, uint64_t n);
+  // File offset of [vaddr, vaddr + n) (see BytesAtAddress), or nullopt.
+  std::optional<uint64_t> OffsetOfAddress(uint64_t vaddr, uint64_t n) const;
   void ParseSections();
   void ParseSegments();
   void ParseDynamic();
@@ -129,7 +140,7 @@ class ElfFile {
   int dynsym_section_ = -1;
   uint64_t dt_symtab_ = 0, dt_strtab_ = 0, dt_strsz_ = 0, dt_hash_ = 0, dt_gnu_hash_ = 0;
   // Number of dynamic symbols implied by the DT_GNU_HASH table (0: unknown).
-  uint64_t GnuHashSymbolCount() const;
+  uint64_t GnuHashSymbolCount();
 };
 
 struct CodeRefOptions {

@@ -1,6 +1,7 @@
 // ELF parser and code-reference tests. The fixture is a real shared library
 // built at test time with the host gcc (x86-64 here), then corrupted in
 // memory; the tests assert what survived and the problem recorded.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "elf/elf_analyzer.h"
 #include "elf/elf_parser.h"
+#include "support/fixtures.h"
+#include "support/parser_limits.h"
 
 namespace shelfguard::elf {
 namespace {
@@ -32,11 +33,6 @@ int shout(const char* s) { return puts(s); }  /* import called through the PLT *
 int say_number(void) { return printf("ICP 12345678 %d\n", 7); }
 )";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::string BuildLibrary(const std::string& extra_flags) {
   fs::path dir = fs::temp_directory_path() / ("sg_elf_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -44,31 +40,21 @@ std::string BuildLibrary(const std::string& extra_flags) {
   std::string cmd = "gcc -shared -fPIC -O1 " + extra_flags + " -o " + (dir / "lib.so").string() +
                     " " + (dir / "lib.c").string() + " >/dev/null 2>&1";
   std::string out;
-  if (std::system(cmd.c_str()) == 0) out = ReadFile(dir / "lib.so");
+  if (std::system(cmd.c_str()) == 0) out = testing::ReadFileBytes(dir / "lib.so");
   fs::remove_all(dir);
   return out;
 }
 
-class ElfTest : public ::testing::Test {
+// The library of kSource with the default flags; gcc is a test dependency.
+std::string BuildDefaultLibrary() { return BuildLibrary(""); }
+
+class ElfTest : public testing::BuiltInputTest<BuildDefaultLibrary> {
  protected:
-  static void SetUpTestSuite() { lib_ = new std::string(BuildLibrary("")); }
-  static void TearDownTestSuite() {
-    delete lib_;
-    lib_ = nullptr;
-  }
-  void SetUp() override {
-    // gcc is a build dependency: a missing compiler fails, never skips.
-    ASSERT_FALSE(lib_->empty()) << "gcc -shared could not build the ELF fixtures";
-  }
-  static std::string* lib_;
+  const std::string* lib_ = &Built();
 };
-std::string* ElfTest::lib_ = nullptr;
 
 bool HasProblem(const ElfFile& f, std::string_view code) {
-  for (const Anomaly& p : f.anomalies()) {
-    if (p.code == code) return true;
-  }
-  return false;
+  return testing::HasAnomaly(f.anomalies(), code);
 }
 
 int SymbolIndex(const ElfFile& f, std::string_view name) {
@@ -245,15 +231,9 @@ TEST_F(ElfTest, EveryTruncationIsSurvivable) {
 }
 
 TEST_F(ElfTest, RandomCorruptionNeverCrashes) {
-  uint32_t seed = 777;
+  testing::ByteFlipper flipper(777, 6, 4096);
   for (int iter = 0; iter < 1500; ++iter) {
-    std::string bad = *lib_;
-    for (int k = 0; k < 6; ++k) {
-      seed = seed * 1103515245 + 12345;
-      size_t pos = (seed >> 8) % std::min<size_t>(bad.size(), 4096);
-      if (k % 2) pos = (seed >> 4) % bad.size();
-      bad[pos] = static_cast<char>(seed >> 24);
-    }
+    const std::string bad = flipper.Next(*lib_);
     auto r = ElfFile::Parse(bad, nullptr);
     if (r.ok()) {
       CodeRefs refs = FindCodeReferences(**r, nullptr);
@@ -262,15 +242,70 @@ TEST_F(ElfTest, RandomCorruptionNeverCrashes) {
   }
 }
 
-TEST_F(ElfTest, BudgetCapsSymbols) {
-  Limits limits;
-  limits.max_table_items = 2;
-  Budget budget(limits);
-  auto r = ElfFile::Parse(*lib_, &budget);
-  ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(HasProblem(**r, "elf-over-limit"));
-  EXPECT_LE((*r)->dynamic_symbols().size(), 2u);
-  EXPECT_LE((*r)->strings().size(), 2u);
+// The parser contract's over-limit rule: the tables counted against the
+// budget (dynamic symbols, relocations, read-only strings) are cut at
+// max_table_items, what was read kept, and an elf-over-limit anomaly names
+// each; the section and program headers have their own kMax limits.
+TEST_F(ElfTest, TablesOverMaxTableItemsAreCutAtTheLimit) {
+  constexpr uint64_t kCap = 2;
+  auto [whole, capped] =
+      testing::ParseWholeAndCapped([&](Budget* b) { return ElfFile::Parse(*lib_, b); }, kCap);
+  ASSERT_TRUE(whole.ok() && capped.ok()) << capped.status().ToString();
+  ASSERT_GT((*whole)->dynamic_symbols().size(), kCap);
+  ASSERT_GT((*whole)->strings().size(), kCap);
+  const std::vector<Anomaly>& anomalies = (*capped)->anomalies();
+  EXPECT_TRUE(testing::CutAtCap((*whole)->dynamic_symbols(), (*capped)->dynamic_symbols(), kCap,
+                                anomalies, "elf-over-limit", ".dynsym"));
+  EXPECT_TRUE(testing::CutAtCap((*whole)->strings(), (*capped)->strings(), kCap, anomalies,
+                                "elf-over-limit", ".rodata"));
+  // Every relocation table of the dynamic symbols longer than the cap is
+  // named; the slots read bind only the symbols kept.
+  const std::set<std::string> cut = testing::AnomalyLocations(anomalies, "elf-over-limit");
+  int relocation_tables = 0;
+  for (const Section& s : (*whole)->sections()) {
+    if ((s.type != 4 && s.type != 9) || s.entsize == 0 || s.size / s.entsize <= kCap) continue;
+    ++relocation_tables;
+    EXPECT_EQ(cut.count(std::string(s.name)), 1u) << s.name;
+  }
+  EXPECT_GT(relocation_tables, 0);
+  for (const auto& [slot, sym] : (*capped)->reloc_slots()) EXPECT_LT(sym, kCap);
+  // Not counted against the budget: the headers, which have kMax limits.
+  EXPECT_EQ((*capped)->sections().size(), (*whole)->sections().size());
+  EXPECT_EQ((*capped)->segments().size(), (*whole)->segments().size());
+}
+
+// A program header table over kMaxSegments (4096) is cut there with an
+// elf-over-limit anomaly; the headers before the cut and the rest of the
+// file are read as before.
+TEST_F(ElfTest, ProgramHeadersOverTheirLimitAreCut) {
+  if (static_cast<uint8_t>((*lib_)[4]) != 2) GTEST_SKIP() << "offsets below assume ELF64";
+  auto full = ElfFile::Parse(*lib_, nullptr);
+  ASSERT_TRUE(full.ok());
+  const ElfFile& all = **full;
+  // The real program headers, then PT_NULL ones, 5000 in all, at the end.
+  constexpr uint16_t kDeclared = 5000;
+  constexpr size_t kMaxSegments = 4096;
+  std::string big = *lib_;
+  big.resize((big.size() + 7) / 8 * 8, '\0');
+  const uint64_t phoff = big.size();
+  big += lib_->substr(GetU64(*lib_, 32), all.segments().size() * 56);
+  big.resize(phoff + size_t{kDeclared} * 56, '\0');
+  PutU64(&big, 32, phoff);
+  PutU16(&big, 56, kDeclared);
+  auto r = ElfFile::Parse(big, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const ElfFile& f = **r;
+  ASSERT_EQ(f.segments().size(), kMaxSegments);
+  for (size_t i = 0; i < all.segments().size(); ++i) {
+    EXPECT_EQ(f.segments()[i].type, all.segments()[i].type) << i;
+    EXPECT_EQ(f.segments()[i].vaddr, all.segments()[i].vaddr) << i;
+  }
+  EXPECT_EQ(f.segments().back().type, 0u);  // PT_NULL
+  EXPECT_EQ(testing::AnomalyLocations(f.anomalies(), "elf-over-limit"),
+            std::set<std::string>{"program headers"});
+  EXPECT_FALSE(testing::HasAnomaly(f.anomalies(), "elf-table-truncated"));
+  EXPECT_EQ(f.dynamic_symbols().size(), all.dynamic_symbols().size());
+  EXPECT_EQ(f.needed(), all.needed());
 }
 
 // Android targets, cross-built with clang + lld when present: the ARM64
@@ -291,7 +326,7 @@ std::string CrossBuild(const std::string& flags) {
   std::string cmd = "clang-14 " + flags + " -fPIC -O1 -shared -nostdlib -fuse-ld=lld -o " +
                     (dir / "x.so").string() + " " + (dir / "x.c").string() + " >/dev/null 2>&1";
   std::string out;
-  if (std::system(cmd.c_str()) == 0) out = ReadFile(dir / "x.so");
+  if (std::system(cmd.c_str()) == 0) out = testing::ReadFileBytes(dir / "x.so");
   fs::remove_all(dir);
   return out;
 }

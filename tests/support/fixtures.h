@@ -160,6 +160,23 @@ inline CommandRun RunCommand(const std::string& command) {
   return r;
 }
 
+// A fixture for suites whose input is built at test time by a tool that is
+// a test dependency (smali, gcc, clang: scripts/install-deps.sh): `Build`
+// runs once per process, and a build that failed ("") fails every test of
+// the suite instead of skipping it.
+template <std::string (*Build)()>
+class BuiltInputTest : public ::testing::Test {
+ protected:
+  static const std::string& Built() {
+    static const std::string* bytes = new std::string(Build());
+    return *bytes;
+  }
+  void SetUp() override {
+    ASSERT_FALSE(Built().empty())
+        << "the suite's input could not be built: is its tool installed (install-deps.sh)?";
+  }
+};
+
 }  // namespace shelfguard::testing
 
 #endif  // SHELFGUARD_TESTS_SUPPORT_FIXTURES_H_
