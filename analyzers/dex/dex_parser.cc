@@ -495,8 +495,11 @@ void DexFile::ScanCode(const ParseOptions& options) {
       // code_item: registers, ins, outs, tries (u16 each), debug_info_off,
       // insns_size (u32), insns[insns_size] (u16).
       uint32_t insns_size = 0;
-      if (!r.PeekLEAt<uint32_t>(uint64_t{*code_off} + 12, &insns_size) ||
-          !InRange(uint64_t{*code_off} + 16, uint64_t{insns_size} * 2, size)) {
+      std::optional<std::string_view> code;
+      if (r.PeekLEAt<uint32_t>(uint64_t{*code_off} + 12, &insns_size)) {
+        code = r.BytesAt(uint64_t{*code_off} + 16, uint64_t{insns_size} * 2);
+      }
+      if (!code) {
         ++bad_code;
         continue;
       }
@@ -511,7 +514,8 @@ void DexFile::ScanCode(const ParseOptions& options) {
         break;
       }
       budget_units -= units;
-      const uint8_t* insns = r.data() + *code_off + 16;
+      // Units [0, units) of the checked view, units <= insns_size.
+      const uint8_t* insns = reinterpret_cast<const uint8_t*>(code->data());
       auto unit = [insns](uint32_t i) {
         return static_cast<uint16_t>(insns[2 * i] | (insns[2 * i + 1] << 8));
       };
