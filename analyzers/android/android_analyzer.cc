@@ -408,8 +408,8 @@ void AndroidManifestAnalyzer::Analyze(ScanContext* ctx) {
   if (arsc_) {
     std::string location;
     arsc_->ForEachString([&](const ArscStringValue& v) {
-      location = "resources.arsc:" + v.name;
-      if (!v.config.empty()) location += "[" + v.config + "]";
+      location.assign("resources.arsc:").append(v.name);
+      if (!v.config.empty()) location.append(1, '[').append(v.config).append(1, ']');
       ctx->Text(location, v.value);
     });
   }

@@ -488,28 +488,37 @@ Result<std::string> ArscTable::ResolveString(uint32_t id) const {
 }
 
 void ArscTable::ForEachString(const std::function<void(const ArscStringValue&)>& fn) const {
+  // One value reused for every call (assign keeps the buffers), its name
+  // built only for entries that hold a string: a large table has tens of
+  // thousands of entries, most of them not strings.
+  static const std::string kNone;
   ArscStringValue v;
   for (const auto& p : packages) {
     for (const auto& t : p.types) {
-      std::string type_name = t.id <= p.type_names.size() ? p.type_names[t.id - 1] : "";
+      const std::string& type_name =
+          t.id >= 1 && t.id <= p.type_names.size() ? p.type_names[t.id - 1] : kNone;
+      v.config.assign(t.config.qualifiers);
       for (const auto& e : t.entries) {
-        v.resource_id = (p.id << 24) | (uint32_t{t.id} << 16) | e.index;
-        v.config = t.config.qualifiers;
-        std::string key = e.key < p.key_names.size() ? p.key_names[e.key] : "";
-        v.name = type_name + "/" + key;
-        if (!e.complex) {
-          if (e.value.type == kTypeString && e.value.data < strings.size() &&
-              !strings[e.value.data].empty()) {
-            v.value = strings[e.value.data];
-            fn(v);
+        auto is_string = [&](const ResValue& val) {
+          return val.type == kTypeString && val.data < strings.size() && !strings[val.data].empty();
+        };
+        bool named = false;
+        auto emit = [&](const ResValue& val) {
+          if (!named) {
+            v.resource_id = (p.id << 24) | (uint32_t{t.id} << 16) | e.index;
+            const std::string& key = e.key < p.key_names.size() ? p.key_names[e.key] : kNone;
+            v.name.assign(type_name).append(1, '/').append(key);
+            named = true;
           }
+          v.value.assign(strings[val.data]);
+          fn(v);
+        };
+        if (!e.complex) {
+          if (is_string(e.value)) emit(e.value);
           continue;
         }
         for (const auto& [name, val] : e.bag) {
-          if (val.type == kTypeString && val.data < strings.size() && !strings[val.data].empty()) {
-            v.value = strings[val.data];
-            fn(v);
-          }
+          if (is_string(val)) emit(val);
         }
       }
     }
