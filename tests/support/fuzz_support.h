@@ -14,7 +14,6 @@
 
 #include "shelfguard/analyzer.h"
 #include "shelfguard/archive.h"
-#include "support/corruption.h"
 
 namespace shelfguard::testing {
 
@@ -25,7 +24,11 @@ inline std::string_view FuzzBytes(const uint8_t* data, size_t size) {
 
 // The limits a table parser's fuzz target runs under: the defaults, with
 // room for 2^20 table items (more than any input of fuzzing size holds).
-inline Limits TableFuzzLimits() { return TableItemLimits(1u << 20); }
+inline Limits TableFuzzLimits() {
+  Limits limits;
+  limits.max_table_items = 1u << 20;
+  return limits;
+}
 
 // The limits a code parser's fuzz target (DEX, ELF) runs under: the
 // defaults, with a 2-second deadline, so a slow walk ends as a timeout
