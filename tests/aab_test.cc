@@ -14,9 +14,9 @@
 #include "app_dependencies.pb.h"
 #include "policy/assess.h"
 #include "shelfguard/engine.h"
-#include "support/android_writer.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -113,7 +113,7 @@ std::string Dependencies(bool delimited) {
 }
 
 std::string Bundle(bool delimited) {
-  return testing::BuildZip(
+  return testing::ZipBytes(
       {{"BundleConfig.pb", std::string("\x0a\x07\x12\x05" "1.8.0", 9)},
        {"base/manifest/AndroidManifest.xml", Manifest("com.example.eduaab", true)},
        {"base/resources.pb", Resources()},
@@ -186,7 +186,7 @@ TEST(AabFixture, ModuleLibrariesAssetsAndMetaDataAreReadAsInAnApk) {
     if (c.element().name() != "application") continue;
     Attr(Child(c.mutable_element(), "meta-data"), "name", 0x01010003, "UMENG_APPKEY");
   }
-  const std::string bundle = testing::BuildZip(
+  const std::string bundle = testing::ZipBytes(
       {{"BundleConfig.pb", std::string("\x0a\x07\x12\x05" "1.8.0", 9)},
        {"base/manifest/AndroidManifest.xml", root.SerializeAsString()},
        {"base/resources.pb", Resources()},
@@ -236,7 +236,7 @@ TEST(AabFixture, ModuleLibrariesAssetsAndMetaDataAreReadAsInAnApk) {
 }
 
 TEST(AabFixture, CorruptProtobufIsReported) {
-  std::string bad = testing::BuildZip(
+  std::string bad = testing::ZipBytes(
       {{"BundleConfig.pb", "\xff\xff\xff"}, {"base/manifest/AndroidManifest.xml", "\x0a\xff\xff\xff\x0f"},
        {"BUNDLE-METADATA/com.android.tools.build.libraries/dependencies.pb", "\x05\x0a"}});
   Facts f = MakeEngine()->ScanBytes("bad.aab", bad);

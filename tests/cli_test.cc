@@ -16,10 +16,11 @@
 #include <vector>
 
 #include "shelfguard/about.h"
-#include "support/android_writer.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/json_lines.h"
 #include "support/package_writers.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -40,18 +41,7 @@ CliRun Shelfguard(const std::vector<std::string>& args) {
   return testing::RunCommand(cmd);
 }
 
-std::vector<json> JsonLines(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    json j = json::parse(line, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
-    if (!j.is_discarded()) v.push_back(std::move(j));
-  }
-  return v;
-}
+std::vector<json> JsonLines(const std::string& out) { return testing::ParseJsonLines(out); }
 
 const char kEduSpec[] = R"({
   "package": "com.example.clitest", "version_code": 4012, "version_name": "4.0.12",
@@ -89,6 +79,16 @@ class CliTest : public ::testing::Test {
       GTEST_SKIP() << "shelfguard binary not built in " << BinaryDir();
     }
   }
+
+  // The one report of `scan --format json --fail-on never APK`, which must
+  // exit 0; null (after a test failure) when it did not.
+  static json ScanOneReport(const std::string& apk) {
+    CliRun r = Shelfguard({"scan", "--format", "json", "--fail-on", "never", apk});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = JsonLines(r.out);
+    EXPECT_EQ(lines.size(), 1u) << r.out << r.err;
+    return r.exit_code == 0 && lines.size() == 1 ? lines[0] : json();
+  }
 };
 
 TEST_F(CliTest, HelpExitsZero) {
@@ -125,11 +125,8 @@ TEST_F(CliTest, BadOptionsExitTwoWithMessage) {
 TEST_F(CliTest, JsonReportHasTheDocumentedFields) {
   std::string apk = EduApk();
   ASSERT_FALSE(apk.empty());
-  CliRun r = Shelfguard({"scan", "--format", "json", "--fail-on", "never", apk});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto lines = JsonLines(r.out);
-  ASSERT_EQ(lines.size(), 1u) << r.out;
-  const json& j = lines[0];
+  const json j = ScanOneReport(apk);
+  ASSERT_FALSE(j.is_null());
   for (const char* k : {"file", "sha256", "size", "package", "permissions", "app_flags",
                         "components", "findings", "verdict", "errors"}) {
     EXPECT_TRUE(j.contains(k)) << "missing " << k;
@@ -238,18 +235,16 @@ TEST_F(CliTest, ExitCodeFollowsFailOn) {
   // exercised on both sides of its verdict, never skipped.
   std::string apk = EduApk();
   ASSERT_FALSE(apk.empty());
-  CliRun base = Shelfguard({"scan", "--format", "json", "--fail-on", "never", apk});
-  EXPECT_EQ(base.exit_code, 0) << base.err;
-  auto lines = JsonLines(base.out);
-  ASSERT_EQ(lines.size(), 1u) << base.err;
+  const json report = ScanOneReport(apk);
+  ASSERT_FALSE(report.is_null());
   std::set<std::string> rules;
-  for (const auto& f : lines[0]["findings"]) rules.insert(f.value("rule_id", ""));
-  EXPECT_TRUE(rules.count("SEC-DEBUGGABLE")) << base.out;
-  EXPECT_TRUE(rules.count("SEC-EXPORTED")) << base.out;
+  for (const auto& f : report["findings"]) rules.insert(f.value("rule_id", ""));
+  EXPECT_TRUE(rules.count("SEC-DEBUGGABLE")) << report.dump();
+  EXPECT_TRUE(rules.count("SEC-EXPORTED")) << report.dump();
   // The verdict is the worst finding's severity; --fail-on S exits 1 exactly
   // when the verdict is S or worse.
   const std::vector<std::string> order = {"info", "review", "violation", "block"};
-  std::string verdict = lines[0].value("verdict", "");
+  std::string verdict = report.value("verdict", "");
   auto worst = std::find(order.begin(), order.end(), verdict);
   ASSERT_NE(worst, order.end()) << "verdict " << verdict;
   ASSERT_NE(worst + 1, order.end()) << "a block verdict leaves no threshold above it to test";
@@ -442,7 +437,7 @@ TEST_F(CliTest, DirectoryScanFindsHarmonyAndMiniProgramPackages) {
     "versionName":"1.0.3","bundleType":"app"},
     "module":{"name":"entry","type":"entry","abilities":[{"name":"EntryAbility"}]}})";
   std::ofstream(dir + "/lesson.hap", std::ios::binary)
-      << testing::BuildZip({{"module.json", module},
+      << testing::ZipBytes({{"module.json", module},
                             {"ets/modules.abc", testing::BuildAbc({testing::AbcString("@ohos:router")})}});
   std::string config = R"({"pages":["pages/index/index"]})" + std::string(2000, ' ');
   std::string plain = testing::BuildWxapkg(

@@ -293,26 +293,22 @@ TEST(DaemonE2E, IsolationForkCrashAndHangLeaveTheDaemonServing) { CheckIsolation
 
 TEST(DaemonE2E, CurveAllowList) {
   if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
-  char spub[41], ssec[41], cpub[41], csec[41], xpub[41], xsec[41];
-  ASSERT_EQ(zmq_curve_keypair(spub, ssec), 0);
-  ASSERT_EQ(zmq_curve_keypair(cpub, csec), 0);
-  ASSERT_EQ(zmq_curve_keypair(xpub, xsec), 0);
+  const CurveKeys server = NewCurveKeys(), client = NewCurveKeys(), intruder = NewCurveKeys();
   DaemonFixture d;
-  WriteAll(d.dir + "/server.key", ssec);
-  ::chmod((d.dir + "/server.key").c_str(), 0600);  // a key others can read is refused
-  WriteAll(d.dir + "/client.key", csec);
-  WriteAll(d.dir + "/intruder.key", xsec);
-  d.control_extra = std::string("curve = true\nallow = [\"") + cpub + "\"]\n";
+  d.WriteServerKey(server.sec);
+  WriteAll(d.dir + "/client.key", client.sec);
+  WriteAll(d.dir + "/intruder.key", intruder.sec);
+  d.control_extra = std::string("curve = true\nallow = [\"") + client.pub + "\"]\n";
   d.WriteConfig("workers = 1", "[curve]\nsecret_key_file = \"server.key\"\n");
   ASSERT_TRUE(d.Start()) << ReadAll(d.log());
   std::string out;
-  EXPECT_EQ(RunCommand({d.Cli(), "status", "--endpoint", d.Ep("control"), "--server-key", spub,
+  EXPECT_EQ(RunCommand({d.Cli(), "status", "--endpoint", d.Ep("control"), "--server-key", server.pub,
                         "--client-key-file", d.dir + "/client.key"},
                        &out),
             0)
       << out;
   EXPECT_NE(out.find("queue:"), std::string::npos);
-  EXPECT_EQ(RunCommand({d.Cli(), "status", "--endpoint", d.Ep("control"), "--server-key", spub,
+  EXPECT_EQ(RunCommand({d.Cli(), "status", "--endpoint", d.Ep("control"), "--server-key", server.pub,
                         "--client-key-file", d.dir + "/intruder.key", "--timeout", "1500"},
                        &out),
             2);

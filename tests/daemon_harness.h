@@ -32,6 +32,7 @@
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/json_lines.h"
 
 namespace shelfguard::testing {
 
@@ -118,6 +119,17 @@ class Process {
   int status_ = 0;
 };
 
+// A fresh CURVE key pair (Z85, 40 characters each).
+struct CurveKeys {
+  char pub[41] = {};
+  char sec[41] = {};
+};
+inline CurveKeys NewCurveKeys() {
+  CurveKeys k;
+  EXPECT_EQ(zmq_curve_keypair(k.pub, k.sec), 0);
+  return k;
+}
+
 // Runs a command to completion; returns its exit code and fills *out.
 inline int RunCommand(const std::vector<std::string>& argv, std::string* out, int timeout_ms = 60000,
                       const std::string& tmp_dir = "/tmp") {
@@ -156,6 +168,13 @@ class DaemonFixture {
 
   // Writes the config: the base (state dir, ipc endpoints) plus `extra`
   // TOML, which may add keys to the [daemon] section's siblings.
+  // The daemon's CURVE secret key as <dir>/server.key, mode 0600 (a key
+  // others can read is refused); the config names it as [curve]
+  // secret_key_file = "server.key".
+  void WriteServerKey(const char* secret) {
+    WriteAll(dir + "/server.key", secret);
+    ::chmod((dir + "/server.key").c_str(), 0600);
+  }
   void WriteConfig(const std::string& daemon_keys, const std::string& extra) {
     std::string t = "[daemon]\nstate_dir = \"state\"\nlog_level = \"debug\"\n" + daemon_keys +
                     "\n[submit]\nendpoint = \"" + Ep("submit") + "\"\n" + submit_extra +
@@ -202,16 +221,10 @@ class DaemonFixture {
     return st[a][b].get<int64_t>();
   }
   // Lines of a JSON Lines file, parsed.
+  // (A line that is not JSON, such as half a line still being written, is
+  // skipped.)
   static std::vector<Json> ReadJsonl(const std::string& path) {
-    std::vector<Json> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      Json j = Json::parse(line, nullptr, false);
-      if (!j.is_discarded()) out.push_back(j);
-    }
-    return out;
+    return ParseJsonLines(ReadAll(path), /*strict=*/false);
   }
   size_t CountFiles(const std::string& sub) {
     size_t n = 0;

@@ -314,23 +314,19 @@ TEST(DaemonHostile, OneClientCannotTakeThePendingByteBudget) {
   std::string apk = BuildApk(R"({"package": "com.example.perclient", "version_code": 1})");
   ASSERT_FALSE(apk.empty());
   std::string bytes = ReadAll(apk) + std::string(40000, '\0');  // trailing bytes: still a zip
-  char spub[41], ssec[41], apub[41], asec[41], bpub[41], bsec[41];
-  ASSERT_EQ(zmq_curve_keypair(spub, ssec), 0);
-  ASSERT_EQ(zmq_curve_keypair(apub, asec), 0);
-  ASSERT_EQ(zmq_curve_keypair(bpub, bsec), 0);
+  const CurveKeys server = NewCurveKeys(), a = NewCurveKeys(), b_keys = NewCurveKeys();
   DaemonFixture d;
-  WriteAll(d.dir + "/server.key", ssec);
-  ::chmod((d.dir + "/server.key").c_str(), 0600);
+  d.WriteServerKey(server.sec);
   d.submit_extra = std::string("max_pending_bytes = 10000000\nmax_client_pending_bytes = 60000\n"
                                "max_client_pending = 2\ncurve = true\n") +
-                   "allow = [\"" + apub + "\", \"" + bpub + "\"]\n";
+                   "allow = [\"" + a.pub + "\", \"" + b_keys.pub + "\"]\n";
   d.WriteConfig("workers = 1", "[curve]\nsecret_key_file = \"server.key\"\n[limits]\ndeadline_ms = 2000\n"
                                "[scan]\ngrace_ms = 200\n[spool]\npoll_ms = 50\n");
   ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
   d.Drop(apk, "a-sg-fault-hang.apk");  // holds the one worker: submissions wait
   ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "daemon", "busy_workers") == 1; }, 20000));
-  RawClient a1(d.Ep("submit"), spub, apub, asec), a2(d.Ep("submit"), spub, apub, asec);
-  RawClient b(d.Ep("submit"), spub, bpub, bsec);
+  RawClient a1(d.Ep("submit"), server.pub, a.pub, a.sec), a2(d.Ep("submit"), server.pub, a.pub, a.sec);
+  RawClient b(d.Ep("submit"), server.pub, b_keys.pub, b_keys.sec);
   a1.Send({R"({"type":"submit","name":"a1.apk"})", bytes});
   ASSERT_TRUE(WaitFor([&] { return d.Num(d.Status(200), "limits", "pending_submit_bytes") > 0; }, 5000));
   // Same key, another connection: still the same client.

@@ -157,7 +157,7 @@ TEST_F(DaemonSignatureUpdate, SignedBundleIsTakenWithoutRestartAndBadOnesAreRefu
     }
   }
   ASSERT_TRUE(changed);
-  Serve(WriteZipEntries(entries, f_.dir + "/tampered.zip"), "\"e2t\"");
+  Serve(ZipBytes(entries), "\"e2t\"");
   checks = std::stoll(UpdateField(f_, "checks"));
   ASSERT_TRUE(WaitForCheck("error", checks)) << f_.Status().dump();
   std::string err = UpdateField(f_, "last_error");
@@ -181,7 +181,7 @@ TEST_F(DaemonSignatureUpdate, SignedBundleIsTakenWithoutRestartAndBadOnesAreRefu
   for (const auto& e : ReadZipEntries(v2)) {
     if (e.first != "manifest.json.minisig") unsigned_entries.push_back(e);
   }
-  Serve(WriteZipEntries(unsigned_entries, f_.dir + "/unsigned.zip"), "\"e2u\"");
+  Serve(ZipBytes(unsigned_entries), "\"e2u\"");
   checks = std::stoll(UpdateField(f_, "checks"));
   ASSERT_TRUE(WaitForCheck("error", checks)) << f_.Status().dump();
   EXPECT_NE(UpdateField(f_, "last_error").find("refused"), std::string::npos) << UpdateField(f_, "last_error");

@@ -11,10 +11,10 @@
 
 #include "daemon_harness.h"
 #include "queue/store.h"
-#include "support/android_writer.h"
 #include "support/fixtures.h"
 #include "support/http_server.h"
 #include "support/package_writers.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard::testing {
 namespace {
@@ -30,7 +30,7 @@ std::string Hap(const std::string& bundle) {
   std::string module = R"({"app":{"bundleName":")" + bundle +
                        R"(","versionCode":1000002,"versionName":"1.0.2"},
       "module":{"name":"entry","type":"entry","requestPermissions":[{"name":"ohos.permission.CAMERA"}]}})";
-  return BuildZip({{"module.json", module},
+  return ZipBytes({{"module.json", module},
                    {"resources.index", BuildResourceIndex({"示例课堂", "备案号：教APP备1100123号"})}});
 }
 

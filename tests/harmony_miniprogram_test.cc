@@ -12,9 +12,9 @@
 
 #include "policy/assess.h"
 #include "shelfguard/engine.h"
-#include "support/android_writer.h"
 #include "support/corpus.h"
 #include "support/package_writers.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -75,7 +75,7 @@ std::string EducationHap(const std::string& bundle = "com.example.eduhap") {
        AbcString("https://api.example-edu.cn/v1/lessons")});
   std::string index = testing::BuildResourceIndex({"示例课堂", "备案号：教APP备1100123号",
                                                    "京ICP备12345678号-1A"});
-  return testing::BuildZip({{"module.json", ModuleJson(bundle, "entry")},
+  return testing::ZipBytes({{"module.json", ModuleJson(bundle, "entry")},
                             {"ets/modules.abc", abc},
                             {"resources.index", index},
                             {"resources/rawfile/about.html",
@@ -149,7 +149,7 @@ TEST(HarmonyFixture, ChineseAdSdksByTheirOhpmPackages) {
   auto hap = [&](const std::vector<std::string>& refs) {
     std::vector<std::string> records;
     for (const std::string& r : refs) records.push_back(AbcString(r));
-    return engine->ScanBytes("ads.hap", testing::BuildZip({{"module.json", ModuleJson("com.example.adhap", "entry")},
+    return engine->ScanBytes("ads.hap", testing::ZipBytes({{"module.json", ModuleJson("com.example.adhap", "entry")},
                                                            {"ets/modules.abc", testing::BuildAbc(records)}}));
   };
   Facts f = hap({"@normalized:N&&&@csj/openadsdk/Index&7.5.3",
@@ -187,7 +187,7 @@ TEST(HarmonyFixture, ChineseAdSdksByTheirOhpmPackages) {
 TEST(HarmonyFixture, AppContainerMergesModulesAndBoundsNesting) {
   auto engine = MakeEngine();
   std::string pack = R"({"summary":{"app":{"bundleName":"com.example.eduhap","version":{"code":1000002,"name":"1.0.2"}}}})";
-  std::string app = testing::BuildZip({{"pack.info", pack}, {"entry-default.hap", EducationHap()}});
+  std::string app = testing::ZipBytes({{"pack.info", pack}, {"entry-default.hap", EducationHap()}});
   Facts f = engine->ScanBytes("edu.app", app);
   ASSERT_TRUE(f.analysed);
   EXPECT_EQ(f.package.platform, Platform::kHarmony);
@@ -198,7 +198,7 @@ TEST(HarmonyFixture, AppContainerMergesModulesAndBoundsNesting) {
   EXPECT_FALSE(f.displayed_numbers.empty());
   // .app in .app in ... deeper than max_depth: analysed as far as allowed.
   std::string nested = app;
-  for (int i = 0; i < 6; ++i) nested = testing::BuildZip({{"pack.info", pack}, {"inner.app", nested}});
+  for (int i = 0; i < 6; ++i) nested = testing::ZipBytes({{"pack.info", pack}, {"inner.app", nested}});
   Facts g = engine->ScanBytes("deep.app", nested);
   EXPECT_EQ(g.package.id, "com.example.eduhap");  // from pack.info
   bool deep = std::any_of(g.anomalies.begin(), g.anomalies.end(),
@@ -209,7 +209,7 @@ TEST(HarmonyFixture, AppContainerMergesModulesAndBoundsNesting) {
 TEST(HarmonyFixture, MalformedModuleJsonIsReportedNotFatal) {
   auto engine = MakeEngine();
   Facts f = engine->ScanBytes(
-      "bad.hap", testing::BuildZip({{"module.json", "{\"app\":[1,2"}, {"resources.index", "x"}}));
+      "bad.hap", testing::ZipBytes({{"module.json", "{\"app\":[1,2"}, {"resources.index", "x"}}));
   EXPECT_EQ(f.package.platform, Platform::kHarmony);
   bool malformed = std::any_of(f.anomalies.begin(), f.anomalies.end(),
                                [](const Anomaly& a) { return a.code == "hap-config-malformed"; });
@@ -338,22 +338,24 @@ TEST(MiniProgramFixture, EncryptedNeedsItsAppid) {
   fs::remove_all(TempDir("enc"));
 }
 
-std::vector<std::string> CorpusFiles(const std::string& sub) {
-  std::vector<std::string> out;
+// Every file of the corpus folder `sub`, in name order, with its facts.
+std::vector<std::pair<std::string, Facts>> ScanCorpus(const std::string& sub) {
+  std::vector<std::string> paths;
   for (const auto& e : fs::directory_iterator(testing::CorpusDir() + "/" + sub))
-    if (e.is_regular_file()) out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
+    if (e.is_regular_file()) paths.push_back(e.path().string());
+  std::sort(paths.begin(), paths.end());
+  auto engine = MakeEngine();
+  std::vector<std::pair<std::string, Facts>> out;
+  for (const std::string& path : paths) out.emplace_back(path, engine->ScanFile(path));
   return out;
 }
 
 TEST(HarmonyCorpus, EveryPackageIsIdentified) {
   SG_REQUIRE_CORPUS();
-  auto engine = MakeEngine();
-  auto files = CorpusFiles("hap");
-  ASSERT_GE(files.size(), 16u);
-  for (const auto& path : files) {
+  const auto scanned = ScanCorpus("hap");
+  ASSERT_GE(scanned.size(), 16u);
+  for (const auto& [path, f] : scanned) {
     SCOPED_TRACE(path);
-    Facts f = engine->ScanFile(path);
     EXPECT_TRUE(f.analysed);
     EXPECT_EQ(f.package.platform, Platform::kHarmony);
     EXPECT_FALSE(f.package.id.empty());
@@ -394,12 +396,10 @@ TEST(HarmonyCorpus, KnownFacts) {
 
 TEST(MiniProgramCorpus, EveryPackageScansAndEncryptedOnesSaySo) {
   SG_REQUIRE_CORPUS();
-  auto engine = MakeEngine();
-  auto files = CorpusFiles("wxapkg");
-  ASSERT_GE(files.size(), 8u);
-  for (const auto& path : files) {
+  const auto scanned = ScanCorpus("wxapkg");
+  ASSERT_GE(scanned.size(), 8u);
+  for (const auto& [path, f] : scanned) {
     SCOPED_TRACE(path);
-    Facts f = engine->ScanFile(path);
     EXPECT_EQ(f.package.platform, Platform::kMiniProgram);
     std::ifstream in(path, std::ios::binary);
     char magic[6] = {};

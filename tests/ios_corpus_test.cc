@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,20 +20,13 @@
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
+#include "support/fixtures.h"
 
 namespace shelfguard {
 namespace {
 
-std::string RunCapture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  pclose(p);
-  return out;
-}
+// What `cmd` printed (grouped, so its own 2>&1 holds), through RunCommand.
+std::string RunCapture(const std::string& cmd) { return testing::RunCommand("(" + cmd + ")").out; }
 
 bool Have(const char* tool) {
   return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;

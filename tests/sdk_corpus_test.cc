@@ -46,6 +46,12 @@ class SdkCorpus : public ::testing::Test {
     ASSERT_TRUE(dex) << f.file << ": no DEX code unit in the facts (is the DEX analyzer in?)";
   }
 
+  Facts ScanCode(const std::string& name) {
+    Facts f = Scan(name);
+    ExpectCode(f);
+    return f;
+  }
+
   static const SdkHit* Find(const Facts& f, const std::string& id) {
     for (const auto& s : f.sdks)
       if (s.id == id) return &s;
@@ -63,8 +69,7 @@ class SdkCorpus : public ::testing::Test {
 };
 
 TEST_F(SdkCorpus, TogetherAdHasGdtAndBaidu) {
-  Facts f = Scan("togetherad__app-release.apk");
-  ExpectCode(f);
+  Facts f = ScanCode("togetherad__app-release.apk");
   const SdkHit* gdt = Find(f, "gdt");
   ASSERT_NE(gdt, nullptr);
   EXPECT_EQ(gdt->category, "ads");
@@ -78,8 +83,7 @@ TEST_F(SdkCorpus, TogetherAdHasGdtAndBaidu) {
 }
 
 TEST_F(SdkCorpus, BloodDonationHasAdMob) {
-  Facts f = Scan("exodus__blooddonation.apk");
-  ExpectCode(f);
+  Facts f = ScanCode("exodus__blooddonation.apk");
   const SdkHit* admob = Find(f, "admob");
   ASSERT_NE(admob, nullptr);
   EXPECT_EQ(admob->category, "ads");
@@ -91,16 +95,14 @@ TEST_F(SdkCorpus, BloodDonationHasAdMob) {
 }
 
 TEST_F(SdkCorpus, AdvertisingIdOnlyAppIsNotAdMob) {
-  Facts f = Scan("androguard__com.example.android.wearable.wear.weardrawers.apk");
-  ExpectCode(f);
+  Facts f = ScanCode("androguard__com.example.android.wearable.wear.weardrawers.apk");
   EXPECT_EQ(Find(f, "admob"), nullptr);
   EXPECT_NE(Find(f, "google-advertising-id"), nullptr);
   for (const auto& s : f.sdks) EXPECT_NE(s.category, "ads") << s.id;
 }
 
 TEST_F(SdkCorpus, Cocos2048IsCocos) {
-  Facts f = Scan("cocos2048__HelloCpp-debug.apk");
-  ExpectCode(f);
+  Facts f = ScanCode("cocos2048__HelloCpp-debug.apk");
   const SdkHit* cocos = Find(f, "cocos");
   ASSERT_NE(cocos, nullptr);
   EXPECT_EQ(cocos->category, "game-engine");
@@ -144,8 +146,7 @@ TEST_F(SdkCorpus, UnityFolderOnlyFixturesAreNotUnity) {
 }
 
 TEST_F(SdkCorpus, MiiAdDemoHasGdt) {
-  Facts f = Scan("miiad__adsdk_06131732.apk");
-  ExpectCode(f);
+  Facts f = ScanCode("miiad__adsdk_06131732.apk");
   const SdkHit* gdt = Find(f, "gdt");
   ASSERT_NE(gdt, nullptr);
   EXPECT_NE(Find(f, "tencent-x5"), nullptr);

@@ -26,6 +26,7 @@
 #include "signatures/signature_db.h"
 #include "support/android_writer.h"
 #include "support/corpus.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -110,7 +111,7 @@ std::string Apk(const Probe& p) {
                                                    ? std::vector<std::string>{"cn.sg.probe.Main"}
                                                    : p.classes)});
   for (const std::string& path : p.paths) entries.push_back({path, "sg probe"});
-  return testing::BuildZip(entries);
+  return testing::ZipBytes(entries);
 }
 
 // A concrete item for a glob: every '*' becomes `fill`.

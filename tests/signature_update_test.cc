@@ -123,7 +123,7 @@ class SignatureUpdateTest : public ::testing::Test {
   }
 
   std::string Rezip(const Entries& entries) {
-    return testing::WriteZipEntries(entries, P("rezip.zip"));
+    return testing::ZipBytes(entries);
   }
 
   CmdRun Update() {

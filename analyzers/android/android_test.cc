@@ -12,6 +12,7 @@
 // Module tests link only their module (CMakeLists.txt); the fixture writer
 // depends only on the standard library and is compiled in here.
 #include "support/android_writer.h"
+#include "support/zip_entries.h"
 
 namespace shelfguard {
 namespace {
@@ -21,7 +22,7 @@ using testing::ArscSpec;
 using testing::ArscValue;
 using testing::BuildArsc;
 using testing::BuildAxml;
-using testing::BuildZip;
+using testing::ZipBytes;
 using testing::XmlAttr;
 using testing::XmlElem;
 
@@ -131,7 +132,7 @@ std::unique_ptr<Scan> RunAnalyzer(std::vector<std::pair<std::string, std::string
                           Limits limits = Limits()) {
   auto s = std::make_unique<Scan>();
   Budget budget(limits);
-  auto archive = Archive::OpenMemory(BuildZip(entries), "test.apk", &budget, 0);
+  auto archive = Archive::OpenMemory(ZipBytes(entries), "test.apk", &budget, 0);
   EXPECT_TRUE(archive.ok()) << archive.status().ToString();
   if (!archive.ok()) return s;
   ScanContext ctx(&s->facts, &budget, archive->get(), &s->evidence, &s->text);
@@ -298,7 +299,7 @@ TEST(AndroidAnalyzerTest, CorruptArscIsAnAnomalyNotAnError) {
 TEST(AndroidAnalyzerTest, BareDexWithAppendedZipIsJanusAnomaly) {
   XmlElem m{"manifest", {XmlAttr::Plain("package", "a.b")}, {}, ""};
   std::string polyglot = std::string("dex\n035\0", 8) + std::string(100, '\0') +
-                         BuildZip({{"AndroidManifest.xml", BuildAxml(m)}});
+                         ZipBytes({{"AndroidManifest.xml", BuildAxml(m)}});
   for (bool janus : {true, false}) {
     Facts facts;
     Budget budget{Limits()};

@@ -9,6 +9,7 @@
 // Module tests link only their module (CMakeLists.txt); the fixture writer
 // depends only on the standard library and is compiled in here.
 #include "support/android_writer.h"
+#include "support/parser_limits.h"
 #include "support/fuzz_seeds.h"
 
 namespace shelfguard {
@@ -209,9 +210,7 @@ TEST(ArscTest, NotATableIsMalformed) {
 }
 
 TEST(ArscTest, BudgetCapsCounts) {
-  Limits limits;
-  limits.max_table_items = 5;
-  Budget budget(limits);
+  Budget budget(testing::WithTableCap(5));
   auto t = ParseArsc(BuildArsc(Spec()), &budget);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), "over-limit");
@@ -231,16 +230,11 @@ TEST(ArscTest, RandomByteFlipsNeverCrash) {
   const size_t package_at = 12 + pool_size;
   ASSERT_LT(package_at, good.size());
   int parsed = 0, rejected = 0, late_damage = 0;
-  uint32_t seed = 777;
+  testing::ByteFlipper flipper(777, 4);
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string d = good;
-    size_t lowest = d.size();
-    for (int k = 0; k < 4; ++k) {
-      seed = seed * 1103515245 + 12345;
-      size_t pos = (seed >> 8) % d.size();
-      d[pos] = static_cast<char>(seed >> 24);
-      if (d[pos] != good[pos]) lowest = std::min(lowest, pos);
-    }
+    const std::string d = flipper.Next(good);
+    // The first byte the damage changed (d.size(): none).
+    const size_t lowest = std::mismatch(good.begin(), good.end(), d.begin()).first - good.begin();
     auto t = ParseArsc(d, nullptr);
     if (lowest >= package_at && lowest < d.size()) ++late_damage;
     if (!t.ok()) {

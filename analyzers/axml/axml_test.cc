@@ -9,6 +9,7 @@
 // Module tests link only sg_axml (CMakeLists.txt), so the fixture writer's
 // source, which depends only on the standard library, is compiled in here.
 #include "support/android_writer.h"
+#include "support/parser_limits.h"
 #include "support/fuzz_seeds.h"
 
 namespace shelfguard {
@@ -276,9 +277,7 @@ TEST(AxmlTest, NoStringPoolIsMalformed) {
 }
 
 TEST(AxmlTest, BudgetCapsTableSizes) {
-  Limits limits;
-  limits.max_table_items = 3;
-  Budget budget(limits);
+  Budget budget(testing::WithTableCap(3));
   auto r = ParseAxml(BuildAxml(Manifest()), &budget);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), "over-limit");
@@ -286,15 +285,10 @@ TEST(AxmlTest, BudgetCapsTableSizes) {
 
 TEST(AxmlTest, RandomByteFlipsNeverCrash) {
   std::string good = BuildAxml(Manifest());
-  uint32_t seed = 12345;
+  testing::ByteFlipper flipper(12345, 4);
   int parsed = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string d = good;
-    for (int k = 0; k < 4; ++k) {
-      seed = seed * 1103515245 + 12345;
-      d[(seed >> 8) % d.size()] = static_cast<char>(seed >> 24);
-    }
-    auto r = ParseAxml(d, nullptr);
+    auto r = ParseAxml(flipper.Next(good), nullptr);
     if (r.ok()) ++parsed;
   }
   EXPECT_GT(parsed, 0);

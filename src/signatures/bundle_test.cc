@@ -173,7 +173,7 @@ class BundleTest : public ::testing::Test {
     return testing::ReadZipEntries(zip);
   }
   std::string Zip(const std::vector<std::pair<std::string, std::string>>& entries) {
-    return testing::WriteZipEntries(entries, (root_ / "rezip.zip").string());
+    return testing::ZipBytes(entries);
   }
   Status Verify(const std::string& zip) { return VerifyBundle(zip, pub_).status(); }
 
@@ -333,7 +333,9 @@ TEST_F(BundleTest, InteroperatesWithMinisign) {
   auto pk = minisign::ReadPublicKeyFile(dir + "/k.pub");
   ASSERT_TRUE(pk.ok()) << pk.status().ToString();
   EXPECT_EQ(pk->key_id, sk->key_id);
-  EXPECT_EQ(minisign::FormatPublicKey(*pk).substr(0, 40), Read(dir + "/k.pub").substr(0, 40));
+  // The whole file as minisign writes it, comment line included (minisign
+  // prints the key id without leading zeros: 1 key in 16 has one).
+  EXPECT_EQ(minisign::FormatPublicKey(*pk), Read(dir + "/k.pub"));
 
   auto m = PackBundle((root_ / "set").string(), 4, *sk, dir + "/b.zip");
   ASSERT_TRUE(m.ok()) << m.status().ToString();

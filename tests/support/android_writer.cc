@@ -164,21 +164,17 @@ class AxmlBuilder {
   std::string Build(const XmlElem& root, AxmlLayout* layout) {
     CollectIds(root);
     uint32_t prefix = Str("android"), uri = Str(kAndroidNs);
-    std::string body;
-    Chunk ns_start(0x0100, 16);
-    AppendU32(&ns_start.b, 1);
-    AppendU32(&ns_start.b, 0xffffffff);
-    AppendU32(&ns_start.b, prefix);
-    AppendU32(&ns_start.b, uri);
-    body += ns_start.Finish();
+    // START_NAMESPACE (0x0100) and END_NAMESPACE (0x0101) around the root:
+    // line 1, no comment, the android prefix and URI.
+    auto ns_chunk = [&](uint16_t type) {
+      Chunk ns(type, 16);
+      for (uint32_t v : {1u, 0xffffffffu, prefix, uri}) AppendU32(&ns.b, v);
+      return ns.Finish();
+    };
+    std::string body = ns_chunk(0x0100);
     AxmlLayout local;
     Element(root, &body, &local);
-    Chunk ns_end(0x0101, 16);
-    AppendU32(&ns_end.b, 1);
-    AppendU32(&ns_end.b, 0xffffffff);
-    AppendU32(&ns_end.b, prefix);
-    AppendU32(&ns_end.b, uri);
-    body += ns_end.Finish();
+    body += ns_chunk(0x0101);
 
     std::string pool = BuildStringPool(strings_, utf8_);
     Chunk map(0x0180, 8);
@@ -457,67 +453,6 @@ std::string BuildArsc(const ArscSpec& spec) {
   table.b += BuildStringPool(global, spec.utf8);
   table.b += pkg.Finish();
   return table.Finish();
-}
-
-namespace {
-uint32_t Crc32(const std::string& d) {
-  uint32_t crc = 0xffffffffu;
-  for (unsigned char ch : d) {
-    crc ^= ch;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-  }
-  return ~crc;
-}
-}  // namespace
-
-std::string BuildZip(const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::string out, cd;
-  for (const auto& [name, data] : entries) {
-    uint32_t off = static_cast<uint32_t>(out.size());
-    uint32_t crc = Crc32(data);
-    AppendU32(&out, 0x04034b50);
-    AppendU16(&out, 20);
-    AppendU16(&out, 0);
-    AppendU16(&out, 0);  // stored
-    AppendU16(&out, 0);
-    AppendU16(&out, 0x21);
-    AppendU32(&out, crc);
-    AppendU32(&out, static_cast<uint32_t>(data.size()));
-    AppendU32(&out, static_cast<uint32_t>(data.size()));
-    AppendU16(&out, static_cast<uint16_t>(name.size()));
-    AppendU16(&out, 0);
-    out += name;
-    out += data;
-    AppendU32(&cd, 0x02014b50);
-    AppendU16(&cd, 20);
-    AppendU16(&cd, 20);
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0x21);
-    AppendU32(&cd, crc);
-    AppendU32(&cd, static_cast<uint32_t>(data.size()));
-    AppendU32(&cd, static_cast<uint32_t>(data.size()));
-    AppendU16(&cd, static_cast<uint16_t>(name.size()));
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0);
-    AppendU16(&cd, 0);
-    AppendU32(&cd, 0);
-    AppendU32(&cd, off);
-    cd += name;
-  }
-  uint32_t cd_off = static_cast<uint32_t>(out.size());
-  out += cd;
-  AppendU32(&out, 0x06054b50);
-  AppendU16(&out, 0);
-  AppendU16(&out, 0);
-  AppendU16(&out, static_cast<uint16_t>(entries.size()));
-  AppendU16(&out, static_cast<uint16_t>(entries.size()));
-  AppendU32(&out, static_cast<uint32_t>(cd.size()));
-  AppendU32(&out, cd_off);
-  AppendU16(&out, 0);
-  return out;
 }
 
 }  // namespace shelfguard::testing

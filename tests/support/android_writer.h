@@ -112,10 +112,6 @@ uint32_t ArscIdOf(const ArscSpec& spec, const std::string& type, const std::stri
 
 std::string BuildArsc(const ArscSpec& spec);
 
-// A stored (uncompressed) zip with the given entries, enough for the
-// archive layer to open (used by analyzer tests).
-std::string BuildZip(const std::vector<std::pair<std::string, std::string>>& entries);
-
 }  // namespace shelfguard::testing
 
 #endif  // SHELFGUARD_TESTS_SUPPORT_ANDROID_WRITER_H_
