@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -62,23 +64,16 @@ int main(int argc, char** argv) {
       n = std::max(1, std::atoi(argv[i]));
     }
   }
-  const char* env = std::getenv("SHELFGUARD_CORPUS");
-  fs::path corpus_dir = env != nullptr ? fs::path(env) / "apk"
-                                       : fs::path(SHELFGUARD_SOURCE_DIR) / ".." / "shared" / "corpus" / "apk";
-  std::vector<fs::path> corpus;
+  const fs::path corpus_dir = fs::path(shelfguard::bench::CorpusRoot()) / "apk";
+  std::vector<fs::path> corpus = shelfguard::bench::FilesIn(corpus_dir, ".apk");
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(corpus_dir, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".apk") corpus.push_back(e.path());
-  }
   if (corpus.empty()) {
     std::fprintf(stderr, "daemon_load_bench: no corpus at %s (set SHELFGUARD_CORPUS)\n", corpus_dir.c_str());
     return 2;
   }
-  std::sort(corpus.begin(), corpus.end());
-  fs::path bin = fs::canonical("/proc/self/exe").parent_path();
-  char tmpl[] = "/tmp/sg_daemon_bench.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return 2;
-  fs::path tmp = tmpl;
+  const fs::path bin = shelfguard::bench::BinDir();
+  const fs::path tmp = shelfguard::bench::NewTempDir("sg_daemon_bench");
+  if (tmp.empty()) return 2;
 
   // The scan's directory and, each round, the daemon's spool hold the same
   // N names.

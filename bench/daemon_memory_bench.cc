@@ -29,6 +29,8 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "bench_support.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -98,26 +100,21 @@ int main(int argc, char** argv) {
     if (a == "--malformed") malformed = v;
     if (a == "--clients") clients = v;
   }
-  const char* env = std::getenv("SHELFGUARD_CORPUS");
-  fs::path corpus_dir = env != nullptr ? fs::path(env) / "apk"
-                                       : fs::path(SHELFGUARD_SOURCE_DIR) / ".." / "shared" / "corpus" / "apk";
+  const fs::path corpus_dir = fs::path(shelfguard::bench::CorpusRoot()) / "apk";
   std::vector<std::string> packages;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(corpus_dir, ec)) {
+  for (const fs::path& p : shelfguard::bench::FilesIn(corpus_dir, ".apk")) {
     // Small ones: the burst measures the daemon's bookkeeping, not the scanner.
-    if (e.is_regular_file() && e.path().extension() == ".apk" && e.file_size() < (256 << 10)) {
-      packages.push_back(ReadFile(e.path()));
-    }
+    if (fs::file_size(p, ec) < (256 << 10) && !ec) packages.push_back(ReadFile(p));
     if (packages.size() >= 40) break;
   }
   if (packages.empty()) {
     std::fprintf(stderr, "daemon_memory_bench: no corpus at %s (set SHELFGUARD_CORPUS)\n", corpus_dir.c_str());
     return 2;
   }
-  fs::path bin = fs::canonical("/proc/self/exe").parent_path();
-  char tmpl[] = "/tmp/sg_memory_bench.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return 2;
-  fs::path tmp = tmpl;
+  const fs::path bin = shelfguard::bench::BinDir();
+  const fs::path tmp = shelfguard::bench::NewTempDir("sg_memory_bench");
+  if (tmp.empty()) return 2;
   auto ep = [&](const char* n) { return "ipc://" + tmp.string() + "/" + n + ".sock"; };
   {
     std::ofstream c(tmp / "shelfguard.toml");

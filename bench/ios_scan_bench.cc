@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "libzip_floor.h"
 #include "shelfguard/process_setup.h"
 #include "shelfguard/archive.h"
@@ -40,15 +41,7 @@ double Floor(const std::string& path, const std::map<uint64_t, uint64_t>& reads)
 int main(int argc, char** argv) {
   shelfguard::PrepareScanningProcess();  // as the shelfguard binary does
   shelfguard::SetArchiveReadObserver(RecordRead);
-  std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) files.push_back(argv[i]);
-  if (files.empty()) {
-    std::string dir = std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus/ipa";
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-  }
+  const std::vector<std::string> files = shelfguard::bench::ArgsOrCorpus(argc, argv, {"ipa"});
   auto engine = shelfguard::Engine::Create(shelfguard::EngineOptions());
   if (!engine.ok()) {
     std::fprintf(stderr, "engine: %s\n", engine.status().ToString().c_str());

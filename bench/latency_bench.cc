@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "policy/assess.h"
 #include "shelfguard/engine.h"
 
@@ -172,19 +173,15 @@ int main(int argc, char** argv) {
       corpus = a;
     }
   }
-  if (corpus.empty()) {
-    const char* env = std::getenv("SHELFGUARD_CORPUS");
-    corpus = env != nullptr ? env : std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus";
-  }
+  if (corpus.empty()) corpus = shelfguard::bench::CorpusRoot();
   // The largest APKs of 3-6.5 MB (10^6 bytes): the size the target
   // is stated for ("4-6 MB"; the shared corpus holds two of 4-6.5 MB, so the
   // window reaches down to 3 MB for more than one sample).
   std::vector<std::pair<uintmax_t, fs::path>> sized;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(fs::path(corpus) / "apk", ec)) {
-    if (!e.is_regular_file(ec) || e.path().extension() != ".apk") continue;
-    auto size = e.file_size(ec);
-    if (size >= 3000000 && size <= 6500000) sized.emplace_back(size, e.path());
+  for (const fs::path& p : shelfguard::bench::FilesIn(fs::path(corpus) / "apk", ".apk")) {
+    auto size = fs::file_size(p, ec);
+    if (!ec && size >= 3000000 && size <= 6500000) sized.emplace_back(size, p);
   }
   if (sized.empty()) {
     std::printf("latency_bench: skipped: no 3-6.5 MB APKs under %s/apk (set SHELFGUARD_CORPUS)\n", corpus.c_str());

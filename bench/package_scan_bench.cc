@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "libzip_floor.h"
 #include "shelfguard/archive.h"
 #include "shelfguard/engine.h"
@@ -81,17 +82,7 @@ struct Totals {
 int main(int argc, char** argv) {
   shelfguard::PrepareScanningProcess();  // as the shelfguard binary does
   shelfguard::SetArchiveReadObserver(RecordRead);
-  std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) files.push_back(argv[i]);
-  if (files.empty()) {
-    for (const char* sub : {"hap", "wxapkg"}) {
-      std::error_code ec;
-      for (const auto& e :
-           fs::directory_iterator(std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus/" + sub, ec))
-        files.push_back(e.path().string());
-    }
-    std::sort(files.begin(), files.end());
-  }
+  const std::vector<std::string> files = shelfguard::bench::ArgsOrCorpus(argc, argv, {"hap", "wxapkg"});
   auto engine = shelfguard::Engine::Create(shelfguard::EngineOptions());
   if (!engine.ok()) {
     std::fprintf(stderr, "engine: %s\n", engine.status().ToString().c_str());

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
+
 extern char** environ;
 
 namespace {
@@ -65,21 +67,15 @@ int main(int argc, char** argv) {
       corpus = a;
     }
   }
-  if (corpus.empty()) {
-    const char* env = std::getenv("SHELFGUARD_CORPUS");
-    corpus = env != nullptr ? env : std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus";
-  }
+  if (corpus.empty()) corpus = shelfguard::bench::CorpusRoot();
   std::error_code ec;
   std::vector<std::string> apks;
-  for (const auto& e : std::filesystem::directory_iterator(corpus + "/apk", ec)) {
-    if (e.is_regular_file(ec) && e.path().extension() == ".apk") apks.push_back(e.path().string());
-  }
+  for (const auto& p : shelfguard::bench::FilesIn(corpus + "/apk", ".apk")) apks.push_back(p.string());
   if (apks.empty()) {
     std::fprintf(stderr, "scan_vs_aapt: no APKs under %s/apk (set SHELFGUARD_CORPUS)\n",
                  corpus.c_str());
     return 2;
   }
-  std::sort(apks.begin(), apks.end());
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
   std::string shelfguard = self + "/shelfguard";
   if (!std::filesystem::exists(shelfguard)) {

@@ -1,0 +1,60 @@
+// What the benches share: where they find their packages (the shared corpus
+// $SHELFGUARD_CORPUS, else <source>/../shared/corpus, and its folders), the
+// directory of the built programs and a scratch directory.
+#ifndef SHELFGUARD_BENCH_BENCH_SUPPORT_H_
+#define SHELFGUARD_BENCH_BENCH_SUPPORT_H_
+
+#include <stdlib.h>  // mkdtemp
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace shelfguard::bench {
+
+// $SHELFGUARD_CORPUS, else <source>/../shared/corpus.
+inline std::string CorpusRoot() {
+  const char* env = std::getenv("SHELFGUARD_CORPUS");
+  return env != nullptr ? env : std::string(SHELFGUARD_SOURCE_DIR) + "/../shared/corpus";
+}
+
+// The regular files of `dir` whose name ends in `ext` (any when empty), in
+// name order; none when `dir` cannot be read.
+inline std::vector<std::filesystem::path> FilesIn(const std::filesystem::path& dir, const std::string& ext = "") {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec) && (ext.empty() || e.path().extension() == ext)) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The directory of the running bench (where shelfguard and shelfguardd are
+// built).
+inline std::filesystem::path BinDir() { return std::filesystem::canonical("/proc/self/exe").parent_path(); }
+
+// A new, empty /tmp/<prefix>.XXXXXX; an empty path when it cannot be made.
+inline std::filesystem::path NewTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
+  return mkdtemp(tmpl.data()) != nullptr ? std::filesystem::path(tmpl) : std::filesystem::path();
+}
+
+// The files named on the command line, else every file of the corpus
+// folders `subdirs`, in name order.
+inline std::vector<std::string> ArgsOrCorpus(int argc, char** argv, std::initializer_list<const char*> subdirs) {
+  std::vector<std::string> files(argv + 1, argv + argc);
+  if (!files.empty()) return files;
+  for (const char* sub : subdirs) {
+    for (const auto& p : FilesIn(CorpusRoot() + "/" + sub)) files.push_back(p.string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace shelfguard::bench
+
+#endif  // SHELFGUARD_BENCH_BENCH_SUPPORT_H_
