@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include "core/time_text.h"
 #include "ids/identifiers.h"
 #include "policy/rules.h"
 #include "registry/registry.h"
@@ -17,23 +18,6 @@ namespace shelfguard {
 namespace {
 
 constexpr size_t kMaxOwnerLookups = 16;  // displayed numbers looked up per package
-
-// The current time formatted with strftime, local time or UTC.
-std::string FormatNow(const char* format, bool utc) {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  if (utc) {
-    gmtime_r(&t, &tm);
-  } else {
-    localtime_r(&t, &tm);
-  }
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
-std::string CurrentDate() { return FormatNow("%Y-%m-%d", false); }
-std::string NowIso8601Utc() { return FormatNow("%Y-%m-%dT%H:%M:%SZ", true); }
 
 bool ListsPackage(const Filing& f, Platform p, const std::string& id) {
   auto has = [&](const std::vector<std::string>& v) {
@@ -67,7 +51,7 @@ class PolicyAssessor : public Assessor {
     report.tool_version = SHELFGUARD_VERSION;
     report.signatures_version = f.signatures_version;
     report.registry_version = registry_version();
-    report.scanned_at = NowIso8601Utc();
+    report.scanned_at = UtcNow();
     if (f.analysed && f.scope == "manifest") {
       for (const policy::Rule& r : policy::RuleList()) report.not_assessed.push_back({r.id, "scope"});
       // Most rules need code, SDK or displayed-number facts that a
@@ -89,7 +73,7 @@ class PolicyAssessor : public Assessor {
     in.facts = &f;
     in.have_source = registry_ != nullptr || self_filing_.has_value();
     in.self_check = self_filing_.has_value();
-    in.today = today_.empty() ? CurrentDate() : today_;
+    in.today = today_.empty() ? LocalDate() : today_;
 
     std::optional<Filing> filing;
     if (f.analysed && !f.package.id.empty()) {

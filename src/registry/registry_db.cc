@@ -83,16 +83,6 @@ std::vector<std::string> ParseList(const unsigned char* text) {
   return out;
 }
 
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-
 // Opens the connection of a database that is private until it is renamed
 // into place (a temp file) or never outlives the process (:memory:): no
 // journal and no syncs while it is written -- a crash leaves only a stray

@@ -131,7 +131,6 @@ using sqlite::StmtPtr;
 // falls back to nlohmann for anything else (a database edited by hand).
 std::string ListJson(const std::vector<std::string>& v);
 std::vector<std::string> ParseList(const unsigned char* text);
-std::string NowUtc();
 // Opens the connection of a database that is private until it is renamed
 // into place (a temp file) or never outlives the process (:memory:): no
 // journal and no syncs while it is written -- a crash leaves only a stray

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/time_text.h"
 #include "registry/registry.h"
 #include "registry/registry_db.h"
 
@@ -169,7 +170,7 @@ class DbWriter : public ExportSink {
     rejected_package_.reset();
     SG_RETURN_IF_ERROR(Exec(db_, kIndexes));
     meta["format"] = kDbFormat;
-    meta["imported_at"] = NowUtc();
+    meta["imported_at"] = UtcNow();
     meta["filings"] = std::to_string(filings_);
     meta["blacklist"] = std::to_string(blacklist_count_);
     auto m = PrepareStmt(db_, "INSERT OR REPLACE INTO meta VALUES(?1,?2)");

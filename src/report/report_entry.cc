@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/time_text.h"
+
 namespace shelfguard::report {
 namespace {
 
@@ -349,16 +351,9 @@ Result<Report> ReportFromJson(std::string_view text, bool light) {
   return r;
 }
 
-std::string IsoTime(int64_t epoch_ms) {
-  std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string IsoTime(int64_t epoch_ms) { return UtcTimestamp(static_cast<std::time_t>(epoch_ms / 1000)); }
 
-std::string NowIso() { return IsoTime(static_cast<int64_t>(std::time(nullptr)) * 1000); }
+std::string NowIso() { return UtcNow(); }
 
 bool IsViolation(const Finding& f) { return f.severity >= Severity::kViolation; }
 

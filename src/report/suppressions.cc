@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "core/bounded_file.h"
+#include "core/time_text.h"
 #include "policy/rules.h"
 
 namespace shelfguard::report {
@@ -190,13 +191,6 @@ std::vector<std::string> Suppressions::Warnings(const std::vector<uint64_t>& hit
   return out;
 }
 
-std::string Today() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string Today() { return LocalDate(); }
 
 }  // namespace shelfguard::report

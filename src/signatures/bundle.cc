@@ -29,6 +29,7 @@
 #include <set>
 
 #include "core/bounded_file.h"
+#include "core/time_text.h"
 #include "net/http.h"
 #include "shelfguard/archive.h"
 #include "signatures/signature_db.h"
@@ -82,15 +83,6 @@ bool NestingWithin(std::string_view text, size_t max_depth) {
     }
   }
   return true;
-}
-
-std::string NowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Reads `path` whole when it is a regular file of at most `max` bytes.
@@ -312,7 +304,7 @@ Result<BundleManifest> PackBundle(const std::string& dir, uint64_t version,
   BundleManifest m;
   m.format = kBundleFormat;
   m.version = version;
-  m.created_at = created_at.empty() ? NowRfc3339() : std::move(created_at);
+  m.created_at = created_at.empty() ? UtcNow() : std::move(created_at);
   std::vector<std::string> contents;
   for (const auto& name : names) {
     if (!IsValidBundleFileName(name)) {
