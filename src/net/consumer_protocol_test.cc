@@ -124,6 +124,9 @@ TEST(WireJson, DepthIgnoresBracketsInStrings) {
   EXPECT_TRUE(JsonDepthWithin(R"({"x":")" + std::string(1000, '[') + "\"}", 2));
   EXPECT_TRUE(JsonDepthWithin(R"({"x":"\"[[[["})", 1));  // an escaped quote does not end the string
   EXPECT_FALSE(JsonDepthWithin("[[[", 2));
+  // Closing brackets first do not make room for deeper nesting later.
+  EXPECT_FALSE(JsonDepthWithin("]]][[[", 2));
+  EXPECT_TRUE(JsonDepthWithin("[[]][[]]", 2));
 }
 
 }  // namespace

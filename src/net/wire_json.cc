@@ -4,22 +4,23 @@ namespace shelfguard::net {
 
 using json = nlohmann::json;
 
-bool JsonDepthWithin(const std::string& s, int max_depth) {
+bool JsonDepthWithin(std::string_view s, int max_depth) {
   int depth = 0;
-  bool in_str = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char ch = s[i];
-    if (in_str) {
-      if (ch == '\\') {
-        ++i;
-      } else if (ch == '"') {
-        in_str = false;
+  bool in_string = false, escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
       }
-    } else if (ch == '"') {
-      in_str = true;
-    } else if (ch == '[' || ch == '{') {
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
       if (++depth > max_depth) return false;
-    } else if (ch == ']' || ch == '}') {
+    } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }

@@ -9,14 +9,17 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace shelfguard::net {
 
 // Nesting depth of a JSON text without building it (strings skipped), so a
-// frame of 100,000 '[' is refused before nlohmann recurses into it.
-bool JsonDepthWithin(const std::string& s, int max_depth);
+// frame of 100,000 '[' is refused before nlohmann recurses into it. Stray
+// closing brackets do not buy depth back ("]]][[[" is 3 deep). Also the
+// signature bundle's manifest check.
+bool JsonDepthWithin(std::string_view s, int max_depth);
 
 // Parses `body` into an object no deeper than `max_depth`. "" on success,
 // else "<what>: why" (`what` names the frame: "request", "reply").

@@ -31,6 +31,7 @@
 #include "core/bounded_file.h"
 #include "core/time_text.h"
 #include "net/http.h"
+#include "net/wire_json.h"
 #include "shelfguard/archive.h"
 #include "signatures/signature_db.h"
 
@@ -42,7 +43,9 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr size_t kMaxNameBytes = 128;
-constexpr size_t kMaxJsonDepth = 8;
+// nlohmann's parser is iterative, but values nested thousands deep still
+// cost recursion elsewhere; the manifest is three levels deep.
+constexpr int kMaxJsonDepth = 8;
 constexpr uint64_t kMaxStateFileBytes = 64 * 1024;  // .bundle/http.json
 
 // SHA-256 in lower-case hex (libsodium: the engine's Sha256Hex lives in
@@ -58,31 +61,6 @@ std::string DigestHex(std::string_view data) {
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-// nlohmann's parser is iterative, but values nested thousands deep still
-// cost recursion elsewhere; the manifest is three levels deep.
-bool NestingWithin(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
 }
 
 // Reads `path` whole when it is a regular file of at most `max` bytes.
@@ -158,7 +136,7 @@ struct HttpState {
 HttpState ReadHttpState(const std::string& dir) {
   HttpState s;
   auto text = ReadBounded(dir + "/" + kInstalledStateDir + "/http.json", kMaxStateFileBytes);
-  if (!text.ok() || !NestingWithin(*text, 2)) return s;  // no validators: a full GET
+  if (!text.ok() || !net::JsonDepthWithin(*text, 2)) return s;  // no validators: a full GET
   json j = json::parse(text->begin(), text->end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return s;
   auto str = [&](const char* k) {
@@ -191,7 +169,7 @@ Result<BundleManifest> ParseBundleManifest(std::string_view text, const BundleLi
     return Status::OverLimit("manifest.json is over " + std::to_string(limits.max_manifest_bytes) +
                              " bytes");
   }
-  if (!NestingWithin(text, kMaxJsonDepth)) {
+  if (!net::JsonDepthWithin(text, kMaxJsonDepth)) {
     return Status::Malformed("manifest.json: nested too deeply");
   }
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
