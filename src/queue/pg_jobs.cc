@@ -61,19 +61,25 @@ Result<std::vector<int64_t>> PgStore::EnqueueAll(const std::vector<JobSpec>& spe
 }
 
 // A job whose package (expect_sha256) another running job is scanning is
-// passed over: two claimers never scan one package at once. The claim takes
-// a transaction-scoped advisory lock on the package's digest (try: never
-// waits), so of two claimers racing for two jobs of one package only one
-// gets a candidate; the other may still have read the queue before the
-// winner committed, so after claiming it checks again, in a statement that
-// sees every commit so far, and gives the job back if the package is taken.
-#define SG_CLAIM_CANDIDATE(state_cond, order)                                                               \
-  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, lease_owner = $3 "           \
-  "WHERE id = (SELECT c.id FROM jobs c WHERE " state_cond " AND c.home_node IN ('', $3) "                    \
-  "AND c.id <> ALL($4::bigint[]) AND (c.expect_sha256 = '' OR (NOT EXISTS(SELECT 1 FROM jobs r WHERE "      \
-  "r.state = 'running' AND r.expect_sha256 = c.expect_sha256 AND r.id <> c.id) AND "                        \
-  "pg_try_advisory_xact_lock(7310, hashtext(c.expect_sha256)))) ORDER BY " order                            \
-  " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING "
+// passed over: two claimers never scan one package at once. The candidate
+// scan skips jobs whose digest a running job has (as of the statement's
+// start: an index probe, no lock). The one candidate chosen is then checked
+// by shelfguard_package_free() (pg_schema.cc): it takes a transaction-scoped
+// advisory lock on the digest (try: never waits) and, being VOLATILE, looks
+// again in a fresh snapshot. Of two claimers racing for two jobs of one
+// package the second either fails the lock (the first has not committed) or
+// sees the first one's committed claim, and claims nothing this time (its
+// worker asks again); the lock is released only after the claim is
+// visible. The function runs outside the LIMIT 1 subquery, once per claim:
+// in the scan's filter it ran (and locked) for every candidate row the plan
+// looked at, hundreds per claim when the planner chose a sort.
+#define SG_CLAIM_CANDIDATE(state_cond, order)                                                           \
+  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, lease_owner = $3 "       \
+  "WHERE id = (SELECT k.id FROM (SELECT c.id, c.expect_sha256 FROM jobs c WHERE " state_cond              \
+  " AND c.home_node IN ('', $3) AND (c.expect_sha256 = '' OR NOT EXISTS(SELECT 1 FROM jobs r WHERE "     \
+  "r.expect_sha256 = c.expect_sha256 AND (r.state || '') = 'running' AND r.id <> c.id)) ORDER BY " order \
+  " LIMIT 1 FOR UPDATE SKIP LOCKED) k WHERE k.expect_sha256 = '' OR "                                    \
+  "shelfguard_package_free(k.expect_sha256, k.id)) RETURNING "
 
 Result<std::optional<Job>> PgStore::ClaimIn(Session& s, int64_t now_ms, int64_t lease_ms) {
   // Expired leases first (a dead node's jobs, the oldest work), then the
@@ -83,44 +89,20 @@ Result<std::optional<Job>> PgStore::ClaimIn(Session& s, int64_t now_ms, int64_t 
       std::string(SG_CLAIM_CANDIDATE("c.state = 'running' AND c.lease_until < $1", "c.lease_until")) + kJobColumns;
   static const std::string kQueued =
       std::string(SG_CLAIM_CANDIDATE("c.state = 'queued' AND c.not_before <= $1", "c.id")) + kJobColumns;
-  std::string passed_over;  // ids given back for their package, as a PostgreSQL array body
-  for (int round = 0; round < 4; ++round) {
-    Params p = {S(now_ms), S(now_ms + lease_ms), node_id_, "{" + passed_over + "}"};
-    std::optional<Job> job;
-    for (auto [name, sql] : {std::pair{"claim_expired", &kExpired}, std::pair{"claim_queued", &kQueued}}) {
-      auto r = s.Run(name, sql->c_str(), p);
-      if (!r.ok()) return r.status();
-      if (r->rows() > 0) {
-        job = ReadJob(*r, 0);
-        break;
-      }
-    }
-    if (!job || job->spec.expect_sha256.empty()) return job;
-    auto other = s.Run("claim_recheck",
-                       "SELECT 1 FROM jobs WHERE state = 'running' AND expect_sha256 = $1 AND id <> $2 LIMIT 1",
-                       {job->spec.expect_sha256, S(job->id)});
-    if (!other.ok()) return other.status();
-    if (other->rows() == 0) return job;
-    // Another claimer took the package first: this job waits in the queue.
-    auto back = s.Run("claim_undo",
-                      "UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_until = 0 "
-                      "WHERE id = $1",
-                      {S(job->id)});
-    if (!back.ok()) return back.status();
-    passed_over += (passed_over.empty() ? "" : ",") + S(job->id);
+  Params p = {S(now_ms), S(now_ms + lease_ms), node_id_};
+  for (auto [name, sql] : {std::pair{"claim_expired", &kExpired}, std::pair{"claim_queued", &kQueued}}) {
+    auto r = s.Run(name, sql->c_str(), p);
+    if (!r.ok()) return r.status();
+    if (r->rows() > 0) return std::optional<Job>(ReadJob(*r, 0));
   }
   return std::optional<Job>();
 }
 
 Result<std::optional<Job>> PgStore::Claim(int64_t now_ms, int64_t lease_ms) {
+  // Its own transaction: the package lock ends when the claim is visible.
   auto s = Acquire();
   if (!s.ok()) return s.status();
-  // A transaction: the package lock of ClaimIn lasts until the claim is visible.
-  SG_RETURN_IF_ERROR(s->Begin());
-  auto job = ClaimIn(*s, now_ms, lease_ms);
-  if (!job.ok()) return job.status();
-  SG_RETURN_IF_ERROR(s->Commit());
-  return job;
+  return ClaimIn(*s, now_ms, lease_ms);
 }
 
 Result<std::optional<Job>> PgStore::EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) {

@@ -78,10 +78,23 @@ CREATE TABLE nodes(
   workers BIGINT NOT NULL);
 )sql";
 
-// Version 2: the claim's look-up of a package another job is scanning
-// (running jobs by expect_sha256).
+// Version 2: whether a package is free to be claimed (see pg_jobs.cc):
+// true when no other running job has its digest, holding the digest's
+// advisory lock until the caller's transaction ends. The look-up goes
+// through jobs_sha (every row of one digest: a handful); "(state || '')"
+// keeps the planner off the partial index of running jobs, which it takes
+// for tiny while it holds an entry for every job that ever ran until vacuum.
 const char kSchemaV2[] = R"sql(
-CREATE INDEX jobs_running_sha ON jobs(expect_sha256) WHERE state = 'running';
+CREATE INDEX jobs_sha ON jobs(expect_sha256);
+CREATE FUNCTION shelfguard_package_free(sha TEXT, job BIGINT) RETURNS BOOLEAN
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(7310, hashtext(sha)) THEN
+    RETURN false;
+  END IF;
+  RETURN NOT EXISTS(SELECT 1 FROM jobs WHERE expect_sha256 = sha AND (state || '') = 'running' AND id <> job);
+END
+$fn$;
 )sql";
 
 // Serialises schema creation among nodes starting at once (CREATE TABLE IF
