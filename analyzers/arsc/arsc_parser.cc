@@ -133,11 +133,26 @@ class Parser {
     t_->anomalies.push_back({std::move(code), "resources.arsc", std::move(detail)});
   }
 
-  Status Charge(std::string_view what, uint64_t n) {
-    items_ += n;
-    if (budget_ == nullptr) return Status::Ok();
-    SG_RETURN_IF_ERROR(budget_->CheckCount(what, items_));
-    if (budget_->Expired()) return Status::Timeout("resources.arsc: deadline passed");
+  // Counts `*n` more items (strings, entries) against max_table_items for
+  // the whole table. Past it, `*n` is cut to what is left (possibly 0) and
+  // the first cut is recorded: what was read is kept (the parser contract,
+  // docs/architecture.md). Only the deadline fails the parse.
+  Status Charge(std::string_view what, uint64_t* n) {
+    if (budget_ != nullptr) {
+      const uint64_t cap = budget_->limits().max_table_items;
+      const uint64_t left = cap - std::min(cap, items_);
+      if (*n > left) {
+        if (!cut_) {
+          Note("arsc-over-limit", std::string(what) + ": " + std::to_string(items_ + *n) +
+                                      " items in the table, over max_table_items " +
+                                      std::to_string(cap) + "; the rest not read");
+          cut_ = true;
+        }
+        *n = left;
+      }
+    }
+    items_ += *n;
+    if (budget_ != nullptr && budget_->Expired()) return Status::Timeout("resources.arsc: deadline passed");
     return Status::Ok();
   }
 
@@ -187,7 +202,9 @@ class Parser {
             if (sp.status().code() != "malformed") return sp.status();
             Note("arsc-bad-string-pool", sp.status().message());
           } else {
-            SG_RETURN_IF_ERROR(Charge("resources.arsc strings", sp->strings.size()));
+            uint64_t keep = sp->strings.size();
+            SG_RETURN_IF_ERROR(Charge("resources.arsc strings", &keep));
+            sp->strings.resize(static_cast<size_t>(keep));
             t_->strings = std::move(sp->strings);
           }
           have_pool = true;
@@ -248,7 +265,9 @@ class Parser {
             ++pools;
             break;
           }
-          SG_RETURN_IF_ERROR(Charge("resources.arsc strings", sp->strings.size()));
+          uint64_t keep = sp->strings.size();
+          SG_RETURN_IF_ERROR(Charge("resources.arsc strings", &keep));
+          sp->strings.resize(static_cast<size_t>(keep));
           // Identify the pools by the offsets the header gives; fall back to
           // their order (types first, keys second) when those lie.
           bool is_types = pos == type_strings || (pos != key_strings && pools == 0);
@@ -317,7 +336,7 @@ class Parser {
                                        std::to_string(fit));
       n = fit;
     }
-    SG_RETURN_IF_ERROR(Charge("resources.arsc entries", n));
+    SG_RETURN_IF_ERROR(Charge("resources.arsc entries", &n));
     uint64_t bad = 0;
     for (uint64_t i = 0; i < n; ++i) {
       uint32_t index = static_cast<uint32_t>(i), off = kNoEntry;
@@ -402,6 +421,7 @@ class Parser {
   Budget* budget_;
   ArscTable* t_;
   uint64_t items_ = 0;
+  bool cut_ = false;  // the over-limit cut is recorded once
 };
 
 const ArscEntry* FindInType(const ArscType& t, uint16_t index) {

@@ -110,8 +110,9 @@ constexpr int kMaxReferenceDepth = 16;
 constexpr uint32_t kMaxArscPackages = 256;
 
 // Parses a resources.arsc. Fails (Malformed) only when no table header or
-// no usable chunk at all could be read; over-limit counts fail with
-// "over-limit". `budget` may be null.
+// no usable chunk at all could be read. Strings and entries count together
+// against max_table_items; past it the table is cut (what was read kept,
+// "arsc-over-limit" recorded once). `budget` may be null.
 Result<ArscTable> ParseArsc(std::string_view data, Budget* budget);
 
 }  // namespace shelfguard

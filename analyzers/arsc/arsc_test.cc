@@ -209,11 +209,39 @@ TEST(ArscTest, NotATableIsMalformed) {
   EXPECT_EQ(ParseArsc(axml, nullptr).status().code(), "malformed");
 }
 
-TEST(ArscTest, BudgetCapsCounts) {
-  Budget budget(testing::WithTableCap(5));
-  auto t = ParseArsc(BuildArsc(Spec()), &budget);
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().code(), "over-limit");
+// The parser contract: strings and entries count together against
+// max_table_items; past it the table is cut where the count ran out, what
+// was read before is kept, and the cut is recorded once.
+TEST(ArscTest, TablesOverMaxTableItemsAreCutAtTheLimit) {
+  const std::string bytes = BuildArsc(Spec());
+  auto items = [](const ArscTable& t) {
+    uint64_t n = t.strings.size();
+    for (const ArscPackage& p : t.packages) {
+      n += p.type_names.size() + p.key_names.size();
+      for (const ArscType& ty : p.types) n += ty.entries.size();
+    }
+    return n;
+  };
+  auto whole = ParseArsc(bytes, nullptr);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  const uint64_t total = items(*whole);
+  ASSERT_GT(total, 4u);
+  // Entries are charged as the type declares them (empty slots included),
+  // so any cap under the items kept is a cut; the default limits are none.
+  for (uint64_t cap : {uint64_t{2}, total / 2, total - 1, Limits().max_table_items}) {
+    SCOPED_TRACE(cap);
+    Budget budget(testing::WithTableCap(cap));
+    auto t = ParseArsc(bytes, &budget);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_LE(items(*t), cap);
+    // The global pool comes first: it is kept whole or cut to its first items.
+    const size_t want = std::min<size_t>(whole->strings.size(), cap);
+    ASSERT_EQ(t->strings.size(), want);
+    EXPECT_TRUE(std::equal(t->strings.begin(), t->strings.end(), whole->strings.begin()));
+    size_t said = 0;
+    for (const Anomaly& a : t->anomalies) said += a.code == "arsc-over-limit";
+    EXPECT_EQ(said, cap < total ? 1u : 0u);
+  }
 }
 
 // Random 4-byte corruptions of a valid table. The parse fails only when the

@@ -157,9 +157,14 @@ Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
                                   std::to_string(max_fit));
     n = max_fit;
   }
+  // Over max_table_items the pool is cut at the limit and the cut recorded
+  // (the parser contract, docs/architecture.md): what was read is kept.
   if (budget != nullptr) {
     Status st = budget->CheckCount(std::string(location) + " strings", n);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      n = budget->limits().max_table_items;
+      note("string-pool-over-limit", st.message() + "; the first " + std::to_string(n) + " kept");
+    }
   }
   // Strings live in [strings_start, styles_start or end).
   uint64_t data_end = end;
@@ -287,7 +292,10 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
         uint64_t n = (csize - chdr) / 4;
         if (budget != nullptr) {
           Status st = budget->CheckCount("AndroidManifest.xml resource map", n);
-          if (!st.ok()) return st;
+          if (!st.ok()) {
+            n = budget->limits().max_table_items;
+            note("axml-over-limit", st.message() + "; the first " + std::to_string(n) + " kept");
+          }
         }
         doc.resource_ids.resize(static_cast<size_t>(n));
         for (uint64_t i = 0; i < n; ++i) c.PeekLEAt(chdr + 4 * i, &doc.resource_ids[i]);
@@ -317,7 +325,15 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
         }
         if (budget != nullptr) {
           Status st = budget->CheckCount("AndroidManifest.xml elements", doc.nodes.size() + 1);
-          if (!st.ok()) return st;
+          if (!st.ok()) {
+            // The elements read so far are kept; the rest is not read.
+            note("axml-over-limit", "elements over max_table_items " +
+                                        std::to_string(budget->limits().max_table_items) +
+                                        "; the first " + std::to_string(doc.nodes.size()) + " kept");
+            doc.truncated = true;
+            pos = end;
+            continue;
+          }
         }
         if (!have_pool) note("axml-no-string-pool", "element before any string pool");
         AxmlNode node;

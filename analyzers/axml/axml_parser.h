@@ -157,8 +157,10 @@ struct AxmlDocument {
 };
 
 // Parses AXML bytes. Fails (Status code "malformed") only when the input has
-// no recognisable XML chunk header or string pool; over-limit counts fail
-// with "over-limit". Otherwise returns what parsed, with anomalies.
+// no recognisable XML chunk header or string pool. A string pool, resource
+// map or element count over max_table_items is cut at the limit and
+// recorded ("string-pool-over-limit", "axml-over-limit"). Otherwise returns
+// what parsed, with anomalies.
 Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget);
 
 // Renders a typed value as aapt's `dump xmltree` does for display purposes:

@@ -276,11 +276,31 @@ TEST(AxmlTest, NoStringPoolIsMalformed) {
   EXPECT_NE(r.status().message().find("no string pool"), std::string::npos);
 }
 
-TEST(AxmlTest, BudgetCapsTableSizes) {
-  Budget budget(testing::WithTableCap(3));
-  auto r = ParseAxml(BuildAxml(Manifest()), &budget);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), "over-limit");
+// The parser contract: over max_table_items the string pool, the resource
+// map and the elements are each cut at the limit, the cut recorded, and
+// what was read before it kept.
+TEST(AxmlTest, TablesOverMaxTableItemsAreCutAtTheLimit) {
+  const std::string bytes = BuildAxml(Manifest());
+  constexpr uint64_t kCap = 3;
+  auto [whole, capped] =
+      testing::ParseWholeAndCapped([&](Budget* b) { return ParseAxml(bytes, b); }, kCap);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  ASSERT_GT(whole->strings.size(), kCap);
+  ASSERT_GT(whole->resource_ids.size(), kCap);
+  ASSERT_GT(whole->nodes.size(), kCap);
+  EXPECT_TRUE(testing::CutAtCap(whole->strings, capped->strings, kCap, capped->anomalies,
+                                "string-pool-over-limit", "AndroidManifest.xml"));
+  EXPECT_TRUE(testing::CutAtCap(whole->resource_ids, capped->resource_ids, kCap, capped->anomalies,
+                                "axml-over-limit", "AndroidManifest.xml"));
+  // The first kCap elements, in document order (their names point into the
+  // cut pool, so they are compared by position in the file).
+  ASSERT_EQ(capped->nodes.size(), kCap);
+  for (size_t i = 0; i < kCap; ++i) EXPECT_EQ(capped->nodes[i].line, whole->nodes[i].line) << i;
+  EXPECT_TRUE(capped->truncated);
+  EXPECT_FALSE(whole->truncated);
+  // Without a cut nothing is said.
+  for (const Anomaly& a : whole->anomalies) EXPECT_EQ(a.code.find("over-limit"), std::string::npos);
 }
 
 TEST(AxmlTest, RandomByteFlipsNeverCrash) {
