@@ -216,9 +216,10 @@ const std::vector<Option>& Options() {
     o->push_back(IntOpt("scan.max_attempts", &Config::max_attempts, 1, 100,
                         "claims of one job (restarts, download retries) before it fails"));
     o->push_back(IntOpt("scan.lease_s", &Config::lease_s, 0, 86400,
-                        "a claimed job is taken back (by any node) after this long without being "
-                        "finished; must exceed the longest download plus scan; 0: derived from "
-                        "limits.deadline_ms, scan.grace_ms and http.total_timeout_ms"));
+                        "a claimed job whose holder stops renewing its lease (a live daemon renews "
+                        "it every third of this while the job runs) is taken back (by any node) "
+                        "after this long; 0: derived from limits.deadline_ms, scan.grace_ms and "
+                        "http.total_timeout_ms"));
     o->push_back(IntOpt("scan.rescan_failed_s", &Config::rescan_failed_s, 0, 86400 * 365,
                         "a package that could not be analysed (or whose job failed) is scanned "
                         "again by sweeps only after this long or when the versions change; 0: "
