@@ -332,5 +332,42 @@ TEST(DaemonCluster, UnreachableStoreAtStartIsAClearErrorAndARetry) {
   EXPECT_TRUE(d.daemon.Alive());
 }
 
+// Issue 16: a store outage is never "not found". With the server stopped, a
+// submission resumed by its request id is answered io-error (ask again), not
+// "unknown request", and status says the counts are unknown instead of 0;
+// once the server is back the same request id gets the stored verdict.
+TEST(DaemonCluster, AStoreOutageIsAnErrorNotAnUnknownRequest) {
+  Cluster c(0, 30);
+  SG_CLUSTER_OR_SKIP(c);
+  DaemonFixture& d = c.node(0);
+  ASSERT_TRUE(d.Start()) << ReadAll(d.log());
+  std::string apk = BuildApk(R"({"package": "com.example.outage", "application": {"debuggable": true}})");
+  ASSERT_FALSE(apk.empty());
+  Json first = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "outage-01"}, {"name", "o.apk"}},
+                         ReadFileBytes(apk));
+  ASSERT_TRUE(first.value("ok", false)) << first.dump() << ReadAll(d.log());
+  ASSERT_TRUE(c.pg().Stop().ok());
+  Json during = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "outage-01"}, {"resume", true}});
+  EXPECT_FALSE(during.value("ok", true)) << during.dump();
+  EXPECT_EQ(during.value("code", ""), "io-error") << during.dump();
+  Json st = d.Status(3000);
+  ASSERT_TRUE(st.is_object());
+  EXPECT_TRUE(st["queue"].contains("error")) << st.dump(1);
+  EXPECT_FALSE(st["queue"].contains("queued")) << st.dump(1);
+  ASSERT_TRUE(c.pg().Start().ok());
+  Json after;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        after = SubmitRaw(d.Ep("submit"), {{"type", "submit"}, {"request_id", "outage-01"}, {"resume", true}});
+        return after.value("ok", false);
+      },
+      30000))
+      << after.dump() << ReadAll(d.log());
+  EXPECT_TRUE(after.value("resumed", false));
+  EXPECT_EQ(after["job_id"], first["job_id"]);
+  EXPECT_EQ(after["verdict"], first["verdict"]);
+  EXPECT_TRUE(d.daemon.Alive());
+}
+
 }  // namespace
 }  // namespace shelfguard::testing

@@ -89,25 +89,6 @@ TEST(DaemonCrash, KillNineDaemonAndConsumerMidSweepLosesNothing) {
   EXPECT_EQ(d.daemon.Wait(15000), 0);
 }
 
-// One REQ round trip to the submit socket; null on no answer.
-Json SubmitRaw(const std::string& endpoint, const Json& req, const std::string& bytes = "") {
-  try {
-    zmq::context_t ctx(1);
-    zmq::socket_t s(ctx, zmq::socket_type::req);
-    s.set(zmq::sockopt::linger, 0);
-    s.connect(endpoint);
-    s.send(zmq::buffer(req.dump()), bytes.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
-    if (!bytes.empty()) s.send(zmq::buffer(bytes), zmq::send_flags::none);
-    zmq::pollitem_t item = {s.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(30000));
-    zmq::message_t m;
-    if (!(item.revents & ZMQ_POLLIN) || !s.recv(m)) return Json();
-    return Json::parse(m.to_string(), nullptr, false);
-  } catch (const zmq::error_t&) {
-    return Json();
-  }
-}
-
 TEST(DaemonCrash, SubmitterGetsItsVerdictAcrossADaemonRestart) {
   std::string dbg = BuildApk(R"({"package": "com.example.resume", "application": {"debuggable": true}})");
   std::string clean = BuildApk(R"({"package": "com.example.resume.clean"})");
