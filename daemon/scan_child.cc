@@ -414,17 +414,18 @@ int ScanServiceMain(int fd, const std::string& config_path, const std::string& s
   // files it loaded, so that a service started after a refused reload
   // serves what the daemon serves.
   nlohmann::json setup = nlohmann::json::object();
-  // The daemon wrote them, but they are read with the daemon's own limits
-  // (a config of kMaxConfigBytes, setup.json of 1 MiB as reload.cc reads it).
-  auto read_snap = [&](const std::string& name, std::string* out) {
-    auto text = ReadFileBounded(snapshot + "/" + name, name == "config.toml" ? kMaxConfigBytes : 1u << 20,
-                                "snapshot file");
+  // The daemon wrote them, but they are read with the limits it read them
+  // with: a config of kMaxConfigBytes, setup.json of 1 MiB as reload.cc
+  // reads it, the suppressions copy of kMaxSuppressionFileBytes.
+  auto read_snap = [&](const std::string& name, std::string* out, uint64_t max) {
+    auto text = ReadFileBounded(snapshot + "/" + name, max, "snapshot file");
     if (!text.ok()) return false;
     *out = std::move(text).value();
     return true;
   };
   std::string config_text, setup_text;
-  if (!snapshot.empty() && (!read_snap("config.toml", &config_text) || !read_snap("setup.json", &setup_text))) {
+  if (!snapshot.empty() && (!read_snap("config.toml", &config_text, kMaxConfigBytes) ||
+                            !read_snap("setup.json", &setup_text, 1u << 20))) {
     return fail("cannot read the daemon's snapshot " + snapshot);
   }
   if (!snapshot.empty()) setup = nlohmann::json::parse(setup_text, nullptr, false);
@@ -457,7 +458,7 @@ int ScanServiceMain(int fd, const std::string& config_path, const std::string& s
   if (setup.contains("suppressions")) {
     std::string text;
     std::string copy = setup.value("suppressions", "");
-    if (copy.rfind(snapshot + "/", 0) != 0 || !read_snap(copy.substr(snapshot.size() + 1), &text)) {
+    if (copy.rfind(snapshot + "/", 0) != 0 || !read_snap(copy.substr(snapshot.size() + 1), &text, report::kMaxSuppressionFileBytes)) {
       return fail("cannot read the snapshot's suppressions " + copy);
     }
     auto sup = report::Suppressions::Parse(text, setup.value("suppressions_name", copy));

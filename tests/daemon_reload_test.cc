@@ -273,7 +273,9 @@ TEST(DaemonSuppressions, AppliedReloadedKeptOnABadFileAndExpire) {
   ASSERT_FALSE(c.rule.empty()) << "the case package has no violation";
   DaemonFixture f;
   std::string sup = f.dir + "/suppress.toml";
-  WriteAll(sup, SuppressFile(c, "2099-12-31"));
+  // Over 1 MiB (a long comment), under kMaxSuppressionFileBytes: the scan
+  // services read the snapshot's copy with the daemon's own limit.
+  WriteAll(sup, SuppressFile(c, "2099-12-31") + "# " + std::string(3u << 19, 'x') + "\n");
   f.WriteConfig("workers = 1\n", "[scan]\nsuppressions = \"suppress.toml\"\n");
   std::string out;
   EXPECT_EQ(RunCommand({f.Daemond(), "--check", "--config", f.dir + "/shelfguard.toml"}, &out), 0) << out;
