@@ -196,8 +196,17 @@ class Sink : public EvidenceSink {
     RE2::Set::ErrorInfo info;
     for (size_t i = 0; i < items.size(); ++i) {
       std::string_view item = items[i].substr(0, kMaxItemBytes);
+      const re2::StringPiece piece(item.data(), item.size());
+      // Most items match nothing. Asked for the matching patterns, RE2::Set
+      // allocates a set as large as the pattern list on every call; asked
+      // only whether anything matches, it allocates nothing. So: ask first,
+      // and collect the patterns only for the few items that match.
+      if (!km.set->Match(piece, nullptr, &info)) {
+        if (info.kind != RE2::Set::kNoError) incomplete_ = true;
+        continue;
+      }
       hits.clear();
-      if (!km.set->Match(re2::StringPiece(item.data(), item.size()), &hits, &info)) {
+      if (!km.set->Match(piece, &hits, &info)) {
         if (info.kind != RE2::Set::kNoError) incomplete_ = true;
         continue;
       }
