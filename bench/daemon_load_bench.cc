@@ -38,15 +38,38 @@ double RunTimed(const std::string& cmd, int* rc) {
 
 // Fills `dir` with `n` names for the corpus files, round robin (hard links
 // when the file system allows, else symlinks).
-void Populate(const std::vector<fs::path>& corpus, const fs::path& dir, int n) {
+// `copy`: real copies, as a spool needs them (the daemon refuses a spool
+// file that is a link or has other hard links, issue 11); else hard links
+// (or symlinks) for the scan's directory.
+void Populate(const std::vector<fs::path>& corpus, const fs::path& dir, int n, bool copy) {
   fs::create_directories(dir);
   for (int i = 0; i < n; ++i) {
     const fs::path& src = corpus[static_cast<size_t>(i) % corpus.size()];
     fs::path dst = dir / (std::to_string(i) + "-" + src.filename().string());
     std::error_code ec;
+    if (copy) {
+      fs::copy_file(src, dst, ec);
+      continue;
+    }
     fs::create_hard_link(src, dst, ec);
     if (ec) fs::create_symlink(fs::absolute(src), dst, ec);
   }
+}
+
+// "<k> scanned" and "<s> skipped" from shelfguardd --once's summary line.
+bool SweepCounts(const std::string& line, long* scanned, long* skipped) {
+  size_t a = line.find(" scanned");
+  size_t b = line.find(" skipped");
+  if (line.find("sweep done") == std::string::npos || a == std::string::npos || b == std::string::npos) {
+    return false;
+  }
+  auto number_before = [&](size_t end) {
+    size_t start = line.rfind(' ', end - 1);
+    return std::atol(line.c_str() + (start == std::string::npos ? 0 : start + 1));
+  };
+  *scanned = number_before(a);
+  *skipped = number_before(b);
+  return true;
 }
 
 }  // namespace
@@ -77,14 +100,16 @@ int main(int argc, char** argv) {
 
   // The scan's directory and, each round, the daemon's spool hold the same
   // N names.
-  Populate(corpus, tmp / "pkgs", n);
+  Populate(corpus, tmp / "pkgs", n, false);
   {
     std::ofstream c(tmp / "shelfguard.toml");
     c << "[daemon]\nstate_dir = \"state\"\nworkers = 2\nlog_level = \"warn\"\n"
       << "[scan]\nisolation = \"" << isolation << "\"\n"
       << "[submit]\nendpoint = \"ipc://" << tmp.string() << "/s.sock\"\n"
       << "[control]\nendpoint = \"ipc://" << tmp.string() << "/c.sock\"\n"
-      << "[delivery]\nendpoint = \"ipc://" << tmp.string() << "/d.sock\"\n"
+      // No consumer connects: --once must not wait delivery.drain_timeout_ms
+      // (3 s by default) for one before it exits.
+      << "[delivery]\nendpoint = \"ipc://" << tmp.string() << "/d.sock\"\ndrain_timeout_ms = 0\n"
       << "[publish]\nendpoint = \"ipc://" << tmp.string() << "/p.sock\"\n";
   }
   std::printf("daemon_load_bench: %d packages (%zu distinct corpus files), 2 workers, isolation %s, %d rounds\n",
@@ -98,13 +123,17 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (int r = 1; r <= rounds; ++r) {
     fs::remove_all(tmp / "state", ec);
-    Populate(corpus, tmp / "state" / "spool" / "incoming", n);
+    Populate(corpus, tmp / "state" / "spool" / "incoming", n, true);
     int rc_scan = 0, rc_daemon = 0;
     double t_scan = RunTimed(scan_cmd, &rc_scan);
     double t_daemon = RunTimed(daemon_cmd, &rc_daemon);
     std::ifstream summary(tmp / "daemon.out");
     std::string line;
-    while (std::getline(summary, line)) std::printf("  %s\n", line.c_str());
+    long scanned = -1, skipped = -1;
+    while (std::getline(summary, line)) {
+      std::printf("  %s\n", line.c_str());
+      SweepCounts(line, &scanned, &skipped);
+    }
     size_t done = 0;
     for (const char* sub : {"done", "quarantine"}) {
       for (const auto& e : fs::directory_iterator(tmp / "state" / "spool" / sub, ec)) {
@@ -112,7 +141,13 @@ int main(int argc, char** argv) {
         ++done;
       }
     }
-    bool round_ok = rc_daemon == 0 && done == static_cast<size_t>(n);
+    // Every package moved, and each one scanned or skipped as a duplicate:
+    // a refused spool file is moved too, but not scanned.
+    bool round_ok = rc_daemon == 0 && done == static_cast<size_t>(n) && scanned + skipped == n;
+    if (!round_ok) {
+      std::printf("  round %d not counted: %ld scanned + %ld skipped of %d (see %s)\n", r, scanned, skipped, n,
+                  (tmp / "daemon.err").c_str());
+    }
     ok = ok && round_ok;
     std::printf("round %d: shelfguard scan --jobs 2 %6.2f s %7.1f packages/s (exit %d) | shelfguardd --once %6.2f s "
                 "%7.1f packages/s (exit %d, %zu/%d moved) | ratio %.2f\n",
