@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace shelfguard {
 
@@ -33,7 +34,14 @@ Result<std::string> ReadFileBounded(const std::string& path, uint64_t max, std::
     return Status::OverLimit(name + " is larger than " + std::to_string(max) + " bytes");
   }
   // Sized by the file, plus one byte to notice one that grew since fstat.
-  std::string data(static_cast<size_t>(st.st_size) + 1, '\0');
+  std::string data;
+  try {
+    data.resize(static_cast<size_t>(st.st_size) + 1);
+  } catch (const std::bad_alloc&) {
+    ::close(fd);
+    return Status::IoError("cannot read " + name + ": not enough memory for " +
+                           std::to_string(st.st_size) + " bytes");
+  }
   size_t got = 0;
   while (got < data.size()) {
     ssize_t n = ::read(fd, data.data() + got, data.size() - got);

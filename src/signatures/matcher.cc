@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 #include <thread>
 #include <string_view>
 
@@ -159,10 +160,11 @@ Status CompiledDb::Compile() {
     auto it = std::find(cats.begin(), cats.end(), e.category);
     category_rank_.push_back(static_cast<int>(it - cats.begin()));
   }
-  // The kinds are independent, and building their DFAs is most of an
-  // engine's start-up (about 40 ms for the bundled base): one thread per
-  // core shares them out. Each kind writes only its own matcher; the first
-  // error in kind order is reported, as a serial build would.
+  // The kinds are independent, and compiling their sets is most of an
+  // engine's start-up: one thread per core (up to four) shares them out.
+  // Each kind writes only its own matcher; the first error in kind order is
+  // reported, as a serial build would. Where no thread can be started (a
+  // process or thread limit), this thread compiles them all.
   std::array<Status, kEvidenceKindCount> results;
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -170,7 +172,13 @@ Status CompiledDb::Compile() {
   };
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < std::min<unsigned>(cores, 4); ++t) helpers.emplace_back(work);
+  for (unsigned t = 1; t < std::min<unsigned>(cores, 4); ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   work();
   for (auto& t : helpers) t.join();
   for (const Status& st : results) {
