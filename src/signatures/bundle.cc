@@ -63,11 +63,6 @@ bool IsLowerHex(std::string_view s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-// Reads `path` whole when it is a regular file of at most `max` bytes.
-Result<std::string> ReadBounded(const std::string& path, uint64_t max) {
-  return ReadFileBounded(path, max, "signature file");
-}
-
 Status Errno(const std::string& what) {
   return Status::IoError(what + ": " + std::strerror(errno));
 }
@@ -135,7 +130,8 @@ struct HttpState {
 
 HttpState ReadHttpState(const std::string& dir) {
   HttpState s;
-  auto text = ReadBounded(dir + "/" + kInstalledStateDir + "/http.json", kMaxStateFileBytes);
+  auto text =
+      ReadFileBounded(dir + "/" + kInstalledStateDir + "/http.json", kMaxStateFileBytes, "signature file");
   if (!text.ok() || !net::JsonDepthWithin(*text, 2)) return s;  // no validators: a full GET
   json j = json::parse(text->begin(), text->end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return s;
@@ -288,7 +284,7 @@ Result<BundleManifest> PackBundle(const std::string& dir, uint64_t version,
     if (!IsValidBundleFileName(name)) {
       return Status::Invalid(dir + "/" + name + ": name not allowed in a bundle");
     }
-    auto data = ReadBounded(dir + "/" + name, limits.max_file_bytes);
+    auto data = ReadFileBounded(dir + "/" + name, limits.max_file_bytes, "signature file");
     if (!data.ok()) return data.status();
     m.files.push_back({name, DigestHex(*data), data->size()});
     contents.push_back(std::move(*data));
@@ -426,7 +422,7 @@ Result<VerifiedBundle> VerifyBundle(std::string_view zip, const minisign::Public
 
 Result<VerifiedBundle> VerifyBundleFile(const std::string& path, const minisign::PublicKey& key,
                                         const BundleLimits& limits) {
-  auto data = ReadBounded(path, limits.max_bundle_bytes);
+  auto data = ReadFileBounded(path, limits.max_bundle_bytes, "signature file");
   if (!data.ok()) return data.status();
   auto v = VerifyBundle(*data, key, limits);
   if (!v.ok()) return Prefixed(v.status(), path + ": ");
@@ -441,7 +437,7 @@ Result<uint64_t> InstalledBundleVersion(const std::string& dir) {
     return uint64_t{0};
   }
   BundleLimits limits;
-  auto text = ReadBounded(path, limits.max_manifest_bytes);
+  auto text = ReadFileBounded(path, limits.max_manifest_bytes, "signature file");
   if (!text.ok()) return text.status();
   auto m = ParseBundleManifest(*text, limits);
   if (!m.ok()) return Prefixed(m.status(), path + ": ");

@@ -77,10 +77,6 @@ Result<std::vector<uint8_t>> KeyBlob(std::string_view text, size_t n, std::strin
   return DecodeBase64(lines->at(1), n, what);
 }
 
-Result<std::string> ReadSmallFile(const std::string& path, size_t max) {
-  return ReadFileBounded(path, max, "minisign file");
-}
-
 }  // namespace
 
 SecretKey::~SecretKey() { sodium_memzero(key.data(), key.size()); }
@@ -167,7 +163,7 @@ Result<SecretKey> ParseSecretKey(std::string_view text) {
 }
 
 Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
-  auto text = ReadSmallFile(path, kMaxKeyFileBytes);
+  auto text = ReadFileBounded(path, kMaxKeyFileBytes, "minisign file");
   if (!text.ok()) return text.status();
   auto key = ParsePublicKey(*text);
   if (!key.ok()) return Status(key.status().code(), path + ": " + key.status().message());
@@ -175,7 +171,7 @@ Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
 }
 
 Result<SecretKey> ReadSecretKeyFile(const std::string& path) {
-  auto text = ReadSmallFile(path, kMaxKeyFileBytes);
+  auto text = ReadFileBounded(path, kMaxKeyFileBytes, "minisign file");
   if (!text.ok()) return text.status();
   auto key = ParseSecretKey(*text);
   sodium_memzero(text->data(), text->size());
