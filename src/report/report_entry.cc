@@ -6,7 +6,9 @@
 #include <ctime>
 #include <optional>
 #include <exception>
+#include <functional>
 #include <unordered_set>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -23,31 +25,31 @@ class Reader {
  public:
   explicit Reader(std::string* error) : error_(error) {}
 
-  void Str(const json& o, const char* key, std::string* out, const std::string& path) {
+  void Read(const json& o, const char* key, std::string* out, const std::string& path) {
     const json* v = Get(o, key);
     if (v == nullptr || v->is_null()) return;
     if (!v->is_string()) return Fail(path + key, "a string");
     *out = v->get<std::string>();
   }
-  void Bool(const json& o, const char* key, bool* out, const std::string& path) {
+  void Read(const json& o, const char* key, bool* out, const std::string& path) {
     const json* v = Get(o, key);
     if (v == nullptr || v->is_null()) return;
     if (!v->is_boolean()) return Fail(path + key, "true or false");
     *out = v->get<bool>();
   }
-  void OptInt(const json& o, const char* key, std::optional<int>* out, const std::string& path) {
+  void Read(const json& o, const char* key, std::optional<int>* out, const std::string& path) {
     const json* v = Get(o, key);
     if (v == nullptr || v->is_null()) return;
     if (!v->is_number_integer()) return Fail(path + key, "an integer");
     *out = v->get<int>();
   }
-  void U64(const json& o, const char* key, uint64_t* out, const std::string& path) {
+  void Read(const json& o, const char* key, uint64_t* out, const std::string& path) {
     const json* v = Get(o, key);
     if (v == nullptr || v->is_null()) return;
     if (!v->is_number_unsigned() && !v->is_number_integer()) return Fail(path + key, "a number");
     *out = v->get<uint64_t>();
   }
-  void StrList(const json& o, const char* key, std::vector<std::string>* out, const std::string& path) {
+  void Read(const json& o, const char* key, std::vector<std::string>* out, const std::string& path) {
     const json* v = Array(o, key, path);
     if (v == nullptr) return;
     for (const auto& s : *v) {
@@ -89,23 +91,96 @@ class Reader {
   std::string* error_;
 };
 
-std::vector<Evidence> ReadEvidence(Reader& rd, const json* arr, const std::string& path) {
-  std::vector<Evidence> out;
+// One plain key of a record type T: its JSON name and the member it fills.
+// Each record type's keys are one table below, read in table order (the
+// first wrong type is the error reported).
+template <typename T>
+struct Field {
+  const char* key;
+  std::variant<std::string T::*, bool T::*, std::optional<int> T::*, uint64_t T::*,
+               std::vector<std::string> T::*>
+      member;
+};
+
+template <typename T, size_t N>
+void ReadFields(Reader& rd, const json& o, const Field<T> (&fields)[N], T* out, const std::string& path) {
+  for (const Field<T>& f : fields) {
+    std::visit([&](auto member) { rd.Read(o, f.key, &(out->*member), path); }, f.member);
+  }
+}
+
+// The records of the array `arr` (nullptr: none), each read by `fields`
+// and then by `more` (the keys that are not plain values). `objects_only`:
+// an element that is not an object is an error; otherwise it reads as an
+// empty record (as it always has for these arrays).
+template <typename T, size_t N>
+std::vector<T> ReadRecords(Reader& rd, const json* arr, const Field<T> (&fields)[N], const std::string& path,
+                           const std::function<void(const json&, T*)>& more = nullptr,
+                           bool objects_only = false) {
+  std::vector<T> out;
   if (arr == nullptr) return out;
   for (const auto& e : *arr) {
-    if (!e.is_object()) {
+    if (objects_only && !e.is_object()) {
       rd.Fail(path + "[]", "an object");
       break;
     }
-    Evidence ev;
-    rd.Str(e, "kind", &ev.kind, path + "[].");
-    rd.Str(e, "location", &ev.location, path + "[].");
-    rd.Str(e, "value", &ev.value, path + "[].");
-    rd.Bool(e, "referenced", &ev.referenced, path + "[].");
-    rd.Str(e, "sdk", &ev.sdk, path + "[].");
-    out.push_back(std::move(ev));
+    T& record = out.emplace_back();
+    ReadFields(rd, e, fields, &record, path + "[].");
+    if (more) more(e, &record);
   }
   return out;
+}
+
+// The key of almost every field is its member's name.
+#define SG_FIELD(T, member) \
+  Field<T> { #member, &T::member }
+
+const Field<Evidence> kEvidenceFields[] = {SG_FIELD(Evidence, kind), SG_FIELD(Evidence, location),
+                                           SG_FIELD(Evidence, value), SG_FIELD(Evidence, referenced),
+                                           SG_FIELD(Evidence, sdk)};
+const Field<PackageIdentity> kPackageFields[] = {
+    SG_FIELD(PackageIdentity, id),           SG_FIELD(PackageIdentity, label),
+    SG_FIELD(PackageIdentity, version_code), SG_FIELD(PackageIdentity, version_name),
+    SG_FIELD(PackageIdentity, min_sdk),      SG_FIELD(PackageIdentity, target_sdk),
+    SG_FIELD(PackageIdentity, min_os),       SG_FIELD(PackageIdentity, device_families)};
+const Field<Permission> kPermissionFields[] = {SG_FIELD(Permission, name), SG_FIELD(Permission, dangerous),
+                                               SG_FIELD(Permission, max_sdk), SG_FIELD(Permission, sdk23)};
+const Field<Component> kComponentFields[] = {SG_FIELD(Component, kind), SG_FIELD(Component, name),
+                                             SG_FIELD(Component, exported), SG_FIELD(Component, permission)};
+const Field<SdkHit> kSdkFields[] = {SG_FIELD(SdkHit, id), SG_FIELD(SdkHit, name), SG_FIELD(SdkHit, vendor),
+                                    SG_FIELD(SdkHit, category), SG_FIELD(SdkHit, confidence)};
+const Field<PackerInfo> kPackerFields[] = {SG_FIELD(PackerInfo, packed), SG_FIELD(PackerInfo, names),
+                                           SG_FIELD(PackerInfo, not_analysed)};
+const Field<DisplayedNumber> kDisplayedNumberFields[] = {
+    SG_FIELD(DisplayedNumber, kind),        SG_FIELD(DisplayedNumber, text),
+    SG_FIELD(DisplayedNumber, raw),         SG_FIELD(DisplayedNumber, location),
+    SG_FIELD(DisplayedNumber, well_formed), SG_FIELD(DisplayedNumber, problem)};
+// rule_id / message_en since the provenance change; rule / message in
+// reports stored before it (and kept as aliases).
+const Field<Finding> kFindingFields[] = {{"rule", &Finding::rule_id},       SG_FIELD(Finding, rule_id),
+                                         {"message", &Finding::message_en}, SG_FIELD(Finding, message_en),
+                                         SG_FIELD(Finding, message_zh),     SG_FIELD(Finding, basis)};
+const Field<Suppression> kSuppressionFields[] = {SG_FIELD(Suppression, reason), SG_FIELD(Suppression, author),
+                                                 SG_FIELD(Suppression, expires),
+                                                 SG_FIELD(Suppression, entry)};
+const Field<FilingRecord> kFilingFields[] = {
+    SG_FIELD(FilingRecord, source),      SG_FIELD(FilingRecord, filing_number),
+    SG_FIELD(FilingRecord, app_name),    SG_FIELD(FilingRecord, provider_name),
+    SG_FIELD(FilingRecord, credit_code), SG_FIELD(FilingRecord, status),
+    SG_FIELD(FilingRecord, category),    SG_FIELD(FilingRecord, version)};
+const Field<ErrorItem> kErrorFields[] = {SG_FIELD(ErrorItem, code), SG_FIELD(ErrorItem, message)};
+const Field<NotAssessed> kNotAssessedFields[] = {SG_FIELD(NotAssessed, rule_id),
+                                                 SG_FIELD(NotAssessed, reason)};
+const Field<Facts> kFactsFields[] = {SG_FIELD(Facts, file),  SG_FIELD(Facts, sha256),
+                                     SG_FIELD(Facts, size),  SG_FIELD(Facts, defined_permissions),
+                                     SG_FIELD(Facts, scope), SG_FIELD(Facts, analysed)};
+const Field<Report> kReportFields[] = {SG_FIELD(Report, tool_version), SG_FIELD(Report, signatures_version),
+                                       SG_FIELD(Report, registry_version), SG_FIELD(Report, scanned_at)};
+#undef SG_FIELD
+
+std::vector<Evidence> ReadEvidence(Reader& rd, const json& owner, const std::string& path) {
+  return ReadRecords<Evidence>(rd, rd.Array(owner, "evidence", path + "[]."), kEvidenceFields, path + "[].evidence",
+                     nullptr, /*objects_only=*/true);
 }
 
 Severity SeverityOr(const std::string& s, Severity fallback) {
@@ -214,136 +289,40 @@ Result<Report> ReportFromJson(std::string_view text, bool light) {
   Reader rd(&error);
   Report r;
   Facts& f = r.facts;
-  rd.Str(j, "file", &f.file, "");
-  rd.Str(j, "sha256", &f.sha256, "");
-  rd.U64(j, "size", &f.size, "");
+  ReadFields(rd, j, kFactsFields, &f, "");
   if (const json* p = rd.Object(j, "package", "")) {
     std::string platform;
-    rd.Str(*p, "platform", &platform, "package.");
+    rd.Read(*p, "platform", &platform, "package.");
     f.package.platform = platform == "android" ? Platform::kAndroid
                          : platform == "ios"   ? Platform::kIos
                                                : Platform::kUnknown;
-    rd.Str(*p, "id", &f.package.id, "package.");
-    rd.Str(*p, "label", &f.package.label, "package.");
-    rd.Str(*p, "version_code", &f.package.version_code, "package.");
-    rd.Str(*p, "version_name", &f.package.version_name, "package.");
-    rd.OptInt(*p, "min_sdk", &f.package.min_sdk, "package.");
-    rd.OptInt(*p, "target_sdk", &f.package.target_sdk, "package.");
-    rd.Str(*p, "min_os", &f.package.min_os, "package.");
-    rd.StrList(*p, "device_families", &f.package.device_families, "package.");
+    ReadFields(rd, *p, kPackageFields, &f.package, "package.");
   }
-  if (const json* a = rd.Array(j, "permissions", "")) {
-    for (const auto& p : *a) {
-      Permission pm;
-      rd.Str(p, "name", &pm.name, "permissions[].");
-      rd.Bool(p, "dangerous", &pm.dangerous, "permissions[].");
-      rd.OptInt(p, "max_sdk", &pm.max_sdk, "permissions[].");
-      rd.Bool(p, "sdk23", &pm.sdk23, "permissions[].");
-      f.permissions.push_back(std::move(pm));
-    }
-  }
-  rd.StrList(j, "defined_permissions", &f.defined_permissions, "");
-  if (const json* a = rd.Array(j, "components", "")) {
-    for (const auto& c : *a) {
-      Component cp;
-      rd.Str(c, "kind", &cp.kind, "components[].");
-      rd.Str(c, "name", &cp.name, "components[].");
-      rd.Bool(c, "exported", &cp.exported, "components[].");
-      rd.Str(c, "permission", &cp.permission, "components[].");
-      f.components.push_back(std::move(cp));
-    }
-  }
-  if (const json* a = rd.Array(j, "sdks", "")) {
-    for (const auto& s : *a) {
-      SdkHit h;
-      rd.Str(s, "id", &h.id, "sdks[].");
-      rd.Str(s, "name", &h.name, "sdks[].");
-      rd.Str(s, "vendor", &h.vendor, "sdks[].");
-      rd.Str(s, "category", &h.category, "sdks[].");
-      rd.Str(s, "confidence", &h.confidence, "sdks[].");
-      h.evidence = ReadEvidence(rd, rd.Array(s, "evidence", "sdks[]."), "sdks[].evidence");
-      f.sdks.push_back(std::move(h));
-    }
-  }
-  if (const json* p = rd.Object(j, "packer", "")) {
-    rd.Bool(*p, "packed", &f.packer.packed, "packer.");
-    rd.StrList(*p, "names", &f.packer.names, "packer.");
-    rd.StrList(*p, "not_analysed", &f.packer.not_analysed, "packer.");
-  }
-  if (const json* a = rd.Array(j, "displayed_numbers", "")) {
-    for (const auto& n : *a) {
-      DisplayedNumber d;
-      rd.Str(n, "kind", &d.kind, "displayed_numbers[].");
-      rd.Str(n, "text", &d.text, "displayed_numbers[].");
-      rd.Str(n, "raw", &d.raw, "displayed_numbers[].");
-      rd.Str(n, "location", &d.location, "displayed_numbers[].");
-      rd.Bool(n, "well_formed", &d.well_formed, "displayed_numbers[].");
-      rd.Str(n, "problem", &d.problem, "displayed_numbers[].");
-      f.displayed_numbers.push_back(std::move(d));
-    }
-  }
-  if (const json* a = rd.Array(j, "findings", "")) {
-    for (const auto& x : *a) {
-      Finding fd;
-      std::string sev;
-      // rule_id / message_en since the provenance change; rule / message
-      // in reports stored before it (and kept as aliases).
-      rd.Str(x, "rule", &fd.rule_id, "findings[].");
-      rd.Str(x, "rule_id", &fd.rule_id, "findings[].");
-      rd.Str(x, "severity", &sev, "findings[].");
-      fd.severity = SeverityOr(sev, Severity::kReview);
-      rd.Str(x, "message", &fd.message_en, "findings[].");
-      rd.Str(x, "message_en", &fd.message_en, "findings[].");
-      rd.Str(x, "message_zh", &fd.message_zh, "findings[].");
-      fd.evidence = ReadEvidence(rd, rd.Array(x, "evidence", "findings[]."), "findings[].evidence");
-      rd.Str(x, "basis", &fd.basis, "findings[].");
-      if (const json* s = rd.Object(x, "suppression", "findings[].")) {
-        Suppression sp;
-        rd.Str(*s, "reason", &sp.reason, "findings[].suppression.");
-        rd.Str(*s, "author", &sp.author, "findings[].suppression.");
-        rd.Str(*s, "expires", &sp.expires, "findings[].suppression.");
-        rd.Str(*s, "entry", &sp.entry, "findings[].suppression.");
-        fd.suppression = std::move(sp);
-      }
-      r.findings.push_back(std::move(fd));
-    }
-  }
-  if (const json* p = rd.Object(j, "filing", "")) {
-    FilingRecord fr;
-    rd.Str(*p, "source", &fr.source, "filing.");
-    rd.Str(*p, "filing_number", &fr.filing_number, "filing.");
-    rd.Str(*p, "app_name", &fr.app_name, "filing.");
-    rd.Str(*p, "provider_name", &fr.provider_name, "filing.");
-    rd.Str(*p, "credit_code", &fr.credit_code, "filing.");
-    rd.Str(*p, "status", &fr.status, "filing.");
-    rd.Str(*p, "category", &fr.category, "filing.");
-    rd.Str(*p, "version", &fr.version, "filing.");
-    r.filing = std::move(fr);
-  }
-  rd.Str(j, "scope", &f.scope, "");
-  if (const json* a = rd.Array(j, "errors", "")) {
-    for (const auto& e : *a) {
-      ErrorItem it;
-      rd.Str(e, "code", &it.code, "errors[].");
-      rd.Str(e, "message", &it.message, "errors[].");
-      f.errors.push_back(std::move(it));
-    }
-  }
-  rd.Bool(j, "analysed", &f.analysed, "");
-  if (const json* a = rd.Array(j, "not_assessed", "")) {
-    for (const auto& n : *a) {
-      NotAssessed na;
-      rd.Str(n, "rule_id", &na.rule_id, "not_assessed[].");
-      rd.Str(n, "reason", &na.reason, "not_assessed[].");
-      r.not_assessed.push_back(std::move(na));
-    }
-  }
-  rd.Str(j, "tool_version", &r.tool_version, "");
-  rd.Str(j, "signatures_version", &r.signatures_version, "");
-  rd.Str(j, "registry_version", &r.registry_version, "");
-  rd.Str(j, "scanned_at", &r.scanned_at, "");
+  f.permissions = ReadRecords(rd, rd.Array(j, "permissions", ""), kPermissionFields, "permissions");
+  f.components = ReadRecords(rd, rd.Array(j, "components", ""), kComponentFields, "components");
+  f.sdks = ReadRecords<SdkHit>(rd, rd.Array(j, "sdks", ""), kSdkFields, "sdks", [&](const json& s, SdkHit* h) {
+    h->evidence = ReadEvidence(rd, s, "sdks");
+  });
+  if (const json* p = rd.Object(j, "packer", "")) ReadFields(rd, *p, kPackerFields, &f.packer, "packer.");
+  f.displayed_numbers =
+      ReadRecords(rd, rd.Array(j, "displayed_numbers", ""), kDisplayedNumberFields, "displayed_numbers");
+  r.findings = ReadRecords<Finding>(rd, rd.Array(j, "findings", ""), kFindingFields, "findings",
+                                    [&](const json& x, Finding* fd) {
+                                      std::string sev;
+                                      rd.Read(x, "severity", &sev, "findings[].");
+                                      fd->severity = SeverityOr(sev, Severity::kReview);
+                                      fd->evidence = ReadEvidence(rd, x, "findings");
+                                      if (const json* s = rd.Object(x, "suppression", "findings[].")) {
+                                        ReadFields(rd, *s, kSuppressionFields, &fd->suppression.emplace(),
+                                                   "findings[].suppression.");
+                                      }
+                                    });
+  if (const json* p = rd.Object(j, "filing", "")) ReadFields(rd, *p, kFilingFields, &r.filing.emplace(), "filing.");
+  f.errors = ReadRecords(rd, rd.Array(j, "errors", ""), kErrorFields, "errors");
+  r.not_assessed = ReadRecords(rd, rd.Array(j, "not_assessed", ""), kNotAssessedFields, "not_assessed");
+  ReadFields(rd, j, kReportFields, &r, "");
   std::string verdict;
-  rd.Str(j, "verdict", &verdict, "");
+  rd.Read(j, "verdict", &verdict, "");
   if (!rd.ok()) return Status::Malformed("report: " + error);
   // The stored verdict is what the scan decided (suppressions included);
   // "error" goes with analysed == false.
