@@ -12,8 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "signatures/matcher.h"
 
@@ -242,6 +246,64 @@ TEST(PatternToRegex, Translations) {
     EXPECT_EQ(RE2::FullMatch(c.item, RE2(sigs::PatternToRegex(c.group, c.kind, c.pattern))), c.matches)
         << c.pattern << " on " << c.item;
   }
+}
+
+// The prefix index must answer exactly what the patterns' RE2 forms answer.
+// Literals and items are drawn from a small alphabet so that prefixes,
+// siblings, nested literals, duplicates and newlines are all common.
+TEST(PrefixIndex, AgreesWithTheRe2FormOfEveryPattern) {
+  std::mt19937 rng(20261201);
+  const std::string alphabet = "ab.\n";
+  auto draw = [&](size_t max_len) {
+    std::string s(rng() % (max_len + 1), ' ');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::string> literals;
+    for (int i = 0, n = 1 + static_cast<int>(rng() % 12); i < n; ++i) {
+      std::string l = draw(5);
+      if (l.empty()) l = "a";
+      literals.push_back(l);
+    }
+    sigs::PrefixIndex index;
+    std::vector<std::unique_ptr<RE2>> forms;
+    RE2::Options opt;
+    opt.set_encoding(RE2::Options::EncodingLatin1);
+    for (size_t i = 0; i < literals.size(); ++i) {
+      std::optional<std::string_view> lit = sigs::LiteralPrefix(PatternGroup::kClasses, literals[i]);
+      forms.push_back(std::make_unique<RE2>(
+          sigs::PatternToRegex(PatternGroup::kClasses, EvidenceKind::kClass, literals[i]), opt));
+      // A literal with a newline is left to RE2; the index gets the rest.
+      if (lit) index.Add(*lit, static_cast<int>(i));
+      ASSERT_EQ(lit.has_value(), literals[i].find('\n') == std::string::npos) << literals[i];
+    }
+    index.Build();
+    for (int k = 0; k < 100; ++k) {
+      std::string item = k % 3 == 0 ? literals[rng() % literals.size()] + draw(4) : draw(7);
+      std::vector<int> got;
+      index.Match(item, &got);
+      std::sort(got.begin(), got.end());
+      std::vector<int> want;
+      for (size_t i = 0; i < literals.size(); ++i) {
+        if (literals[i].find('\n') == std::string::npos && RE2::FullMatch(item, *forms[i])) {
+          want.push_back(static_cast<int>(i));
+        }
+      }
+      ASSERT_EQ(got, want) << "item '" << item << "' round " << round;
+    }
+  }
+}
+
+TEST(PrefixIndex, OnlyPlainPrefixGroupsAreLiteral) {
+  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kClasses, "com.qq.e."), "com.qq.e.");
+  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kComponents, "com.x.Svc"), "com.x.Svc");
+  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kObjcClasses, "BUAdSDK"), "BUAdSDK");
+  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kClasses, "com.*.ads."));
+  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kObjcClasses, "re:PayReq"));
+  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kHosts, "gdt.qq.com"));
+  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kNativeLibs, "libunity.so"));
+  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kMetaData, "UMENG_APPKEY"));
 }
 
 }  // namespace
