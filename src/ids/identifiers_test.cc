@@ -59,11 +59,10 @@ TEST(NormalizeTest, FullWidthAndSpaces) {
 }
 
 TEST(MoeFilingTest, Valid) {
-  EXPECT_TRUE(ValidateMoeFiling("教APP备1100123号").ok);
-  EXPECT_TRUE(ValidateMoeFiling("教APP备3100001号").ok);
-  EXPECT_TRUE(ValidateMoeFiling("教APP备8200001号").ok);
-  EXPECT_TRUE(ValidateMoeFiling("教ＡＰＰ备４４０００１２号").ok);  // full-width
-  EXPECT_TRUE(ValidateMoeFiling(" 教APP备 1100123 号 ").ok);
+  for (const char* s : {"教APP备1100123号", "教APP备3100001号", "教APP备8200001号",
+                        "教ＡＰＰ备４４０００１２号" /* full-width */, " 教APP备 1100123 号 "}) {
+    EXPECT_TRUE(ValidateMoeFiling(s).ok) << s;
+  }
 }
 
 TEST(MoeFilingTest, Invalid) {
@@ -73,62 +72,51 @@ TEST(MoeFilingTest, Invalid) {
   Check prov = ValidateMoeFiling("教APP备9900123号");
   EXPECT_FALSE(prov.ok);
   EXPECT_NE(prov.problem.find("province"), std::string::npos);
-  EXPECT_FALSE(ValidateMoeFiling("教APP备11001234号").ok);   // 8 digits
-  EXPECT_FALSE(ValidateMoeFiling("教APP备1100123").ok);      // no 号
-  EXPECT_FALSE(ValidateMoeFiling("教APP备1100123号-1").ok);  // trailing text
-  EXPECT_FALSE(ValidateMoeFiling("APP备1100123号").ok);
-  EXPECT_FALSE(ValidateMoeFiling("教APP备号").ok);
-  EXPECT_FALSE(ValidateMoeFiling("").ok);
+  for (const char* s : {"教APP备11001234号" /* 8 digits */, "教APP备1100123" /* no 号 */,
+                        "教APP备1100123号-1" /* trailing text */, "APP备1100123号", "教APP备号", ""}) {
+    EXPECT_FALSE(ValidateMoeFiling(s).ok) << s;
+  }
   EXPECT_FALSE(ValidateMoeFiling("教APP备1100123号").problem.size() > 0);
 }
 
 TEST(IcpTest, Valid) {
-  EXPECT_TRUE(ValidateIcp("京ICP备12345678号").ok);
-  EXPECT_TRUE(ValidateIcp("京ICP备12345678号-1").ok);
-  EXPECT_TRUE(ValidateIcp("粤ICP备2021012345号-12").ok);  // 10 digits
-  EXPECT_TRUE(ValidateIcp("沪ICP备12345678号-3A").ok);
-  EXPECT_TRUE(ValidateIcp("滇ICP备12345678号-2").ok);
-  EXPECT_TRUE(ValidateIcp("京ICP证123456号").ok);
-  EXPECT_TRUE(ValidateIcp("京ＩＣＰ备１２３４５６７８号－３Ａ").ok);
+  for (const char* s : {"京ICP备12345678号", "京ICP备12345678号-1", "粤ICP备2021012345号-12" /* 10 digits */,
+                        "沪ICP备12345678号-3A", "滇ICP备12345678号-2", "京ICP证123456号",
+                        "京ＩＣＰ备１２３４５６７８号－３Ａ"}) {
+    EXPECT_TRUE(ValidateIcp(s).ok) << s;
+  }
 }
 
 TEST(IcpTest, Invalid) {
-  EXPECT_FALSE(ValidateIcp("中ICP备12345678号").ok);
-  EXPECT_FALSE(ValidateIcp("京ICP备1234567号").ok);     // 7 digits
-  EXPECT_FALSE(ValidateIcp("京ICP备123456789号").ok);   // 9 digits
-  EXPECT_FALSE(ValidateIcp("京ICP备12345678").ok);
-  EXPECT_FALSE(ValidateIcp("京ICP备12345678号-").ok);
-  EXPECT_FALSE(ValidateIcp("京ICP备12345678号-1B").ok);
-  EXPECT_FALSE(ValidateIcp("京ICP备12345678号1").ok);
-  EXPECT_FALSE(ValidateIcp("京ICP证12345678号").ok);
-  EXPECT_FALSE(ValidateIcp("京公网安备11010502030143号").ok);
-  EXPECT_FALSE(ValidateIcp("").ok);
-  EXPECT_FALSE(ValidateIcp("京").ok);
+  for (const char* s : {"中ICP备12345678号", "京ICP备1234567号" /* 7 digits */,
+                        "京ICP备123456789号" /* 9 digits */, "京ICP备12345678", "京ICP备12345678号-",
+                        "京ICP备12345678号-1B", "京ICP备12345678号1", "京ICP证12345678号",
+                        "京公网安备11010502030143号", "", "京"}) {
+    EXPECT_FALSE(ValidateIcp(s).ok) << s;
+  }
 }
 
 TEST(IcpTest, AppIcp) {
-  EXPECT_TRUE(IsAppIcp("京ICP备12345678号-3A"));
-  EXPECT_TRUE(IsAppIcp("粤ICP备2021012345号-12A"));
-  EXPECT_TRUE(IsAppIcp("京ICP备12345678号－３Ａ"));
-  EXPECT_FALSE(IsAppIcp("京ICP备12345678号-3"));
-  EXPECT_FALSE(IsAppIcp("京ICP备12345678号"));
-  EXPECT_FALSE(IsAppIcp("京ICP备1234567号-3A"));
-  EXPECT_FALSE(IsAppIcp("京ICP证123456号"));
+  for (const char* s : {"京ICP备12345678号-3A", "粤ICP备2021012345号-12A", "京ICP备12345678号－３Ａ"}) {
+    EXPECT_TRUE(IsAppIcp(s)) << s;
+  }
+  for (const char* s : {"京ICP备12345678号-3", "京ICP备12345678号", "京ICP备1234567号-3A", "京ICP证123456号"}) {
+    EXPECT_FALSE(IsAppIcp(s)) << s;
+  }
 }
 
 TEST(PsbTest, ValidAndInvalid) {
-  EXPECT_TRUE(ValidatePsb("京公网安备 11010502030143号").ok);
-  EXPECT_TRUE(ValidatePsb("京公网安备11010502030143号").ok);
-  EXPECT_TRUE(ValidatePsb("沪公网安备 31011502000001号").ok);
-  EXPECT_TRUE(ValidatePsb("京公网安备 １１０１０５０２０３０１４３号").ok);
+  for (const char* s : {"京公网安备 11010502030143号", "京公网安备11010502030143号", "沪公网安备 31011502000001号",
+                        "京公网安备 １１０１０５０２０３０１４３号"}) {
+    EXPECT_TRUE(ValidatePsb(s).ok) << s;
+  }
   Check wrong_prov = ValidatePsb("沪公网安备 11010502030143号");
   EXPECT_FALSE(wrong_prov.ok);
   EXPECT_NE(wrong_prov.problem.find("province"), std::string::npos);
-  EXPECT_FALSE(ValidatePsb("京公网安备 1101050203014号").ok);    // 13 digits
-  EXPECT_FALSE(ValidatePsb("京公网安备 110105020301431号").ok);  // 15 digits
-  EXPECT_FALSE(ValidatePsb("京公网安备 11010502030143").ok);
-  EXPECT_FALSE(ValidatePsb("京网安备 11010502030143号").ok);
-  EXPECT_FALSE(ValidatePsb("中公网安备 11010502030143号").ok);
+  for (const char* s : {"京公网安备 1101050203014号" /* 13 digits */, "京公网安备 110105020301431号" /* 15 */,
+                        "京公网安备 11010502030143", "京网安备 11010502030143号", "中公网安备 11010502030143号"}) {
+    EXPECT_FALSE(ValidatePsb(s).ok) << s;
+  }
 }
 
 TEST(CreditCodeTest, CheckCharacterKnownGood) {
@@ -163,32 +151,23 @@ TEST(CreditCodeTest, Invalid) {
   Check wrong = ValidateCreditCode("91110000802100433C");
   EXPECT_FALSE(wrong.ok);
   EXPECT_NE(wrong.problem.find("check character"), std::string::npos) << wrong.problem;
-  EXPECT_FALSE(ValidateCreditCode("91110000802100433").ok);    // 17
-  EXPECT_FALSE(ValidateCreditCode("91110000802100433BB").ok);  // 19
-  EXPECT_FALSE(ValidateCreditCode("91110000802100433b").ok);   // lower case
-  EXPECT_FALSE(ValidateCreditCode("9111000080210043IB").ok);   // I not in alphabet
-  EXPECT_FALSE(ValidateCreditCode("9111000080210043OB").ok);   // O
-  EXPECT_FALSE(ValidateCreditCode("91990000802100433B").ok);   // bad province
-  EXPECT_FALSE(ValidateCreditCode("91A10000802100433B").ok);   // region not digits
-  EXPECT_FALSE(ValidateCreditCode("").ok);
+  for (const char* s : {"91110000802100433" /* 17 */, "91110000802100433BB" /* 19 */,
+                        "91110000802100433b" /* lower case */, "9111000080210043IB" /* I not in alphabet */,
+                        "9111000080210043OB" /* O */, "91990000802100433B" /* bad province */,
+                        "91A10000802100433B" /* region not digits */, ""}) {
+    EXPECT_FALSE(ValidateCreditCode(s).ok) << s;
+  }
   // Full-width input is normalised first.
   EXPECT_TRUE(ValidateCreditCode("９１１１００００８０２１００４３３Ｂ").ok);
 }
 
 TEST(IdentifierHelpersTest, PackagesBundlesDates) {
-  EXPECT_TRUE(IsValidAndroidPackage("cn.shelfguard.sample.full"));
-  EXPECT_TRUE(IsValidAndroidPackage("com.a_b.C1"));
-  EXPECT_FALSE(IsValidAndroidPackage("single"));
-  EXPECT_FALSE(IsValidAndroidPackage("com..x"));
-  EXPECT_FALSE(IsValidAndroidPackage("com.1x"));
-  EXPECT_FALSE(IsValidAndroidPackage("com.x-y"));
+  for (const char* s : {"cn.shelfguard.sample.full", "com.a_b.C1"}) EXPECT_TRUE(IsValidAndroidPackage(s)) << s;
+  for (const char* s : {"single", "com..x", "com.1x", "com.x-y"}) EXPECT_FALSE(IsValidAndroidPackage(s)) << s;
   EXPECT_TRUE(IsValidBundleId("com.example.App-1"));
-  EXPECT_FALSE(IsValidBundleId("com.example app"));
-  EXPECT_FALSE(IsValidBundleId(".com"));
+  for (const char* s : {"com.example app", ".com"}) EXPECT_FALSE(IsValidBundleId(s)) << s;
   EXPECT_TRUE(IsValidDate("2024-02-29"));
-  EXPECT_FALSE(IsValidDate("2023-02-29"));
-  EXPECT_FALSE(IsValidDate("2023-13-01"));
-  EXPECT_FALSE(IsValidDate("2023-1-01"));
+  for (const char* s : {"2023-02-29", "2023-13-01", "2023-1-01"}) EXPECT_FALSE(IsValidDate(s)) << s;
 }
 
 }  // namespace
