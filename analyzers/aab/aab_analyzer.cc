@@ -11,6 +11,7 @@
 #include "android/dangerous_permissions.h"
 #include "app_dependencies.pb.h"
 #include "bundle_config.pb.h"
+#include "core/decimal.h"
 
 namespace shelfguard {
 namespace {
@@ -70,14 +71,9 @@ std::optional<int64_t> IntOf(const pb::XmlAttribute* a) {
     if (p.has_int_decimal_value()) return p.int_decimal_value();
     if (p.has_int_hexadecimal_value()) return p.int_hexadecimal_value();
   }
-  const std::string& s = a->value();
-  if (s.empty() || s.size() > 10) return std::nullopt;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
+  // Some tools write numbers as strings; the platform parses them.
+  if (auto v = ParseDecimal(a->value(), 10)) return static_cast<int64_t>(*v);
+  return std::nullopt;
 }
 
 std::optional<bool> BoolOf(const pb::XmlAttribute* a) {

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "assets/asset_analyzer.h"
+#include "core/decimal.h"
 #include "hap/abc_reader.h"
 #include "hap/harmony_permissions.h"
 #include "shelfguard/byte_reader.h"
@@ -62,14 +63,8 @@ std::optional<int64_t> Int(const json& j, const char* key) {
   if (it->is_number_integer()) return it->get<int64_t>();
   if (it->is_number_unsigned()) return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX));
   if (it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    int64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + (c - '0');
-    }
-    return v;
+    // 18 digits at most: the value fits int64_t.
+    if (auto v = ParseDecimal(it->get_ref<const std::string&>(), 18)) return static_cast<int64_t>(*v);
   }
   return std::nullopt;
 }

@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "core/decimal.h"
+
 namespace shelfguard {
 
 namespace {
@@ -68,21 +70,13 @@ Status Limits::SetFromString(std::string_view assignment) {
     return Status::Invalid("'" + std::string(assignment) + "' is not NAME=VALUE");
   }
   std::string_view name = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  uint64_t value = 0;
-  bool ok = !text.empty();
-  for (char c : text) {
-    // Digits only (no sign, no spaces), and no wrap past UINT64_MAX.
-    if (c < '0' || c > '9' || value > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
-      ok = false;
-      break;
-    }
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (!ok) {
+  // Digits only (no sign, no spaces), and no wrap past UINT64_MAX.
+  std::optional<uint64_t> value = ParseDecimal(text);
+  if (!value) {
     return Status::Invalid(std::string(name) + ": '" + std::string(text) +
                            "' is not a number from 0 to " + std::to_string(UINT64_MAX));
   }
-  return SetChecked(name, value);
+  return SetChecked(name, *value);
 }
 
 Status Budget::CheckEntry(std::string_view name, uint64_t compressed, uint64_t declared) const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/decimal.h"
 #include "shelfguard/byte_reader.h"
 
 namespace shelfguard {
@@ -73,6 +74,34 @@ TEST(Budget, CountsDepthDeadlineAndCancel) {
   b.Cancel();
   EXPECT_TRUE(b.Expired());
   EXPECT_EQ(b.CheckDeadline().code(), "timeout");
+}
+
+TEST(ParseDecimal, DigitsOnlyWithinTheLengthAndUint64) {
+  struct Case {
+    const char* text;
+    size_t max_digits;
+    std::optional<uint64_t> want;
+  };
+  const Case kCases[] = {
+      {"0", 10, 0},
+      {"0042", 10, 42},
+      {"4294967295", 10, 4294967295u},
+      {"12345678901", 10, std::nullopt},  // over max_digits
+      {"999999999999999999", 18, 999999999999999999u},
+      {"18446744073709551615", std::string_view::npos, UINT64_MAX},
+      {"18446744073709551616", std::string_view::npos, std::nullopt},  // wraps
+      {"000000000000000000000001", std::string_view::npos, 1},
+      {"", 10, std::nullopt},
+      {"-1", 10, std::nullopt},
+      {"+1", 10, std::nullopt},
+      {" 1", 10, std::nullopt},
+      {"1 ", 10, std::nullopt},
+      {"0x10", 10, std::nullopt},
+      {"\xd9\xa3", 10, std::nullopt},  // Arabic-Indic digit three: not ASCII
+  };
+  for (const Case& c : kCases) {
+    EXPECT_EQ(ParseDecimal(c.text, c.max_digits), c.want) << c.text;
+  }
 }
 
 TEST(Limits, SetByName) {
