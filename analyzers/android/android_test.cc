@@ -12,6 +12,7 @@
 // Module tests link only their module (CMakeLists.txt); the fixture writer
 // depends only on the standard library and is compiled in here.
 #include "support/android_writer.h"
+#include "support/identity_expect.h"
 #include "support/zip_entries.h"
 
 namespace shelfguard {
@@ -158,12 +159,8 @@ TEST(AndroidAnalyzerTest, ReadsIdentityPermissionsFlagsAndComponents) {
   const Facts& f = s->facts;
   EXPECT_TRUE(f.errors.empty()) << f.errors[0].code << " " << f.errors[0].message;
   EXPECT_EQ(f.package.platform, Platform::kAndroid);
-  EXPECT_EQ(f.package.id, "cn.edu.primer");
-  EXPECT_EQ(f.package.label, "小学语文");
-  EXPECT_EQ(f.package.version_code, "250");
-  EXPECT_EQ(f.package.version_name, "2.5.0");
-  EXPECT_EQ(f.package.min_sdk, 21);
-  EXPECT_EQ(f.package.target_sdk, 30);
+  testing::ExpectIdentity(f.package, {{"id", "cn.edu.primer"}, {"label", "小学语文"}, {"version_code", "250"},
+                                      {"version_name", "2.5.0"}, {"min_sdk", "21"}, {"target_sdk", "30"}});
 
   ASSERT_EQ(f.permissions.size(), 4u);  // the duplicate CAMERA is dropped
   EXPECT_EQ(f.permissions[0].name, "android.permission.CAMERA");

@@ -12,6 +12,7 @@
 
 #include "ios/ipa_layout.h"
 #include "support/corpus.h"
+#include "support/identity_expect.h"
 #include "support/ipa_fixture.h"
 
 namespace shelfguard {
@@ -100,12 +101,9 @@ TEST(IosAnalyzer, FullFixture) {
   const Facts& f = s.facts;
   EXPECT_TRUE(f.errors.empty()) << f.errors[0].code << ": " << f.errors[0].message;
   EXPECT_EQ(f.package.platform, Platform::kIos);
-  EXPECT_EQ(f.package.id, "cn.example.edudemo");
-  EXPECT_EQ(f.package.label, "学习助手");
-  EXPECT_EQ(f.package.version_name, "2.3.1");
-  EXPECT_EQ(f.package.version_code, "231");
-  EXPECT_EQ(f.package.min_os, "12.0");
-  EXPECT_EQ(f.package.device_families, (std::vector<std::string>{"iphone", "ipad"}));
+  testing::ExpectIdentity(f.package, {{"id", "cn.example.edudemo"}, {"label", "学习助手"},
+                                      {"version_code", "231"}, {"version_name", "2.3.1"}, {"min_os", "12.0"},
+                                      {"device_families", "iphone,ipad"}});
   const IosFacts& io = f.ios;
   EXPECT_EQ(io.usage_descriptions.size(), 3u);
   EXPECT_EQ(io.usage_descriptions.at("NSFaceIDUsageDescription"), "使用面容 ID 登录");
