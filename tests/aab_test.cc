@@ -16,6 +16,7 @@
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
 #include "support/fixtures.h"
+#include "support/identity_expect.h"
 #include "support/zip_entries.h"
 
 namespace shelfguard {
@@ -137,12 +138,9 @@ TEST(AabFixture, IdentityPermissionsDependenciesAndRules) {
     Facts f = MakeEngine()->ScanBytes("edu.aab", Bundle(delimited));
     ASSERT_TRUE(f.analysed);
     EXPECT_EQ(f.package.platform, Platform::kAndroid);
-    EXPECT_EQ(f.package.id, "com.example.eduaab");
-    EXPECT_EQ(f.package.version_code, "42");
-    EXPECT_EQ(f.package.version_name, "4.2.0");
-    EXPECT_EQ(f.package.min_sdk, 21);
-    EXPECT_EQ(f.package.target_sdk, 34);
-    EXPECT_EQ(f.package.label, "示例学堂");
+    testing::ExpectIdentity(f.package, {{"id", "com.example.eduaab"}, {"label", "示例学堂"},
+                                        {"version_code", "42"}, {"version_name", "4.2.0"}, {"min_sdk", "21"},
+                                        {"target_sdk", "34"}});
     ASSERT_EQ(f.permissions.size(), 2u);  // the feature module's duplicates merged
     EXPECT_TRUE(f.permissions[0].dangerous);
     ASSERT_FALSE(f.components.empty());

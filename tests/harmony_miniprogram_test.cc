@@ -13,6 +13,7 @@
 #include "policy/assess.h"
 #include "shelfguard/engine.h"
 #include "support/corpus.h"
+#include "support/identity_expect.h"
 #include "support/package_writers.h"
 #include "support/zip_entries.h"
 
@@ -115,11 +116,9 @@ TEST(HarmonyFixture, HapIdentityPermissionsAdKitAndFilingNumber) {
   Facts f = engine->ScanBytes("edu.hap", EducationHap());
   ASSERT_TRUE(f.analysed);
   EXPECT_EQ(f.package.platform, Platform::kHarmony);
-  EXPECT_EQ(f.package.id, "com.example.eduhap");
-  EXPECT_EQ(f.package.version_name, "1.0.2");
-  EXPECT_EQ(f.package.version_code, "1000002");
+  testing::ExpectIdentity(f.package, {{"id", "com.example.eduhap"}, {"version_code", "1000002"},
+                                      {"version_name", "1.0.2"}, {"target_sdk", "17"}});
   EXPECT_EQ(f.harmony.min_api_version, "5.0.5(17)");
-  EXPECT_EQ(f.package.target_sdk, 17);
   EXPECT_EQ(f.harmony.model, "stage");
   ASSERT_EQ(f.harmony.modules.size(), 1u);
   EXPECT_EQ(f.harmony.modules[0].extension_abilities.at(0), "Backup (backup)");
