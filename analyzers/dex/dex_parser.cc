@@ -1,6 +1,9 @@
 #include "dex/dex_parser.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
 #include <optional>
 #include <unordered_map>
 
@@ -99,6 +102,23 @@ std::string_view PackageOf(std::string_view d, bool* ok) {
   d = d.substr(i + 1);
   size_t slash = d.rfind('/');
   return slash == std::string_view::npos ? std::string_view() : d.substr(0, slash);
+}
+
+// True when every byte is 0x01..0x7f: ASCII without a NUL. Eight bytes at a
+// time: a byte is outside the range when its top bit is set or it is zero.
+bool IsPlainAscii(std::string_view s) {
+  constexpr uint64_t kLow = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w | ((w - kLow) & ~w)) & kHigh) != 0) return false;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    if (c == 0 || c >= 0x80) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -201,6 +221,14 @@ void DexFile::ParseStrings(const Record& ids) {
     std::optional<std::string_view> text;
     if (r.Seek(ids.LE<uint32_t>(uint64_t{i} * kStringIdSize))) {
       if (auto utf16 = r.ReadUleb128()) {
+        // Nearly every string is plain ASCII: utf16_size bytes of 1..0x7f and
+        // the NUL right after them. That is its own UTF-8, and the first NUL
+        // where the general search below would find it.
+        if (std::optional<std::string_view> plain = r.BytesAt(r.pos(), uint64_t{*utf16} + 1);
+            plain && plain->back() == '\0' && IsPlainAscii(plain->substr(0, *utf16))) {
+          strings_.push_back(plain->substr(0, *utf16));
+          continue;
+        }
         text = r.BytesAt(r.pos(), std::min<uint64_t>(uint64_t{*utf16} * 3 + 1, r.remaining()));
       }
     }
@@ -416,11 +444,25 @@ void DexFile::ScanCode(const ParseOptions& options) {
     }
   }
   uint32_t cur_pkg = 0;
-  auto ref_type = [&](uint32_t t) {
-    if (t >= type_flags_.size()) return;
+  // The walk below writes flags through uint8_t pointers, which may alias
+  // anything: taken into locals, the tables' pointers and sizes stay in
+  // registers instead of being reloaded from the vectors after every write.
+  uint8_t* const type_flags = type_flags_.data();
+  const size_t n_types = type_flags_.size();
+  const uint32_t* const pkg_of = pkg.data();
+  uint8_t* const string_flags = string_flags_.data();
+  const size_t n_strings = string_flags_.size();
+  uint8_t* const invoked = method_invoked_.data();
+  const FieldId* const fields = fields_.data();
+  const size_t n_fields = fields_.size();
+  const MethodId* const methods = methods_.data();
+  const size_t n_methods = methods_.size();
+  std::array<std::vector<uint32_t>, 5> buckets;  // by RefKind, reused per method
+  auto ref_type = [type_flags, n_types, pkg_of](uint32_t t, uint32_t here) {
+    if (t >= n_types) return;
     uint8_t fl = kRefAnywhere;
-    if (pkg[t] != 0 && pkg[t] != cur_pkg) fl |= kRefOutside;
-    type_flags_[t] |= fl;
+    if (pkg_of[t] != 0 && pkg_of[t] != here) fl |= kRefOutside;
+    type_flags[t] |= fl;
   };
 
   uint64_t budget_units = options.max_units_total != 0 ? options.max_units_total
@@ -431,7 +473,7 @@ void DexFile::ScanCode(const ParseOptions& options) {
     const ClassDef& c = classes_[ci];
     cur_pkg = c.class_idx < pkg.size() ? pkg[c.class_idx] : 0;
     // Subclassing or implementing a type from another package uses it.
-    if (c.superclass_idx != kNoIndex) ref_type(c.superclass_idx);
+    if (c.superclass_idx != kNoIndex) ref_type(c.superclass_idx, cur_pkg);
     if (c.interfaces_off != 0) {
       // type_list: uint size, then size x ushort type_idx.
       uint32_t n = 0;
@@ -440,7 +482,7 @@ void DexFile::ScanCode(const ParseOptions& options) {
         if (n > fit) n = static_cast<uint32_t>(fit);
         for (uint32_t k = 0; k < n; ++k) {
           uint16_t t = 0;
-          if (r.PeekLEAt<uint16_t>(c.interfaces_off + 4 + uint64_t{k} * 2, &t)) ref_type(t);
+          if (r.PeekLEAt<uint16_t>(c.interfaces_off + 4 + uint64_t{k} * 2, &t)) ref_type(t, cur_pkg);
         }
       }
     }
@@ -515,15 +557,33 @@ void DexFile::ScanCode(const ParseOptions& options) {
       }
       budget_units -= units;
       // Units [0, units) of the checked view, units <= insns_size.
-      const uint8_t* insns = reinterpret_cast<const uint8_t*>(code->data());
+      const char* insns = code->data();
       auto unit = [insns](uint32_t i) {
-        return static_cast<uint16_t>(insns[2 * i] | (insns[2 * i + 1] << 8));
+        uint16_t u;
+        std::memcpy(&u, insns + 2 * size_t{i}, 2);
+        if constexpr (std::endian::native == std::endian::big) u = static_cast<uint16_t>(u >> 8 | u << 8);
+        return u;
+      };
+      // Each reference's index goes into the bucket of its kind, without a
+      // branch on the kind (kind kNone writes to a one-slot dummy); the
+      // buckets are applied after the method. A switch per instruction cost
+      // a mispredicted branch on a third of them.
+      for (auto& b : buckets) {
+        if (b.size() < size_t{units} + 1) b.resize(size_t{units} + 1);
+      }
+      uint32_t* const bucket[5] = {buckets[0].data(), buckets[1].data(), buckets[2].data(),
+                                   buckets[3].data(), buckets[4].data()};
+      uint32_t count[5] = {0, 0, 0, 0, 0};
+      auto put = [&bucket, &count](RefKind kind, uint32_t idx) {
+        bucket[kind][count[kind]] = idx;
+        count[kind] += kind != kNone;
       };
       uint32_t pc = 0;
       while (pc < units) {
         uint16_t u0 = unit(pc);
         uint8_t op = static_cast<uint8_t>(u0 & 0xff);
-        uint32_t len = kOps.op[op].units;
+        const OpInfo& info = kOps.op[op];
+        uint32_t len = info.units;
         if (op == 0x00 && u0 != 0) {
           // Payload pseudo-instructions (ident in the high byte): their size
           // comes from their own header.
@@ -543,31 +603,30 @@ void DexFile::ScanCode(const ParseOptions& options) {
           continue;
         }
         if (pc + len > units) break;  // instruction cut by the end of the method
-        const OpInfo& info = kOps.op[op];
-        if (info.ref != kNone) {
-          uint32_t idx = unit(pc + 1);
-          if (info.wide_index) idx |= uint32_t{unit(pc + 2)} << 16;
-          switch (info.ref) {
-            case kString:
-              if (idx < string_flags_.size()) string_flags_[idx] |= kLoadedByCode;
-              break;
-            case kType:
-              ref_type(idx);
-              break;
-            case kField:
-              if (idx < fields_.size()) ref_type(fields_[idx].class_idx);
-              break;
-            case kMethod:
-              if (idx < methods_.size()) {
-                method_invoked_[idx] = 1;
-                ref_type(methods_[idx].class_idx);
-              }
-              break;
-            default:
-              break;
-          }
+        if (pc + 3 <= units) {
+          // Both operand units are inside the method, whatever the format.
+          const uint32_t wide = info.wide_index ? 0xffff0000u : 0;
+          put(info.ref, unit(pc + 1) | ((uint32_t{unit(pc + 2)} << 16) & wide));
+        } else if (info.ref != kNone) {
+          put(info.ref, unit(pc + 1));  // len <= 2 here, so never a wide index
         }
         pc += len;
+      }
+      for (uint32_t k = 0; k < count[kString]; ++k) {
+        const uint32_t idx = bucket[kString][k];
+        if (idx < n_strings) string_flags[idx] |= kLoadedByCode;
+      }
+      for (uint32_t k = 0; k < count[kType]; ++k) ref_type(bucket[kType][k], cur_pkg);
+      for (uint32_t k = 0; k < count[kField]; ++k) {
+        const uint32_t idx = bucket[kField][k];
+        if (idx < n_fields) ref_type(fields[idx].class_idx, cur_pkg);
+      }
+      for (uint32_t k = 0; k < count[kMethod]; ++k) {
+        const uint32_t idx = bucket[kMethod][k];
+        if (idx < n_methods) {
+          invoked[idx] = 1;
+          ref_type(methods[idx].class_idx, cur_pkg);
+        }
       }
       units_decoded_ += units;
     }
