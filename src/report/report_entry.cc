@@ -26,28 +26,18 @@ class Reader {
   explicit Reader(std::string* error) : error_(error) {}
 
   void Read(const json& o, const char* key, std::string* out, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return;
-    if (!v->is_string()) return Fail(path + key, "a string");
-    *out = v->get<std::string>();
+    Scalar(o, key, out, path, &json::is_string, "a string");
   }
   void Read(const json& o, const char* key, bool* out, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return;
-    if (!v->is_boolean()) return Fail(path + key, "true or false");
-    *out = v->get<bool>();
+    Scalar(o, key, out, path, &json::is_boolean, "true or false");
   }
   void Read(const json& o, const char* key, std::optional<int>* out, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return;
-    if (!v->is_number_integer()) return Fail(path + key, "an integer");
-    *out = v->get<int>();
+    int v = 0;
+    if (Scalar(o, key, &v, path, &json::is_number_integer, "an integer")) *out = v;
   }
   void Read(const json& o, const char* key, uint64_t* out, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return;
-    if (!v->is_number_unsigned() && !v->is_number_integer()) return Fail(path + key, "a number");
-    *out = v->get<uint64_t>();
+    // is_number_integer: signed or unsigned.
+    Scalar(o, key, out, path, &json::is_number_integer, "a number");
   }
   void Read(const json& o, const char* key, std::vector<std::string>* out, const std::string& path) {
     const json* v = Array(o, key, path);
@@ -59,23 +49,11 @@ class Reader {
   }
   // The array at `key`, nullptr when absent/null or of the wrong type.
   const json* Array(const json& o, const char* key, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return nullptr;
-    if (!v->is_array()) {
-      Fail(path + key, "an array");
-      return nullptr;
-    }
-    return v;
+    return Typed(o, key, path, &json::is_array, "an array");
   }
   // The object at `key` (same rules as Array).
   const json* Object(const json& o, const char* key, const std::string& path) {
-    const json* v = Get(o, key);
-    if (v == nullptr || v->is_null()) return nullptr;
-    if (!v->is_object()) {
-      Fail(path + key, "an object");
-      return nullptr;
-    }
-    return v;
+    return Typed(o, key, path, &json::is_object, "an object");
   }
   bool ok() const { return error_->empty(); }
   void Fail(const std::string& key, const char* want) {
@@ -83,6 +61,26 @@ class Reader {
   }
 
  private:
+  using Is = bool (json::*)() const noexcept;
+
+  // The value at `key` when it is of the type `is` tests; nullptr when it
+  // is absent or null, and when it is of another type (then the error,
+  // "must be <want>").
+  const json* Typed(const json& o, const char* key, const std::string& path, Is is, const char* want) {
+    const json* v = Get(o, key);
+    if (v == nullptr || v->is_null()) return nullptr;
+    if (!(v->*is)()) {
+      Fail(path + key, want);
+      return nullptr;
+    }
+    return v;
+  }
+  template <typename T>
+  bool Scalar(const json& o, const char* key, T* out, const std::string& path, Is is, const char* want) {
+    const json* v = Typed(o, key, path, is, want);
+    if (v != nullptr) *out = v->get<T>();
+    return v != nullptr;
+  }
   const json* Get(const json& o, const char* key) {
     if (!ok() || !o.is_object()) return nullptr;
     auto it = o.find(key);
