@@ -136,14 +136,24 @@ void ContentGame(const RuleInput& in, std::vector<Finding>* out) {
   if (f) out->push_back(std::move(*f));
 }
 
-void ContentPaymentRequiredUse(const RuleInput& in, std::vector<Finding>* out) {
-  if (Lower(in.filing->use) != "required") return;
-  auto f = SdkPresenceFinding(in, "CONTENT-PAYMENT-REQUIRED-USE", {"payment"},
-                              {"payment SDK (", ") in an app filed as required-use"},
-                              {"备案为要求使用的应用含有支付 SDK（", "），不得收取任何费用"});
+namespace {
+// An SDK-presence rule for apps filed with `filed` (lower-cased) == `value`
+// in the filing field `field`; that field joins the finding's evidence.
+void SdkPresenceWhenFiled(const RuleInput& in, const char* field, const std::string& filed, std::string_view value,
+                          std::string_view id, std::initializer_list<std::string_view> cats, AroundNames en,
+                          AroundNames zh, std::vector<Finding>* out) {
+  if (Lower(filed) != value) return;
+  auto f = SdkPresenceFinding(in, id, cats, en, zh);
   if (!f) return;
-  AddEvidence(&*f, RegistryField(in.filing, "use", in.filing->use));
+  AddEvidence(&*f, RegistryField(in.filing, field, filed));
   out->push_back(std::move(*f));
+}
+}  // namespace
+
+void ContentPaymentRequiredUse(const RuleInput& in, std::vector<Finding>* out) {
+  SdkPresenceWhenFiled(in, "use", in.filing->use, "required", "CONTENT-PAYMENT-REQUIRED-USE", {"payment"},
+                       {"payment SDK (", ") in an app filed as required-use"},
+                       {"备案为要求使用的应用含有支付 SDK（", "），不得收取任何费用"}, out);
 }
 
 void ContentPhotoSearch(const RuleInput& in, std::vector<Finding>* out) {
@@ -153,13 +163,9 @@ void ContentPhotoSearch(const RuleInput& in, std::vector<Finding>* out) {
 }
 
 void ContentLiveSubject(const RuleInput& in, std::vector<Finding>* out) {
-  if (Lower(in.filing->category) != "subject") return;
-  auto f = SdkPresenceFinding(in, "CONTENT-LIVE-SUBJECT", {"live-streaming"},
-                              {"live-streaming SDK (", ") in a subject-training app"},
-                              {"学科类培训应用含有直播 SDK（", "）"});
-  if (!f) return;
-  AddEvidence(&*f, RegistryField(in.filing, "category", in.filing->category));
-  out->push_back(std::move(*f));
+  SdkPresenceWhenFiled(in, "category", in.filing->category, "subject", "CONTENT-LIVE-SUBJECT", {"live-streaming"},
+                       {"live-streaming SDK (", ") in a subject-training app"}, {"学科类培训应用含有直播 SDK（", "）"},
+                       out);
 }
 
 // ---------------------------------------------------------------- category
