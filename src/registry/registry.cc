@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <initializer_list>
 
 #include "core/bounded_file.h"
 #include "ids/identifiers.h"
@@ -59,6 +61,20 @@ const char* PlatformKey(Platform platform) {
     case Platform::kMiniProgram: return "mini-program";
     default: return nullptr;
   }
+}
+
+// Runs the lookup `st` with `params` bound as text to ?1, ?2 ..., calling
+// `row` on each result row until it returns false. The statement is reset
+// before and after, so a cached statement is always ready and holds no
+// read transaction between lookups. The caller holds the registry's mutex.
+void Lookup(sqlite3_stmt* st, std::initializer_list<std::string_view> params,
+            const std::function<bool(sqlite3_stmt*)>& row) {
+  sqlite3_reset(st);
+  int i = 1;
+  for (std::string_view p : params) BindText(st, i++, p);
+  while (sqlite3_step(st) == SQLITE_ROW && row(st)) {
+  }
+  sqlite3_reset(st);
 }
 
 RejectedRecord ReadRejected(sqlite3_stmt* st, const std::string& file) {
@@ -119,13 +135,10 @@ std::vector<RejectedRecord> Registry::FindRejected(Platform platform, std::strin
   const char* p = PlatformKey(platform);
   if (rejected_ == nullptr || p == nullptr || id.empty()) return out;
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_reset(rejected_);
-  sqlite3_bind_text(rejected_, 1, p, -1, SQLITE_STATIC);
-  BindText(rejected_, 2, id);
-  while (sqlite3_step(rejected_) == SQLITE_ROW) {
-    out.push_back(ReadRejected(rejected_, load_report_.source));
-  }
-  sqlite3_reset(rejected_);
+  Lookup(rejected_, {p, id}, [&](sqlite3_stmt* st) {
+    out.push_back(ReadRejected(st, load_report_.source));
+    return true;
+  });
   return out;
 }
 
@@ -220,24 +233,23 @@ std::optional<Filing> Registry::ReadFiling(sqlite3_stmt* st) const {
 std::optional<Filing> Registry::FindByPackage(Platform platform, std::string_view id) const {
   const char* p = PlatformKey(platform);
   if (p == nullptr || id.empty()) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_reset(by_package_);
-  sqlite3_bind_text(by_package_, 1, p, -1, SQLITE_STATIC);
-  BindText(by_package_, 2, id);
   std::optional<Filing> out;
-  if (sqlite3_step(by_package_) == SQLITE_ROW) out = ReadFiling(by_package_);
-  sqlite3_reset(by_package_);
+  std::lock_guard<std::mutex> lock(mu_);
+  Lookup(by_package_, {p, id}, [&](sqlite3_stmt* st) {
+    out = ReadFiling(st);
+    return false;  // the first row
+  });
   return out;
 }
 
 std::optional<Filing> Registry::FindByFilingNumber(std::string_view number) const {
   std::string n = ids::NormalizeNumber(number);
-  std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_reset(by_number_);
-  BindText(by_number_, 1, n);
   std::optional<Filing> out;
-  if (sqlite3_step(by_number_) == SQLITE_ROW) out = ReadFiling(by_number_);
-  sqlite3_reset(by_number_);
+  std::lock_guard<std::mutex> lock(mu_);
+  Lookup(by_number_, {n}, [&](sqlite3_stmt* st) {
+    out = ReadFiling(st);
+    return false;  // the first row
+  });
   return out;
 }
 
@@ -245,30 +257,25 @@ std::vector<Filing> Registry::FindByCreditCode(std::string_view code) const {
   std::string c = ids::NormalizeNumber(code);
   std::vector<Filing> out;
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_reset(by_credit_);
-  BindText(by_credit_, 1, c);
-  while (sqlite3_step(by_credit_) == SQLITE_ROW) {
-    if (auto f = ReadFiling(by_credit_)) out.push_back(std::move(*f));
-  }
-  sqlite3_reset(by_credit_);
+  Lookup(by_credit_, {c}, [&](sqlite3_stmt* st) {
+    if (auto f = ReadFiling(st)) out.push_back(std::move(*f));
+    return true;
+  });
   return out;
 }
 
 std::optional<BlacklistEntry> Registry::FindBlacklist(std::string_view credit_code) const {
   std::string c = ids::NormalizeNumber(credit_code);
-  std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_reset(blacklist_);
-  BindText(blacklist_, 1, c);
   std::optional<BlacklistEntry> out;
-  if (sqlite3_step(blacklist_) == SQLITE_ROW) {
-    BlacklistEntry b;
-    b.credit_code = ColText(blacklist_, 0);
-    b.since = ColText(blacklist_, 1);
-    b.until = ColText(blacklist_, 2);
-    b.reason = ColText(blacklist_, 3);
-    out = std::move(b);
-  }
-  sqlite3_reset(blacklist_);
+  std::lock_guard<std::mutex> lock(mu_);
+  Lookup(blacklist_, {c}, [&](sqlite3_stmt* st) {
+    BlacklistEntry& b = out.emplace();
+    b.credit_code = ColText(st, 0);
+    b.since = ColText(st, 1);
+    b.until = ColText(st, 2);
+    b.reason = ColText(st, 3);
+    return false;  // the first row
+  });
   return out;
 }
 
