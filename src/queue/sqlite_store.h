@@ -62,6 +62,9 @@ class SqliteStore final : public Store {
   SqliteStore() = default;
   Status Exec(const char* sql);
   Result<int64_t> EnqueueLocked(const JobSpec& spec, int64_t now_ms);
+  // One UPDATE statement: `bind` its parameters; the number of rows it
+  // changed, or an error naming `what`.
+  Result<int64_t> Update(const char* sql, const std::function<void(Stmt&)>& bind, const std::string& what);
   // A one-row query: `bind` its parameters, `read` the row; nullopt when
   // no row, an error when the query failed.
   template <typename Read>

@@ -205,21 +205,26 @@ Result<std::optional<Job>> SqliteStore::Claim(int64_t now_ms, int64_t lease_ms) 
   return job;
 }
 
-Status SqliteStore::Release(int64_t job_id) {
+Result<int64_t> SqliteStore::Update(const char* sql, const std::function<void(Stmt&)>& bind,
+                                    const std::string& what) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = 0 "
-          "WHERE id = ? AND state = 'running'");
-  st.Bind(1, job_id);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "release");
-  return Status::Ok();
+  Stmt st(*cache_, sql);
+  bind(st);
+  if (st.Step() != SQLITE_DONE) return DbError(db_, what);
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Status SqliteStore::Release(int64_t job_id) {
+  return Update(
+             "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = 0 "
+             "WHERE id = ? AND state = 'running'",
+             [&](Stmt& st) { st.Bind(1, job_id); }, "release")
+      .status();
 }
 
 Result<int64_t> SqliteStore::RecoverRunning() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_, "UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'");
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "recover");
-  return static_cast<int64_t>(sqlite3_changes(db_));
+  return Update("UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'", [](Stmt&) {},
+                "recover");
 }
 
 Status SqliteStore::CompleteLocked(int64_t job_id, const JobResult& r, const std::vector<OutboxMessage>& messages,
@@ -270,21 +275,19 @@ Result<std::optional<Job>> SqliteStore::CompleteAndClaim(int64_t job_id, const J
 }
 
 Status SqliteStore::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, lease_until = 0 "
-          "WHERE id = ? AND state = 'running'");
-  st.Bind(1, not_before_ms).Bind(2, error).Bind(3, job_id);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "retry");
-  return Status::Ok();
+  return Update(
+             "UPDATE jobs SET state = 'queued', not_before = ?, error = ?, lease_until = 0 "
+             "WHERE id = ? AND state = 'running'",
+             [&](Stmt& st) { st.Bind(1, not_before_ms).Bind(2, error).Bind(3, job_id); }, "retry")
+      .status();
 }
 
 Status SqliteStore::FinishUnscanned(int64_t job_id, const char* state, const std::string& error, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_, "UPDATE jobs SET state = ?, error = ?, finished_ms = ?, lease_until = 0 WHERE id = ?");
-  st.Bind(1, std::string(state)).Bind(2, error).Bind(3, now_ms).Bind(4, job_id);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, std::string("mark job ") + state);
-  return Status::Ok();
+  return Update(
+             "UPDATE jobs SET state = ?, error = ?, finished_ms = ?, lease_until = 0 WHERE id = ?",
+             [&](Stmt& st) { st.Bind(1, std::string(state)).Bind(2, error).Bind(3, now_ms).Bind(4, job_id); },
+             std::string("mark job ") + state)
+      .status();
 }
 
 Status SqliteStore::Fail(int64_t job_id, const std::string& error, int64_t now_ms) {
@@ -463,13 +466,8 @@ Result<int64_t> SqliteStore::Purge(int64_t before_ms) {
 }
 
 Result<int64_t> SqliteStore::ReleaseConsumer(const std::string& consumer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(*cache_,
-          "UPDATE outbox SET state = 'pending', deadline_ms = 0 WHERE state = 'inflight' AND "
-          "consumer = ?");
-  st.Bind(1, consumer);
-  if (st.Step() != SQLITE_DONE) return DbError(db_, "release");
-  return static_cast<int64_t>(sqlite3_changes(db_));
+  return Update("UPDATE outbox SET state = 'pending', deadline_ms = 0 WHERE state = 'inflight' AND consumer = ?",
+                [&](Stmt& st) { st.Bind(1, consumer); }, "release");
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool full_sync) {
