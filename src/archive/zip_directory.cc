@@ -107,6 +107,29 @@ void ApplyZip64Extra(std::string_view extra, RawEntry* e) {
 // Parses central-directory records in [begin, end) (absolute offsets; local
 // header offsets are shifted by `base`). Stops at the first bad record.
 // Returns false when the directory ended early.
+// Central directory records and local headers share a run of fields, in the
+// same order from "version needed to extract" on (APPNOTE 4.3.7, 4.3.12);
+// it starts at these offsets.
+constexpr uint64_t kCentralShared = 6;
+constexpr uint64_t kLocalShared = 4;
+
+struct NameAndExtra {
+  uint16_t name_len = 0;
+  uint16_t extra_len = 0;
+};
+
+// Reads the shared fields of the record `rec`, whose shared run starts at
+// `at`, into `e`; returns the lengths of the name and extra field that
+// follow the record.
+NameAndExtra ReadSharedFields(const Record& rec, uint64_t at, RawEntry* e) {
+  e->flags = rec.LE<uint16_t>(at + 2);
+  e->method = rec.LE<uint16_t>(at + 4);
+  e->crc = rec.LE<uint32_t>(at + 10);
+  e->csize = rec.LE<uint32_t>(at + 14);
+  e->usize = rec.LE<uint32_t>(at + 18);
+  return {rec.LE<uint16_t>(at + 22), rec.LE<uint16_t>(at + 24)};
+}
+
 bool ParseCentral(const PackageBytes& im, uint64_t begin, uint64_t end, uint64_t base,
                   uint64_t max_entries, std::vector<RawEntry>* out, std::string* why) {
   std::string scratch;
@@ -130,13 +153,7 @@ bool ParseCentral(const PackageBytes& im, uint64_t begin, uint64_t end, uint64_t
       return false;
     }
     RawEntry e;
-    e.flags = rec->LE<uint16_t>(8);
-    e.method = rec->LE<uint16_t>(10);
-    e.crc = rec->LE<uint32_t>(16);
-    e.csize = rec->LE<uint32_t>(20);
-    e.usize = rec->LE<uint32_t>(24);
-    uint16_t name_len = rec->LE<uint16_t>(28);
-    uint16_t extra_len = rec->LE<uint16_t>(30);
+    auto [name_len, extra_len] = ReadSharedFields(*rec, kCentralShared, &e);
     uint16_t comment_len = rec->LE<uint16_t>(32);
     e.local_offset = rec->LE<uint32_t>(42);
     auto name = r.ReadBytes(name_len);
@@ -164,13 +181,12 @@ std::string CheckLocal(const PackageBytes& im, RawEntry* e, AnomalyLog* log) {
   if (!r || r->LE<uint32_t>(0) != kLocalSig) {
     return "no local header at offset " + std::to_string(e->local_offset);
   }
-  uint16_t method = r->LE<uint16_t>(8);
-  uint16_t name_len = r->LE<uint16_t>(26);
-  uint16_t extra_len = r->LE<uint16_t>(28);
-  if (method != e->method) {
+  RawEntry local;
+  auto [name_len, extra_len] = ReadSharedFields(*r, kLocalShared, &local);
+  if (local.method != e->method) {
     log->Add("zip-header-mismatch", Printable(e->name),
              "compression method " + std::to_string(e->method) +
-                 " in the central directory, " + std::to_string(method) +
+                 " in the central directory, " + std::to_string(local.method) +
                  " in the local header; the central directory is used");
   }
   std::string scratch2;
@@ -206,13 +222,7 @@ void ScanLocalHeaders(std::string_view bytes, uint64_t max_entries, std::vector<
     if (!lh) break;
     RawEntry e;
     e.local_offset = hit;
-    e.flags = lh->LE<uint16_t>(6);
-    e.method = lh->LE<uint16_t>(8);
-    e.crc = lh->LE<uint32_t>(14);
-    e.csize = lh->LE<uint32_t>(18);
-    e.usize = lh->LE<uint32_t>(22);
-    uint16_t name_len = lh->LE<uint16_t>(26);
-    uint16_t extra_len = lh->LE<uint16_t>(28);
+    auto [name_len, extra_len] = ReadSharedFields(*lh, kLocalShared, &e);
     auto name = r.BytesAt(hit + kLocalSize, name_len);
     if (!name) break;
     e.name.assign(*name);
