@@ -124,6 +124,11 @@ class HapAnalyzer : public Analyzer {
   // root[key] when it is an object; otherwise nullptr and the anomaly
   // hap-<file>-json-no-<key> at `loc`.
   const json* Part(const json& root, const char* key, const char* file, const std::string& loc);
+  // The "app" part of a module.json (Stage model) or config.json (FA) when
+  // it is the first to give the package identity: its bundle name and
+  // vendor are taken here, the rest (named differently in the two models)
+  // by the caller. nullptr when absent or when an earlier module gave it.
+  const json* IdentityApp(const json& root, const char* model, const char* file, const std::string& loc);
   void ReadPackInfo(const json& root);
   void ReadPkgContext(const json& root, const std::string& loc);
   // Sets the min/target API versions not already set.
@@ -253,27 +258,33 @@ const json* HapAnalyzer::Part(const json& root, const char* key, const char* fil
   return part;
 }
 
+const json* HapAnalyzer::IdentityApp(const json& root, const char* model, const char* file,
+                                     const std::string& loc) {
+  HarmonyFacts& h = facts_->harmony;
+  if (h.model.empty()) h.model = model;
+  const json* app = Part(root, "app", file, loc);
+  if (app == nullptr || !facts_->package.id.empty()) return nullptr;
+  facts_->package.id = Str(*app, "bundleName");
+  h.vendor = Str(*app, "vendor");
+  return app;
+}
+
 void HapAnalyzer::ReadStageModule(const json& root, const std::string& loc) {
   PackageIdentity& pkg = facts_->package;
   HarmonyFacts& h = facts_->harmony;
-  if (h.model.empty()) h.model = "stage";
-  if (const json* app = Part(root, "app", "module", loc)) {
-    if (pkg.id.empty()) {
-      pkg.id = Str(*app, "bundleName");
-      pkg.version_name = Str(*app, "versionName");
-      pkg.version_code = Str(*app, "versionCode");
-      std::string label = Str(*app, "label");
-      if (!label.empty() && label[0] != '$') pkg.label = label;
-      h.vendor = Str(*app, "vendor");
-      h.bundle_type = Str(*app, "bundleType");
-      if (h.bundle_type.empty()) h.bundle_type = "app";
-      h.api_release_type = Str(*app, "apiReleaseType");
-      h.compile_sdk = Trim(Str(*app, "compileSdkType") + " " + Str(*app, "compileSdkVersion"));
-      auto dbg = app->find("debug");
-      h.debug = dbg != app->end() && dbg->is_boolean() && dbg->get<bool>();
-      if (h.debug) facts_->app_flags.debuggable = true;
-      SetApiVersions(Int(*app, "minAPIVersion"), Int(*app, "targetAPIVersion"));
-    }
+  if (const json* app = IdentityApp(root, "stage", "module", loc)) {
+    pkg.version_name = Str(*app, "versionName");
+    pkg.version_code = Str(*app, "versionCode");
+    std::string label = Str(*app, "label");
+    if (!label.empty() && label[0] != '$') pkg.label = label;
+    h.bundle_type = Str(*app, "bundleType");
+    if (h.bundle_type.empty()) h.bundle_type = "app";
+    h.api_release_type = Str(*app, "apiReleaseType");
+    h.compile_sdk = Trim(Str(*app, "compileSdkType") + " " + Str(*app, "compileSdkVersion"));
+    auto dbg = app->find("debug");
+    h.debug = dbg != app->end() && dbg->is_boolean() && dbg->get<bool>();
+    if (h.debug) facts_->app_flags.debuggable = true;
+    SetApiVersions(Int(*app, "minAPIVersion"), Int(*app, "targetAPIVersion"));
   }
   const json* mod = Part(root, "module", "module", loc);
   if (mod == nullptr) return;
@@ -294,20 +305,15 @@ void HapAnalyzer::ReadStageModule(const json& root, const std::string& loc) {
 void HapAnalyzer::ReadFaModule(const json& root, const std::string& loc) {
   PackageIdentity& pkg = facts_->package;
   HarmonyFacts& h = facts_->harmony;
-  if (h.model.empty()) h.model = "fa";
-  if (const json* app = Part(root, "app", "config", loc)) {
-    if (pkg.id.empty()) {
-      pkg.id = Str(*app, "bundleName");
-      if (const json* v = Obj(*app, "version")) {
-        pkg.version_name = Str(*v, "name");
-        pkg.version_code = Str(*v, "code");
-      }
-      h.vendor = Str(*app, "vendor");
-      h.bundle_type = "app";
-      if (const json* api = Obj(*app, "apiVersion")) {
-        SetApiVersions(Int(*api, "compatible"), Int(*api, "target"));
-        h.api_release_type = Str(*api, "releaseType");
-      }
+  if (const json* app = IdentityApp(root, "fa", "config", loc)) {
+    if (const json* v = Obj(*app, "version")) {
+      pkg.version_name = Str(*v, "name");
+      pkg.version_code = Str(*v, "code");
+    }
+    h.bundle_type = "app";
+    if (const json* api = Obj(*app, "apiVersion")) {
+      SetApiVersions(Int(*api, "compatible"), Int(*api, "target"));
+      h.api_release_type = Str(*api, "releaseType");
     }
   }
   const json* mod = Part(root, "module", "config", loc);
