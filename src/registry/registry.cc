@@ -77,6 +77,20 @@ void Lookup(sqlite3_stmt* st, std::initializer_list<std::string_view> params,
   sqlite3_reset(st);
 }
 
+// What `read` makes of the first row of Lookup(st, params), under `mu`;
+// nullopt when there is none.
+template <typename Read>
+auto FirstRow(std::mutex& mu, sqlite3_stmt* st, std::initializer_list<std::string_view> params, const Read& read)
+    -> decltype(read(st)) {
+  decltype(read(st)) out;
+  std::lock_guard<std::mutex> lock(mu);
+  Lookup(st, params, [&](sqlite3_stmt* row) {
+    out = read(row);
+    return false;
+  });
+  return out;
+}
+
 RejectedRecord ReadRejected(sqlite3_stmt* st, const std::string& file) {
   RejectedRecord r;
   r.file = file;
@@ -233,24 +247,12 @@ std::optional<Filing> Registry::ReadFiling(sqlite3_stmt* st) const {
 std::optional<Filing> Registry::FindByPackage(Platform platform, std::string_view id) const {
   const char* p = PlatformKey(platform);
   if (p == nullptr || id.empty()) return std::nullopt;
-  std::optional<Filing> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  Lookup(by_package_, {p, id}, [&](sqlite3_stmt* st) {
-    out = ReadFiling(st);
-    return false;  // the first row
-  });
-  return out;
+  return FirstRow(mu_, by_package_, {p, id}, [this](sqlite3_stmt* st) { return ReadFiling(st); });
 }
 
 std::optional<Filing> Registry::FindByFilingNumber(std::string_view number) const {
   std::string n = ids::NormalizeNumber(number);
-  std::optional<Filing> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  Lookup(by_number_, {n}, [&](sqlite3_stmt* st) {
-    out = ReadFiling(st);
-    return false;  // the first row
-  });
-  return out;
+  return FirstRow(mu_, by_number_, {n}, [this](sqlite3_stmt* st) { return ReadFiling(st); });
 }
 
 std::vector<Filing> Registry::FindByCreditCode(std::string_view code) const {
@@ -266,17 +268,14 @@ std::vector<Filing> Registry::FindByCreditCode(std::string_view code) const {
 
 std::optional<BlacklistEntry> Registry::FindBlacklist(std::string_view credit_code) const {
   std::string c = ids::NormalizeNumber(credit_code);
-  std::optional<BlacklistEntry> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  Lookup(blacklist_, {c}, [&](sqlite3_stmt* st) {
-    BlacklistEntry& b = out.emplace();
+  return FirstRow(mu_, blacklist_, {c}, [](sqlite3_stmt* st) {
+    BlacklistEntry b;
     b.credit_code = ColText(st, 0);
     b.since = ColText(st, 1);
     b.until = ColText(st, 2);
     b.reason = ColText(st, 3);
-    return false;  // the first row
+    return std::optional<BlacklistEntry>(std::move(b));
   });
-  return out;
 }
 
 Result<Filing> LoadFilingJson(const std::string& path) {
