@@ -65,6 +65,12 @@ class SdkCorpus : public ::testing::Test {
     });
   }
 
+  // Neither the SDK `id` nor any SDK of its `category` was found.
+  static void ExpectNone(const Facts& f, const char* id, const char* category) {
+    EXPECT_EQ(Find(f, id), nullptr);
+    for (const auto& s : f.sdks) EXPECT_NE(s.category, category) << s.id;
+  }
+
   std::shared_ptr<const Engine> engine_;
 };
 
@@ -96,9 +102,8 @@ TEST_F(SdkCorpus, BloodDonationHasAdMob) {
 
 TEST_F(SdkCorpus, AdvertisingIdOnlyAppIsNotAdMob) {
   Facts f = ScanCode("androguard__com.example.android.wearable.wear.weardrawers.apk");
-  EXPECT_EQ(Find(f, "admob"), nullptr);
   EXPECT_NE(Find(f, "google-advertising-id"), nullptr);
-  for (const auto& s : f.sdks) EXPECT_NE(s.category, "ads") << s.id;
+  ExpectNone(f, "admob", "ads");
 }
 
 TEST_F(SdkCorpus, Cocos2048IsCocos) {
@@ -139,9 +144,7 @@ TEST_F(SdkCorpus, LeguPackedBuildsAgainstUnpackedSiblings) {
 TEST_F(SdkCorpus, UnityFolderOnlyFixturesAreNotUnity) {
   for (const char* name : {"apktool__issue1244.apk", "apktool__unknown_compression.apk"}) {
     SCOPED_TRACE(name);
-    Facts f = Scan(name);
-    EXPECT_EQ(Find(f, "unity"), nullptr);
-    for (const auto& s : f.sdks) EXPECT_NE(s.category, "game-engine") << s.id;
+    ExpectNone(Scan(name), "unity", "game-engine");
   }
 }
 

@@ -48,6 +48,19 @@ bool HasEvidence(const SdkHit& h, const std::string& kind, const std::string& va
   });
 }
 
+// Expects the hit of `id`, of `category` with `confidence` and with each
+// (kind, value) of `evidence`; returns it, or nullptr (then a failure).
+const SdkHit* ExpectHit(const Facts& f, const std::string& id, const char* category, const char* confidence,
+                        std::initializer_list<std::pair<const char*, const char*>> evidence) {
+  const SdkHit* h = Find(f, id);
+  EXPECT_NE(h, nullptr) << id;
+  if (h == nullptr) return nullptr;
+  EXPECT_EQ(h->category, category) << id;
+  EXPECT_EQ(h->confidence, confidence) << id;
+  for (const auto& [kind, value] : evidence) EXPECT_TRUE(HasEvidence(*h, kind, value)) << id << ": " << value;
+  return h;
+}
+
 class SdkDetection : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -72,12 +85,8 @@ TEST_F(SdkDetection, UnityWithRuntimeLibraryIsUnity) {
     s->OnTable(EvidenceKind::kAsset, "", assets, nullptr);
     s->OnTable(EvidenceKind::kNativeLib, "lib", libs, nullptr);
   });
-  const SdkHit* u = Find(f, "unity");
-  ASSERT_NE(u, nullptr);
-  EXPECT_EQ(u->category, "game-engine");
-  EXPECT_EQ(u->confidence, "present");
-  EXPECT_TRUE(HasEvidence(*u, "native-lib", "lib/arm64-v8a/libunity.so"));
-  EXPECT_TRUE(HasEvidence(*u, "asset", "assets/bin/Data/level0"));
+  ExpectHit(f, "unity", "game-engine", "present",
+            {{"native-lib", "lib/arm64-v8a/libunity.so"}, {"asset", "assets/bin/Data/level0"}});
 }
 
 TEST_F(SdkDetection, UnityLibraryFromAssetTableAlone) {
@@ -126,11 +135,8 @@ TEST_F(SdkDetection, AdMobClassesAreAdMob) {
   Facts f = FeedSink(*db_, [&](EvidenceSink* s) {
     s->OnTable(EvidenceKind::kClass, "classes.dex", classes, &refs);
   });
-  const SdkHit* a = Find(f, "admob");
+  const SdkHit* a = ExpectHit(f, "admob", "ads", "referenced", {{"class", "com.google.android.gms.ads.AdView"}});
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->category, "ads");
-  EXPECT_EQ(a->confidence, "referenced");
-  EXPECT_TRUE(HasEvidence(*a, "class", "com.google.android.gms.ads.AdView"));
   // The excluded identifier class is not AdMob evidence.
   EXPECT_FALSE(HasEvidence(*a, "class", "com.google.android.gms.ads.identifier.AdvertisingIdClient"));
   // Referenced evidence comes first.
