@@ -3,6 +3,7 @@
 // --check lists them, and scan.registry_strict refuses such a registry
 // (start fails with exit 2; a reload keeps the old registry serving).
 #include "daemon_harness.h"
+#include "support/text_expect.h"
 
 namespace shelfguard::testing {
 namespace {
@@ -34,17 +35,14 @@ TEST(DaemonRegistry, RejectedRecordsInStatusLogAndCheck) {
   DaemonFixture f;
   std::string out;
   EXPECT_EQ(CheckWithBadRegistry(f, "", &out), 0) << out;
-  EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
-  EXPECT_NE(out.find("filings[1]"), std::string::npos) << out;
-  EXPECT_NE(out.find("cn.shelfguard.sample.revoked"), std::string::npos) << out;
+  ExpectContainsAll(out, {"1 record rejected", "filings[1]", "cn.shelfguard.sample.revoked"});
 
   ASSERT_TRUE(f.Start()) << ReadAll(f.log());
   Json st = f.Status();
   EXPECT_EQ(f.Num(st, "registry", "rejected"), 1) << st.dump();
   std::string log = ReadAll(f.log());
   EXPECT_EQ(DaemonFixture::CountIn(f.log(), "\"registry.rejected\""), 1u) << log;
-  EXPECT_NE(log.find("filings[1]"), std::string::npos) << log;
-  EXPECT_NE(log.find("cn.shelfguard.sample.revoked"), std::string::npos) << log;
+  ExpectContainsAll(log, {"filings[1]", "cn.shelfguard.sample.revoked"});
 
   // A reload logs them again.
   f.daemon.Signal(SIGHUP);
@@ -68,15 +66,13 @@ TEST(DaemonRegistry, StrictRefusesARegistryWithRejectedRecords) {
   DaemonFixture f;
   std::string out;
   EXPECT_EQ(CheckWithBadRegistry(f, "registry_strict = true\n", &out), 2) << out;
-  EXPECT_NE(out.find("scan.registry"), std::string::npos) << out;
-  EXPECT_NE(out.find("1 record rejected"), std::string::npos) << out;
+  ExpectContainsAll(out, {"scan.registry", "1 record rejected"});
 
   EXPECT_FALSE(f.Start());
   f.starts_--;  // that start never logged daemon.start
   EXPECT_EQ(f.daemon.Wait(5000), 2);
   std::string err = ReadAll(f.log());
-  EXPECT_NE(err.find("strict"), std::string::npos) << err;
-  EXPECT_NE(err.find("filings[1]"), std::string::npos) << err;
+  ExpectContainsAll(err, {"strict", "filings[1]"});
 
   // The good sample registry starts under strict.
   f.WriteConfig("", "[scan]\nregistry = \"" + SourceDir() + "/samples/registry.json\"\n"

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <unistd.h>
 
 #include "policy/assess.h"
@@ -337,26 +338,29 @@ TEST(MiniProgramFixture, EncryptedNeedsItsAppid) {
   fs::remove_all(TempDir("enc"));
 }
 
-// Every file of the corpus folder `sub`, in name order, with its facts.
-std::vector<std::pair<std::string, Facts>> ScanCorpus(const std::string& sub) {
+// Scans every file of the corpus folder `sub` in name order (at least
+// `min_files` of them): each must be a package of `platform`, and `check`
+// runs on its path and facts, traced with the path.
+void CheckCorpus(const std::string& sub, size_t min_files, Platform platform,
+                 const std::function<void(const std::string& path, const Facts& f)>& check) {
   std::vector<std::string> paths;
   for (const auto& e : fs::directory_iterator(testing::CorpusDir() + "/" + sub))
     if (e.is_regular_file()) paths.push_back(e.path().string());
   std::sort(paths.begin(), paths.end());
+  ASSERT_GE(paths.size(), min_files);
   auto engine = MakeEngine();
-  std::vector<std::pair<std::string, Facts>> out;
-  for (const std::string& path : paths) out.emplace_back(path, engine->ScanFile(path));
-  return out;
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    Facts f = engine->ScanFile(path);
+    EXPECT_EQ(f.package.platform, platform);
+    check(path, f);
+  }
 }
 
 TEST(HarmonyCorpus, EveryPackageIsIdentified) {
   SG_REQUIRE_CORPUS();
-  const auto scanned = ScanCorpus("hap");
-  ASSERT_GE(scanned.size(), 16u);
-  for (const auto& [path, f] : scanned) {
-    SCOPED_TRACE(path);
+  CheckCorpus("hap", 16, Platform::kHarmony, [](const std::string&, const Facts& f) {
     EXPECT_TRUE(f.analysed);
-    EXPECT_EQ(f.package.platform, Platform::kHarmony);
     EXPECT_FALSE(f.package.id.empty());
     EXPECT_FALSE(f.package.version_name.empty());
     EXPECT_TRUE(f.package.min_sdk.has_value());
@@ -364,7 +368,7 @@ TEST(HarmonyCorpus, EveryPackageIsIdentified) {
     EXPECT_TRUE(f.errors.empty()) << f.errors[0].code << ": " << f.errors[0].message;
     // Every HAP carries Ark bytecode or (FA Java) DEX.
     EXPECT_FALSE(f.code.empty());
-  }
+  });
 }
 
 TEST(HarmonyCorpus, KnownFacts) {
@@ -395,11 +399,7 @@ TEST(HarmonyCorpus, KnownFacts) {
 
 TEST(MiniProgramCorpus, EveryPackageScansAndEncryptedOnesSaySo) {
   SG_REQUIRE_CORPUS();
-  const auto scanned = ScanCorpus("wxapkg");
-  ASSERT_GE(scanned.size(), 8u);
-  for (const auto& [path, f] : scanned) {
-    SCOPED_TRACE(path);
-    EXPECT_EQ(f.package.platform, Platform::kMiniProgram);
+  CheckCorpus("wxapkg", 8, Platform::kMiniProgram, [](const std::string& path, const Facts& f) {
     std::ifstream in(path, std::ios::binary);
     char magic[6] = {};
     in.read(magic, 6);
@@ -412,7 +412,7 @@ TEST(MiniProgramCorpus, EveryPackageScansAndEncryptedOnesSaySo) {
       EXPECT_FALSE(f.mini_program.kind.empty());
       EXPECT_TRUE(f.errors.empty());
     }
-  }
+  });
 }
 
 TEST(MiniProgramCorpus, DecryptedTwinMatches) {
