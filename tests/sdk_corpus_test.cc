@@ -65,6 +65,17 @@ class SdkCorpus : public ::testing::Test {
     });
   }
 
+  // The hit of `id`, of `category` and on more than weak evidence; nullptr
+  // (then a failure) when there is none.
+  static const SdkHit* ExpectStrongHit(const Facts& f, const std::string& id, const char* category) {
+    const SdkHit* h = Find(f, id);
+    EXPECT_NE(h, nullptr) << id;
+    if (h == nullptr) return nullptr;
+    EXPECT_EQ(h->category, category) << id;
+    EXPECT_NE(h->confidence, "weak") << id;
+    return h;
+  }
+
   // Neither the SDK `id` nor any SDK of its `category` was found.
   static void ExpectNone(const Facts& f, const char* id, const char* category) {
     EXPECT_EQ(Find(f, id), nullptr);
@@ -76,10 +87,8 @@ class SdkCorpus : public ::testing::Test {
 
 TEST_F(SdkCorpus, TogetherAdHasGdtAndBaidu) {
   Facts f = ScanCode("togetherad__app-release.apk");
-  const SdkHit* gdt = Find(f, "gdt");
+  const SdkHit* gdt = ExpectStrongHit(f, "gdt", "ads");
   ASSERT_NE(gdt, nullptr);
-  EXPECT_EQ(gdt->category, "ads");
-  EXPECT_NE(gdt->confidence, "weak");
   EXPECT_TRUE(EvidenceStartsWith(*gdt, "class", "com.qq.e."));
   const SdkHit* baidu = Find(f, "baidu-mobads");
   ASSERT_NE(baidu, nullptr);
@@ -90,10 +99,8 @@ TEST_F(SdkCorpus, TogetherAdHasGdtAndBaidu) {
 
 TEST_F(SdkCorpus, BloodDonationHasAdMob) {
   Facts f = ScanCode("exodus__blooddonation.apk");
-  const SdkHit* admob = Find(f, "admob");
+  const SdkHit* admob = ExpectStrongHit(f, "admob", "ads");
   ASSERT_NE(admob, nullptr);
-  EXPECT_EQ(admob->category, "ads");
-  EXPECT_NE(admob->confidence, "weak");
   // Verified by hand: com/google/ads/mediation/** and com/google/android/gms/ads/internal/**.
   EXPECT_TRUE(EvidenceStartsWith(*admob, "class", "com.google.ads.") ||
               EvidenceStartsWith(*admob, "class", "com.google.android.gms.ads."));
