@@ -65,6 +65,16 @@ class SqliteStore final : public Store {
   // One UPDATE statement: `bind` its parameters; the number of rows it
   // changed, or an error naming `what`.
   Result<int64_t> Update(const char* sql, const std::function<void(Stmt&)>& bind, const std::string& what);
+  // Runs `body` (returning a Status or Result) in one transaction under the
+  // lock: committed when it succeeds, rolled back otherwise; "begin <what>"
+  // and "commit <what>" name a failure of the transaction itself.
+  template <typename Body>
+  auto InTransaction(const std::string& what, const Body& body) -> decltype(body());
+  // In one transaction (`what`): `sql` once for each of `items`, `bind`
+  // binding one; the rows changed in all. `step_what` names a failed step.
+  template <typename Item, typename Bind>
+  Result<int64_t> UpdateEach(const std::string& what, const std::string& step_what, const char* sql,
+                             const std::vector<Item>& items, const Bind& bind);
   // A one-row query: `bind` its parameters, `read` the row; nullopt when
   // no row, an error when the query failed.
   template <typename Read>

@@ -121,24 +121,48 @@ Result<int64_t> SqliteStore::EnqueueLocked(const JobSpec& spec, int64_t now_ms) 
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
+template <typename Body>
+auto SqliteStore::InTransaction(const std::string& what, const Body& body) -> decltype(body()) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn txn(*cache_);
+  if (!txn.ok()) return DbError(db_, "begin " + what);
+  auto out = body();
+  if (out.ok() && !txn.Commit()) return DbError(db_, "commit " + what);
+  return out;  // an error: ~Txn rolls back
+}
+
+template <typename Item, typename Bind>
+Result<int64_t> SqliteStore::UpdateEach(const std::string& what, const std::string& step_what, const char* sql,
+                                        const std::vector<Item>& items, const Bind& bind) {
+  return InTransaction(what, [&]() -> Result<int64_t> {
+    Stmt up(*cache_, sql);
+    int64_t n = 0;
+    for (const Item& item : items) {
+      up.Reset();
+      bind(up, item);
+      if (up.Step() != SQLITE_DONE) return DbError(db_, step_what);
+      n += sqlite3_changes(db_);
+    }
+    return n;
+  });
+}
+
 Result<int64_t> SqliteStore::Enqueue(const JobSpec& spec, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   return EnqueueLocked(spec, now_ms);
 }
 
 Result<std::vector<int64_t>> SqliteStore::EnqueueAll(const std::vector<JobSpec>& specs, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin enqueue");
-  std::vector<int64_t> ids;
-  ids.reserve(specs.size());
-  for (const auto& spec : specs) {
-    auto id = EnqueueLocked(spec, now_ms);
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
-  }
-  if (!txn.Commit()) return DbError(db_, "commit enqueue");
-  return ids;
+  return InTransaction("enqueue", [&]() -> Result<std::vector<int64_t>> {
+    std::vector<int64_t> ids;
+    ids.reserve(specs.size());
+    for (const auto& spec : specs) {
+      auto id = EnqueueLocked(spec, now_ms);
+      if (!id.ok()) return id.status();
+      ids.push_back(*id);
+    }
+    return ids;
+  });
 }
 
 Result<std::optional<Job>> SqliteStore::ClaimLocked(int64_t now_ms, int64_t lease_ms) {
@@ -177,22 +201,20 @@ Result<std::optional<Job>> SqliteStore::ClaimLocked(int64_t now_ms, int64_t leas
 }
 
 Result<std::optional<Job>> SqliteStore::EnqueueClaimed(const JobSpec& spec, int64_t now_ms, int64_t lease_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin enqueue");
-  auto id = EnqueueLocked(spec, now_ms);
-  if (!id.ok()) return id.status();
-  if (*id == 0) return std::optional<Job>();
-  Stmt up(*cache_, "UPDATE jobs SET state = 'running', attempts = 1, lease_until = ? WHERE id = ?");
-  up.Bind(1, now_ms + lease_ms).Bind(2, *id);
-  if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
-  if (!txn.Commit()) return DbError(db_, "commit enqueue");
-  Job job;
-  job.id = *id;
-  job.spec = spec;
-  job.state = "running";
-  job.attempts = 1;
-  return std::optional<Job>(std::move(job));
+  return InTransaction("enqueue", [&]() -> Result<std::optional<Job>> {
+    auto id = EnqueueLocked(spec, now_ms);
+    if (!id.ok()) return id.status();
+    if (*id == 0) return std::optional<Job>();  // a duplicate: nothing written
+    Stmt up(*cache_, "UPDATE jobs SET state = 'running', attempts = 1, lease_until = ? WHERE id = ?");
+    up.Bind(1, now_ms + lease_ms).Bind(2, *id);
+    if (up.Step() != SQLITE_DONE) return DbError(db_, "claim update");
+    Job job;
+    job.id = *id;
+    job.spec = spec;
+    job.state = "running";
+    job.attempts = 1;
+    return std::optional<Job>(std::move(job));
+  });
 }
 
 Result<std::optional<Job>> SqliteStore::Claim(int64_t now_ms, int64_t lease_ms) {
@@ -253,25 +275,16 @@ Status SqliteStore::CompleteLocked(int64_t job_id, const JobResult& r, const std
 
 Status SqliteStore::Complete(int64_t job_id, const JobResult& r,
                        const std::vector<OutboxMessage>& messages, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin complete");
-  SG_RETURN_IF_ERROR(CompleteLocked(job_id, r, messages, now_ms));
-  if (!txn.Commit()) return DbError(db_, "commit complete");
-  return Status::Ok();
+  return InTransaction("complete", [&] { return CompleteLocked(job_id, r, messages, now_ms); });
 }
 
 Result<std::optional<Job>> SqliteStore::CompleteAndClaim(int64_t job_id, const JobResult& r,
                                                    const std::vector<OutboxMessage>& messages, int64_t now_ms,
                                                    int64_t lease_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin complete");
-  SG_RETURN_IF_ERROR(CompleteLocked(job_id, r, messages, now_ms));
-  auto next = ClaimLocked(now_ms, lease_ms);
-  if (!next.ok()) return next.status();
-  if (!txn.Commit()) return DbError(db_, "commit complete");
-  return next;
+  return InTransaction("complete", [&]() -> Result<std::optional<Job>> {
+    SG_RETURN_IF_ERROR(CompleteLocked(job_id, r, messages, now_ms));
+    return ClaimLocked(now_ms, lease_ms);
+  });
 }
 
 Status SqliteStore::Retry(int64_t job_id, int64_t not_before_ms, const std::string& error) {
@@ -299,19 +312,8 @@ Status SqliteStore::Skip(int64_t job_id, const std::string& note, int64_t now_ms
 }
 
 Result<int64_t> SqliteStore::RenewLeases(const std::vector<int64_t>& job_ids, int64_t now_ms, int64_t lease_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin renew");
-  Stmt up(*cache_, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running'");
-  int64_t n = 0;
-  for (int64_t id : job_ids) {
-    up.Reset();
-    up.Bind(1, now_ms + lease_ms).Bind(2, id);
-    if (up.Step() != SQLITE_DONE) return DbError(db_, "renew lease");
-    n += sqlite3_changes(db_);
-  }
-  if (!txn.Commit()) return DbError(db_, "commit renew");
-  return n;
+  return UpdateEach("renew", "renew lease", "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running'",
+                    job_ids, [&](Stmt& up, int64_t id) { up.Bind(1, now_ms + lease_ms).Bind(2, id); });
 }
 
 // Runs a one-row query; nullopt when it found no row, an error when it failed.
@@ -399,70 +401,55 @@ Result<Counts> SqliteStore::GetCounts() {
 Result<std::vector<OutboxMessage>> SqliteStore::TakeDeliverable(const std::string& consumer, int max,
                                                           int64_t now_ms,
                                                           int64_t ack_timeout_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<OutboxMessage> msgs;
-  if (max <= 0) return msgs;
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin take");
-  Stmt sel(*cache_,
-           "SELECT seq, msg_id, payload, attempts FROM outbox WHERE state = 'pending' OR "
-           "(state = 'inflight' AND deadline_ms < ?) ORDER BY seq LIMIT ?");
-  sel.Bind(1, now_ms).Bind(2, static_cast<int64_t>(max));
-  std::vector<int64_t> seqs;
-  int rc;
-  while ((rc = sel.Step()) == SQLITE_ROW) {
-    seqs.push_back(sel.Int(0));
-    msgs.push_back({sel.Text(1), sel.Text(2), static_cast<int>(sel.Int(3)) + 1});
-  }
-  if (rc != SQLITE_DONE) return DbError(db_, "take");
-  Stmt up(*cache_,
-          "UPDATE outbox SET state = 'inflight', consumer = ?, deadline_ms = ?, "
-          "attempts = attempts + 1 WHERE seq = ?");
-  for (int64_t seq : seqs) {
-    up.Reset();
-    up.Bind(1, consumer).Bind(2, now_ms + ack_timeout_ms).Bind(3, seq);
-    if (up.Step() != SQLITE_DONE) return DbError(db_, "mark in flight");
-  }
-  if (!txn.Commit()) return DbError(db_, "commit take");
-  return msgs;
+  if (max <= 0) return std::vector<OutboxMessage>();
+  return InTransaction("take", [&]() -> Result<std::vector<OutboxMessage>> {
+    std::vector<OutboxMessage> msgs;
+    Stmt sel(*cache_,
+             "SELECT seq, msg_id, payload, attempts FROM outbox WHERE state = 'pending' OR "
+             "(state = 'inflight' AND deadline_ms < ?) ORDER BY seq LIMIT ?");
+    sel.Bind(1, now_ms).Bind(2, static_cast<int64_t>(max));
+    std::vector<int64_t> seqs;
+    int rc;
+    while ((rc = sel.Step()) == SQLITE_ROW) {
+      seqs.push_back(sel.Int(0));
+      msgs.push_back({sel.Text(1), sel.Text(2), static_cast<int>(sel.Int(3)) + 1});
+    }
+    if (rc != SQLITE_DONE) return DbError(db_, "take");
+    Stmt up(*cache_,
+            "UPDATE outbox SET state = 'inflight', consumer = ?, deadline_ms = ?, "
+            "attempts = attempts + 1 WHERE seq = ?");
+    for (int64_t seq : seqs) {
+      up.Reset();
+      up.Bind(1, consumer).Bind(2, now_ms + ack_timeout_ms).Bind(3, seq);
+      if (up.Step() != SQLITE_DONE) return DbError(db_, "mark in flight");
+    }
+    return msgs;
+  });
 }
 
 Result<int64_t> SqliteStore::Ack(const std::vector<std::string>& ids, const std::string& consumer, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin ack");
-  Stmt up(*cache_,
-          "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state = 'inflight' AND "
-          "consumer = ?");
-  int64_t n = 0;
-  for (const auto& id : ids) {
-    up.Reset();
-    up.Bind(1, now_ms).Bind(2, id).Bind(3, consumer);
-    if (up.Step() != SQLITE_DONE) return DbError(db_, "ack");
-    n += sqlite3_changes(db_);
-  }
-  if (!txn.Commit()) return DbError(db_, "commit ack");
-  return n;
+  return UpdateEach("ack", "ack",
+                    "UPDATE outbox SET state = 'acked', acked_ms = ? WHERE msg_id = ? AND state = 'inflight' AND "
+                    "consumer = ?",
+                    ids, [&](Stmt& up, const std::string& id) { up.Bind(1, now_ms).Bind(2, id).Bind(3, consumer); });
 }
 
 Result<int64_t> SqliteStore::Purge(int64_t before_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(*cache_);
-  if (!txn.ok()) return DbError(db_, "begin purge");
-  Stmt res(*cache_,
-           "DELETE FROM results WHERE job_id IN (SELECT id FROM jobs WHERE state IN ('done', 'failed') AND "
-           "finished_ms > 0 AND finished_ms < ?)");
-  res.Bind(1, before_ms);
-  if (res.Step() != SQLITE_DONE) return DbError(db_, "purge results");
-  Stmt jobs(*cache_, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_ms > 0 AND finished_ms < ?");
-  jobs.Bind(1, before_ms);
-  if (jobs.Step() != SQLITE_DONE) return DbError(db_, "purge jobs");
-  int64_t n = sqlite3_changes(db_);
-  Stmt out(*cache_, "DELETE FROM outbox WHERE state = 'acked' AND acked_ms < ?");
-  out.Bind(1, before_ms);
-  if (out.Step() != SQLITE_DONE) return DbError(db_, "purge outbox");
-  if (!txn.Commit()) return DbError(db_, "commit purge");
-  return n;
+  return InTransaction("purge", [&]() -> Result<int64_t> {
+    Stmt res(*cache_,
+             "DELETE FROM results WHERE job_id IN (SELECT id FROM jobs WHERE state IN ('done', 'failed') AND "
+             "finished_ms > 0 AND finished_ms < ?)");
+    res.Bind(1, before_ms);
+    if (res.Step() != SQLITE_DONE) return DbError(db_, "purge results");
+    Stmt jobs(*cache_, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_ms > 0 AND finished_ms < ?");
+    jobs.Bind(1, before_ms);
+    if (jobs.Step() != SQLITE_DONE) return DbError(db_, "purge jobs");
+    int64_t n = sqlite3_changes(db_);
+    Stmt out(*cache_, "DELETE FROM outbox WHERE state = 'acked' AND acked_ms < ?");
+    out.Bind(1, before_ms);
+    if (out.Step() != SQLITE_DONE) return DbError(db_, "purge outbox");
+    return n;
+  });
 }
 
 Result<int64_t> SqliteStore::ReleaseConsumer(const std::string& consumer) {
