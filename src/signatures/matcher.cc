@@ -1,5 +1,5 @@
-// Compiling patterns, per evidence kind, into an index of literal prefixes and
-// one RE2::Set for the rest, and the per-scan EvidenceSink that matches
+// Compiling patterns, per evidence kind, into a LiteralIndex of the plain ones
+// and one RE2::Set for the rest, and the per-scan EvidenceSink that matches
 // tables and resolves hits into facts.sdks and facts.packer.
 #include "signatures/matcher.h"
 
@@ -115,88 +115,6 @@ std::string PatternToRegex(PatternGroup group, EvidenceKind kind, const std::str
   (void)kind;
 }
 
-std::optional<std::string_view> LiteralPrefix(PatternGroup group, std::string_view pattern) {
-  using G = PatternGroup;
-  if (group != G::kClasses && group != G::kComponents && group != G::kObjcClasses) {
-    return std::nullopt;
-  }
-  if (pattern.rfind("re:", 0) == 0 || pattern.find('*') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  // RE2's '.' does not match '\n', so a literal holding one would differ.
-  if (pattern.find('\n') != std::string_view::npos) return std::nullopt;
-  return pattern;
-}
-
-void PrefixIndex::Add(std::string_view literal, int pattern) {
-  literals_.push_back({std::string(literal), -1, {pattern}});
-}
-
-void PrefixIndex::Build() {
-  std::stable_sort(literals_.begin(), literals_.end(),
-                   [](const Literal& a, const Literal& b) { return a.text < b.text; });
-  // Merge equal literals, keeping their patterns in the order they were added.
-  std::vector<Literal> merged;
-  for (Literal& l : literals_) {
-    if (!merged.empty() && merged.back().text == l.text) {
-      merged.back().patterns.insert(merged.back().patterns.end(), l.patterns.begin(),
-                                    l.patterns.end());
-    } else {
-      merged.push_back(std::move(l));
-    }
-  }
-  literals_ = std::move(merged);
-  // In sorted order the literals that are prefixes of the current one are a
-  // chain on a stack: pop what is not a prefix, the top is the parent.
-  std::vector<int> chain;
-  shortest_ = literals_.empty() ? 0 : literals_.front().text.size();
-  first_two_.assign(65536 / 64, 0);
-  for (size_t i = 0; i < literals_.size(); ++i) {
-    const std::string& t = literals_[i].text;
-    while (!chain.empty() && t.compare(0, literals_[chain.back()].text.size(),
-                                       literals_[chain.back()].text) != 0) {
-      chain.pop_back();
-    }
-    literals_[i].parent = chain.empty() ? -1 : chain.back();
-    chain.push_back(static_cast<int>(i));
-    shortest_ = std::min(shortest_, t.size());
-    if (t.size() >= 2) {
-      const unsigned key = static_cast<uint8_t>(t[0]) | (static_cast<uint8_t>(t[1]) << 8);
-      first_two_[key / 64] |= uint64_t{1} << (key % 64);
-    }
-  }
-}
-
-void PrefixIndex::Match(std::string_view item, std::vector<int>* hits) const {
-  if (literals_.empty() || item.size() < shortest_) return;
-  if (shortest_ >= 2) {
-    const unsigned key = static_cast<uint8_t>(item[0]) | (static_cast<uint8_t>(item[1]) << 8);
-    if ((first_two_[key / 64] >> (key % 64) & 1) == 0) return;
-  }
-  // The greatest literal <= item. Every literal that is a prefix of the item
-  // sorts at or before it, and every literal between the longest such prefix
-  // and the item starts with that prefix, so all of them lie on this
-  // literal's parent chain.
-  auto it = std::upper_bound(literals_.begin(), literals_.end(), item,
-                             [](std::string_view v, const Literal& l) { return v < l.text; });
-  if (it == literals_.begin()) return;
-  int i = static_cast<int>(it - literals_.begin()) - 1;
-  const std::string& near = literals_[i].text;
-  size_t common = 0;
-  const size_t most = std::min(near.size(), item.size());
-  while (common < most && near[common] == item[common]) ++common;
-  while (i >= 0 && literals_[i].text.size() > common) i = literals_[i].parent;
-  if (i < 0) return;
-  // The RE2 form's ".*" stops at a newline: the rest after the literal must
-  // hold none.
-  const size_t last_nl = item.rfind('\n');
-  for (; i >= 0; i = literals_[i].parent) {
-    const Literal& l = literals_[i];
-    if (last_nl != std::string_view::npos && last_nl >= l.text.size()) continue;
-    hits->insert(hits->end(), l.patterns.begin(), l.patterns.end());
-  }
-}
-
 Status CompiledDb::CompileKind(size_t k) {
   auto kind = static_cast<EvidenceKind>(k);
   KindMatcher& km = kinds_[k];
@@ -217,9 +135,7 @@ Status CompiledDb::CompileKind(size_t k) {
       for (const auto& [list, role] : lists) {
         for (const std::string& p : *list) {
           const int index = static_cast<int>(km.patterns.size());
-          if (std::optional<std::string_view> lit = LiteralPrefix(ap.group, p)) {
-            km.prefixes.Add(*lit, index);
-          } else {
+          if (!km.literals.Add(ap.group, p, index)) {
             std::string err;
             if (set->Add(PatternToRegex(ap.group, kind, p), &err) < 0) {
               return Status::Invalid(e.file + ": entry '" + e.id + "': bad pattern '" + p +
@@ -232,7 +148,7 @@ Status CompiledDb::CompileKind(size_t k) {
       }
     }
   }
-  km.prefixes.Build();
+  km.literals.Build();
   if (km.set_patterns.empty()) return Status::Ok();
   if (!set->Compile()) {
     return Status::Invalid("cannot compile the patterns of evidence kind " + std::to_string(k) +
@@ -294,8 +210,8 @@ class Sink : public EvidenceSink {
     for (size_t i = 0; i < items.size(); ++i) {
       std::string_view item = items[i].substr(0, kMaxItemBytes);
       hits.clear();
-      km.prefixes.Match(item, &hits);
-      const size_t from_prefixes = hits.size();
+      km.literals.Match(item, &hits);
+      const size_t from_literals = hits.size();
       // Most items match nothing. Asked for the matching patterns, RE2::Set
       // allocates a set as large as the pattern list on every call; asked
       // only whether anything matches, it allocates nothing. So: ask first,
@@ -315,8 +231,12 @@ class Sink : public EvidenceSink {
       }
       if (hits.empty()) continue;
       // Pattern order (group, then entry, then list), whichever matcher found
-      // them, so the outcome does not depend on how a pattern was compiled.
-      if (from_prefixes > 0 && hits.size() > 1) std::sort(hits.begin(), hits.end());
+      // them, so the outcome does not depend on how a pattern was compiled;
+      // a symbol glob can match with and without the leading '_'.
+      if (from_literals > 0 && hits.size() > 1) {
+        std::sort(hits.begin(), hits.end());
+        hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+      }
       Record(km, location, item, have_refs && (*referenced)[i], hits);
     }
   }

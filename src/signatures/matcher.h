@@ -1,5 +1,5 @@
 // Internal to src/signatures: the compiled form of the database (per evidence
-// kind, an index of literal prefixes and one RE2::Set for the other patterns)
+// kind, a LiteralIndex of the plain patterns and one RE2::Set for the others)
 // and the per-scan sink that resolves hits into facts.
 #ifndef SHELFGUARD_SRC_SIGNATURES_MATCHER_H_
 #define SHELFGUARD_SRC_SIGNATURES_MATCHER_H_
@@ -9,11 +9,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "signatures/literal_index.h"
 #include "signatures/signature_db.h"
 
 namespace shelfguard::sigs {
@@ -32,45 +32,13 @@ struct CompiledPattern {
   bool weak = false;       // string / host evidence
 };
 
-// The literal prefixes of one kind (class, component and Objective-C class
-// patterns without '*' or "re:", more than nine in ten of the base): item
-// matches pattern p when it starts with p's literal and the rest holds no
-// '\n', exactly what the pattern's RE2 form `QuoteMeta(literal).*` matches
-// anchored at both ends. Built once; Match is a binary search and a short
-// walk, where the RE2::Set ran a DFA per item; and the sets left to RE2 are
-// small enough to compile in a few milliseconds at engine start.
-class PrefixIndex {
- public:
-  void Add(std::string_view literal, int pattern);
-  void Build();  // after the last Add
-  bool empty() const { return literals_.empty(); }
-  // Appends to `hits` the patterns whose literal is a prefix of `item`.
-  void Match(std::string_view item, std::vector<int>* hits) const;
-
- private:
-  struct Literal {
-    std::string text;
-    int parent = -1;            // the longest other literal that is a prefix of this one
-    std::vector<int> patterns;  // every pattern with this literal
-  };
-  std::vector<Literal> literals_;  // sorted by text, unique
-  // Bit (b0 | b1 << 8) is set when some literal starts with bytes b0 b1:
-  // most items start otherwise and are answered by one load.
-  std::vector<uint64_t> first_two_;
-  size_t shortest_ = 0;
-};
-
 struct KindMatcher {
-  PrefixIndex prefixes;
+  LiteralIndex literals;  // the plain patterns
   std::unique_ptr<RE2::Set> set;  // the other patterns; null when there are none
   std::vector<int> set_patterns;  // RE2::Set index -> index into `patterns`
   std::vector<CompiledPattern> patterns;
-  bool empty() const { return set == nullptr && prefixes.empty(); }
+  bool empty() const { return set == nullptr && literals.empty(); }
 };
-
-// The literal a pattern of `group` is a plain prefix of, or nullopt when the
-// pattern needs RE2 (a '*' glob, "re:", or a group matched otherwise).
-std::optional<std::string_view> LiteralPrefix(PatternGroup group, std::string_view pattern);
 
 // Translates one pattern of `group` into an RE2 expression matched against
 // the whole item (RE2::ANCHOR_BOTH), for a table of `kind`. Exposed for tests.

@@ -1,7 +1,7 @@
 // Fuzzes a signature file as shelfguard reads one (from signatures/ or an
 // installed update): ParseSignatureFile, then, when the file has no problem,
-// compiling its patterns into the per-kind RE2 sets and matching a few
-// items (taken from the input itself) of every evidence kind. A signature
+// compiling its patterns into the per-kind literal indexes and RE2 sets and
+// matching a few items (taken from the input itself) of every evidence kind. A signature
 // file is input like any other: nothing may throw, crash, recurse without
 // bound or compile without a memory cap; a refusal always says why.
 #include <cstdint>

@@ -248,62 +248,134 @@ TEST(PatternToRegex, Translations) {
   }
 }
 
-// The prefix index must answer exactly what the patterns' RE2 forms answer.
-// Literals and items are drawn from a small alphabet so that prefixes,
-// siblings, nested literals, duplicates and newlines are all common.
-TEST(PrefixIndex, AgreesWithTheRe2FormOfEveryPattern) {
+// The literal index must answer exactly what the patterns' RE2 forms answer,
+// group by group. Patterns and items are drawn from a small alphabet so that
+// prefixes, siblings, path separators, dots, leading underscores, case,
+// Latin-1 letters and newlines all meet often.
+TEST(LiteralIndex, AgreesWithTheRe2FormOfEveryPatternItTakes) {
   std::mt19937 rng(20261201);
-  const std::string alphabet = "ab.\n";
-  auto draw = [&](size_t max_len) {
+  const std::string alphabet = "ab./_A\xc1\xe1\n";
+  auto draw = [&](size_t max_len, bool stars) {
     std::string s(rng() % (max_len + 1), ' ');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    for (char& c : s) {
+      c = stars && rng() % 5 == 0 ? '*' : alphabet[rng() % alphabet.size()];
+    }
     return s;
   };
-  for (int round = 0; round < 200; ++round) {
-    std::vector<std::string> literals;
-    for (int i = 0, n = 1 + static_cast<int>(rng() % 12); i < n; ++i) {
-      std::string l = draw(5);
-      if (l.empty()) l = "a";
-      literals.push_back(l);
-    }
-    sigs::PrefixIndex index;
-    std::vector<std::unique_ptr<RE2>> forms;
-    RE2::Options opt;
-    opt.set_encoding(RE2::Options::EncodingLatin1);
-    for (size_t i = 0; i < literals.size(); ++i) {
-      std::optional<std::string_view> lit = sigs::LiteralPrefix(PatternGroup::kClasses, literals[i]);
-      forms.push_back(std::make_unique<RE2>(
-          sigs::PatternToRegex(PatternGroup::kClasses, EvidenceKind::kClass, literals[i]), opt));
-      // A literal with a newline is left to RE2; the index gets the rest.
-      if (lit) index.Add(*lit, static_cast<int>(i));
-      ASSERT_EQ(lit.has_value(), literals[i].find('\n') == std::string::npos) << literals[i];
-    }
-    index.Build();
-    for (int k = 0; k < 100; ++k) {
-      std::string item = k % 3 == 0 ? literals[rng() % literals.size()] + draw(4) : draw(7);
-      std::vector<int> got;
-      index.Match(item, &got);
-      std::sort(got.begin(), got.end());
-      std::vector<int> want;
-      for (size_t i = 0; i < literals.size(); ++i) {
-        if (literals[i].find('\n') == std::string::npos && RE2::FullMatch(item, *forms[i])) {
-          want.push_back(static_cast<int>(i));
-        }
+  struct GroupCase {
+    PatternGroup group;
+    EvidenceKind kind;
+  };
+  const GroupCase kGroups[] = {
+      {PatternGroup::kClasses, EvidenceKind::kClass},
+      {PatternGroup::kComponents, EvidenceKind::kComponent},
+      {PatternGroup::kObjcClasses, EvidenceKind::kObjcClass},
+      {PatternGroup::kNativeLibs, EvidenceKind::kNativeLib},
+      {PatternGroup::kFrameworks, EvidenceKind::kAsset},
+      {PatternGroup::kAssets, EvidenceKind::kAsset},
+      {PatternGroup::kSymbols, EvidenceKind::kSymbol},
+      {PatternGroup::kHosts, EvidenceKind::kHost},
+      {PatternGroup::kMetaData, EvidenceKind::kMetaData},
+  };
+  RE2::Options opt;
+  opt.set_encoding(RE2::Options::EncodingLatin1);
+  opt.set_log_errors(false);
+  size_t taken_total = 0, hits_total = 0;
+  for (const GroupCase& g : kGroups) {
+    for (int round = 0; round < 150; ++round) {
+      std::vector<std::string> patterns;
+      for (int i = 0, n = 1 + static_cast<int>(rng() % 10); i < n; ++i) {
+        std::string p = draw(5, /*stars=*/rng() % 2 == 0);
+        if (p.empty()) p = "a";
+        patterns.push_back(p);
       }
-      ASSERT_EQ(got, want) << "item '" << item << "' round " << round;
+      sigs::LiteralIndex index;
+      std::vector<bool> taken;
+      std::vector<std::unique_ptr<RE2>> forms;
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        taken.push_back(index.Add(g.group, patterns[i], static_cast<int>(i)));
+        taken_total += taken.back();
+        forms.push_back(std::make_unique<RE2>(sigs::PatternToRegex(g.group, g.kind, patterns[i]), opt));
+        ASSERT_TRUE(forms.back()->ok()) << patterns[i];
+      }
+      index.Build();
+      for (int k = 0; k < 60; ++k) {
+        // Half the items are built around a pattern, so that matches are common.
+        std::string item = draw(8, false);
+        if (k % 2 == 0) {
+          std::string p = patterns[rng() % patterns.size()];
+          for (char& c : p) {
+            if (c == '*') c = alphabet[rng() % alphabet.size()];
+          }
+          item = (rng() % 2 ? draw(3, false) : std::string()) + p + (rng() % 2 ? draw(3, false) : std::string());
+        }
+        std::vector<int> got;
+        index.Match(item, &got);
+        std::sort(got.begin(), got.end());
+        got.erase(std::unique(got.begin(), got.end()), got.end());
+        std::vector<int> want;
+        for (size_t i = 0; i < patterns.size(); ++i) {
+          if (taken[i] && RE2::FullMatch(item, *forms[i])) want.push_back(static_cast<int>(i));
+        }
+        hits_total += want.size();
+        std::string shown;
+        for (const auto& p : patterns) shown += "'" + p + "' ";
+        ASSERT_EQ(got, want) << "group " << PatternGroupName(g.group) << ", item '" << item
+                             << "', patterns " << shown;
+      }
     }
   }
+  // The draw must exercise the index, not only its refusals.
+  EXPECT_GT(taken_total, 3000u);
+  EXPECT_GT(hits_total, 3000u);
 }
 
-TEST(PrefixIndex, OnlyPlainPrefixGroupsAreLiteral) {
-  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kClasses, "com.qq.e."), "com.qq.e.");
-  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kComponents, "com.x.Svc"), "com.x.Svc");
-  EXPECT_EQ(sigs::LiteralPrefix(PatternGroup::kObjcClasses, "BUAdSDK"), "BUAdSDK");
-  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kClasses, "com.*.ads."));
-  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kObjcClasses, "re:PayReq"));
-  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kHosts, "gdt.qq.com"));
-  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kNativeLibs, "libunity.so"));
-  EXPECT_FALSE(sigs::LiteralPrefix(PatternGroup::kMetaData, "UMENG_APPKEY"));
+TEST(LiteralIndex, TakesThePlainPatternsAndLeavesTheRestToRe2) {
+  sigs::LiteralIndex index;
+  EXPECT_TRUE(index.Add(PatternGroup::kClasses, "com.qq.e.", 0));
+  EXPECT_TRUE(index.Add(PatternGroup::kNativeLibs, "libcocos2d*.so", 1));
+  EXPECT_TRUE(index.Add(PatternGroup::kFrameworks, "GDTMobSDK.framework", 2));
+  EXPECT_TRUE(index.Add(PatternGroup::kAssets, "lib/*/mix.dex", 3));
+  EXPECT_TRUE(index.Add(PatternGroup::kAssets, "assets/bin/Data/", 4));
+  EXPECT_TRUE(index.Add(PatternGroup::kSymbols, "_ZN7cocos2d*", 5));
+  EXPECT_TRUE(index.Add(PatternGroup::kHosts, "gdt.qq.com", 6));
+  EXPECT_TRUE(index.Add(PatternGroup::kMetaData, "UMENG_APPKEY", 7));
+  EXPECT_FALSE(index.Add(PatternGroup::kClasses, "com.*.ads.", 8));
+  EXPECT_FALSE(index.Add(PatternGroup::kObjcClasses, "re:PayReq", 9));
+  EXPECT_FALSE(index.Add(PatternGroup::kNativeLibs, "armeabi/libx.so", 10));
+  EXPECT_FALSE(index.Add(PatternGroup::kHosts, "*.qq.com", 11));
+  EXPECT_FALSE(index.Add(PatternGroup::kMaven, "com.pangle.cn", 12));
+  EXPECT_FALSE(index.Add(PatternGroup::kHarmonyModules, "@ohos/axios", 13));
+  index.Build();
+  auto match = [&](std::string_view item) {
+    std::vector<int> hits;
+    index.Match(item, &hits);
+    std::sort(hits.begin(), hits.end());
+    return hits;
+  };
+  EXPECT_EQ(match("com.qq.e.ads.AdView"), std::vector<int>({0}));
+  EXPECT_EQ(match("lib/armeabi-v7a/libcocos2dcpp.so"), std::vector<int>({1}));
+  EXPECT_EQ(match("Payload/A.app/Frameworks/GDTMobSDK.framework/GDTMobSDK"), std::vector<int>({2}));
+  EXPECT_EQ(match("lib/x86/mix.dex"), std::vector<int>({3}));
+  EXPECT_EQ(match("assets/bin/Data/level0"), std::vector<int>({4}));
+  EXPECT_EQ(match("__ZN7cocos2d8Director"), std::vector<int>({5}));
+  EXPECT_EQ(match("MI.GDT.QQ.COM"), std::vector<int>({6}));
+  EXPECT_EQ(match("UMENG_APPKEY"), std::vector<int>({7}));
+  EXPECT_TRUE(match("com.qq.easy.X").empty());
+  EXPECT_TRUE(match("lib/x86/notlibcocos2d.so.bak").empty());
+  EXPECT_TRUE(match("notgdt.qq.com").empty());
+}
+
+TEST(GlobMatches, StarsStopAtTheirByte) {
+  EXPECT_TRUE(sigs::GlobMatches("libcocos2dcpp.so", "libcocos2d*.so", '/'));
+  EXPECT_TRUE(sigs::GlobMatches("libcocos2d.so", "libcocos2d*.so", '/'));
+  EXPECT_FALSE(sigs::GlobMatches("libcocos2d/x.so", "libcocos2d*.so", '/'));
+  EXPECT_TRUE(sigs::GlobMatches("a/b", "a*", '\n'));
+  EXPECT_FALSE(sigs::GlobMatches("a\nb", "a*", '\n'));
+  EXPECT_TRUE(sigs::GlobMatches("", "**", '/'));
+  EXPECT_FALSE(sigs::GlobMatches("", "*a", '/'));
+  EXPECT_TRUE(sigs::GlobMatches("xaxb", "*a*b", '/'));
+  EXPECT_FALSE(sigs::GlobMatches("xaxbc", "*a*b", '/'));
 }
 
 }  // namespace
