@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 #include <unordered_map>
+#include <variant>
 
 #include "registry/export_internal.h"
 
@@ -159,49 +160,30 @@ Status StreamCsv(std::string_view text, RecordStream* out) {
     }
     if (!record.empty() && record != "filing") rc.Fail("record", "must be filing or blacklist");
     Filing f;
-    f.filing_number = get("filing_number");
-    f.app_name = get("app_name");
-    f.provider.name = get("provider_name");
-    f.provider.credit_code = get("provider_credit_code");
-    f.provider.province = get("provider_province");
-    f.android_packages = list("android_packages");
-    f.ios_bundle_ids = list("ios_bundle_ids");
-    f.harmony_bundle_names = list("harmony_bundle_names");
-    f.mini_program_appids = list("mini_program_appids");
-    f.icp_number = get("icp_number");
-    f.app_icp_number = get("app_icp_number");
-    f.mlps.filing_number = get("mlps_filing_number");
-    std::string level = get("mlps_level");
-    if (!level.empty()) {
-      if (level.size() == 1 && level[0] >= '0' && level[0] <= '9') {
-        f.mlps.level = level[0] - '0';
-      } else {
-        rc.Fail("mlps_level", "\"" + level + "\" is not a level 0-5");
+    for (const FilingField& field : kFilingFields) {
+      FilingSlot slot = field.slot(f);
+      if (auto* s = std::get_if<std::string*>(&slot)) {
+        **s = get(field.column);
+      } else if (auto* o = std::get_if<std::optional<std::string>*>(&slot)) {
+        if (std::string v = get(field.column); !v.empty()) **o = std::move(v);  // empty: none
+      } else if (auto* l = std::get_if<std::vector<std::string>*>(&slot)) {
+        **l = list(field.column);
+      } else if (auto* b = std::get_if<bool*>(&slot)) {
+        **b = boolean(field.column);
+      } else if (std::string v = get(field.column); !v.empty()) {  // the one number: mlps_level
+        if (v.size() == 1 && v[0] >= '0' && v[0] <= '9') {
+          *std::get<int*>(slot) = v[0] - '0';
+        } else {
+          rc.Fail(field.column, "\"" + v + "\" is not a level 0-5");
+        }
       }
     }
-    f.category = get("category");
-    f.audience = list("audience");
-    f.use = get("use");
-    std::string licence = get("licence_number");
-    if (!licence.empty()) f.licence_number = licence;
-    f.declared.permissions = list("declared_permissions");
-    f.declared.ios_usage_keys = list("declared_ios_usage_keys");
-    f.declared.personal_info = list("declared_personal_info");
-    f.declared.sdks = list("declared_sdks");
-    f.declared.biometric = boolean("declared_biometric");
-    f.declared.biometric_reviewed = boolean("declared_biometric_reviewed");
-    f.declared.payment = boolean("declared_payment");
-    f.declared.live_streaming = boolean("declared_live_streaming");
-    f.version = get("version");
-    f.status = get("status");
-    f.status_since = get("status_since");
     ValidateFiling(&f, &rc);
     // CSV field names are the column names.
     for (ImportProblem& p : rc.problems()) {
-      if (p.field == "provider.name") p.field = "provider_name";
-      else if (p.field == "provider.credit_code") p.field = "provider_credit_code";
-      else if (p.field == "provider.province") p.field = "provider_province";
-      else if (p.field == "mlps.level") p.field = "mlps_level";
+      for (const FilingField& field : kFilingFields) {
+        if (*field.object != '\0' && p.field == std::string(field.object) + "." + field.key) p.field = field.column;
+      }
     }
     SG_RETURN_IF_ERROR(out->AcceptFiling(std::move(f), row.line, &rc));
   }

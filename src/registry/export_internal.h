@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "registry/export.h"
@@ -30,6 +31,59 @@ inline constexpr const char* kAudiences[] = {"preschool", "compulsory", "high-sc
                                              "higher",    "vocational", "continuing"};
 inline constexpr const char* kUses[] = {"required", "recommended", "self-developed"};
 inline constexpr const char* kStatuses[] = {"active", "grey", "suspended", "revoked", "black"};
+
+// Where one field of a Filing is read from and written to.
+using FilingSlot =
+    std::variant<std::string*, std::optional<std::string>*, std::vector<std::string>*, bool*, int*>;
+
+// A field of a Filing as the export formats name it: the JSON `key` inside
+// `object` ("" for the record itself, else "provider", "mlps" or
+// "declared") and the CSV `column` (docs/registry-format.md).
+struct FilingField {
+  const char* object;
+  const char* key;
+  const char* column;
+  FilingSlot (*slot)(Filing&);
+  // The JSON writer leaves an empty list out (the lists added after the
+  // first version of the format) instead of writing [].
+  bool omit_when_empty = false;
+};
+
+#define SG_FILING_SLOT(member) [](Filing& f) -> FilingSlot { return &f.member; }
+// Every field of a filing record, in the order the readers check them: the
+// one list that the JSON reader (whole and streamed), the JSON writer and
+// the CSV reader map.
+inline const FilingField kFilingFields[] = {
+    {"", "filing_number", "filing_number", SG_FILING_SLOT(filing_number)},
+    {"", "app_name", "app_name", SG_FILING_SLOT(app_name)},
+    {"provider", "name", "provider_name", SG_FILING_SLOT(provider.name)},
+    {"provider", "credit_code", "provider_credit_code", SG_FILING_SLOT(provider.credit_code)},
+    {"provider", "province", "provider_province", SG_FILING_SLOT(provider.province)},
+    {"", "android_packages", "android_packages", SG_FILING_SLOT(android_packages)},
+    {"", "ios_bundle_ids", "ios_bundle_ids", SG_FILING_SLOT(ios_bundle_ids)},
+    {"", "harmony_bundle_names", "harmony_bundle_names", SG_FILING_SLOT(harmony_bundle_names), true},
+    {"", "mini_program_appids", "mini_program_appids", SG_FILING_SLOT(mini_program_appids), true},
+    {"", "icp_number", "icp_number", SG_FILING_SLOT(icp_number)},
+    {"", "app_icp_number", "app_icp_number", SG_FILING_SLOT(app_icp_number)},
+    {"mlps", "filing_number", "mlps_filing_number", SG_FILING_SLOT(mlps.filing_number)},
+    {"mlps", "level", "mlps_level", SG_FILING_SLOT(mlps.level)},
+    {"", "category", "category", SG_FILING_SLOT(category)},
+    {"", "audience", "audience", SG_FILING_SLOT(audience)},
+    {"", "use", "use", SG_FILING_SLOT(use)},
+    {"", "licence_number", "licence_number", SG_FILING_SLOT(licence_number)},
+    {"declared", "permissions", "declared_permissions", SG_FILING_SLOT(declared.permissions)},
+    {"declared", "ios_usage_keys", "declared_ios_usage_keys", SG_FILING_SLOT(declared.ios_usage_keys)},
+    {"declared", "personal_info", "declared_personal_info", SG_FILING_SLOT(declared.personal_info)},
+    {"declared", "sdks", "declared_sdks", SG_FILING_SLOT(declared.sdks)},
+    {"declared", "biometric", "declared_biometric", SG_FILING_SLOT(declared.biometric)},
+    {"declared", "biometric_reviewed", "declared_biometric_reviewed", SG_FILING_SLOT(declared.biometric_reviewed)},
+    {"declared", "payment", "declared_payment", SG_FILING_SLOT(declared.payment)},
+    {"declared", "live_streaming", "declared_live_streaming", SG_FILING_SLOT(declared.live_streaming)},
+    {"", "version", "version", SG_FILING_SLOT(version)},
+    {"", "status", "status", SG_FILING_SLOT(status)},
+    {"", "status_since", "status_since", SG_FILING_SLOT(status_since)},
+};
+#undef SG_FILING_SLOT
 
 template <size_t N>
 bool OneOf(std::string_view v, const char* const (&set)[N]) {

@@ -3,6 +3,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "registry/export_internal.h"
 
@@ -73,6 +74,20 @@ class JsonFields {
     }
     return static_cast<int>(it->get<int64_t>());
   }
+  // Reads `key` into `slot` by the slot's type.
+  void Read(const char* key, const FilingSlot& slot) {
+    if (auto* s = std::get_if<std::string*>(&slot)) {
+      **s = Str(key);
+    } else if (auto* o = std::get_if<std::optional<std::string>*>(&slot)) {
+      **o = OptStr(key);
+    } else if (auto* l = std::get_if<std::vector<std::string>*>(&slot)) {
+      **l = List(key);
+    } else if (auto* b = std::get_if<bool*>(&slot)) {
+      **b = Bool(key);
+    } else {
+      *std::get<int*>(slot) = Int(key);
+    }
+  }
   // A nested object (or an empty one when absent / wrong type).
   const json& Obj(const char* key) {
     static const json kEmpty = json::object();
@@ -98,43 +113,21 @@ std::optional<Filing> FilingFromJsonValue(const json& j, RecordCheck* rc) {
   }
   Filing f;
   JsonFields top(j, "", rc);
-  f.filing_number = top.Str("filing_number");
-  f.app_name = top.Str("app_name");
-  {
-    JsonFields p(top.Obj("provider"), "provider.", rc);
-    f.provider.name = p.Str("name");
-    f.provider.credit_code = p.Str("credit_code");
-    f.provider.province = p.Str("province");
+  // The nested object being read (a table's fields of one object are
+  // consecutive, so each is looked up, and reported, once).
+  std::optional<JsonFields> part;
+  std::string_view part_name;
+  for (const FilingField& field : kFilingFields) {
+    JsonFields* in = &top;
+    if (*field.object != '\0') {
+      if (!part || part_name != field.object) {
+        part_name = field.object;
+        part.emplace(top.Obj(field.object), std::string(field.object) + ".", rc);
+      }
+      in = &*part;
+    }
+    in->Read(field.key, field.slot(f));
   }
-  f.android_packages = top.List("android_packages");
-  f.ios_bundle_ids = top.List("ios_bundle_ids");
-  f.harmony_bundle_names = top.List("harmony_bundle_names");
-  f.mini_program_appids = top.List("mini_program_appids");
-  f.icp_number = top.Str("icp_number");
-  f.app_icp_number = top.Str("app_icp_number");
-  {
-    JsonFields m(top.Obj("mlps"), "mlps.", rc);
-    f.mlps.filing_number = m.Str("filing_number");
-    f.mlps.level = m.Int("level");
-  }
-  f.category = top.Str("category");
-  f.audience = top.List("audience");
-  f.use = top.Str("use");
-  f.licence_number = top.OptStr("licence_number");
-  {
-    JsonFields d(top.Obj("declared"), "declared.", rc);
-    f.declared.permissions = d.List("permissions");
-    f.declared.ios_usage_keys = d.List("ios_usage_keys");
-    f.declared.personal_info = d.List("personal_info");
-    f.declared.sdks = d.List("sdks");
-    f.declared.biometric = d.Bool("biometric");
-    f.declared.biometric_reviewed = d.Bool("biometric_reviewed");
-    f.declared.payment = d.Bool("payment");
-    f.declared.live_streaming = d.Bool("live_streaming");
-  }
-  f.version = top.Str("version");
-  f.status = top.Str("status");
-  f.status_since = top.Str("status_since");
   ValidateFiling(&f, rc);
   if (!rc->ok()) return std::nullopt;
   return f;
@@ -259,6 +252,15 @@ class ExportSax : public nlohmann::json_sax<json> {
     }
   }
   std::string Field() const { return Prefix(ctx()) + key_; }
+  // The FilingField::object a context reads.
+  static const char* ObjectName(Ctx c) {
+    switch (c) {
+      case Ctx::kProvider: return "provider";
+      case Ctx::kMlps: return "mlps";
+      case Ctx::kDeclared: return "declared";
+      default: return "";
+    }
+  }
 
   Target Resolve(Ctx c, const std::string& k) {
     Target t;
@@ -266,47 +268,37 @@ class ExportSax : public nlohmann::json_sax<json> {
     auto list = [&](std::vector<std::string>* l) { t.type = Target::kList; t.list = l; };
     auto flag = [&](bool* b) { t.type = Target::kBool; t.flag = b; };
     auto object = [&](Ctx o) { t.type = Target::kObject; t.object = o; };
-    Filing& f = filing_;
     switch (c) {
       case Ctx::kFiling:
-        if (k == "filing_number") str(&f.filing_number);
-        else if (k == "app_name") str(&f.app_name);
-        else if (k == "provider") object(Ctx::kProvider);
-        else if (k == "android_packages") list(&f.android_packages);
-        else if (k == "ios_bundle_ids") list(&f.ios_bundle_ids);
-        else if (k == "harmony_bundle_names") list(&f.harmony_bundle_names);
-        else if (k == "mini_program_appids") list(&f.mini_program_appids);
-        else if (k == "icp_number") str(&f.icp_number);
-        else if (k == "app_icp_number") str(&f.app_icp_number);
-        else if (k == "mlps") object(Ctx::kMlps);
-        else if (k == "category") str(&f.category);
-        else if (k == "audience") list(&f.audience);
-        else if (k == "use") str(&f.use);
-        else if (k == "licence_number") { t.type = Target::kOptStr; t.opt = &f.licence_number; }
-        else if (k == "declared") object(Ctx::kDeclared);
-        else if (k == "version") str(&f.version);
-        else if (k == "status") str(&f.status);
-        else if (k == "status_since") str(&f.status_since);
-        break;
+        if (k == "provider" || k == "mlps" || k == "declared") {
+          object(k == "provider" ? Ctx::kProvider : k == "mlps" ? Ctx::kMlps : Ctx::kDeclared);
+          break;
+        }
+        [[fallthrough]];
       case Ctx::kProvider:
-        if (k == "name") str(&f.provider.name);
-        else if (k == "credit_code") str(&f.provider.credit_code);
-        else if (k == "province") str(&f.provider.province);
-        break;
       case Ctx::kMlps:
-        if (k == "filing_number") str(&f.mlps.filing_number);
-        else if (k == "level") { t.type = Target::kInt; t.num = &f.mlps.level; }
+      case Ctx::kDeclared: {
+        std::string_view in = ObjectName(c);
+        for (const FilingField& field : kFilingFields) {
+          if (in != field.object || k != field.key) continue;
+          FilingSlot slot = field.slot(filing_);
+          if (auto* s = std::get_if<std::string*>(&slot)) {
+            str(*s);
+          } else if (auto* o = std::get_if<std::optional<std::string>*>(&slot)) {
+            t.type = Target::kOptStr;
+            t.opt = *o;
+          } else if (auto* l = std::get_if<std::vector<std::string>*>(&slot)) {
+            list(*l);
+          } else if (auto* b = std::get_if<bool*>(&slot)) {
+            flag(*b);
+          } else {
+            t.type = Target::kInt;
+            t.num = std::get<int*>(slot);
+          }
+          break;
+        }
         break;
-      case Ctx::kDeclared:
-        if (k == "permissions") list(&f.declared.permissions);
-        else if (k == "ios_usage_keys") list(&f.declared.ios_usage_keys);
-        else if (k == "personal_info") list(&f.declared.personal_info);
-        else if (k == "sdks") list(&f.declared.sdks);
-        else if (k == "biometric") flag(&f.declared.biometric);
-        else if (k == "biometric_reviewed") flag(&f.declared.biometric_reviewed);
-        else if (k == "payment") flag(&f.declared.payment);
-        else if (k == "live_streaming") flag(&f.declared.live_streaming);
-        break;
+      }
       case Ctx::kEntry:
         if (k == "credit_code") str(&entry_.credit_code);
         else if (k == "since") str(&entry_.since);
@@ -586,33 +578,24 @@ Status StreamJson(std::string_view text, RecordStream* stream) {
 
 json FilingJsonValue(const Filing& f) {
   json j;
-  j["filing_number"] = f.filing_number;
-  j["app_name"] = f.app_name;
-  j["provider"] = {{"name", f.provider.name},
-                   {"credit_code", f.provider.credit_code},
-                   {"province", f.provider.province}};
-  j["android_packages"] = f.android_packages;
-  j["ios_bundle_ids"] = f.ios_bundle_ids;
-  if (!f.harmony_bundle_names.empty()) j["harmony_bundle_names"] = f.harmony_bundle_names;
-  if (!f.mini_program_appids.empty()) j["mini_program_appids"] = f.mini_program_appids;
-  j["icp_number"] = f.icp_number;
-  j["app_icp_number"] = f.app_icp_number;
-  j["mlps"] = {{"filing_number", f.mlps.filing_number}, {"level", f.mlps.level}};
-  j["category"] = f.category;
-  j["audience"] = f.audience;
-  j["use"] = f.use;
-  j["licence_number"] = f.licence_number ? json(*f.licence_number) : json(nullptr);
-  j["declared"] = {{"permissions", f.declared.permissions},
-                   {"ios_usage_keys", f.declared.ios_usage_keys},
-                   {"personal_info", f.declared.personal_info},
-                   {"sdks", f.declared.sdks},
-                   {"biometric", f.declared.biometric},
-                   {"biometric_reviewed", f.declared.biometric_reviewed},
-                   {"payment", f.declared.payment},
-                   {"live_streaming", f.declared.live_streaming}};
-  j["version"] = f.version;
-  j["status"] = f.status;
-  j["status_since"] = f.status_since;
+  // slot() takes a member's address for reading and writing; here it is
+  // only read.
+  Filing& from = const_cast<Filing&>(f);
+  for (const FilingField& field : kFilingFields) {
+    json& in = *field.object != '\0' ? j[field.object] : j;
+    FilingSlot slot = field.slot(from);
+    if (auto* o = std::get_if<std::optional<std::string>*>(&slot)) {
+      in[field.key] = **o ? json(***o) : json(nullptr);
+    } else if (auto* l = std::get_if<std::vector<std::string>*>(&slot)) {
+      if (!field.omit_when_empty || !(*l)->empty()) in[field.key] = **l;
+    } else if (auto* s = std::get_if<std::string*>(&slot)) {
+      in[field.key] = **s;
+    } else if (auto* b = std::get_if<bool*>(&slot)) {
+      in[field.key] = **b;
+    } else {
+      in[field.key] = *std::get<int*>(slot);
+    }
+  }
   return j;
 }
 
