@@ -7,6 +7,7 @@
 #include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
@@ -41,6 +42,13 @@ inline std::filesystem::path BinDir() { return std::filesystem::canonical("/proc
 inline std::filesystem::path NewTempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
   return mkdtemp(tmpl.data()) != nullptr ? std::filesystem::path(tmpl) : std::filesystem::path();
+}
+
+// Says on stderr that `program` found no packages in the corpus folder
+// `dir`; returns the exit code for that (2).
+inline int NoCorpus(const char* program, const std::filesystem::path& dir) {
+  std::fprintf(stderr, "%s: no corpus at %s (set SHELFGUARD_CORPUS)\n", program, dir.c_str());
+  return 2;
 }
 
 // The files named on the command line, else every file of the corpus

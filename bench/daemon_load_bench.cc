@@ -90,10 +90,7 @@ int main(int argc, char** argv) {
   const fs::path corpus_dir = fs::path(shelfguard::bench::CorpusRoot()) / "apk";
   std::vector<fs::path> corpus = shelfguard::bench::FilesIn(corpus_dir, ".apk");
   std::error_code ec;
-  if (corpus.empty()) {
-    std::fprintf(stderr, "daemon_load_bench: no corpus at %s (set SHELFGUARD_CORPUS)\n", corpus_dir.c_str());
-    return 2;
-  }
+  if (corpus.empty()) return shelfguard::bench::NoCorpus("daemon_load_bench", corpus_dir);
   const fs::path bin = shelfguard::bench::BinDir();
   const fs::path tmp = shelfguard::bench::NewTempDir("sg_daemon_bench");
   if (tmp.empty()) return 2;

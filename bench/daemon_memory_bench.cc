@@ -108,10 +108,7 @@ int main(int argc, char** argv) {
     if (fs::file_size(p, ec) < (256 << 10) && !ec) packages.push_back(ReadFile(p));
     if (packages.size() >= 40) break;
   }
-  if (packages.empty()) {
-    std::fprintf(stderr, "daemon_memory_bench: no corpus at %s (set SHELFGUARD_CORPUS)\n", corpus_dir.c_str());
-    return 2;
-  }
+  if (packages.empty()) return shelfguard::bench::NoCorpus("daemon_memory_bench", corpus_dir);
   const fs::path bin = shelfguard::bench::BinDir();
   const fs::path tmp = shelfguard::bench::NewTempDir("sg_memory_bench");
   if (tmp.empty()) return 2;
