@@ -299,6 +299,7 @@ int DaemonImpl::Run() {
   std::thread sched([this] { SchedulerLoop(); });
   std::thread updates([this] { UpdateLoop(); });
   std::vector<std::thread> workers;
+  worker_threads_.store(n);
   for (int i = 0; i < n; ++i) workers.emplace_back([this, i] { WorkerLoop(i); });
 
   // Once mode: after the sweep is queued and the queue is empty, keep
@@ -343,9 +344,13 @@ int DaemonImpl::Run() {
   workers_done_.store(true);
   io.join();
   // Submissions claimed for a worker that never started them go back.
+  // (The I/O thread has ended: every submission handed over with its bytes
+  // is settled, queued or not.)
   while (auto left = TakeHanded()) {
-    Status st = store_->Release(left->id);
-    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", left->id}, {"error", st.ToString()}});
+    std::optional<queue::Job> job = left->submitted ? left->submitted->Wait() : std::optional(std::move(left->job));
+    if (!job) continue;
+    Status st = store_->Release(job->id);
+    if (!st.ok()) Log(LogLevel::kError, "queue.error", {{"job", job->id}, {"error", st.ToString()}});
   }
   auto counts = store_->GetCounts();
   queue::Counts qc = counts.ok() ? *counts : queue::Counts();  // the store's error is logged as it happens

@@ -159,6 +159,53 @@ struct Event {
   bool outbox = false;               // the job queued violation messages
 };
 
+// A byte submission handed to a worker before it is on disk (issue 18): the
+// worker scans `bytes` while the I/O thread writes the spool file and queues
+// the job, then waits for Settle() before it stores the result; the reply
+// is sent only after that, so what a client is told is stored.
+class Submitted {
+ public:
+  Submitted(zmq::message_t* bytes, std::string path, std::string name)
+      : path_(std::move(path)), name_(std::move(name)) {
+    bytes_.copy(*bytes);
+  }
+  std::string_view bytes() const { return {static_cast<const char*>(bytes_.data()), bytes_.size()}; }
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }
+  // The job as queued (already claimed by this node), or nullopt when the
+  // bytes could not be spooled or queued (the I/O thread answered the
+  // client; the scan is dropped).
+  void Settle(std::optional<queue::Job> job) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (settled_) return;
+      job_ = std::move(job);
+      settled_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::optional<queue::Job> Wait() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return settled_; });
+    return job_;
+  }
+
+ private:
+  zmq::message_t bytes_;  // shares ZeroMQ's buffer (reference-counted, no copy)
+  std::string path_;      // where the spool file is being written
+  std::string name_;      // the package's label (JobSpec::name)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool settled_ = false;           // guarded by mu_
+  std::optional<queue::Job> job_;  // guarded by mu_
+};
+
+// What a worker is handed: a queued job, or a byte submission being queued.
+struct Handed {
+  queue::Job job;
+  std::shared_ptr<Submitted> submitted;
+};
+
 struct Fetch {
   std::string identity, consumer;
   int max = 1;
@@ -276,27 +323,55 @@ class DaemonImpl : public Daemon {
     {
       std::lock_guard<std::mutex> l(held_mu_);
       held_.insert(job.id);
-      handed_.push_back(std::move(job));
+      handed_.push_back({std::move(job), nullptr});
     }
     Wake();
   }
-  std::optional<queue::Job> TakeHanded() {
+  // Hands a byte submission over before it is queued, when a worker is
+  // free to scan it at once (else nullptr: the bytes are not kept in memory
+  // while the submission waits, and it is handed over once queued).
+  std::shared_ptr<Submitted> HandBytesToWorker(zmq::message_t* bytes, const std::string& path,
+                                               const std::string& name) {
+    auto sub = std::make_shared<Submitted>(bytes, path, name);
+    {
+      std::lock_guard<std::mutex> l(held_mu_);
+      if (busy_.load() + static_cast<int>(handed_.size()) >= worker_threads_.load()) return nullptr;
+      handed_.push_back({queue::Job(), sub});
+    }
+    Wake();
+    return sub;
+  }
+  std::optional<Handed> TakeHanded() {
     std::lock_guard<std::mutex> l(held_mu_);
     if (handed_.empty()) return std::nullopt;
-    queue::Job j = std::move(handed_.front());
+    Handed h = std::move(handed_.front());
     handed_.pop_front();
-    return j;
+    return h;
   }
+  // Scans a package with the worker's service (or in this thread when
+  // isolation is "none"); `bytes`, when not empty, are the package.
+  queue::ScanOutcome ScanPackage(const Config& c, const Scanner& s, ScanService* service, const std::string& path,
+                                 const std::string& name, std::string_view bytes);
   // Runs a claimed job. When the scan completes and the daemon is not
   // stopping, the next job is claimed in the same transaction into `next`.
-  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next);
+  // `outcome`: the job's outcome, already scanned from its bytes (started
+  // at `t0`), else the job is scanned here.
+  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next,
+                  queue::ScanOutcome* outcome = nullptr, int64_t t0 = 0);
+  // The rest of ProcessJob once the package is scanned: stores the result
+  // and its messages, then answers a submitter and publishes findings.
+  // `in_memory`: scanned from submitted bytes (logged with scan.done).
+  void StoreOutcome(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next,
+                    queue::ScanOutcome o, int64_t t0, bool in_memory);
   void FinishFile(const queue::Job& job, const std::string& verdict);
   void FailJob(const queue::Job& job, const std::string& error, const std::string& code);
   net::HttpOptions HttpOpts(const Config& c, uint64_t max_bytes) const;
   // ZeroMQ.
   Status BindSockets();
   void IoLoop();
-  void HandleSubmit(const std::vector<zmq::message_t>& frames);
+  // Takes the package frame's buffer (shared, not copied) when it hands the
+  // bytes to a worker.
+  void HandleSubmit(std::vector<zmq::message_t>& frames);
   void ResumeSubmit(const std::string& identity, const queue::Job& job);
   void HandleControl(const std::vector<zmq::message_t>& frames);
   void HandleDelivery(const std::vector<zmq::message_t>& frames);
@@ -328,7 +403,8 @@ class DaemonImpl : public Daemon {
   int64_t last_lease_renew_ms_ = 0;  // main thread only
   std::mutex held_mu_;
   std::set<int64_t> held_;            // guarded by held_mu_
-  std::deque<queue::Job> handed_;     // guarded by held_mu_
+  std::deque<Handed> handed_;         // guarded by held_mu_
+  std::atomic<int> worker_threads_{0};  // started by Run()
 
   std::atomic<bool> stopping_{false}, finished_{false}, once_swept_{false}, reload_sweep_{false};
   std::atomic<bool> workers_done_{false};

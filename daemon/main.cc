@@ -43,9 +43,11 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool once = false, check = false, print_config = false, gen_keys = false;
   // Internal: the per-worker scan service (scan_child.h).
-  if ((argc == 5 || argc == 7) && std::string(argv[1]) == "--scan-service" && std::string(argv[3]) == "--config") {
-    bool snap = argc == 7 && std::string(argv[5]) == "--snapshot";
-    return ScanServiceMain(std::atoi(argv[2]), argv[4], snap ? argv[6] : "");
+  if ((argc == 5 || argc == 7 || argc == 9) && std::string(argv[1]) == "--scan-service" &&
+      std::string(argv[3]) == "--config") {
+    bool snap = argc >= 7 && std::string(argv[5]) == "--snapshot";
+    bool region = argc == 9 && std::string(argv[7]) == "--region";
+    return ScanServiceMain(std::atoi(argv[2]), argv[4], snap ? argv[6] : "", region ? std::atoi(argv[8]) : -1);
   }
   CLI::App app(kDescription, "shelfguardd");
   shelfguard::cli::UseHelpFormat(&app);

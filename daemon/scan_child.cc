@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bounded_file.h"
+#include "shelfguard/archive.h"
 
 namespace shelfguard::daemon {
 namespace {
@@ -49,21 +51,28 @@ void MaybeFault(const std::string&) {}  // release builds: no fault switch
 
 queue::ScanOutcome ScanHere(const Engine& engine, const Assessor& assessor,
                             const std::string& path, const std::string& label,
-                            const report::Suppressions* suppressions) {
-  // A path swapped for a FIFO, device or link after it was queued would make
-  // the engine's open() wait for a writer until the deadline kills us: look
-  // first without blocking or following (a swap after this look is still
-  // bounded by the deadline).
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-  if (fd >= 0) {
-    struct stat st;
-    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    ::close(fd);
-    if (!regular) return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": not a regular file");
-  } else if (errno == ELOOP) {
-    return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": a symbolic link, not followed");
+                            const report::Suppressions* suppressions, const std::string_view* bytes) {
+  Facts facts;
+  if (bytes != nullptr) {
+    // Named `path`, as ScanFile names a file it reads whole: the same report.
+    facts = engine.ScanBytes(path, std::string(*bytes));
+  } else {
+    // A path swapped for a FIFO, device or link after it was queued would make
+    // the engine's open() wait for a writer until the deadline kills us: look
+    // first without blocking or following (a swap after this look is still
+    // bounded by the deadline).
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat st;
+      bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+      ::close(fd);
+      if (!regular) return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": not a regular file");
+    } else if (errno == ELOOP) {
+      return queue::ErrorOutcome(label, "", 0, "not-a-regular-file", label + ": a symbolic link, not followed");
+    }
+    facts = engine.ScanFile(path);
   }
-  Report r = assessor.Assess(engine.ScanFile(path));
+  Report r = assessor.Assess(std::move(facts));
   if (suppressions != nullptr) {
     // Today's date each time: an entry stops applying the day after it expires.
     std::vector<uint64_t> hits;
@@ -87,10 +96,18 @@ bool WriteAll(int fd, const char* p, size_t n) {
 }
 
 queue::ScanOutcome Failed(const std::string& path, const std::string& label,
-                          const std::string& code, const std::string& msg) {
+                          const std::string& code, const std::string& msg,
+                          const std::string_view* bytes = nullptr) {
   uint64_t size = 0;
-  // Never a blocking open of the path (it may have become a FIFO).
-  std::string sha = Sha256NoFollow(path, &size);
+  std::string sha;
+  if (bytes != nullptr) {
+    // The file at `path` may still be being written: the bytes are the package.
+    size = bytes->size();
+    sha = Sha256Hex(*bytes);
+  } else {
+    // Never a blocking open of the path (it may have become a FIFO).
+    sha = Sha256NoFollow(path, &size);
+  }
   return queue::ErrorOutcome(label, sha, size, code, msg);
 }
 
@@ -100,21 +117,27 @@ void SetChildCloseFd(int fd) { g_close_fd.store(fd); }
 
 queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
                                 const std::string& path, const std::string& label,
-                                const IsolationOptions& opt, const report::Suppressions* suppressions) {
+                                const IsolationOptions& opt, const report::Suppressions* suppressions,
+                                const std::string_view* bytes) {
+  if (bytes != nullptr && bytes->size() > kArchiveLoadWholeBytes) {
+    // Not scanned as the engine scans such a file (entry by entry): the
+    // callers hand over only what it would read whole.
+    return Failed(path, label, "scan-isolation", "package bytes over the in-memory limit", bytes);
+  }
   if (!opt.fork) {
     MaybeFault(path);
-    return ScanHere(engine, assessor, path, label, suppressions);
+    return ScanHere(engine, assessor, path, label, suppressions, bytes);
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return Failed(path, label, "scan-isolation", std::string("pipe: ") + std::strerror(errno));
+    return Failed(path, label, "scan-isolation", std::string("pipe: ") + std::strerror(errno), bytes);
   }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    return Failed(path, label, "scan-isolation", std::string("fork: ") + std::strerror(errno));
+    return Failed(path, label, "scan-isolation", std::string("fork: ") + std::strerror(errno), bytes);
   }
   if (pid == 0) {
     // Child: only this thread exists. Die with the parent, drop the lock fd,
@@ -134,7 +157,7 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
       ::setrlimit(RLIMIT_AS, &rl);
     }
     MaybeFault(path);
-    std::string out = EncodeOutcome(ScanHere(engine, assessor, path, label, suppressions));
+    std::string out = EncodeOutcome(ScanHere(engine, assessor, path, label, suppressions, bytes));
     uint64_t n = out.size();
     char hdr[8];
     std::memcpy(hdr, &n, 8);
@@ -203,22 +226,25 @@ queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
   if (timed_out) {
     return Failed(path, label, "timeout",
                   "scan exceeded the deadline of " + std::to_string(opt.deadline_ms) + " ms (+" +
-                      std::to_string(opt.grace_ms) + " ms grace); the scanner was killed");
+                      std::to_string(opt.grace_ms) + " ms grace); the scanner was killed",
+                  bytes);
   }
-  if (too_big) return Failed(path, label, "over-limit", "scan outcome too large");
+  if (too_big) return Failed(path, label, "over-limit", "scan outcome too large", bytes);
   if (want != UINT64_MAX && want <= kMaxOutcomeBytes && buf.size() >= 8 + want) {
     auto o = DecodeOutcome(std::string_view(buf).substr(8, want));
     if (o.ok()) return std::move(o).value();
-    return Failed(path, label, "scan-crashed", o.status().message());
+    return Failed(path, label, "scan-crashed", o.status().message(), bytes);
   }
   if (WIFSIGNALED(wstatus)) {
     return Failed(path, label, "scan-crashed",
                   std::string("the scanner died with signal ") + std::to_string(WTERMSIG(wstatus)) +
-                      " (" + strsignal(WTERMSIG(wstatus)) + ")");
+                      " (" + strsignal(WTERMSIG(wstatus)) + ")",
+                  bytes);
   }
   return Failed(path, label, "scan-crashed",
                 "the scanner exited with status " + std::to_string(WEXITSTATUS(wstatus)) +
-                    " without a result");
+                    " without a result",
+                bytes);
 }
 
 }  // namespace shelfguard::daemon
@@ -293,27 +319,38 @@ Status ScanService::Launch(const std::string& config_path, const std::string& sn
     return Status::IoError("cannot find /proc/self/exe");
   }
   exe[n] = '\0';
+  // The region for submitted bytes. Without it (no memfd) every package is
+  // read from its file, as before.
+  int region = ::memfd_create("shelfguard-package", MFD_CLOEXEC);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(sv[0]);
     ::close(sv[1]);
+    if (region >= 0) ::close(region);
     return Status::IoError(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
     // Only async-signal-safe calls until exec.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(3);
-    ::dup2(sv[1], 3);  // dup2 clears FD_CLOEXEC on the new descriptor
+    // The socket becomes fd 3 and the region fd 4. Both are first copied
+    // above 9, so that neither dup2 overwrites the other's source; those
+    // copies close at exec, and dup2 clears FD_CLOEXEC on 3 and 4.
+    int sock = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    int reg = region >= 0 ? ::fcntl(region, F_DUPFD_CLOEXEC, 10) : -1;
+    if (sock < 0 || ::dup2(sock, 3) < 0) ::_exit(127);
+    if (reg >= 0 && ::dup2(reg, 4) < 0) reg = -1;
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
     const char* argv[] = {exe,        "--scan-service", "3", "--config", config_path.c_str(),
-                          "--snapshot", snapshot.c_str(),  nullptr};
+                          "--snapshot", snapshot.c_str(),  reg >= 0 ? "--region" : nullptr, "4", nullptr};
     ::execv(exe, const_cast<char* const*>(argv));
     ::_exit(127);
   }
   ::close(sv[1]);
+  region_fd_ = region;
   fd_ = sv[0];
   pid_ = pid;
   ready_ = false;
@@ -343,6 +380,11 @@ Status ScanService::WaitReady(int64_t timeout_ms) {
 void ScanService::Stop() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  if (region_ != nullptr) ::munmap(region_, region_size_);
+  region_ = nullptr;
+  region_size_ = 0;
+  if (region_fd_ >= 0) ::close(region_fd_);
+  region_fd_ = -1;
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int st;
@@ -353,10 +395,35 @@ void ScanService::Stop() {
   ready_ = false;
 }
 
+bool ScanService::TakesBytes(size_t n) {
+  if (region_fd_ < 0 || n == 0 || n > kArchiveLoadWholeBytes) return false;
+  if (n <= region_size_) return true;
+  // Grown in whole MiB (the helper maps what fstat says); never shrunk
+  // while the helper lives, so its mapping stays valid.
+  size_t want = std::min<size_t>((n + (1u << 20) - 1) & ~size_t{(1u << 20) - 1}, kArchiveLoadWholeBytes);
+  if (::ftruncate(region_fd_, static_cast<off_t>(want)) != 0) return false;
+  void* m = ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED, region_fd_, 0);
+  if (m == MAP_FAILED) return false;
+  if (region_ != nullptr) ::munmap(region_, region_size_);
+  region_ = static_cast<char*>(m);
+  region_size_ = want;
+  return true;
+}
+
 queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string& label,
-                                     const IsolationOptions& o) {
+                                     const IsolationOptions& o, std::string_view bytes) {
   nlohmann::json req = {{"path", path}, {"label", label}, {"fork", o.fork}, {"deadline_ms", o.deadline_ms},
                         {"grace_ms", o.grace_ms}, {"max_memory_mb", o.max_memory_mb}};
+  const std::string_view* in_memory = nullptr;
+  if (!bytes.empty()) {
+    if (!TakesBytes(bytes.size())) {
+      return Failed(path, label, "scan-service", "the package bytes cannot be handed to the scan service", &bytes);
+    }
+    // The helper is idle between requests: nothing reads the region now.
+    std::memcpy(region_, bytes.data(), bytes.size());
+    req["bytes"] = bytes.size();
+    in_memory = &bytes;
+  }
   std::string reply;
   // In-service scans (fork == false) are bounded here: past the deadline and
   // grace the whole service is killed and replaced. Per-package children are
@@ -383,17 +450,20 @@ queue::ScanOutcome ScanService::Scan(const std::string& path, const std::string&
   if (timed_out) {
     return Failed(path, label, "timeout",
                   "scan exceeded the deadline of " + std::to_string(o.deadline_ms) + " ms (+" +
-                      std::to_string(o.grace_ms) + " ms grace); the scanner was killed");
+                      std::to_string(o.grace_ms) + " ms grace); the scanner was killed",
+                  in_memory);
   }
   if (exited && WIFSIGNALED(st)) {
     return Failed(path, label, "scan-crashed",
                   std::string("the scanner died with signal ") + std::to_string(WTERMSIG(st)) + " (" +
-                      strsignal(WTERMSIG(st)) + ")");
+                      strsignal(WTERMSIG(st)) + ")",
+                  in_memory);
   }
-  return Failed(path, label, "scan-crashed", "the scan service failed without a result; it is restarted");
+  return Failed(path, label, "scan-crashed", "the scan service failed without a result; it is restarted",
+                in_memory);
 }
 
-int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot) {
+int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot, int region_fd) {
   // The daemon stops the service itself (SIGKILL, or EOF on the socket); a
   // terminal's SIGINT/SIGTERM to the process group must not kill a scan the
   // draining daemon is waiting for.
@@ -476,6 +546,10 @@ int ScanServiceMain(int fd, const std::string& config_path, const std::string& s
                           {"signatures_version", engine.signatures_version()},
                           {"registry_version", assessor.registry_version()}};
   if (!WriteFrame(fd, hello.dump())) return 1;
+  // The daemon's region of submitted bytes, mapped read-only and remapped
+  // when the daemon has grown it.
+  const char* region = nullptr;
+  size_t mapped = 0;
   for (;;) {
     std::string req;
     if (!ReadFrame(fd, &req, -1)) return 0;  // the daemon closed the socket
@@ -486,8 +560,28 @@ int ScanServiceMain(int fd, const std::string& config_path, const std::string& s
     o.deadline_ms = j.value("deadline_ms", uint64_t{120000});
     o.grace_ms = j.value("grace_ms", int64_t{2000});
     o.max_memory_mb = j.value("max_memory_mb", int64_t{0});
-    queue::ScanOutcome out = ScanIsolated(engine, assessor, j.value("path", ""), j.value("label", ""), o,
-                                          suppressions ? &*suppressions : nullptr);
+    const std::string path = j.value("path", ""), label = j.value("label", "");
+    std::string_view bytes;
+    if (j.contains("bytes")) {
+      const uint64_t n = j.value("bytes", uint64_t{0});
+      struct stat st;
+      if (region_fd >= 0 && ::fstat(region_fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > mapped) {
+        if (region != nullptr) ::munmap(const_cast<char*>(region), mapped);
+        void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, region_fd, 0);
+        region = m == MAP_FAILED ? nullptr : static_cast<const char*>(m);
+        mapped = region == nullptr ? 0 : static_cast<size_t>(st.st_size);
+      }
+      if (n == 0 || n > mapped) {
+        if (!WriteFrame(fd, EncodeOutcome(queue::ErrorOutcome(label, "", 0, "scan-service",
+                                                              "the package bytes are not in the shared region")))) {
+          return 1;
+        }
+        continue;
+      }
+      bytes = std::string_view(region, static_cast<size_t>(n));
+    }
+    queue::ScanOutcome out = ScanIsolated(engine, assessor, path, label, o, suppressions ? &*suppressions : nullptr,
+                                          j.contains("bytes") ? &bytes : nullptr);
     if (!WriteFrame(fd, EncodeOutcome(out))) return 1;
   }
 }

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 
 #include "policy/assess.h"
 #include "queue/message.h"
@@ -33,11 +34,15 @@ struct IsolationOptions {
 
 // Scans `path`; the outcome's file is `label`. Never fails: problems are an
 // outcome with verdict "error". With `suppressions`, the entries in force
-// today mark the findings they match (report/suppressions.h).
+// today mark the findings they match (report/suppressions.h). With `bytes`
+// (at most kArchiveLoadWholeBytes), those are the package and the file at
+// `path` is not read (it may still be being written): they are scanned under
+// the name `path`, exactly as the engine scans a file it reads whole.
 queue::ScanOutcome ScanIsolated(const Engine& engine, const Assessor& assessor,
                                 const std::string& path, const std::string& label,
                                 const IsolationOptions& options,
-                                const report::Suppressions* suppressions = nullptr);
+                                const report::Suppressions* suppressions = nullptr,
+                                const std::string_view* bytes = nullptr);
 
 // Closed in forked children (the daemon's lock file).
 void SetChildCloseFd(int fd);
@@ -65,9 +70,15 @@ class ScanService {
   const std::string& sig_version() const { return sig_; }
   const std::string& reg_version() const { return reg_; }
   // Scans through the helper. When the helper fails, it is stopped (the next
-  // Start() replaces it) and an error outcome is returned.
+  // Start() replaces it) and an error outcome is returned. With `bytes`
+  // (only after TakesBytes(bytes.size()) said yes), the package is handed
+  // over in memory and the file at `path` is not read.
   queue::ScanOutcome Scan(const std::string& path, const std::string& label,
-                          const IsolationOptions& options);
+                          const IsolationOptions& options, std::string_view bytes = {});
+  // Whether a package of `n` bytes can be handed over in memory: the shared
+  // region exists and holds `n` bytes (grown now if needed), and `n` is at
+  // most kArchiveLoadWholeBytes (larger packages are scanned from the file).
+  bool TakesBytes(size_t n);
   void Stop();
 
  private:
@@ -75,13 +86,22 @@ class ScanService {
   pid_t pid_ = -1;
   bool ready_ = false;
   std::string sig_, reg_;
+  // Submitted bytes reach the helper through a memfd both processes map
+  // (issue 18): one copy into memory the helper reads, instead of waiting
+  // for the spool file to be written and reading it back. Made at Launch()
+  // (fd 4 of the helper), grown on demand, freed with the helper.
+  int region_fd_ = -1;
+  char* region_ = nullptr;
+  size_t region_size_ = 0;
 };
 
 // The helper's main: loads the config, builds its Engine and Assessor, says
 // hello on `fd` and serves scan requests until EOF. Returns the exit code.
 // With a `snapshot` directory, the config text, signatures, suppressions and
 // registry are the ones the daemon accepted, whatever the files say now.
-int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot = "");
+// `region_fd`: the memfd holding submitted bytes (-1: none; such requests fail).
+int ScanServiceMain(int fd, const std::string& config_path, const std::string& snapshot = "",
+                    int region_fd = -1);
 
 }  // namespace shelfguard::daemon
 
