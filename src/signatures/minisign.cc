@@ -13,6 +13,10 @@
 namespace shelfguard::minisign {
 namespace {
 
+// Key files are a few hundred bytes; anything larger is not one.
+constexpr size_t kMaxKeyFileBytes = 4096;
+constexpr size_t kMaxTrustedCommentBytes = 8192;  // minisign's own cap
+
 constexpr std::string_view kUntrustedPrefix = "untrusted comment: ";
 constexpr std::string_view kTrustedPrefix = "trusted comment: ";
 constexpr size_t kPublicKeyBlob = 2 + kKeyIdBytes + 32;

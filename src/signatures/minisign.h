@@ -27,10 +27,9 @@
 namespace shelfguard::minisign {
 
 inline constexpr size_t kKeyIdBytes = 8;
-// Key and signature files are a few hundred bytes; anything larger is not one.
-inline constexpr size_t kMaxKeyFileBytes = 4096;
+// Signature files are a few hundred bytes; anything larger is not one (the
+// bundle reader caps the .minisig it reads at this).
 inline constexpr size_t kMaxSignatureFileBytes = 16384;
-inline constexpr size_t kMaxTrustedCommentBytes = 8192;  // minisign's own cap
 
 using KeyId = std::array<uint8_t, kKeyIdBytes>;
 
