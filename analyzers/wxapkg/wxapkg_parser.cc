@@ -16,6 +16,7 @@ constexpr size_t kPlainHead = 1023; // plaintext bytes they stand for
 constexpr char kSalt[] = "saltiest";
 constexpr char kIv[] = "the iv: 16 bytes";
 constexpr int kRounds = 1000;
+constexpr uint32_t kMaxNameBytes = 4096;  // one file name in the index
 
 bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 

@@ -25,7 +25,6 @@ namespace shelfguard::wxapkg {
 
 inline constexpr size_t kHeaderBytes = 14;
 inline constexpr uint32_t kMaxFiles = 100000;
-inline constexpr uint32_t kMaxNameBytes = 4096;
 
 struct Entry {
   std::string name;     // as stored ("/app-config.json")
