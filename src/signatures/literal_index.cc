@@ -27,17 +27,31 @@ std::string Folded(std::string_view s) {
   return out;
 }
 
-void Lookup(const std::unordered_map<std::string, std::vector<int>>& map, std::string_view key,
-            std::vector<int>* hits) {
+template <typename Map>
+void Lookup(const Map& map, std::string_view key, std::vector<int>* hits) {
   if (map.empty()) return;
-  auto it = map.find(std::string(key));
+  auto it = map.find(key);
   if (it != map.end()) hits->insert(hits->end(), it->second.begin(), it->second.end());
 }
 
 }  // namespace
 
 bool GlobMatches(std::string_view subject, std::string_view pattern, char stop) {
-  // reach[j]: pattern[0, j) matches the subject read so far.
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return subject == pattern;
+  // One star, the shape of nearly every glob in the base ("libfoo*.so"): the
+  // head and the tail at the two ends, and no stop byte between them.
+  if (pattern.find('*', star + 1) == std::string_view::npos) {
+    const std::string_view head = pattern.substr(0, star), tail = pattern.substr(star + 1);
+    if (subject.size() < head.size() + tail.size()) return false;
+    if (subject.substr(0, head.size()) != head) return false;
+    if (subject.substr(subject.size() - tail.size()) != tail) return false;
+    const std::string_view middle =
+        subject.substr(head.size(), subject.size() - head.size() - tail.size());
+    return middle.find(stop) == std::string_view::npos;
+  }
+  // Several stars: the pattern as a small automaton. reach[j]: pattern[0, j)
+  // matches the subject read so far.
   std::vector<char> reach(pattern.size() + 1, 0), next(pattern.size() + 1, 0);
   reach[0] = 1;
   for (size_t j = 0; j < pattern.size() && pattern[j] == '*'; ++j) reach[j + 1] = 1;

@@ -11,6 +11,7 @@
 #define SHELFGUARD_SRC_SIGNATURES_LITERAL_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,7 +57,12 @@ class LiteralIndex {
   void Match(std::string_view item, std::vector<int>* hits) const;
 
  private:
-  using Exact = std::unordered_map<std::string, std::vector<int>>;
+  // Looked up by string_view, without building a std::string per item.
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Exact = std::unordered_map<std::string, std::vector<int>, ViewHash, std::equal_to<>>;
   // Globs ('*' as many bytes as it likes, none of them `stop`), found through
   // the literal before their first '*' and then checked whole.
   struct Globs {

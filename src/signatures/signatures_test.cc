@@ -376,6 +376,10 @@ TEST(GlobMatches, StarsStopAtTheirByte) {
   EXPECT_FALSE(sigs::GlobMatches("", "*a", '/'));
   EXPECT_TRUE(sigs::GlobMatches("xaxb", "*a*b", '/'));
   EXPECT_FALSE(sigs::GlobMatches("xaxbc", "*a*b", '/'));
+  EXPECT_FALSE(sigs::GlobMatches("ab", "ab*b", '/'));  // head and tail may not overlap
+  EXPECT_TRUE(sigs::GlobMatches("abb", "ab*b", '/'));
+  EXPECT_TRUE(sigs::GlobMatches("ab", "ab", '/'));
+  EXPECT_FALSE(sigs::GlobMatches("a/b", "a*b*", '/'));
 }
 
 }  // namespace
