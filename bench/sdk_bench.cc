@@ -153,21 +153,35 @@ std::string Missing(const std::vector<std::string>& tools) {
   return "";
 }
 
+// The interpreter `python3` on the PATH really is (sys.executable), so that
+// a version-manager shim in front of it (pyenv's costs ~90 ms a start) is not
+// timed as part of εxodus; "" when there is none.
+std::string ResolvePython() {
+  FILE* p = popen("python3 -c 'import sys; print(sys.executable)' 2>/dev/null", "r");
+  if (p == nullptr) return "";
+  char buf[4096];
+  std::string out;
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
 // What εxodus itself does per APK (bench/exodus_style.py), one process per
 // APK pinned to CPU 0, best of `runs`. Each APK's tracker lines go to
 // out_dir/<i>.txt; *failed counts the APKs the script could not read
 // (εxodus's zipfile refuses them too).
-double TimeExodusStyle(const std::vector<std::string>& apks, const std::string& script,
-                       const std::string& trackers, const std::string& out_dir, int runs,
-                       size_t* failed) {
+double TimeExodusStyle(const std::vector<std::string>& apks, const std::string& python,
+                       const std::string& script, const std::string& trackers,
+                       const std::string& out_dir, int runs, size_t* failed) {
   double best = 1e30;
   for (int run = 0; run < runs; ++run) {
     *failed = 0;
     double t0 = Now();
     for (size_t i = 0; i < apks.size(); ++i) {
-      std::string cmd = "taskset -c 0 python3 " + Quote(script) + " " + Quote(trackers) + " " +
-                        Quote(apks[i]) + " >" + Quote(out_dir + "/" + std::to_string(i) + ".txt") +
-                        " 2>/dev/null";
+      const std::string out = out_dir + "/" + std::to_string(i) + ".txt";
+      std::string cmd = "taskset -c 0 " + Quote(python) + " " + Quote(script) + " " +
+                        Quote(trackers) + " " + Quote(apks[i]) + " >" + Quote(out) + " 2>/dev/null";
       int status = std::system(cmd.c_str());
       if (status == -1) return -1;
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++*failed;
@@ -352,12 +366,14 @@ int main(int argc, char** argv) {
              !m.empty()) {
     exodus_skip = m + " not found";
   }
+  const std::string python = exodus_skip.empty() ? ResolvePython() : "";
+  if (exodus_skip.empty() && python.empty()) exodus_skip = "python3 does not run";
   double exodus_style_s = -1;
   size_t exodus_failed = 0, exodus_hits = 0, exodus_apks_with = 0;
   if (exodus_skip.empty()) {
     fs::create_directories(tmp + "/exodus_out");
-    exodus_style_s =
-        TimeExodusStyle(apks, script, exodus_json, tmp + "/exodus_out", kRuns, &exodus_failed);
+    exodus_style_s = TimeExodusStyle(apks, python, script, exodus_json, tmp + "/exodus_out",
+                                     kRuns, &exodus_failed);
     if (exodus_style_s < 0) return 2;
     for (size_t i = 0; i < apks.size(); ++i) {
       std::ifstream in(tmp + "/exodus_out/" + std::to_string(i) + ".txt");
@@ -413,8 +429,8 @@ int main(int argc, char** argv) {
                 "faster (target >= 20x)\n",
                 exodus_trackers, exodus_style_s, exodus_style_s / scan_s);
     std::printf("  εxodus-style found %zu trackers in %zu of %zu APKs; %zu APKs unreadable to "
-                "zipfile\n",
-                exodus_hits, exodus_apks_with, apks.size(), exodus_failed);
+                "zipfile; interpreter %s\n",
+                exodus_hits, exodus_apks_with, apks.size(), exodus_failed, python.c_str());
   } else {
     std::printf("εxodus-style detection: skipped (%s)\n", exodus_skip.c_str());
   }
