@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "daemon_impl.h"
+#include "json_text.h"
 
 namespace shelfguard::daemon {
 
@@ -27,8 +28,8 @@ std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head
                         const std::vector<std::string>& findings, const std::string& report) {
   // Spliced from texts already serialised, not parsed and dumped again: the
   // findings are the daemon's own messages, and the report is checked to be
-  // one JSON value (json::accept builds no tree) because a scan service is
-  // a separate process reading hostile packages.
+  // one JSON text (IsJsonText builds nothing and reads each byte once)
+  // because a scan service is a separate process reading hostile packages.
   std::string out = "{";
   for (const auto& [k, v] : head) {
     if (out.size() > 1) out += ',';
@@ -40,7 +41,7 @@ std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head
     out += findings[i];
   }
   out += "],\"report\":";
-  out += !report.empty() && json::accept(report) ? report : std::string("null");
+  out += IsJsonText(report) ? report : std::string("null");
   out += '}';
   return out;
 }
