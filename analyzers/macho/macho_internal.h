@@ -56,6 +56,34 @@ void ForEachCString(std::string_view body, Fn fn) {
   }
 }
 
+// A load command and the name it gives what it declares.
+struct NamedCommand {
+  uint32_t cmd;
+  const char* name;
+};
+// The load commands that link a library (loader.h: LC_LOAD_DYLIB,
+// LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB, LC_LAZY_LOAD_DYLIB,
+// LC_LOAD_UPWARD_DYLIB) and the kind each gives it (Dylib::kind). One table
+// says both which commands are read as dylibs and what they are called.
+inline constexpr NamedCommand kDylibCommands[] = {{kLcLoadDylib, "load"},
+                                                  {0x18 | kLcReqDyld, "weak"},
+                                                  {0x1f | kLcReqDyld, "reexport"},
+                                                  {0x20, "lazy"},
+                                                  {0x23 | kLcReqDyld, "upward"}};
+// LC_VERSION_MIN_MACOSX, _IPHONEOS, _TVOS, _WATCHOS (loader.h) and the
+// platform each names, for images older than LC_BUILD_VERSION.
+inline constexpr NamedCommand kVersionMinCommands[] = {
+    {0x24, "macos"}, {0x25, "ios"}, {0x2f, "tvos"}, {0x30, "watchos"}};
+
+// The entry of `table` for load command `cmd`, or nullptr.
+template <size_t N>
+constexpr const NamedCommand* FindCommand(const NamedCommand (&table)[N], uint32_t cmd) {
+  for (const NamedCommand& c : table) {
+    if (c.cmd == cmd) return &c;
+  }
+  return nullptr;
+}
+
 // Classes defined in the image (from __objc_classlist or __objc_classname)
 // and imported by symbol.
 struct ObjcClasses {

@@ -36,11 +36,6 @@ const char* PlatformName(uint32_t p) {
   }
 }
 
-bool IsDylibCmd(uint32_t cmd) {
-  return cmd == kLcLoadDylib || cmd == kLcLoadWeakDylib || cmd == kLcReexportDylib ||
-         cmd == kLcLazyLoadDylib || cmd == kLcLoadUpwardDylib;
-}
-
 }  // namespace
 
 Status SliceParser::ParseHeader() {
@@ -112,7 +107,7 @@ void SliceParser::ParseLoadCommands() {
 void SliceParser::ParseLoadCommand(const std::string& where, uint32_t type, ByteReader c) {
   if (type == kLcSegment || type == kLcSegment64) {
     ParseSegment(c, type == kLcSegment64);
-  } else if (IsDylibCmd(type) || type == kLcIdDylib) {
+  } else if (FindCommand(kDylibCommands, type) != nullptr || type == kLcIdDylib) {
     // dylib_command: cmd, cmdsize, dylib.name offset (from the command's start), ...
     auto name_off = c.LEAt<uint32_t>(8);
     std::optional<std::string_view> name;
@@ -159,15 +154,11 @@ void SliceParser::ParseLoadCommand(const std::string& where, uint32_t type, Byte
     }
     s_->platform = PlatformName(b->LE<uint32_t>(8));
     s_->min_os = VersionString(b->LE<uint32_t>(12));
-  } else if (type == kLcVersionMinIphoneos || type == kLcVersionMinMacosx ||
-             type == kLcVersionMinTvos || type == kLcVersionMinWatchos) {
+  } else if (const NamedCommand* vm = FindCommand(kVersionMinCommands, type)) {
     // version_min_command: cmd, cmdsize, version, sdk.
     auto v = c.LEAt<uint32_t>(8);
     if (!v) return;
-    s_->platform = type == kLcVersionMinIphoneos ? "ios"
-                   : type == kLcVersionMinMacosx ? "macos"
-                   : type == kLcVersionMinTvos   ? "tvos"
-                                                 : "watchos";
+    s_->platform = vm->name;
     s_->min_os = VersionString(*v);
   } else if (type == kLcSymtab) {
     // symtab_command: cmd, cmdsize, symoff, nsyms, stroff, strsize.

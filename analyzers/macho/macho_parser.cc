@@ -18,13 +18,8 @@ using internal::kMhMagic64;
 using internal::ParseThin;
 
 const char* Dylib::kind() const {
-  switch (cmd) {
-    case kLcLoadWeakDylib: return "weak";
-    case kLcReexportDylib: return "reexport";
-    case kLcLazyLoadDylib: return "lazy";
-    case kLcLoadUpwardDylib: return "upward";
-    default: return "load";
-  }
+  const internal::NamedCommand* c = internal::FindCommand(internal::kDylibCommands, cmd);
+  return c != nullptr ? c->name : "load";
 }
 
 std::string ArchName(uint32_t cputype, uint32_t cpusubtype) {

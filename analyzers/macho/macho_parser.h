@@ -44,20 +44,12 @@ inline constexpr uint64_t kMaxClassRefs = 1u << 22;      // classref/superref sl
 inline constexpr uint32_t kLcReqDyld = 0x80000000;
 inline constexpr uint32_t kLcSegment = 0x1;
 inline constexpr uint32_t kLcSymtab = 0x2;
-inline constexpr uint32_t kLcLoadDylib = 0xc;
+inline constexpr uint32_t kLcLoadDylib = 0xc;  // the other dylib commands: kDylibCommands
 inline constexpr uint32_t kLcIdDylib = 0xd;
-inline constexpr uint32_t kLcLoadWeakDylib = 0x18 | kLcReqDyld;
 inline constexpr uint32_t kLcSegment64 = 0x19;
 inline constexpr uint32_t kLcCodeSignature = 0x1d;
-inline constexpr uint32_t kLcReexportDylib = 0x1f | kLcReqDyld;
-inline constexpr uint32_t kLcLazyLoadDylib = 0x20;
 inline constexpr uint32_t kLcEncryptionInfo = 0x21;
-inline constexpr uint32_t kLcVersionMinMacosx = 0x24;
-inline constexpr uint32_t kLcVersionMinIphoneos = 0x25;
-inline constexpr uint32_t kLcLoadUpwardDylib = 0x23 | kLcReqDyld;
 inline constexpr uint32_t kLcEncryptionInfo64 = 0x2c;
-inline constexpr uint32_t kLcVersionMinTvos = 0x2f;
-inline constexpr uint32_t kLcVersionMinWatchos = 0x30;
 inline constexpr uint32_t kLcBuildVersion = 0x32;
 
 struct Section {
@@ -74,7 +66,7 @@ struct Segment {
 
 struct Dylib {
   std::string path;
-  uint32_t cmd = 0;  // kLcLoadDylib, kLcLoadWeakDylib, ...
+  uint32_t cmd = 0;  // one of internal::kDylibCommands (macho_internal.h)
   const char* kind() const;  // "load" | "weak" | "reexport" | "lazy" | "upward"
 };
 

@@ -154,6 +154,7 @@ TEST(MachO, Fat32WithHandAssembledArmv7) {
   const Slice& v7 = f->slices[0];
   EXPECT_EQ(v7.arch, "armv7");
   EXPECT_FALSE(v7.is64);
+  EXPECT_EQ(v7.platform, "ios");  // from LC_VERSION_MIN_IPHONEOS
   EXPECT_EQ(v7.min_os, "9.0");
   ASSERT_EQ(v7.dylibs.size(), 1u);
   EXPECT_EQ(v7.dylibs[0].path, "/System/Library/Frameworks/Foundation.framework/Foundation");
