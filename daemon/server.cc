@@ -180,7 +180,16 @@ void DaemonImpl::HandleSubmit(std::vector<zmq::message_t>& fr) {
     return true;
   };
   int64_t bytes = 0;
-  std::shared_ptr<Submitted> early;  // the bytes, handed to a worker before they are queued
+  // The bytes, handed to a worker before they are queued. Whatever way this
+  // handler ends (an error reply, an exception), the worker waiting for them
+  // is told; Settle() keeps the first answer, the queued job on success.
+  std::shared_ptr<Submitted> early;
+  struct SettleOnExit {
+    std::shared_ptr<Submitted>& sub;
+    ~SettleOnExit() {
+      if (sub) sub->Settle(std::nullopt);
+    }
+  } settle_on_exit{early};
   queue::JobSpec spec;
   spec.source = "submit";
   if (!rid.empty()) spec.dedup_key = "submit:" + rid;
@@ -204,7 +213,6 @@ void DaemonImpl::HandleSubmit(std::vector<zmq::message_t>& fr) {
     // cache keeps the bytes across a crash of the process; on a loaded disk
     // the fsync of 5 MB took 30-50 ms of the round trip (issue 18).
     if (!WriteOwnedFile(spec.path, static_cast<const char*>(fr[3].data()), fr[3].size(), -1, 0, c->full_sync)) {
-      if (early) early->Settle(std::nullopt);
       return reply_error("cannot spool the package", "io-error");
     }
     spec.owned = true;
@@ -273,7 +281,6 @@ void DaemonImpl::HandleSubmit(std::vector<zmq::message_t>& fr) {
     id = store_->Enqueue(spec, now);
   }
   if (!id.ok() || *id == 0) {
-    if (early) early->Settle(std::nullopt);
     if (spec.owned) ::unlink(spec.path.c_str());
     return reply_error("cannot queue the submission", "io-error");
   }
