@@ -88,7 +88,11 @@ CLI::App* AddBundleCommand(CLI::App* parent, const std::string& name, const std:
   return cmd;
 }
 
-void AddPublicKeyOption(CLI::App* cmd, std::string* public_key) {
+// What verify and update both take: the bundle they check (`arg`, a file or
+// a URL, required) and the minisign public key they check it with.
+void AddCheckedBundleOptions(CLI::App* cmd, const std::string& arg, std::string* where, const std::string& help,
+                             const std::string& type, std::string* public_key) {
+  cmd->add_option(arg, *where, help)->type_name(type)->required();
   cmd->add_option("--public-key", *public_key, "minisign public key")->type_name("KEY.pub")->required();
 }
 
@@ -119,15 +123,13 @@ void AddSignatureBundleCommands(CLI::App* cmd) {
                                       "verify a bundle's signature and every file's digest; print its "
                                       "version and files",
                                       [b] { return Verify(*b); });
-  verify->add_option("bundle", b->bundle, "bundle file")->type_name("BUNDLE.zip")->required();
-  AddPublicKeyOption(verify, &b->public_key);
+  AddCheckedBundleOptions(verify, "bundle", &b->bundle, "bundle file", "BUNDLE.zip", &b->public_key);
 
   CLI::App* update = AddBundleCommand(cmd, "update",
                                       "download a bundle (conditional GET), verify it, refuse a version "
                                       "not newer than the installed one and swap it in atomically",
                                       [b] { return Update(*b); });
-  update->add_option("url", b->url, "bundle URL (http or https)")->type_name("URL")->required();
-  AddPublicKeyOption(update, &b->public_key);
+  AddCheckedBundleOptions(update, "url", &b->url, "bundle URL (http or https)", "URL", &b->public_key);
   update->add_option("--dir,--signatures", b->dir,
                      "installed signature directory (default: $SHELFGUARD_SIGNATURES or built-in)")
       ->type_name("DIR");
