@@ -11,7 +11,10 @@
 //   * daemon  the daemon's own time for the job (`scan.done` "ms" in its log:
 //             scan-service request, the scan, outcome decoding, findings);
 //   * scan    the same package scanned in this process by Engine + Assessor
-//             (the scan itself, no daemon around it).
+//             (the scan itself, no daemon around it);
+//   * floor   the same bytes sent with a request the daemon refuses at once
+//             (a bad field): the transport alone, what any submission of
+//             that size pays before the daemon can do anything with it.
 // Rounds interleave the contenders per file so that load on a shared machine
 // hits all of them alike; p50/p95/p99 are over all rounds. The overhead is
 // rt - scan, its share overhead / scan (issue 18 target < 15 %): per file
@@ -98,15 +101,17 @@ int Wait(pid_t pid) {
 }
 
 // One REQ round trip: [request][bytes] -> reply text. Empty on timeout.
+// `refused`: a request the daemon answers bad-request once it has the bytes.
 std::string Submit(void* ctx, const std::string& endpoint, const std::string& name, const std::string& bytes,
-                   int timeout_ms) {
+                   int timeout_ms, bool refused = false) {
   void* s = zmq_socket(ctx, ZMQ_REQ);
   int linger = 0;
   zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
   zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
   std::string reply;
   if (zmq_connect(s, endpoint.c_str()) == 0) {
-    std::string req = "{\"type\":\"submit\",\"name\":\"" + name + "\"}";
+    std::string req = refused ? std::string("{\"type\":\"submit\",\"name\":0}")
+                              : "{\"type\":\"submit\",\"name\":\"" + name + "\"}";
     if (zmq_send(s, req.data(), req.size(), ZMQ_SNDMORE) >= 0 && zmq_send(s, bytes.data(), bytes.size(), 0) >= 0) {
       zmq_msg_t m;
       zmq_msg_init(&m);
@@ -139,7 +144,7 @@ std::vector<double> ScanDoneMs(const fs::path& log, size_t* from) {
 }
 
 struct Row {
-  std::vector<double> rt, cli, daemon, scan;
+  std::vector<double> rt, cli, daemon, scan, floor;
 };
 
 void PrintRow(const char* what, const std::vector<double>& v) {
@@ -277,6 +282,10 @@ int main(int argc, char** argv) {
       row.rt.push_back(Ms(t0, t1));
       for (double d : ScanDoneMs(log, &log_pos)) row.daemon.push_back(d);
       t0 = Clock::now();
+      rep = Submit(ctx, endpoint, apks[i].filename().string(), bytes[i], 120000, true);
+      t1 = Clock::now();
+      if (rep.find("\"bad-request\"") != std::string::npos) row.floor.push_back(Ms(t0, t1));
+      t0 = Clock::now();
       pid_t c = SpawnLogged({(bin / "shelfguard").string(), "submit", "--config", cfg.string(), "--format", "json",
                              apks[i].string()},
                             "/dev/null", "/dev/null");
@@ -297,6 +306,7 @@ int main(int argc, char** argv) {
     PrintRow("round trip, shelfguard submit", row.cli);
     PrintRow("daemon job time (scan.done ms)", row.daemon);
     PrintRow("scan in process (engine+assess)", row.scan);
+    PrintRow("transport floor (refused request)", row.floor);
     double ov = Pct(row.rt, 50) - Pct(row.scan, 50);
     std::printf("    overhead (rt - scan) p50 %.1f ms = %.1f %% of the scan; rt/scan %.2f\n", ov,
                 100.0 * ov / std::max(1e-9, Pct(row.scan, 50)), Pct(row.rt, 50) / std::max(1e-9, Pct(row.scan, 50)));
@@ -304,6 +314,7 @@ int main(int argc, char** argv) {
     all.cli.insert(all.cli.end(), row.cli.begin(), row.cli.end());
     all.daemon.insert(all.daemon.end(), row.daemon.begin(), row.daemon.end());
     all.scan.insert(all.scan.end(), row.scan.begin(), row.scan.end());
+    all.floor.insert(all.floor.end(), row.floor.begin(), row.floor.end());
   }
   // Overheads per submission are paired within a round, so the median of
   // the per-file ratios is the summary figure.
@@ -317,6 +328,7 @@ int main(int argc, char** argv) {
   PrintRow("round trip, shelfguard submit", all.cli);
   PrintRow("daemon job time (scan.done ms)", all.daemon);
   PrintRow("scan in process (engine+assess)", all.scan);
+  PrintRow("transport floor (refused request)", all.floor);
   std::printf("  overhead share, median over files: %.1f %% (target < 15 %%); rt p50 %.1f ms (target < 50), "
               "p99 %.1f ms (target < 80); cli - libzmq p50: %.1f ms\n",
               100.0 * Pct(shares, 50), Pct(all.rt, 50), Pct(all.rt, 99), Pct(all.cli, 50) - Pct(all.rt, 50));
@@ -329,8 +341,9 @@ int main(int argc, char** argv) {
       paired_share.push_back((row.rt[k] - row.scan[k]) / std::max(1e-9, row.scan[k]));
     }
   }
-  std::printf("  overhead paired per round (rt - scan of the same round): p50 %.1f ms, share p50 %.1f %%\n",
-              Pct(paired, 50), 100.0 * Pct(paired_share, 50));
+  std::printf("  overhead paired per round (rt - scan of the same round): p50 %.1f ms, share p50 %.1f %%; "
+              "transport floor p50 %.1f ms of it\n",
+              Pct(paired, 50), 100.0 * Pct(paired_share, 50), Pct(all.floor, 50));
 
   // Throughput with concurrent submitters (the median-sized file).
   const std::string& mid = bytes[bytes.size() / 2];
