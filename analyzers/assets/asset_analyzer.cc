@@ -213,23 +213,22 @@ std::vector<std::string> ExtractHosts(std::string_view text, size_t max) {
 
 namespace {
 
-class AssetAnalyzer : public Analyzer {
+// A bare DEX has no package paths or assets: ArchiveAnalyzer skips it.
+class AssetAnalyzer : public ArchiveAnalyzer {
  public:
-  explicit AssetAnalyzer(bool bundle_modules) : bundle_modules_(bundle_modules) {}
+  using ArchiveAnalyzer::ArchiveAnalyzer;
   const char* name() const override { return "assets"; }
 
-  void Analyze(ScanContext* ctx) override {
-    Archive* archive = ctx->archive();
-    if (archive == nullptr) return;  // bare DEX: no package paths or assets
+  void AnalyzeArchive(ScanContext* ctx, Archive& archive) override {
     const Platform platform = ctx->facts().package.platform;
 
     // A bundle's module content is matched at the path it gets in the APK
     // bundletool builds (assets/gdt_plugin/..., not base/assets/...), so
     // the asset patterns apply unchanged.
     std::vector<std::string_view> paths;
-    paths.reserve(archive->entries().size());
-    for (const auto& e : archive->entries()) {
-      std::string_view rel = bundle_modules_ ? BundleApkPath(e.name) : std::string_view();
+    paths.reserve(archive.entries().size());
+    for (const auto& e : archive.entries()) {
+      std::string_view rel = ApkPath(e.name);
       paths.push_back(rel.empty() ? std::string_view(e.name) : rel);
     }
     ctx->Table(EvidenceKind::kAsset, "package", paths);
@@ -237,7 +236,7 @@ class AssetAnalyzer : public Analyzer {
     uint64_t text_total = 0;
     size_t text_files = 0, axml_files = 0;
     bool text_cap_noted = false;
-    for (const auto& e : archive->entries()) {
+    for (const auto& e : archive.entries()) {
       if (e.directory || e.duplicate) continue;
       if (ctx->budget().Expired()) {
         ctx->AddError(ctx->budget().CheckDeadline());
@@ -247,11 +246,11 @@ class AssetAnalyzer : public Analyzer {
       // In a bundle: <module>/assets/ and <module>/res/raw/ (files kept as
       // they are); its res/ XML is aapt2's protobuf form, read by the AAB
       // analyzer through resources.pb instead.
-      const std::string_view rel = bundle_modules_ ? BundleApkPath(n) : std::string_view(n);
+      const std::string_view rel = ApkPath(n);
       const bool android_text = platform == Platform::kAndroid &&
                                 (StartsWith(rel, "assets/") || StartsWith(rel, "res/raw/"));
       const bool ios_text = platform == Platform::kIos && InIosBundle(n);
-      const bool android_res_xml = platform == Platform::kAndroid && !bundle_modules_ &&
+      const bool android_res_xml = platform == Platform::kAndroid && !bundle_modules() &&
                                    StartsWith(n, "res/") && !StartsWith(n, "res/raw/") &&
                                    EndsWithCi(n, ".xml");
       if ((android_text || ios_text) && IsTextName(n)) {
@@ -264,7 +263,7 @@ class AssetAnalyzer : public Analyzer {
           continue;
         }
         uint64_t want = std::min<uint64_t>(kMaxTextFileBytes, kMaxTextTotalBytes - text_total);
-        auto bytes = archive->Read(e, want);
+        auto bytes = archive.Read(e, want);
         if (!bytes.ok()) {
           if (!HandleReadError(ctx, n, bytes.status())) return;
           continue;
@@ -274,7 +273,7 @@ class AssetAnalyzer : public Analyzer {
         AnalyzeText(ctx, n, *bytes);
       } else if (android_res_xml) {
         if (axml_files >= kMaxAxmlFiles) continue;
-        auto bytes = archive->Read(e, kMaxAxmlFileBytes);
+        auto bytes = archive.Read(e, kMaxAxmlFileBytes);
         if (!bytes.ok()) {
           if (!HandleReadError(ctx, n, bytes.status())) return;
           continue;
@@ -338,8 +337,6 @@ class AssetAnalyzer : public Analyzer {
     for (const auto& an : doc->anomalies) ctx->AddAnomaly(an.code, an.location, an.detail);
     if (doc->truncated) ctx->AddAnomaly("axml-truncated", name, "resource XML parsed partially");
   }
-
-  const bool bundle_modules_;
 };
 
 }  // namespace

@@ -20,20 +20,18 @@ bool HasSuffix(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-class ElfAnalyzer : public Analyzer {
+class ElfAnalyzer : public ArchiveAnalyzer {
  public:
-  explicit ElfAnalyzer(bool bundle_modules) : bundle_modules_(bundle_modules) {}
+  using ArchiveAnalyzer::ArchiveAnalyzer;
   const char* name() const override { return "elf"; }
 
-  void Analyze(ScanContext* ctx) override {
-    Archive* archive = ctx->archive();
-    if (archive == nullptr) return;
+  void AnalyzeArchive(ScanContext* ctx, Archive& archive) override {
     std::vector<std::string_view> libs;
     std::vector<const ArchiveEntry*> to_parse;
-    for (const ArchiveEntry& e : archive->entries()) {
+    for (const ArchiveEntry& e : archive.entries()) {
       // HarmonyOS HAPs keep theirs under libs/<abi>/, bundles under
       // <module>/lib/<abi>/.
-      const std::string_view rel = bundle_modules_ ? BundleApkPath(e.name) : e.name;
+      const std::string_view rel = ApkPath(e.name);
       if (e.directory || (rel.compare(0, 4, "lib/") != 0 && rel.compare(0, 5, "libs/") != 0))
         continue;
       libs.push_back(e.name);
@@ -48,7 +46,7 @@ class ElfAnalyzer : public Analyzer {
         ctx->AddError(ctx->budget().CheckDeadline());
         return;
       }
-      auto bytes = archive->Read(*e);
+      auto bytes = archive.Read(*e);
       if (!bytes.ok()) {
         ctx->AddError("elf-unreadable", e->name + ": " + bytes.status().ToString());
         ctx->facts().code.push_back({"elf", e->name, false, AbiOf(e->name), 0, 0, 0, 0, {},
@@ -62,7 +60,7 @@ class ElfAnalyzer : public Analyzer {
  private:
   std::string AbiOf(std::string_view path) const {
     // lib/<abi>/libx.so
-    if (bundle_modules_) path = BundleApkPath(path);
+    path = ApkPath(path);
     size_t a = path.find('/');
     size_t b = path.find('/', a + 1);
     return b == std::string_view::npos ? std::string() : std::string(path.substr(a + 1, b - a - 1));
@@ -119,7 +117,6 @@ class ElfAnalyzer : public Analyzer {
     ctx->facts().code.push_back(std::move(unit));
   }
 
-  const bool bundle_modules_;
   std::vector<std::string_view> items_;
   HostTable hosts_;
 };

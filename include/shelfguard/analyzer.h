@@ -128,6 +128,30 @@ class Analyzer {
   virtual void Analyze(ScanContext* ctx) = 0;
 };
 
+// An analyzer of a package archive's entries (nothing to do for a bare
+// file), which may be an Android App Bundle's: then each entry is looked at
+// by the path it gets in the APK (BundleApkPath), so what is matched against
+// APK paths applies unchanged.
+class ArchiveAnalyzer : public Analyzer {
+ public:
+  explicit ArchiveAnalyzer(bool bundle_modules) : bundle_modules_(bundle_modules) {}
+  void Analyze(ScanContext* ctx) final {
+    if (Archive* archive = ctx->archive()) AnalyzeArchive(ctx, *archive);
+  }
+
+ protected:
+  virtual void AnalyzeArchive(ScanContext* ctx, Archive& archive) = 0;
+  bool bundle_modules() const { return bundle_modules_; }
+  // `name`'s path in the APK: BundleApkPath in a bundle ("" for bundle-only
+  // entries), `name` itself otherwise.
+  std::string_view ApkPath(std::string_view name) const {
+    return bundle_modules_ ? BundleApkPath(name) : name;
+  }
+
+ private:
+  const bool bundle_modules_;
+};
+
 // The explicit, ordered list of analyzers for a platform (src/engine/analyzer_list.cc).
 std::vector<std::unique_ptr<Analyzer>> MakeAnalyzers(Platform platform);
 
