@@ -12,6 +12,10 @@ constexpr char kMagic[8] = {'P', 'A', 'N', 'D', 'A', 0, 0, 0};
 // magic, checksum, version, file_size, foreign_off, foreign_size,
 // num_classes, class_idx_off: the fields read here.
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 4 * 5;
+// At most this many strings are kept per file (and the Budget's table cap).
+constexpr size_t kMaxStrings = 400000;
+// Strings longer than this are not module names or displayed texts.
+constexpr size_t kMaxStringBytes = 4096;
 // At most this many distinct module references are kept per file.
 constexpr size_t kMaxModuleRefs = 20000;
 

@@ -24,11 +24,6 @@
 
 namespace shelfguard::abc {
 
-// At most this many strings are kept per file (and the Budget's table cap).
-inline constexpr size_t kMaxStrings = 400000;
-// Strings longer than this are not module names or displayed texts.
-inline constexpr size_t kMaxStringBytes = 4096;
-
 struct AbcFile {
   std::string version;       // "13.0.1.0"
   uint32_t declared_size = 0;
@@ -44,8 +39,9 @@ struct AbcFile {
 bool IsAbc(std::string_view bytes);
 
 // Parses `bytes` (which must outlive the result). Errors: not an .abc,
-// header truncated, the budget's deadline. More strings than kMaxStrings or
-// max_table_items: the first are kept and the cut recorded.
+// header truncated, the budget's deadline. More strings than kMaxStrings
+// (abc_reader.cc) or max_table_items: the first are kept and the cut
+// recorded.
 Result<AbcFile> ParseAbc(std::string_view bytes, Budget* budget);
 
 // A module request string as written by the ArkTS compiler ("@ohos:router",
