@@ -1,6 +1,9 @@
 # Install rules (cmake --install) and the Debian package (cpack -G DEB).
 #
 #   <prefix>/bin/shelfguard, shelfguardd
+#   <prefix>/libexec/shelfguard-tool           what shelfguard execs for every
+#                                              command but the daemon clients
+#                                              (src/cli/main_client.cc)
 #   <prefix>/share/shelfguard/signatures/      found at run time relative to the
 #                                              programs (src/core/data_dir.h)
 #   <prefix>/share/man/man1/*.1.gz              help2man from each --help
@@ -17,6 +20,13 @@ set(SG_PACKAGING_DIR ${CMAKE_SOURCE_DIR}/packaging)
 set(SG_PACKAGING_BINARY_DIR ${CMAKE_BINARY_DIR}/packaging)
 
 install(TARGETS shelfguard shelfguardd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# In libexec, not bin: it is not a command of its own. Directly in libexec (not
+# a shelfguard/ below it) so that its data is where DataDir() (src/core/data_dir.h)
+# looks from any program: <its directory>/../share/shelfguard.
+install(TARGETS shelfguard-tool RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR})
+# Where shelfguard finds it, relative to its own directory.
+file(RELATIVE_PATH SG_TOOL_FROM_BINDIR ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBEXECDIR})
+target_compile_definitions(shelfguard PRIVATE SG_TOOL_FROM_BINDIR="${SG_TOOL_FROM_BINDIR}")
 # The documentation, where kDocumentationUri (include/shelfguard/about.h),
 # the SARIF informationUri and --version point: /usr/share/doc/shelfguard/.
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} PATTERN "team" EXCLUDE)

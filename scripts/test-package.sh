@@ -9,7 +9,8 @@
 # completion and signatures are in the package. Then, in a mount namespace
 # with a tmpfs over the source tree (and the build tree): the installed
 # `shelfguard signatures check` uses <root>/usr/share/shelfguard/signatures,
-# `shelfguard scan` of a sample prints what the build tree's program printed,
+# `shelfguard scan` of a sample (run by <root>/usr/libexec/shelfguard-tool,
+# which the installed shelfguard execs) prints what the build tree's printed,
 # `shelfguardd --check` accepts the installed config, and `shelfguardd --once`
 # with that config runs as an unprivileged user on a read-only file system
 # with only its state directory writable (as ProtectSystem=strict,
@@ -41,7 +42,7 @@ echo "Depends: $depends"
 # Every shared library the programs link directly (DT_NEEDED) must come from a
 # package in Depends (the libraries those load come with their own Depends).
 dep_names=$(tr ',' '\n' <<<"$depends" | awk '{ print $1 }')
-libs=$(for bin in "$build/shelfguard" "$build/shelfguardd"; do
+libs=$(for bin in "$build/shelfguard" "$build/shelfguard-tool" "$build/shelfguardd"; do
   needed=$(readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
   [[ -n $needed ]] || fail "readelf found no DT_NEEDED in $bin"
   ldd "$bin" | awk -v needed="$needed" 'BEGIN { split(needed, n, "\n"); for (i in n) want[n[i]] = 1 }
@@ -57,7 +58,7 @@ for lib in $libs; do
 done
 [[ $(dpkg-deb -I "$deb" conffiles) == "/etc/shelfguard/shelfguard.toml" ]] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
-for f in ./usr/bin/shelfguard ./usr/bin/shelfguardd ./etc/shelfguard/shelfguard.toml \
+for f in ./usr/bin/shelfguard ./usr/libexec/shelfguard-tool ./usr/bin/shelfguardd ./etc/shelfguard/shelfguard.toml \
          ./usr/lib/systemd/system/shelfguardd.service \
          ./usr/share/bash-completion/completions/shelfguard ./usr/share/bash-completion/completions/shelfguardd \
          ./usr/share/man/man1/shelfguard.1.gz ./usr/share/man/man1/shelfguardd.1.gz \

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,78 @@ TEST_F(CliClientTest, SubmitJsonKeepsTheReportsKeyOrder) {
   EXPECT_EQ(keys(reply["report"]), keys(report));
   ASSERT_TRUE(reply["findings"].is_array() && !reply["findings"].empty()) << out;
   EXPECT_EQ(keys(reply["findings"][0])[0], "id") << out;  // as FindingMessage writes it
+}
+
+// Issue 18 item 4: `shelfguard` runs the daemon clients without the
+// scanning libraries (their loading cost ~10 ms per submission) and hands
+// every other command to shelfguard-tool.
+std::vector<std::string> NeededLibraries(const std::string& program) {
+  testing::CommandRun run = RunCommand("readelf -d " + testing::ShellQuote(program));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  const std::string& out = run.out;
+  std::vector<std::string> libs;
+  for (size_t at = out.find("(NEEDED)"); at != std::string::npos; at = out.find("(NEEDED)", at + 1)) {
+    size_t open = out.find('[', at), close = out.find(']', open);
+    if (open != std::string::npos && close != std::string::npos) libs.push_back(out.substr(open + 1, close - open - 1));
+  }
+  return libs;
+}
+
+bool Needs(const std::vector<std::string>& libs, const std::string& stem) {
+  for (const auto& l : libs) {
+    if (l.rfind(stem + ".so", 0) == 0 || l.rfind(stem + "-", 0) == 0) return true;
+  }
+  return false;
+}
+
+TEST(CliClientProgram, LoadsNoScanningLibrary) {
+  auto client = NeededLibraries(testing::BinaryDir() + "/shelfguard");
+  auto tool = NeededLibraries(testing::BinaryDir() + "/shelfguard-tool");
+  ASSERT_TRUE(Needs(client, "libzmq")) << ::testing::PrintToString(client);
+  for (const char* heavy : {"libcapstone", "libre2", "libcurl", "libpq", "libxlsxwriter", "libprotobuf",
+                            "libplist", "libsqlite3", "libzip", "libdeflate", "libcrypto"}) {
+    EXPECT_FALSE(Needs(client, heavy)) << heavy << " in " << ::testing::PrintToString(client);
+    EXPECT_TRUE(Needs(tool, heavy)) << heavy << " not in " << ::testing::PrintToString(tool);
+  }
+}
+
+TEST(CliClientProgram, ClientCommandsAreTheToolsAndTheRestRunInTheTool) {
+  const std::string client = testing::BinaryDir() + "/shelfguard", tool = testing::BinaryDir() + "/shelfguard-tool";
+  // The same help, and the same usage error, from either program.
+  for (const char* c : {"submit", "consume", "status", "ping", "reload", "version"}) {
+    std::string a, b;
+    EXPECT_EQ(RunCommand({client, c, "--help"}, &a), 0) << a;
+    EXPECT_EQ(RunCommand({tool, c, "--help"}, &b), 0) << b;
+    EXPECT_EQ(a, b) << c;
+    EXPECT_EQ(RunCommand({client, c, "--no-such-option"}, &a), 2) << a;
+    EXPECT_EQ(RunCommand({tool, c, "--no-such-option"}, &b), 2) << b;
+    EXPECT_EQ(a, b) << c;
+  }
+  // Everything else is the tool's: its help lists every command.
+  std::string help;
+  EXPECT_EQ(RunCommand({client, "--help"}, &help), 0) << help;
+  for (const char* c : {"scan", "report", "signatures", "registry", "submit"}) {
+    EXPECT_NE(help.find("\n  " + std::string(c) + " "), std::string::npos) << c << " not in:\n" << help;
+  }
+}
+
+TEST(CliClientProgram, AMissingToolIsAClearErrorAndTheClientsStillRun) {
+  std::string dir = testing::BinaryDir() + "/cli-alone." + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(testing::BinaryDir() + "/shelfguard", dir + "/shelfguard",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string out;
+  EXPECT_EQ(RunCommand({dir + "/shelfguard", "scan", "app.apk"}, &out, 60000, dir), 2) << out;
+  EXPECT_NE(out.find("cannot run shelfguard-tool"), std::string::npos) << out;
+  EXPECT_NE(out.find(dir + "/shelfguard-tool: No such file or directory"), std::string::npos) << out;
+  EXPECT_NE(out.find("reinstall"), std::string::npos) << out;
+  // A client command needs no tool: here it runs and finds no daemon.
+  EXPECT_EQ(RunCommand({dir + "/shelfguard", "ping", "--endpoint", "ipc://" + dir + "/none.sock", "--timeout", "200"},
+                       &out, 60000, dir),
+            2)
+      << out;
+  EXPECT_NE(out.find("no reply"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -51,9 +51,10 @@ std::string NewRequestId() {
 // `resume_ms` without a reply (or a "stopping" reply) it asks again by
 // request id on a new socket, which attaches to the same job or returns its
 // stored result; a daemon that never queued the request ("unknown-request")
-// gets the whole submission again. Gives up at o.timeout_ms.
+// gets the whole submission again. Gives up at o.timeout_ms. *parsed is the
+// reply parsed (discarded when it is not JSON), so that it is parsed once.
 bool SubmitResumable(const ClientOptions& o, const std::vector<std::string>& frames, const std::string& rid,
-                     int64_t resume_ms, std::string* reply, std::string* error) {
+                     int64_t resume_ms, std::string* reply, json* parsed, std::string* error) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
   const std::vector<std::string> resume = {Dump({{"type", "submit"}, {"request_id", rid}, {"resume", true}})};
   bool whole = true;
@@ -71,7 +72,7 @@ bool SubmitResumable(const ClientOptions& o, const std::vector<std::string>& fra
       whole = false;  // ask again by id: the daemon may have restarted
       continue;
     }
-    json r = json::parse(*reply, nullptr, false);
+    json& r = *parsed = json::parse(*reply, nullptr, false);
     std::string code = r.is_object() ? r.value("code", "") : "";
     if (code == "unknown-request") {
       whole = true;
@@ -134,11 +135,11 @@ int RunSubmit(SubmitOptions& so) {
   }
   InstallStopHandlers();
   std::string reply, error;
-  if (!SubmitResumable(o, frames, rid, resume_ms, &reply, &error)) {
+  json r;
+  if (!SubmitResumable(o, frames, rid, resume_ms, &reply, &r, &error)) {
     std::fprintf(stderr, "shelfguard submit: %s\n", error.c_str());
     return 2;
   }
-  json r = json::parse(reply, nullptr, false);
   if (r.is_discarded() || !r.is_object()) {
     std::fprintf(stderr, "shelfguard submit: malformed reply from the daemon\n");
     return 2;

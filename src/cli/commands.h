@@ -25,6 +25,8 @@
 #define SHELFGUARD_SRC_CLI_COMMANDS_H_
 
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +36,20 @@
 namespace shelfguard::cli {
 
 using Runner = std::function<int()>;
+// Adds one command (with its subcommands) to the root app.
+using SetupFn = void (*)(CLI::App*);
+
+// The root `shelfguard` app (description, help layout, --help, --version,
+// footer, exactly one command) with `commands`, in the order of --help.
+std::unique_ptr<CLI::App> NewRootApp(std::span<const SetupFn> commands);
+// True when `name` names one of `app`'s commands.
+bool HasCommand(const CLI::App& app, const std::string& name);
+// Parses argv[1..] into `app` and runs the innermost command given: help
+// and version on stdout (exit 0), usage errors as "shelfguard CMD: ... (see
+// --help)" (exit 2), else the command's exit code. Shared by the two
+// programs behind `shelfguard` (main.cc, main_client.cc), so a command
+// behaves the same in either.
+int ParseAndRun(CLI::App* app, int argc, char** argv);
 
 // Adds subcommand `name` of `parent` with --help and --version.
 CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& help);

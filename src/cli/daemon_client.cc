@@ -147,7 +147,12 @@ bool RequestReply(const ClientOptions& o, const std::vector<std::string>& frames
     if (!error->empty()) return false;
     s.connect(o.endpoint);
     for (size_t i = 0; i < frames.size(); ++i) {
-      s.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      // Zero-copy: the message points at the caller's bytes (a package of
+      // up to GiBs is not copied again; ~2 ms per 6 MB). They outlive every
+      // use ZeroMQ makes of them: `ctx` is terminated, which waits for its
+      // I/O thread to let go of every message, before this function returns.
+      zmq::message_t m(const_cast<char*>(frames[i].data()), frames[i].size(), nullptr);
+      s.send(m, i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
     while (!g_stop.load()) {

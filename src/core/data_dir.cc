@@ -36,7 +36,8 @@ std::string ResolveDataDir(const char* env, const std::string& exe_path, const s
   if (IsDir(installed)) return installed.string();
   // Only a program outside an install layout may use the source tree: an
   // installed one that did would work on the build machine and nowhere else.
-  if (bin.filename() != "bin" && !source_dir.empty()) return source_dir;
+  // Installed programs live in bin/ or, for shelfguard-tool, libexec/.
+  if (bin.filename() != "bin" && bin.filename() != "libexec" && !source_dir.empty()) return source_dir;
   return installed.string();
 }
 

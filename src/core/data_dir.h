@@ -11,8 +11,8 @@ namespace shelfguard {
 //   1. $SHELFGUARD_DATA_DIR when set and not empty (an explicit override);
 //   2. <executable's directory>/../share/shelfguard when that directory exists
 //      (the install layout: /usr/bin/shelfguard -> /usr/share/shelfguard);
-//   3. for a program not in a bin/ directory (one run from its build
-//      directory: tests, benches), the source tree it was built from;
+//   3. for a program not in a bin/ or libexec/ directory (one run from its
+//      build directory: tests, benches), the source tree it was built from;
 //   4. otherwise the install-layout path of 2: an installed program never
 //      falls back to the source tree, and the error a caller reports names
 //      where the data was expected.

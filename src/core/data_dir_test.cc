@@ -50,6 +50,9 @@ TEST_F(DataDirTest, InstalledProgramNeverFallsBackToTheSourceTree) {
   // tree is still there: using it would hide the broken install on the build
   // machine; the install location is what an error must name.
   EXPECT_EQ(ResolveDataDir(nullptr, Exe(), Src()), (root_ / "prefix" / "share" / "shelfguard").string());
+  // Nor does shelfguard-tool, installed in <prefix>/libexec.
+  const std::string tool = (root_ / "prefix" / "libexec" / "shelfguard-tool").string();
+  EXPECT_EQ(ResolveDataDir(nullptr, tool, Src()), (root_ / "prefix" / "share" / "shelfguard").string());
   // A build directory that happens to have ../share/shelfguard is treated as
   // installed.
   fs::create_directories(root_ / "share" / "shelfguard");
