@@ -82,17 +82,32 @@ class DexAnalyzer : public Analyzer {
     ScanArchive(ctx, ctx->archive(), "", /*nested=*/false);
   }
 
+  std::vector<const ArchiveEntry*> WillRead(const Archive& archive) const override {
+    return PrimaryDex(archive);
+  }
+
  private:
-  void ScanArchive(ScanContext* ctx, Archive* archive, const std::string& prefix, bool nested) {
+  // classes.dex, classes2.dex, ... at the root, in the order Android loads them.
+  static std::vector<const ArchiveEntry*> PrimaryDex(const Archive& archive) {
     std::vector<std::pair<int, const ArchiveEntry*>> primary;
+    for (const ArchiveEntry& e : archive.entries()) {
+      if (e.directory || e.duplicate) continue;
+      if (int idx = RootClassesDexIndex(e.name); idx > 0) primary.emplace_back(idx, &e);
+    }
+    std::sort(primary.begin(), primary.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<const ArchiveEntry*> out;
+    for (const auto& [idx, e] : primary) out.push_back(e);
+    return out;
+  }
+
+  void ScanArchive(ScanContext* ctx, Archive* archive, const std::string& prefix, bool nested) {
     std::vector<const ArchiveEntry*> extra, archives;
     for (const ArchiveEntry& e : archive->entries()) {
       if (e.directory || e.duplicate) continue;
       std::string_view n = e.name;
-      int idx = nested ? 0 : RootClassesDexIndex(n);
-      if (idx > 0) {
-        primary.emplace_back(idx, &e);
-      } else if (HasSuffix(n, ".dex") || HasSuffix(n, ".odex")) {
+      if (!nested && RootClassesDexIndex(n) > 0) continue;  // read through PrimaryDex
+      if (HasSuffix(n, ".dex") || HasSuffix(n, ".odex")) {
         extra.push_back(&e);
       } else if (IsArchiveName(n)) {
         archives.push_back(&e);
@@ -108,9 +123,9 @@ class DexAnalyzer : public Analyzer {
         }
       }
     }
-    std::sort(primary.begin(), primary.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [idx, e] : primary) ReadAndAnalyze(ctx, archive, *e, prefix, false);
+    if (!nested) {
+      for (const ArchiveEntry* e : PrimaryDex(*archive)) ReadAndAnalyze(ctx, archive, *e, prefix, false);
+    }
     for (const ArchiveEntry* e : extra) ReadAndAnalyze(ctx, archive, *e, prefix, true);
     for (const ArchiveEntry* e : archives) {
       if (ctx->budget().Expired()) return;

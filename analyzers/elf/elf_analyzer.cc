@@ -25,21 +25,14 @@ class ElfAnalyzer : public ArchiveAnalyzer {
   using ArchiveAnalyzer::ArchiveAnalyzer;
   const char* name() const override { return "elf"; }
 
+  std::vector<const ArchiveEntry*> WillRead(const Archive& archive) const override {
+    std::vector<std::string_view> libs;
+    return Select(archive, &libs);
+  }
+
   void AnalyzeArchive(ScanContext* ctx, Archive& archive) override {
     std::vector<std::string_view> libs;
-    std::vector<const ArchiveEntry*> to_parse;
-    for (const ArchiveEntry& e : archive.entries()) {
-      // HarmonyOS HAPs keep theirs under libs/<abi>/, bundles under
-      // <module>/lib/<abi>/.
-      const std::string_view rel = ApkPath(e.name);
-      if (e.directory || (rel.compare(0, 4, "lib/") != 0 && rel.compare(0, 5, "libs/") != 0))
-        continue;
-      libs.push_back(e.name);
-      // lib/<abi>/*.so is what the package manager extracts and
-      // System.loadLibrary can load; other files there (packer payloads such
-      // as Legu's mix.dex) are left to the DEX analyzer.
-      if (!e.duplicate && HasSuffix(rel, ".so")) to_parse.push_back(&e);
-    }
+    const std::vector<const ArchiveEntry*> to_parse = Select(archive, &libs);
     ctx->Table(EvidenceKind::kNativeLib, "lib", libs);
     for (const ArchiveEntry* e : to_parse) {
       if (ctx->budget().Expired()) {
@@ -58,6 +51,26 @@ class ElfAnalyzer : public ArchiveAnalyzer {
   }
 
  private:
+  // Every path under lib/ (or libs/, or a bundle module's lib/) into *libs,
+  // and returns the ELF files among them to parse, in directory order.
+  std::vector<const ArchiveEntry*> Select(const Archive& archive,
+                                          std::vector<std::string_view>* libs) const {
+    std::vector<const ArchiveEntry*> to_parse;
+    for (const ArchiveEntry& e : archive.entries()) {
+      // HarmonyOS HAPs keep theirs under libs/<abi>/, bundles under
+      // <module>/lib/<abi>/.
+      const std::string_view rel = ApkPath(e.name);
+      if (e.directory || (rel.compare(0, 4, "lib/") != 0 && rel.compare(0, 5, "libs/") != 0))
+        continue;
+      libs->push_back(e.name);
+      // lib/<abi>/*.so is what the package manager extracts and
+      // System.loadLibrary can load; other files there (packer payloads such
+      // as Legu's mix.dex) are left to the DEX analyzer.
+      if (!e.duplicate && HasSuffix(rel, ".so")) to_parse.push_back(&e);
+    }
+    return to_parse;
+  }
+
   std::string AbiOf(std::string_view path) const {
     // lib/<abi>/libx.so
     path = ApkPath(path);

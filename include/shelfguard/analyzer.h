@@ -126,6 +126,13 @@ class Analyzer {
   virtual const char* name() const = 0;
   // Best effort: records errors/anomalies in the context and keeps what parsed.
   virtual void Analyze(ScanContext* ctx) = 0;
+  // The entries Analyze will read whole from `archive`, in the order it reads
+  // them, for the engine to inflate ahead (Archive::Prefetch). A hint: an
+  // analyzer may read fewer or others.
+  virtual std::vector<const ArchiveEntry*> WillRead(const Archive& archive) const {
+    (void)archive;
+    return {};
+  }
 };
 
 // An analyzer of a package archive's entries (nothing to do for a bare

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "zip_internal.h"
+#include "zip_prefetch.h"
 
 namespace shelfguard {
 
@@ -35,6 +36,9 @@ struct Archive::Impl : PackageBytes {
   zip_t* zip = nullptr;
   std::vector<RawEntry> raw;  // parallel to Archive::entries_
   bool rebuilt = false;       // zip is a rebuilt copy; indices are ours
+  // Reads the package bytes (PackageBytes::data) on its thread: a member, so
+  // it is stopped and joined before the base holding them is destroyed.
+  std::unique_ptr<Prefetcher> prefetch;
 
   ~Impl() {
     if (zip != nullptr) zip_discard(zip);
@@ -228,6 +232,27 @@ Status Archive::Init() {
   return Status::Ok();
 }
 
+void Archive::Prefetch(const std::vector<const ArchiveEntry*>& entries) {
+  Impl& im = *impl_;
+  if (!im.in_memory || im.rebuilt || im.prefetch != nullptr) return;
+  std::vector<Prefetcher::Job> jobs;
+  // The helper inflates nothing a read would refuse before inflating: each
+  // entry within the entry limits, all of them within what is left of the
+  // package's inflate budget (the reads still check and charge as before).
+  const uint64_t total_cap = budget_->limits().max_total_inflated;
+  uint64_t left = total_cap - std::min(budget_->total_inflated(), total_cap);
+  for (const ArchiveEntry* e : entries) {
+    // The entries the fast path of ReadEntry would inflate whole.
+    if (e == nullptr || e->encrypted || e->index >= im.raw.size()) continue;
+    const RawEntry& re = im.raw[e->index];
+    if (!re.readable || re.name != e->name) continue;
+    if (!budget_->CheckEntry(e->name, e->compressed, e->size).ok() || e->size > left) continue;
+    left -= e->size;
+    jobs.push_back({e, im.data, re.data_offset, re.csize, re.usize, re.method, re.crc});
+  }
+  im.prefetch = Prefetcher::Start(std::move(jobs));
+}
+
 const ArchiveEntry* Archive::Find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   return it == by_name_.end() ? nullptr : &entries_[it->second];
@@ -273,7 +298,13 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
       impl_->raw[pos].name == entry.name && entry.size <= budget_left &&
       (max_bytes == 0 || max_bytes >= entry.size)) {
     const RawEntry& re = impl_->raw[pos];
-    auto whole = InflateWhole(impl_->data, re.data_offset, re.csize, re.method, re.usize, re.crc);
+    // Inflated ahead by the prefetch thread when it was asked for (the same
+    // call, so the same result); inflated here otherwise.
+    std::optional<std::optional<std::string>> ahead;
+    if (impl_->prefetch != nullptr) ahead = impl_->prefetch->Take(&entry);
+    std::optional<std::string> whole =
+        ahead ? std::move(*ahead)
+              : InflateWhole(impl_->data, re.data_offset, re.csize, re.method, re.usize, re.crc);
     if (whole) {
       SG_RETURN_IF_ERROR(
           budget_->ChargeInflated(entry.name, whole->size(), whole->size(), entry.compressed));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "support/corpus.h"
 #include "support/fixtures.h"
@@ -79,13 +80,16 @@ TEST(ArchiveTest, ValidZipFromFileAndMemory) {
 // directory gets wrong (CRC, a size smaller or larger than the data) falls
 // back to the streaming path and ends in its error or data, from a file
 // (loaded whole) and from memory alike.
-TEST(ArchiveTest, WholeEntryInflationFallsBackOnWhatTheDirectoryGetsWrong) {
-  std::string path = BuildZip(R"({"entries": [
+// Entries a whole-entry read handles, and what the directory can get wrong.
+constexpr char kWholeReadCases[] = R"({"entries": [
     {"name": "good", "repeat": 97, "count": 300000},
     {"name": "stored", "text": "stored bytes", "method": 0},
     {"name": "badcrc", "text": "some text some text", "crc": 305419896},
     {"name": "short", "repeat": 98, "count": 5000, "declared_size": 100},
-    {"name": "long", "text": "tiny", "declared_size": 4000}]})");
+    {"name": "long", "text": "tiny", "declared_size": 4000}]})";
+
+TEST(ArchiveTest, WholeEntryInflationFallsBackOnWhatTheDirectoryGetsWrong) {
+  std::string path = BuildZip(kWholeReadCases);
   ASSERT_FALSE(path.empty());
   for (bool memory : {false, true}) {
     Budget budget{Limits()};
@@ -106,6 +110,66 @@ TEST(ArchiveTest, WholeEntryInflationFallsBackOnWhatTheDirectoryGetsWrong) {
         << over.status().ToString();
     EXPECT_EQ(ReadOk(&a, "long"), "tiny");
   }
+}
+
+// Prefetch (a helper thread inflating the entries a scan will read, one
+// ahead) changes nothing a read returns or charges: the same bytes, the same
+// errors, the same budget, whether the entries are read in the announced
+// order, out of it, partly, or not at all.
+TEST(ArchiveTest, PrefetchReadsTheSameBytesErrorsAndCharges) {
+  std::string path = BuildZip(kWholeReadCases);
+  ASSERT_FALSE(path.empty());
+  const std::string bytes = ReadFileBytes(path);
+  struct Outcome {
+    std::vector<std::string> results;  // bytes, or "error <code>"
+    uint64_t charged = 0;
+  };
+  // Reads `order` (names) with or without prefetching `announced`.
+  auto run = [&](const std::vector<std::string>& announced, const std::vector<std::string>& order,
+                 bool prefetch) {
+    Outcome out;
+    Budget budget{Limits()};
+    auto r = Archive::OpenMemory(bytes, "mem.zip", &budget, 0);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return out;
+    Archive& a = **r;
+    if (prefetch) {
+      std::vector<const ArchiveEntry*> list;
+      for (const auto& n : announced) list.push_back(a.Find(n));
+      a.Prefetch(list);
+    }
+    for (const auto& n : order) {
+      auto got = a.Read(n);
+      out.results.push_back(got.ok() ? *got : "error " + got.status().code());
+    }
+    out.charged = budget.total_inflated();
+    return out;
+  };
+  const std::vector<std::string> all = {"good", "stored", "badcrc", "short", "long"};
+  const std::vector<std::vector<std::string>> orders = {
+      all,                         // as announced
+      {"short", "good", "long"},   // out of order: good was passed
+      {"stored", "long"},          // skips most
+      {"good", "good", "badcrc"},  // the same entry twice
+      {},                          // nothing read: the helper is stopped
+  };
+  for (const auto& order : orders) {
+    const Outcome plain = run(all, order, false);
+    const Outcome ahead = run(all, order, true);
+    EXPECT_EQ(ahead.results, plain.results);
+    EXPECT_EQ(ahead.charged, plain.charged);
+  }
+  const Outcome ahead = run(all, all, true);
+  EXPECT_EQ(ahead.results[0], std::string(300000, 'a'));
+  EXPECT_EQ(ahead.results[3], "error malformed");
+  EXPECT_EQ(ahead.results[4], "tiny");
+  // An archive opened from its file (read whole, being small) prefetches the
+  // same way.
+  Budget budget{Limits()};
+  auto file = OpenOk(path, &budget);
+  ASSERT_TRUE(file);
+  file->Prefetch({file->Find("good")});
+  EXPECT_EQ(ReadOk(file.get(), "good"), std::string(300000, 'a'));
 }
 
 TEST(ArchiveTest, MaxBytesReturnsPrefix) {

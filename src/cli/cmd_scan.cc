@@ -220,6 +220,9 @@ int RunScan(ScanOptions& o) {
   }
   if (files.empty()) return 2;
 
+  // Fewer packages than cores (a provider checking one app): each scan may
+  // inflate ahead on a spare core. With more, every core has a package.
+  eopts.prefetch = files.size() < std::max(1u, std::thread::hardware_concurrency());
   auto engine = Engine::Create(eopts);
   if (!engine.ok()) {
     std::fprintf(stderr, "shelfguard scan: %s\n", engine.status().ToString().c_str());

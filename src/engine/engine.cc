@@ -96,9 +96,24 @@ void RunList(std::vector<std::unique_ptr<Analyzer>>* analyzers, ScanContext* ctx
 
 // The first analyzer of each platform reads the package identity (manifest
 // and resources, or Info.plist); `manifest_only` stops after it.
-void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = false) {
+// With `prefetch`, the entries the analyzers will read whole (in the order
+// they run) inflate one ahead on a helper thread (Archive::Prefetch).
+void PrefetchWhatTheyRead(const std::vector<std::unique_ptr<Analyzer>>& analyzers, Archive* archive,
+                          bool prefetch) {
+  if (!prefetch || archive == nullptr) return;
+  std::vector<const ArchiveEntry*> order;
+  for (const auto& an : analyzers) {
+    std::vector<const ArchiveEntry*> more = an->WillRead(*archive);
+    order.insert(order.end(), more.begin(), more.end());
+  }
+  archive->Prefetch(order);
+}
+
+void RunAnalyzers(Platform platform, ScanContext* ctx, bool manifest_only = false,
+                  bool prefetch = false) {
   auto analyzers = MakeAnalyzers(platform);
   if (manifest_only && analyzers.size() > 1) analyzers.resize(1);
+  PrefetchWhatTheyRead(analyzers, ctx->archive(), prefetch);
   RunList(&analyzers, ctx);
 }
 
@@ -437,6 +452,7 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
         list.push_back(NewElfAnalyzer(/*bundle_modules=*/true));
         list.push_back(NewAssetAnalyzer(/*bundle_modules=*/true));
       }
+      PrefetchWhatTheyRead(list, archive.get(), options_.prefetch);
       RunList(&list, &ctx);
       evidence->Finish(&facts);
       text->Finish(&facts);
@@ -453,7 +469,7 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
   facts.package.platform = platform;
   if (options_.manifest_only) facts.scope = "manifest";
   ScanContext ctx(&facts, &budget, archive.get(), evidence.get(), text.get());
-  RunAnalyzers(platform, &ctx, options_.manifest_only);
+  RunAnalyzers(platform, &ctx, options_.manifest_only, options_.prefetch);
   if (platform == Platform::kHarmony)
     RunHarmonyContainer(archive.get(), &ctx, evidence.get(), text.get(), options_.manifest_only);
   evidence->Finish(&facts);
