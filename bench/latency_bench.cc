@@ -233,7 +233,11 @@ int main(int argc, char** argv) {
 
   // The in-process reference: the same engine and assessor the daemon's
   // scan services build (default signatures, no registry).
-  auto engine = shelfguard::Engine::Create(shelfguard::EngineOptions{});
+  // The engine the daemon's scan services build (prefetch on), so that the
+  // in-process scan and the daemon's do the same work.
+  shelfguard::EngineOptions eo;
+  eo.prefetch = true;
+  auto engine = shelfguard::Engine::Create(eo);
   auto assessor = shelfguard::Assessor::Create(shelfguard::AssessOptions{});
   if (!engine.ok() || !assessor.ok()) {
     std::fprintf(stderr, "latency_bench: engine: %s\n",

@@ -60,6 +60,7 @@ Result<std::shared_ptr<const Scanner>> BuildScanner(const Config& c, const Activ
   EngineOptions eo;
   eo.limits = c.limits;
   eo.signatures_dir = snap != nullptr ? snap->sig_dir : c.signatures_dir;
+  eo.prefetch = true;  // as the scan services (scan_child.cc) do
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t rss0 = ResidentKib();
   auto engine = Engine::Create(eo);
