@@ -20,6 +20,9 @@ constexpr bool InRange(uint64_t off, uint64_t len, uint64_t size) {
   return off <= size && len <= size - off;
 }
 
+// The byte order of a multi-byte integer in the input.
+enum class ByteOrder { kLittle, kBig };
+
 class ByteReader {
  public:
   ByteReader() = default;
@@ -44,50 +47,49 @@ class ByteReader {
     return true;
   }
 
-  template <typename T>
-  std::optional<T> ReadLE() {
+  // Integers in either byte order: one template each, over the order; the
+  // LE/BE names below are what the parsers call.
+  template <ByteOrder order, typename T>
+  std::optional<T> Read() {
     T v{};
-    if (!PeekLEAt(pos_, &v)) return std::nullopt;
+    if (!PeekAt<order>(pos_, &v)) return std::nullopt;
     pos_ += sizeof(T);
     return v;
   }
-  template <typename T>
-  std::optional<T> ReadBE() {
+  // Reads an integer at absolute offset `off` without moving the cursor.
+  template <ByteOrder order, typename T>
+  bool PeekAt(uint64_t off, T* out) const {
+    if (!InRange(off, sizeof(T), size_)) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) {
+      if constexpr (order == ByteOrder::kLittle) {
+        v |= uint64_t{data_[off + i]} << (8 * i);
+      } else {
+        v = (v << 8) | data_[off + i];
+      }
+    }
+    *out = static_cast<T>(v);
+    return true;
+  }
+  template <ByteOrder order, typename T>
+  std::optional<T> At(uint64_t off) const {
     T v{};
-    if (!PeekBEAt(pos_, &v)) return std::nullopt;
-    pos_ += sizeof(T);
+    if (!PeekAt<order>(off, &v)) return std::nullopt;
     return v;
   }
 
-  // Reads an integer at absolute offset `off` without moving the cursor.
   template <typename T>
-  bool PeekLEAt(uint64_t off, T* out) const {
-    if (!InRange(off, sizeof(T), size_)) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v |= uint64_t{data_[off + i]} << (8 * i);
-    *out = static_cast<T>(v);
-    return true;
-  }
+  std::optional<T> ReadLE() { return Read<ByteOrder::kLittle, T>(); }
   template <typename T>
-  bool PeekBEAt(uint64_t off, T* out) const {
-    if (!InRange(off, sizeof(T), size_)) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v = (v << 8) | data_[off + i];
-    *out = static_cast<T>(v);
-    return true;
-  }
+  std::optional<T> ReadBE() { return Read<ByteOrder::kBig, T>(); }
   template <typename T>
-  std::optional<T> LEAt(uint64_t off) const {
-    T v{};
-    if (!PeekLEAt(off, &v)) return std::nullopt;
-    return v;
-  }
+  bool PeekLEAt(uint64_t off, T* out) const { return PeekAt<ByteOrder::kLittle>(off, out); }
   template <typename T>
-  std::optional<T> BEAt(uint64_t off) const {
-    T v{};
-    if (!PeekBEAt(off, &v)) return std::nullopt;
-    return v;
-  }
+  bool PeekBEAt(uint64_t off, T* out) const { return PeekAt<ByteOrder::kBig>(off, out); }
+  template <typename T>
+  std::optional<T> LEAt(uint64_t off) const { return At<ByteOrder::kLittle, T>(off); }
+  template <typename T>
+  std::optional<T> BEAt(uint64_t off) const { return At<ByteOrder::kBig, T>(off); }
 
   // A view of `n` bytes at the cursor; advances on success.
   std::optional<std::string_view> ReadBytes(uint64_t n) {
@@ -146,18 +148,17 @@ class Record {
     if (!b) return std::nullopt;
     return Record(*b);
   }
-  template <typename T>
-  T LE(uint64_t off) const {
+  // The integer at `off` of the record, in byte order `order`.
+  template <ByteOrder order, typename T>
+  T Field(uint64_t off) const {
     T v{};
-    if (!ByteReader(bytes_).PeekLEAt(off, &v)) ok_ = false;
+    if (!ByteReader(bytes_).PeekAt<order>(off, &v)) ok_ = false;
     return v;
   }
   template <typename T>
-  T BE(uint64_t off) const {
-    T v{};
-    if (!ByteReader(bytes_).PeekBEAt(off, &v)) ok_ = false;
-    return v;
-  }
+  T LE(uint64_t off) const { return Field<ByteOrder::kLittle, T>(off); }
+  template <typename T>
+  T BE(uint64_t off) const { return Field<ByteOrder::kBig, T>(off); }
   // The `n` bytes at `off` of the record.
   std::string_view Bytes(uint64_t off, uint64_t n) const {
     if (!InRange(off, n, bytes_.size())) {

@@ -20,6 +20,35 @@ TEST(ByteReader, RefusesReadsPastTheEndWithoutMoving) {
   EXPECT_FALSE(r.Seek(6));
 }
 
+// Each way of reading an integer gives the same value for its byte order,
+// whether read at the cursor, peeked, taken at an offset or from a Record,
+// and none reads past the end.
+TEST(ByteReader, BothByteOrdersAgreeAcrossEveryRead) {
+  const uint8_t data[] = {0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0};
+  ByteReader r(data, sizeof(data));
+  ASSERT_TRUE(r.Skip(2));
+  EXPECT_EQ(r.ReadLE<uint16_t>(), 0x7856u);
+  EXPECT_EQ(r.ReadBE<uint16_t>(), 0x9ABCu);
+  EXPECT_EQ(r.ReadBE<uint32_t>(), std::nullopt);  // 2 bytes left: refused, cursor kept
+  EXPECT_EQ(r.pos(), 6u);
+  uint64_t le = 0, be = 0;
+  ASSERT_TRUE(r.PeekLEAt(0, &le));
+  ASSERT_TRUE(r.PeekBEAt(0, &be));
+  EXPECT_EQ(le, 0xF0DEBC9A78563412u);
+  EXPECT_EQ(be, 0x123456789ABCDEF0u);
+  EXPECT_FALSE(r.PeekLEAt(1, &le));
+  EXPECT_EQ(r.LEAt<uint32_t>(4), 0xF0DEBC9Au);
+  EXPECT_EQ(r.BEAt<uint32_t>(4), 0x9ABCDEF0u);
+  EXPECT_EQ(r.BEAt<uint32_t>(5), std::nullopt);
+  auto rec = Record::At(r, 2, 4);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->LE<uint16_t>(2), 0xBC9Au);
+  EXPECT_EQ(rec->BE<uint32_t>(0), 0x56789ABCu);
+  EXPECT_TRUE(rec->ok());
+  EXPECT_EQ(rec->BE<uint16_t>(3), 0u);  // past the record: 0, and ok() cleared
+  EXPECT_FALSE(rec->ok());
+}
+
 TEST(ByteReader, CStringNeedsATerminatorInBounds) {
   const char data[] = {'a', 'b', 0, 'c', 'd'};
   ByteReader r(reinterpret_cast<const uint8_t*>(data), sizeof(data));
