@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace shelfguard {
@@ -95,6 +96,12 @@ json Utf8List(const std::vector<std::string>& v) {
   for (const auto& s : v) a.push_back(Utf8(s));
   return a;
 }
+// A string map as a JSON object, keys and values made valid UTF-8.
+json Utf8Map(const std::map<std::string, std::string>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) o[Utf8(k)] = Utf8(v);
+  return o;
+}
 
 // A finding's evidence, grouped per SDK (in the order the SDKs first
 // appear) so that every SDK shows, not only the first one's items; each
@@ -154,9 +161,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
                      {"max_sdk", OptInt(p.max_sdk)}, {"sdk23", p.sdk23}});
   }
   j["permissions"] = perms;
-  json defined = json::array();
-  for (const auto& p : f.defined_permissions) defined.push_back(Utf8(p));
-  j["defined_permissions"] = defined;
+  j["defined_permissions"] = Utf8List(f.defined_permissions);
   j["app_flags"] = {{"debuggable", OptBool(f.app_flags.debuggable)},
                     {"allow_backup", OptBool(f.app_flags.allow_backup)},
                     {"uses_cleartext_traffic", OptBool(f.app_flags.uses_cleartext_traffic)},
@@ -172,19 +177,13 @@ std::string ReportToJson(const Report& r, bool pretty) {
   j["components"] = comps;
   if (f.package.platform == Platform::kIos) {
     const IosFacts& i = f.ios;
-    json usage = json::object();
-    for (const auto& [k, v] : i.usage_descriptions) usage[Utf8(k)] = Utf8(v);
     json ent = json::object();
     for (const auto& [k, v] : i.entitlements) {
       json parsed = json::parse(v, nullptr, false);
       ent[Utf8(k)] = parsed.is_discarded() ? json(Utf8(v)) : parsed;
     }
-    auto list = [](const std::vector<std::string>& v) {
-      json a = json::array();
-      for (const auto& s : v) a.push_back(Utf8(s));
-      return a;
-    };
-    j["ios"] = {{"usage_descriptions", usage},
+    auto list = Utf8List;
+    j["ios"] = {{"usage_descriptions", Utf8Map(i.usage_descriptions)},
                 {"ats", {{"arbitrary_loads", i.ats_arbitrary_loads},
                          {"exception_domains", list(i.ats_exception_domains)}}},
                 {"url_schemes", list(i.url_schemes)},
@@ -208,8 +207,6 @@ std::string ReportToJson(const Report& r, bool pretty) {
                          {"abilities", list(m.abilities)},
                          {"extension_abilities", list(m.extension_abilities)}});
     }
-    json reasons = json::object();
-    for (const auto& [k, v] : h.permission_reasons) reasons[Utf8(k)] = Utf8(v);
     j["harmony"] = {{"model", h.model},
                     {"bundle_type", Utf8(h.bundle_type)},
                     {"vendor", Utf8(h.vendor)},
@@ -219,7 +216,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
                     {"compile_sdk", Utf8(h.compile_sdk)},
                     {"debug", h.debug},
                     {"modules", modules},
-                    {"permission_reasons", reasons},
+                    {"permission_reasons", Utf8Map(h.permission_reasons)},
                     {"module_references", list(h.module_references)},
                     {"abc_versions", list(h.abc_versions)}};
   }
@@ -250,9 +247,7 @@ std::string ReportToJson(const Report& r, bool pretty) {
       u["methods"] = c.methods;
     } else {
       u["symbols"] = c.symbols;
-      json needed = json::array();
-      for (const auto& n : c.needed) needed.push_back(Utf8(n));
-      u["needed"] = needed;
+      u["needed"] = Utf8List(c.needed);
     }
     if (!c.note.empty()) u["note"] = Utf8(c.note);
     code.push_back(u);
@@ -266,10 +261,8 @@ std::string ReportToJson(const Report& r, bool pretty) {
                     {"category", s.category}, {"confidence", s.confidence}, {"evidence", ev}});
   }
   j["sdks"] = sdks;
-  json packer{{"packed", f.packer.packed}, {"names", f.packer.names},
-              {"not_analysed", json::array()}};
-  for (const auto& n : f.packer.not_analysed) packer["not_analysed"].push_back(Utf8(n));
-  j["packer"] = packer;
+  j["packer"] = {{"packed", f.packer.packed}, {"names", f.packer.names},
+                {"not_analysed", Utf8List(f.packer.not_analysed)}};
   json nums = json::array();
   for (const auto& n : f.displayed_numbers) {
     nums.push_back({{"kind", n.kind}, {"text", Utf8(n.text)}, {"raw", Utf8(n.raw)},
