@@ -43,6 +43,18 @@ inline constexpr uint32_t kSCstringLiterals = 0x2;
 inline constexpr uint32_t kSAttrPureInstructions = 0x80000000;
 inline constexpr uint32_t kSAttrSomeInstructions = 0x00000400;
 
+// Named caps (beyond Budget::CheckCount) for structures that are small in
+// any real binary.
+inline constexpr uint32_t kMaxFatArchs = 32;
+inline constexpr uint32_t kMaxLoadCommands = 16384;
+inline constexpr uint32_t kMaxSections = 4096;
+inline constexpr uint32_t kMaxBlobs = 64;
+inline constexpr size_t kMaxCStringLen = 4096;
+inline constexpr uint64_t kMaxEntitlementsBytes = 1 << 20;
+inline constexpr uint64_t kMaxObjcClasses = 1u << 20;   // class_t addresses followed
+inline constexpr uint64_t kMaxSelectorNames = 1u << 22;  // distinct selector names
+inline constexpr uint64_t kMaxClassRefs = 1u << 22;      // classref/superref slots read
+
 // Calls fn(offset, text) for each non-empty NUL-terminated string in `body`
 // (a __cstring-like section); a last string without a terminator is not
 // taken.
@@ -55,6 +67,18 @@ void ForEachCString(std::string_view body, Fn fn) {
     start = i + 1;
   }
 }
+
+// Load-command numbers used here (loader.h).
+inline constexpr uint32_t kLcReqDyld = 0x80000000;
+inline constexpr uint32_t kLcSegment = 0x1;
+inline constexpr uint32_t kLcSymtab = 0x2;
+inline constexpr uint32_t kLcLoadDylib = 0xc;  // the other dylib commands: kDylibCommands below
+inline constexpr uint32_t kLcIdDylib = 0xd;
+inline constexpr uint32_t kLcSegment64 = 0x19;
+inline constexpr uint32_t kLcCodeSignature = 0x1d;
+inline constexpr uint32_t kLcEncryptionInfo = 0x21;
+inline constexpr uint32_t kLcEncryptionInfo64 = 0x2c;
+inline constexpr uint32_t kLcBuildVersion = 0x32;
 
 // A load command and the name it gives what it declares.
 struct NamedCommand {

@@ -13,6 +13,7 @@ using internal::kCpuTypePowerPc;
 using internal::kCpuTypeX86;
 using internal::kFatMagic;
 using internal::kFatMagic64;
+using internal::kMaxFatArchs;
 using internal::kMhMagic;
 using internal::kMhMagic64;
 using internal::ParseThin;

@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 
+#include "macho/macho_internal.h"
 #include "shelfguard/archive.h"
 #include "support/corpus.h"
 #include "support/ipa_fixture.h"
@@ -20,6 +21,12 @@
 
 namespace shelfguard::macho {
 namespace {
+
+// Load-command numbers and caps are the parser's internals (macho_internal.h).
+using internal::kLcCodeSignature;
+using internal::kLcLoadDylib;
+using internal::kLcSymtab;
+using internal::kMaxBlobs;
 
 bool HaveToolchain() {
   return std::system("command -v clang >/dev/null 2>&1 && command -v ld64.lld-14 >/dev/null 2>&1 "
