@@ -1,11 +1,12 @@
 // shelfguard: the program users run.
 //
 // The daemon clients (submit, consume, status, ping, reload, version) run in
-// this program, which links only what they use: libzmq, libstdc++ and the
-// TOML reader for --config. Every other command line (scan, report,
-// signatures, registry, help, --help, --version, no command, an unknown one)
-// goes to shelfguard-tool (main.cc), which this process replaces itself with
-// (execv: same pid, arguments, environment, streams and exit code).
+// this program, which links only what they use: libzmq, libsodium,
+// libstdc++ and the TOML reader for --config. Every other command line
+// (scan, report, signatures, registry, help, --help, --version, no command,
+// an unknown one) goes to shelfguard-tool (main.cc), which this process
+// replaces itself with (execv: same pid, arguments, environment, streams and
+// exit code).
 //
 // Why two programs: the tool links the scanning libraries (capstone, RE2,
 // libcurl, libpq, libxlsxwriter, protobuf, libplist, SQLite, ...: about 55
