@@ -53,6 +53,14 @@ class PgStoreTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
+  // The two cluster nodes most tests run, "node-a" and "node-b", on the
+  // test's database (call through ASSERT_NO_FATAL_FAILURE).
+  void OpenTwoNodes() {
+    a = Open("node-a");
+    b = Open("node-b");
+    ASSERT_TRUE(a && b);
+  }
+  std::unique_ptr<PgStore> a, b;
   static testing::PgServer* server_;
   static std::string start_error_;
   static int counter_;
@@ -95,8 +103,7 @@ TEST_F(PgStoreTest, SchemaIsVersionedAndANewerDatabaseIsRefused) {
 }
 
 TEST_F(PgStoreTest, EnqueueClaimCompleteDedupAndResultsSharedAcrossNodes) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   auto ids = a->EnqueueAll({Spec("x.apk", "k1"), Spec("y.apk", "k2"), Spec("x2.apk", "k1")}, now);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
@@ -147,8 +154,7 @@ TEST_F(PgStoreTest, EnqueueClaimCompleteDedupAndResultsSharedAcrossNodes) {
 }
 
 TEST_F(PgStoreTest, ConcurrentClaimersOnTwoNodesNeverShareAJob) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   const int kJobs = 300;
   std::vector<JobSpec> specs;
   for (int i = 0; i < kJobs; ++i) specs.push_back(Spec("p" + std::to_string(i) + ".apk"));
@@ -212,8 +218,7 @@ TEST_F(PgStoreTest, ConcurrentClaimersOnTwoNodesNeverShareAJob) {
 }
 
 TEST_F(PgStoreTest, ExpiredLeaseIsTakenOverAndTheOldOwnerCannotFinish) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   auto ja = ClaimNew(*a, "x.apk", now, 1000);
   ASSERT_TRUE(ja.has_value());
@@ -254,8 +259,7 @@ TEST_F(PgStoreTest, ExpiredLeaseIsTakenOverAndTheOldOwnerCannotFinish) {
 }
 
 TEST_F(PgStoreTest, AJobNamingALocalFileIsClaimedOnlyByItsNode) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   JobSpec local = Spec("spooled.apk");
   local.source = "spool";
@@ -272,8 +276,7 @@ TEST_F(PgStoreTest, AJobNamingALocalFileIsClaimedOnlyByItsNode) {
 }
 
 TEST_F(PgStoreTest, OutboxIsSharedLeasedPerMessageAndRedelivered) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   auto j = ClaimNew(*a, "x.apk", now, 60000);
   ASSERT_TRUE(j.has_value());
@@ -323,8 +326,7 @@ TEST_F(PgStoreTest, OutboxIsSharedLeasedPerMessageAndRedelivered) {
 }
 
 TEST_F(PgStoreTest, OneNodePollsAFeedAtATime) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   EXPECT_TRUE(*a->TryFeedPoll("f", now, 60000, 30000));
   EXPECT_FALSE(*b->TryFeedPoll("f", now + 10, 60000, 30000));   // a holds it
@@ -335,8 +337,7 @@ TEST_F(PgStoreTest, OneNodePollsAFeedAtATime) {
 }
 
 TEST_F(PgStoreTest, AnotherNodesEnqueueWakesIdleWorkers) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   std::atomic<int> wakes{0};
   a->SetWakeCallback([&] { wakes++; });
   // Wait until node a's listener connection has run LISTEN.
@@ -394,8 +395,7 @@ TEST_F(PgStoreTest, UnreachableServerIsAClearErrorNotACrash) {
 }
 
 TEST_F(PgStoreTest, ARenewedLeaseIsKeptAndAnUnrenewedOneIsTakenOver) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   // Two slow scans on node a, each held past its 1 s lease; only the first
   // one's lease is renewed (as the daemon does every third of a lease).
@@ -419,8 +419,7 @@ TEST_F(PgStoreTest, ARenewedLeaseIsKeptAndAnUnrenewedOneIsTakenOver) {
 }
 
 TEST_F(PgStoreTest, TwoJobsOfOnePackageAreNeverScannedAtOnce) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   // The same package reached through two sources (different dedup keys).
   JobSpec first = Spec("p.apk", "src1"), second = Spec("p-mirror.apk", "src2"), other = Spec("q.apk", "src3");
@@ -443,8 +442,7 @@ TEST_F(PgStoreTest, TwoJobsOfOnePackageAreNeverScannedAtOnce) {
 }
 
 TEST_F(PgStoreTest, RacingClaimersOnTwoNodesNeverHoldOnePackageTwice) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   // 40 packages, each queued three times in a row under different keys:
   // claimers taking the queue in order meet the same package at once.
   std::vector<JobSpec> specs;
@@ -497,8 +495,7 @@ TEST_F(PgStoreTest, RacingClaimersOnTwoNodesNeverHoldOnePackageTwice) {
 }
 
 TEST_F(PgStoreTest, ASubmissionIsQueuedAlreadyClaimedByItsNode) {
-  auto a = Open("node-a"), b = Open("node-b");
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(OpenTwoNodes());
   int64_t now = Now();
   JobSpec sub = Spec("submitted.apk", "submit:r1");
   sub.source = "submit";
