@@ -23,7 +23,9 @@ inline std::vector<nlohmann::json> ParseJsonLines(const std::string& text, bool 
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (strict) EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    if (strict) {
+      EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    }
     if (!j.is_discarded()) out.push_back(std::move(j));
   }
   return out;
