@@ -11,26 +11,6 @@ namespace shelfguard {
 // Insertion order keeps the report readable: identity first, findings last.
 using json = nlohmann::ordered_json;
 
-const char* SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kPass: return "pass";
-    case Severity::kInfo: return "info";
-    case Severity::kReview: return "review";
-    case Severity::kViolation: return "violation";
-    case Severity::kBlock: return "block";
-  }
-  return "pass";
-}
-
-std::optional<Severity> ParseSeverity(std::string_view s) {
-  for (Severity v : {Severity::kPass, Severity::kInfo, Severity::kReview, Severity::kViolation,
-                     Severity::kBlock}) {
-    if (s == SeverityName(v)) return v;
-  }
-  if (s == "none" || s == "never") return Severity::kPass;
-  return std::nullopt;
-}
-
 void ComputeVerdict(Report* report) {
   Severity worst = Severity::kPass;
   for (const auto& f : report->findings) {
