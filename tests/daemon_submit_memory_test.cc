@@ -81,7 +81,9 @@ TEST(DaemonSubmitMemory, AScannerCrashOrHangOnBytesInMemoryIsThatPackagesError) 
   ASSERT_FALSE(clean.empty() || dbg.empty());
   const std::string clean_bytes = ReadFileBytes(clean);
   DaemonFixture d;
-  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 1000\n[scan]\ngrace_ms = 200\n");
+  // The deadline bounds every scan of this daemon: room for a sanitizer
+  // build on a loaded machine (as daemon_crash_test allows).
+  d.WriteConfig("workers = 1", "[limits]\ndeadline_ms = 2000\n[scan]\ngrace_ms = 300\n");
   ASSERT_TRUE(d.Start({"SHELFGUARD_TEST_FAULT=1"})) << ReadAll(d.log());
 
   // The fault switch acts on the spool file's name, which carries the
