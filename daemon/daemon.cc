@@ -28,8 +28,8 @@ std::string SubmitReply(std::initializer_list<std::pair<const char*, json>> head
                         const std::vector<std::string>& findings, const std::string& report) {
   // Spliced from texts already serialised, not parsed and dumped again: the
   // findings are the daemon's own messages, and the report is checked to be
-  // one JSON text (IsJsonText builds nothing and reads each byte once)
-  // because a scan service is a separate process reading hostile packages.
+  // one JSON text (IsJsonText, without building a document) because a scan
+  // service is a separate process reading hostile packages.
   std::string out = "{";
   for (const auto& [k, v] : head) {
     if (out.size() > 1) out += ',';
