@@ -354,13 +354,11 @@ class DaemonImpl : public Daemon {
                                  const std::string& name, std::string_view bytes);
   // Runs a claimed job. When the scan completes and the daemon is not
   // stopping, the next job is claimed in the same transaction into `next`.
-  // `outcome`: the job's outcome, already scanned from its bytes (started
-  // at `t0`), else the job is scanned here.
-  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next,
-                  queue::ScanOutcome* outcome = nullptr, int64_t t0 = 0);
-  // The rest of ProcessJob once the package is scanned: stores the result
-  // and its messages, then answers a submitter and publishes findings.
-  // `in_memory`: scanned from submitted bytes (logged with scan.done).
+  void ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next);
+  // The rest of ProcessJob once the package is scanned (started at `t0`):
+  // stores the result and its messages, then answers a submitter and
+  // publishes findings. `in_memory`: scanned from submitted bytes, by the
+  // worker before the job was queued (logged with scan.done).
   void StoreOutcome(const queue::Job& job, ScanService* service, int64_t lease_ms, std::optional<queue::Job>* next,
                     queue::ScanOutcome o, int64_t t0, bool in_memory);
   void FinishFile(const queue::Job& job, const std::string& verdict);

@@ -119,7 +119,7 @@ void DaemonImpl::WorkerLoop(int index) {
           busy_--;
           continue;
         }
-        ProcessJob(job, svc, lease, &next, &o, t0);
+        StoreOutcome(job, svc, lease, &next, std::move(o), t0, /*in_memory=*/true);
         HoldJob(job.id, false);
         busy_--;
         continue;
@@ -208,11 +208,10 @@ queue::ScanOutcome DaemonImpl::ScanPackage(const Config& c, const Scanner& s, Sc
 }
 
 void DaemonImpl::ProcessJob(const queue::Job& job, ScanService* service, int64_t lease_ms,
-                            std::optional<queue::Job>* next, queue::ScanOutcome* outcome, int64_t t0) {
-  if (outcome != nullptr) return StoreOutcome(job, service, lease_ms, next, std::move(*outcome), t0, true);
+                            std::optional<queue::Job>* next) {
   auto c = cfg();
   auto s = scanner();
-  t0 = NowMs();
+  const int64_t t0 = NowMs();
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "job.start", {{"job", job.id}, {"package", job.spec.name}, {"attempt", job.attempts}});
   }
