@@ -34,6 +34,12 @@ using namespace zip_internal;  // NOLINT(build/namespaces): this file is the zip
 
 struct Archive::Impl : PackageBytes {
   zip_t* zip = nullptr;
+  // Init did not open libzip: the package is in memory and its directory is
+  // plain (Directory::plain), so libzip opens it as-is, when an entry first
+  // needs it. Opening it for every package cost more than the reads that
+  // need it (unusual methods, prefixes, entries over the budget).
+  bool zip_deferred = false;
+  std::string zip_open_error;  // why the deferred open failed
   std::vector<RawEntry> raw;  // parallel to Archive::entries_
   bool rebuilt = false;       // zip is a rebuilt copy; indices are ours
   // Reads the package bytes (PackageBytes::data) on its thread: a member, so
@@ -176,8 +182,13 @@ Status Archive::Init() {
   }
   // Local headers, data ranges, and what Android would make of the layout.
   CheckLayout(im, dir.base, &raw, &log, label_);
-  // Open with libzip, unless the directory is known to need a rebuild.
-  if (!need_rebuild) SG_RETURN_IF_ERROR(OpenWithLibzip(im, raw.size(), &im.zip, &need_rebuild, &log, label_));
+  // Open with libzip, unless the directory is known to need a rebuild or
+  // libzip can wait (Impl::zip_deferred).
+  if (!need_rebuild && im.in_memory && dir.plain) {
+    im.zip_deferred = true;
+  } else if (!need_rebuild) {
+    SG_RETURN_IF_ERROR(OpenWithLibzip(im, raw.size(), &im.zip, &need_rebuild, &log, label_));
+  }
   std::vector<const RawEntry*> rebuilt_order;
   if (need_rebuild) {
     if (!im.Load()) return Status::IoError(label_ + ": read error");
@@ -325,6 +336,21 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
     zip_discard(z);
     return r;
   }
+  if (impl_->zip_deferred) {
+    // A plain directory (Directory::plain): libzip opens it with the entries
+    // we listed. Were it to refuse, the entry is reported unreadable.
+    impl_->zip_deferred = false;
+    int code = 0;
+    impl_->zip = OpenZipMemory(impl_->data, &code);
+    zip_int64_t n = impl_->zip == nullptr ? -1 : zip_get_num_entries(impl_->zip, 0);
+    if (n < 0 || static_cast<uint64_t>(n) != impl_->raw.size()) {
+      if (impl_->zip != nullptr) zip_discard(impl_->zip);
+      impl_->zip = nullptr;
+      impl_->zip_open_error = label_ + ": libzip cannot open the archive" +
+                              (code != 0 ? ": " + ZipErrorString(code) : std::string());
+    }
+  }
+  if (impl_->zip == nullptr) return Status("bad-zip", impl_->zip_open_error);
   return ReadZipEntry(impl_->zip, entry.index, entry, budget_, max_bytes);
 }
 

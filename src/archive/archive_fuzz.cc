@@ -1,5 +1,6 @@
 // libFuzzer target for the archive layer: open from memory and read every
-// entry through a Budget with small limits, with the prefetch thread on.
+// entry through a Budget with small limits, with the prefetch thread on; and
+// hold the plain-directory check to what libzip does.
 // Seeds: tests/fuzz_seeds/archive/ (made by tests/fuzz_seeds/archive/
 // make_seeds.sh with tests/fixtures/mkzip.py).
 #include <cstddef>
@@ -8,8 +9,25 @@
 #include <vector>
 
 #include "shelfguard/archive.h"
+#include "zip_internal.h"
+
+// Directory::plain promises that libzip opens the package with exactly the
+// entries read (Archive::Init then defers opening it): a broken promise is a
+// crash here.
+void CheckPlainPromise(const uint8_t* data, size_t size) {
+  using namespace shelfguard::zip_internal;  // NOLINT(build/namespaces)
+  PackageBytes im;
+  im.data.assign(reinterpret_cast<const char*>(data), size);
+  im.in_memory = true;
+  im.size = size;
+  std::vector<shelfguard::Anomaly> anomalies;
+  AnomalyLog log(&anomalies);
+  Directory dir = ReadDirectory(im, 1000, &log, "fuzz");
+  if (dir.plain && !LibzipListsAsRead(im.data, dir.raw)) __builtin_trap();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  CheckPlainPromise(data, size);
   shelfguard::Limits limits;
   limits.max_entries = 1000;
   limits.max_entry_bytes = 1u << 20;

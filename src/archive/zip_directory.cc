@@ -130,8 +130,96 @@ NameAndExtra ReadSharedFields(const Record& rec, uint64_t at, RawEntry* e) {
   return {rec.LE<uint16_t>(at + 22), rec.LE<uint16_t>(at + 24)};
 }
 
+// Whether `s` is UTF-8 in the strict sense (no overlong forms, surrogates
+// or code points past U+10FFFF) without control characters other than tab,
+// CR and LF: stricter than libzip's check of a name flagged UTF-8, so a name
+// that passes here passes there.
+bool IsStrictUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 1, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// Whether a directory record is as plain as Directory::plain requires.
+bool PlainRecord(const Record& rec, const RawEntry& e, std::string_view name, std::string_view extra,
+                 std::string_view comment) {
+  constexpr uint16_t kEncrypted = 0x1, kStrongEncryption = 0x40, kUtf8 = 0x800;
+  if ((e.flags & (kEncrypted | kStrongEncryption)) != 0 || (e.method != 0 && e.method != 8)) return false;
+  if (e.csize == 0xffffffff || e.usize == 0xffffffff || e.local_offset == 0xffffffff) return false;
+  if (rec.LE<uint16_t>(34) != 0) return false;  // disk number start
+  if (name.empty() || name.find('\0') != std::string_view::npos) return false;
+  if ((e.flags & kUtf8) != 0 && (!IsStrictUtf8(name) || !IsStrictUtf8(comment))) return false;
+  // Extra fields: whole (id, length, data) blocks and none that libzip acts
+  // on (zip64 0x0001, Info-ZIP Unicode path and comment 0x7075 and 0x6375,
+  // WinZip AES 0x9901).
+  ByteReader r(extra);
+  while (!r.eof()) {
+    auto id = r.ReadLE<uint16_t>();
+    auto len = id ? r.ReadLE<uint16_t>() : std::nullopt;
+    if (!len || !r.Skip(*len)) return false;
+    if (*id == 0x0001 || *id == 0x7075 || *id == 0x6375 || *id == 0x9901) return false;
+  }
+  return true;
+}
+
+// Whether the end record at `e` is as plain as Directory::plain requires.
+bool PlainEnd(const PackageBytes& im, const Eocd& e) {
+  if (e.pos + kEocdSize + e.comment_len != im.size) return false;
+  std::string scratch;
+  auto bytes = im.At(e.pos, kEocdSize, &scratch);
+  if (!bytes) return false;
+  auto rec = Record::At(ByteReader(*bytes), 0, kEocdSize);
+  if (!rec || rec->LE<uint16_t>(4) != 0 || rec->LE<uint16_t>(6) != 0 ||
+      rec->LE<uint16_t>(8) != rec->LE<uint16_t>(10) || rec->LE<uint16_t>(10) == 0xffff ||
+      rec->LE<uint32_t>(12) == 0xffffffff || rec->LE<uint32_t>(16) == 0xffffffff) {
+    return false;
+  }
+  // No zip64 locator before it, and no other end record signature where
+  // libzip looks for one (the last 64 KiB + 42 bytes): libzip weighs
+  // candidates against each other by their local headers.
+  constexpr uint64_t kLocatorSize = 20;
+  const uint64_t window = std::min<uint64_t>(im.size, kEocdSize + kMaxComment + kLocatorSize);
+  auto tail = im.At(im.size - window, window, &scratch);
+  if (!tail) return false;
+  const char kSig[4] = {'P', 'K', 5, 6};
+  const char kLocator[4] = {'P', 'K', 6, 7};
+  const uint64_t at = e.pos - (im.size - window);
+  if (at >= kLocatorSize && tail->substr(at - kLocatorSize, 4) == std::string_view(kLocator, 4)) return false;
+  return tail->find(std::string_view(kSig, 4)) == at &&
+         tail->find(std::string_view(kSig, 4), at + 1) == std::string_view::npos;
+}
+
 bool ParseCentral(const PackageBytes& im, uint64_t begin, uint64_t end, uint64_t base,
-                  uint64_t max_entries, std::vector<RawEntry>* out, std::string* why) {
+                  uint64_t max_entries, std::vector<RawEntry>* out, std::string* why, bool* plain) {
   std::string scratch;
   auto cd = im.At(begin, end - begin, &scratch);
   if (!cd) {
@@ -158,11 +246,13 @@ bool ParseCentral(const PackageBytes& im, uint64_t begin, uint64_t end, uint64_t
     e.local_offset = rec->LE<uint32_t>(42);
     auto name = r.ReadBytes(name_len);
     auto extra = name ? r.ReadBytes(extra_len) : std::nullopt;
-    if (!name || !extra || !r.Skip(comment_len)) {
+    auto comment = extra ? r.ReadBytes(comment_len) : std::nullopt;
+    if (!name || !extra || !comment) {
       *why = "central directory record at offset " + std::to_string(begin + at) +
              " runs past the directory";
       return false;
     }
+    if (*plain) *plain = PlainRecord(*rec, e, *name, *extra, *comment);
     e.name.assign(*name);
     ApplyZip64Extra(*extra, &e);
     if (base > 0 && e.local_offset <= UINT64_MAX - base) e.local_offset += base;
@@ -301,9 +391,10 @@ Directory ReadDirectory(const PackageBytes& im, uint64_t max_entries, AnomalyLog
       d.problem = "central directory offset " + std::to_string(eocd->cd_offset) + " + size " +
                    std::to_string(eocd->cd_size) + " lies outside the file";
     }
+    bool plain_records = true;
     if (cd_end > cd_begin && (d.problem.empty() || cd_end == eocd->pos)) {
       std::string why;
-      if (!ParseCentral(im, cd_begin, cd_end, base, max_entries, &d.raw, &why)) {
+      if (!ParseCentral(im, cd_begin, cd_end, base, max_entries, &d.raw, &why, &plain_records)) {
         d.problem = why;
       }
     }
@@ -313,6 +404,8 @@ Directory ReadDirectory(const PackageBytes& im, uint64_t max_entries, AnomalyLog
                   std::to_string(d.raw.size()));
       d.need_rebuild = true;  // libzip trusts the count
     }
+    d.plain = plain_records && d.problem.empty() && !d.need_rebuild && base == 0 && !d.raw.empty() &&
+              d.raw.size() == eocd->entries && cd_end == eocd->pos && PlainEnd(im, *eocd);
   } else {
     d.problem = "no end of central directory record";
   }

@@ -111,4 +111,20 @@ bool FitsRebuild(const RawEntry& e) {
   return e.readable && e.csize <= 0xfffffffe && e.usize <= 0xfffffffe;
 }
 
+bool LibzipListsAsRead(const std::string& bytes, const std::vector<RawEntry>& raw) {
+  int code = 0;
+  zip_t* z = OpenZipMemory(bytes, &code);
+  if (z == nullptr) return false;
+  bool same = zip_get_num_entries(z, 0) == static_cast<zip_int64_t>(raw.size());
+  for (size_t i = 0; same && i < raw.size(); ++i) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    // The name as stored, up to a NUL (plain names have none).
+    same = zip_stat_index(z, i, ZIP_FL_ENC_RAW, &st) == 0 && (st.valid & ZIP_STAT_NAME) != 0 &&
+           raw[i].name == st.name;
+  }
+  zip_discard(z);
+  return same;
+}
+
 }  // namespace shelfguard::zip_internal
