@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "core/uninit_string.h"
 #include "zip_internal.h"
 
 namespace shelfguard::zip_internal {
@@ -89,7 +90,8 @@ std::optional<std::string> InflateWhole(std::string_view package, uint64_t data_
     };
     thread_local std::unique_ptr<libdeflate_decompressor, Free> d(libdeflate_alloc_decompressor());
     if (d == nullptr) return std::nullopt;
-    out.resize(static_cast<size_t>(usize));
+    // libdeflate writes all of it or the entry is refused: no zero-fill.
+    ResizeUninitialized(&out, static_cast<size_t>(usize));
     size_t got = 0;
     if (libdeflate_deflate_decompress(d.get(), in.data(), in.size(), out.data(), out.size(),
                                       &got) != LIBDEFLATE_SUCCESS ||

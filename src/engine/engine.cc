@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "aab/aab_analyzer.h"
+#include "core/uninit_string.h"
 #include "assets/asset_analyzer.h"
 #include "dex/dex_analyzer.h"
 #include "elf/elf_analyzer.h"
@@ -258,7 +259,8 @@ bool ReadSmallFile(const std::string& path, std::string* out) {
   bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
             static_cast<uint64_t>(st.st_size) <= kArchiveLoadWholeBytes;
   if (ok) {
-    out->resize(static_cast<size_t>(st.st_size));
+    // Filled by read() below, or cleared: no zero-fill first.
+    ResizeUninitialized(out, static_cast<size_t>(st.st_size));
     size_t got = 0;
     while (got < out->size()) {
       ssize_t r = ::read(fd, out->data() + got, out->size() - got);
