@@ -23,6 +23,16 @@ constexpr uint64_t kClassDefSize = 32;
 constexpr uint32_t kEndianConstant = 0x12345678;
 constexpr uint32_t kReverseEndianConstant = 0x78563412;
 constexpr size_t kArenaChunk = 64 * 1024;
+// ScanCode's state of an id: 0 not referenced, p + 1 referenced only by
+// code of package p, kManyPackages referenced by code of several packages.
+constexpr uint32_t kManyPackages = 0xffffffffu;
+// The state after code of package `by` - 1 (or of several: kManyPackages)
+// refers to an id in state `s`. Without a branch: the walk applies it to
+// millions of references, in an order no predictor follows.
+inline uint32_t Merge(uint32_t s, uint32_t by) {
+  const uint32_t same = static_cast<uint32_t>(s == 0) | static_cast<uint32_t>(s == by);
+  return by | (same - 1);  // same: by; otherwise all ones
+}
 
 // What an instruction refers to, by the kind of its index operand
 // (DEX spec, "Dalvik bytecode": op, format, "kind" columns).
@@ -104,17 +114,40 @@ std::string_view PackageOf(std::string_view d, bool* ok) {
   return slash == std::string_view::npos ? std::string_view() : d.substr(0, slash);
 }
 
-// True when every byte is 0x01..0x7f: ASCII without a NUL. Eight bytes at a
-// time: a byte is outside the range when its top bit is set or it is zero.
-bool IsPlainAscii(std::string_view s) {
-  constexpr uint64_t kLow = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (((w | ((w - kLow) & ~w)) & kHigh) != 0) return false;
+// The little-endian integer at `p`, whose sizeof(T) bytes the caller checked
+// are there: one load, where Record's per-byte assembly cost a loop.
+template <typename T>
+T LoadLE(const char* p) {
+  T v = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); ++i) {
+      v |= static_cast<T>(static_cast<T>(static_cast<uint8_t>(p[i])) << (8 * i));
+    }
   }
-  for (; i < s.size(); ++i) {
+  return v;
+}
+
+// True when the `n` bytes at `s` are all 0x01..0x7f: ASCII without a NUL.
+// Eight bytes at a time: a byte is outside the range when its top bit is set
+// or it is zero (the lowest zero byte of a word is found exactly; a borrow
+// only ever moves up). `readable` >= n bytes may be read from `s`: the last
+// partial word is then read whole and its bytes past `n` masked off, instead
+// of a byte loop whose exit, at every length, the predictor misses.
+bool IsPlainAscii(const char* s, size_t n, size_t readable) {
+  constexpr uint64_t kLow = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto bad = [](uint64_t w) { return (w | ((w - kLow) & ~w)) & kHigh; };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (bad(LoadLE<uint64_t>(s + i)) != 0) return false;
+  }
+  if (i == n) return true;
+  if (readable - i >= 8) {
+    const uint64_t keep = (uint64_t{1} << (8 * (n - i))) - 1;  // n - i in 1..7
+    return (bad(LoadLE<uint64_t>(s + i)) & keep) == 0;
+  }
+  for (; i < n; ++i) {
     const auto c = static_cast<uint8_t>(s[i]);
     if (c == 0 || c >= 0x80) return false;
   }
@@ -211,21 +244,37 @@ std::string_view DexFile::DecodeMutf8(std::string_view in) {
 void DexFile::ParseStrings(const Record& ids) {
   ByteReader r(data_);
   const uint32_t count = static_cast<uint32_t>(ids.size() / kStringIdSize);
+  const char* const id = ids.Bytes(0, ids.size()).data();
+  const char* const d = data_.data();
+  const size_t size = data_.size();
   strings_.reserve(count);
   string_flags_.assign(count, 0);
   size_t bad = 0;
   for (uint32_t i = 0; i < count; ++i) {
     // string_data_item: uleb128 utf16_size, then MUTF-8 bytes, then NUL.
-    // Each UTF-16 unit takes 1..3 MUTF-8 bytes: the NUL is looked for no
-    // further than that, so a lying size cannot make us scan the whole file.
+    const uint32_t off = LoadLE<uint32_t>(id + uint64_t{i} * kStringIdSize);
+    // Nearly every string is plain ASCII shorter than 128: a one-byte size,
+    // utf16_size bytes of 1..0x7f and the NUL right after them. That is its
+    // own UTF-8, and the first NUL where the general search below would
+    // find it.
+    if (off < size && static_cast<uint8_t>(d[off]) < 0x80) {
+      const size_t len = static_cast<uint8_t>(d[off]);
+      const size_t start = size_t{off} + 1;
+      if (len < size - start && d[start + len] == '\0' &&
+          IsPlainAscii(d + start, len, size - start)) {
+        strings_.emplace_back(d + start, len);
+        continue;
+      }
+    }
     std::optional<std::string_view> text;
-    if (r.Seek(ids.LE<uint32_t>(uint64_t{i} * kStringIdSize))) {
+    // Otherwise: each UTF-16 unit takes 1..3 MUTF-8 bytes, so the NUL is
+    // looked for no further than that, and a lying size cannot make us scan
+    // the whole file.
+    if (r.Seek(off)) {
       if (auto utf16 = r.ReadUleb128()) {
-        // Nearly every string is plain ASCII: utf16_size bytes of 1..0x7f and
-        // the NUL right after them. That is its own UTF-8, and the first NUL
-        // where the general search below would find it.
         if (std::optional<std::string_view> plain = r.BytesAt(r.pos(), uint64_t{*utf16} + 1);
-            plain && plain->back() == '\0' && IsPlainAscii(plain->substr(0, *utf16))) {
+            plain && plain->back() == '\0' &&
+            IsPlainAscii(plain->data(), *utf16, r.remaining())) {
           strings_.push_back(plain->substr(0, *utf16));
           continue;
         }
@@ -356,8 +405,8 @@ namespace {
 
 // field_id_item and method_id_item share one layout: ushort, ushort, uint.
 template <typename Id>
-Id ReadMemberId(const Record& table, uint64_t p) {
-  return Id{table.LE<uint16_t>(p), table.LE<uint16_t>(p + 2), table.LE<uint32_t>(p + 4)};
+Id ReadMemberId(const char* p) {
+  return Id{LoadLE<uint16_t>(p), LoadLE<uint16_t>(p + 2), LoadLE<uint32_t>(p + 4)};
 }
 
 }  // namespace
@@ -388,27 +437,29 @@ void DexFile::ParseTables(const Record& hdr) {
     }
     return n == 0 ? std::nullopt : Record::At(r, off, n * item_size);
   };
-  // Reads every item of a section with `read(table, offset of the item)`.
+  // Reads every item of a section with `read(first byte of the item)`: the
+  // section was taken whole, so each item's bytes are there.
   auto read_table = [&](const char* what, uint64_t hdr_off, uint64_t item_size, auto* out,
                         auto read) {
     const std::optional<Record> table = section(what, hdr_off, item_size);
     const uint64_t n = table ? table->size() / item_size : 0;
-    out->resize(n);
-    for (uint64_t i = 0; i < n; ++i) (*out)[i] = read(*table, i * item_size);
+    out->clear();
+    out->reserve(n);
+    const char* p = table ? table->Bytes(0, table->size()).data() : nullptr;
+    for (uint64_t i = 0; i < n; ++i, p += item_size) out->push_back(read(p));
   };
   if (std::optional<Record> ids = section("string_ids", 56, kStringIdSize)) ParseStrings(*ids);
-  read_table("type_ids", 64, kTypeIdSize, &types_,
-             [](const Record& t, uint64_t p) { return t.LE<uint32_t>(p); });
-  read_table("proto_ids", 72, kProtoIdSize, &protos_, [](const Record& t, uint64_t p) {
-    return ProtoId{t.LE<uint32_t>(p), t.LE<uint32_t>(p + 4), t.LE<uint32_t>(p + 8)};
+  read_table("type_ids", 64, kTypeIdSize, &types_, LoadLE<uint32_t>);
+  read_table("proto_ids", 72, kProtoIdSize, &protos_, [](const char* p) {
+    return ProtoId{LoadLE<uint32_t>(p), LoadLE<uint32_t>(p + 4), LoadLE<uint32_t>(p + 8)};
   });
   read_table("field_ids", 80, kFieldIdSize, &fields_, ReadMemberId<FieldId>);
   read_table("method_ids", 88, kMethodIdSize, &methods_, ReadMemberId<MethodId>);
-  read_table("class_defs", 96, kClassDefSize, &classes_, [](const Record& t, uint64_t p) {
+  read_table("class_defs", 96, kClassDefSize, &classes_, [](const char* p) {
     // class_def_item: eight uints, in ClassDef's order.
-    return ClassDef{t.LE<uint32_t>(p),      t.LE<uint32_t>(p + 4),  t.LE<uint32_t>(p + 8),
-                    t.LE<uint32_t>(p + 12), t.LE<uint32_t>(p + 16), t.LE<uint32_t>(p + 20),
-                    t.LE<uint32_t>(p + 24), t.LE<uint32_t>(p + 28)};
+    return ClassDef{LoadLE<uint32_t>(p),      LoadLE<uint32_t>(p + 4),  LoadLE<uint32_t>(p + 8),
+                    LoadLE<uint32_t>(p + 12), LoadLE<uint32_t>(p + 16), LoadLE<uint32_t>(p + 20),
+                    LoadLE<uint32_t>(p + 24), LoadLE<uint32_t>(p + 28)};
   });
 
   // Strings that name structure rather than hold program data.
@@ -426,7 +477,6 @@ void DexFile::ScanCode(const ParseOptions& options) {
   ByteReader r(data_);
   const uint64_t size = data_.size();
   type_flags_.assign(types_.size(), 0);
-  method_invoked_.assign(methods_.size(), 0);
   if (classes_.empty()) return;
 
   // Package id of every type: two types are in the same package when their
@@ -443,27 +493,38 @@ void DexFile::ScanCode(const ParseOptions& options) {
       pkg[t] = it->second;
     }
   }
-  uint32_t cur_pkg = 0;
-  // The walk below writes flags through uint8_t pointers, which may alias
-  // anything: taken into locals, the tables' pointers and sizes stay in
-  // registers instead of being reloaded from the vectors after every write.
-  uint8_t* const type_flags = type_flags_.data();
-  const size_t n_types = type_flags_.size();
-  const uint32_t* const pkg_of = pkg.data();
-  uint8_t* const string_flags = string_flags_.data();
-  const size_t n_strings = string_flags_.size();
-  uint8_t* const invoked = method_invoked_.data();
-  const FieldId* const fields = fields_.data();
-  const size_t n_fields = fields_.size();
-  const MethodId* const methods = methods_.data();
-  const size_t n_methods = methods_.size();
-  std::array<std::vector<uint32_t>, 5> buckets;  // by RefKind, reused per method
-  auto ref_type = [type_flags, n_types, pkg_of](uint32_t t, uint32_t here) {
-    if (t >= n_types) return;
-    uint8_t fl = kRefAnywhere;
-    if (pkg_of[t] != 0 && pkg_of[t] != here) fl |= kRefOutside;
-    type_flags[t] |= fl;
-  };
+  // Which packages' code refers to each id. Types, fields, methods and
+  // strings share one array of states, each kind at its own base, plus one
+  // last slot that takes every index out of range: a reference becomes one
+  // slot number while walking and one read-modify-write after its method.
+  // Resolving a field or method to its class and the class to its package
+  // per reference cost three dependent loads from tables of up to 64K
+  // items; here that is done once per id, after the walk (see below).
+  const uint64_t n_types = types_.size(), n_fields = fields_.size(),
+                 n_methods = methods_.size(), n_strings = string_flags_.size();
+  const uint64_t slots = n_types + n_fields + n_methods + n_strings + 1;
+  if (slots >= kNoIndex) {  // each table is cut to the file's size; this needs a 4 GiB file
+    AddAnomaly("dex-over-limit", "class_data", "too many ids to walk the code");
+    code_complete_ = false;
+    return;
+  }
+  std::vector<uint32_t> state(slots, 0);
+  const uint32_t sentinel = static_cast<uint32_t>(slots - 1);
+  // Slot of index i of kind k: base[k] + i when i < limit[k], else sentinel
+  // (kNone has limit 0).
+  uint32_t base[5] = {0, 0, 0, 0, 0}, limit[5] = {0, 0, 0, 0, 0};
+  base[kType] = 0;
+  limit[kType] = static_cast<uint32_t>(n_types);
+  base[kField] = static_cast<uint32_t>(n_types);
+  limit[kField] = static_cast<uint32_t>(n_fields);
+  base[kMethod] = static_cast<uint32_t>(n_types + n_fields);
+  limit[kMethod] = static_cast<uint32_t>(n_methods);
+  base[kString] = static_cast<uint32_t>(n_types + n_fields + n_methods);
+  limit[kString] = static_cast<uint32_t>(n_strings);
+  uint32_t* const st = state.data();
+  uint32_t by = 0;  // the package of the class walked, + 1
+  auto refer = [st, &by](uint32_t slot) { st[slot] = Merge(st[slot], by); };
+  std::vector<uint32_t> refs;  // slots referenced by one method, reused
 
   uint64_t budget_units = options.max_units_total != 0 ? options.max_units_total
                                                        : std::max<uint64_t>(size * 2, 1u << 20);
@@ -471,9 +532,9 @@ void DexFile::ScanCode(const ParseOptions& options) {
   bool stopped = false;
   for (size_t ci = 0; ci < classes_.size() && !stopped; ++ci) {
     const ClassDef& c = classes_[ci];
-    cur_pkg = c.class_idx < pkg.size() ? pkg[c.class_idx] : 0;
+    by = (c.class_idx < pkg.size() ? pkg[c.class_idx] : 0) + 1;
     // Subclassing or implementing a type from another package uses it.
-    if (c.superclass_idx != kNoIndex) ref_type(c.superclass_idx, cur_pkg);
+    if (c.superclass_idx < n_types) refer(c.superclass_idx);
     if (c.interfaces_off != 0) {
       // type_list: uint size, then size x ushort type_idx.
       uint32_t n = 0;
@@ -482,7 +543,9 @@ void DexFile::ScanCode(const ParseOptions& options) {
         if (n > fit) n = static_cast<uint32_t>(fit);
         for (uint32_t k = 0; k < n; ++k) {
           uint16_t t = 0;
-          if (r.PeekLEAt<uint16_t>(c.interfaces_off + 4 + uint64_t{k} * 2, &t)) ref_type(t, cur_pkg);
+          if (r.PeekLEAt<uint16_t>(c.interfaces_off + 4 + uint64_t{k} * 2, &t) && t < n_types) {
+            refer(t);
+          }
         }
       }
     }
@@ -564,19 +627,18 @@ void DexFile::ScanCode(const ParseOptions& options) {
         if constexpr (std::endian::native == std::endian::big) u = static_cast<uint16_t>(u >> 8 | u << 8);
         return u;
       };
-      // Each reference's index goes into the bucket of its kind, without a
-      // branch on the kind (kind kNone writes to a one-slot dummy); the
-      // buckets are applied after the method. A switch per instruction cost
-      // a mispredicted branch on a third of them.
-      for (auto& b : buckets) {
-        if (b.size() < size_t{units} + 1) b.resize(size_t{units} + 1);
-      }
-      uint32_t* const bucket[5] = {buckets[0].data(), buckets[1].data(), buckets[2].data(),
-                                   buckets[3].data(), buckets[4].data()};
-      uint32_t count[5] = {0, 0, 0, 0, 0};
-      auto put = [&bucket, &count](RefKind kind, uint32_t idx) {
-        bucket[kind][count[kind]] = idx;
-        count[kind] += kind != kNone;
+      // Each reference's slot is written whether or not the instruction has
+      // one and the count moves only when it has (kind kNone): no branch on
+      // the kind, whose switch cost a mispredicted branch on a third of the
+      // instructions. The slots are applied after the method.
+      if (refs.size() < size_t{units} + 1) refs.resize(size_t{units} + 1);
+      uint32_t* const out = refs.data();
+      uint32_t n = 0;
+      auto put = [out, &n, &base, &limit, sentinel](RefKind kind, uint32_t idx) {
+        // As a mask: a conditional here became a branch, mispredicted as often.
+        const uint32_t in = 0u - static_cast<uint32_t>(idx < limit[kind]);
+        out[n] = ((base[kind] + idx) & in) | (sentinel & ~in);
+        n += kind != kNone;
       };
       uint32_t pc = 0;
       while (pc < units) {
@@ -612,24 +674,30 @@ void DexFile::ScanCode(const ParseOptions& options) {
         }
         pc += len;
       }
-      for (uint32_t k = 0; k < count[kString]; ++k) {
-        const uint32_t idx = bucket[kString][k];
-        if (idx < n_strings) string_flags[idx] |= kLoadedByCode;
-      }
-      for (uint32_t k = 0; k < count[kType]; ++k) ref_type(bucket[kType][k], cur_pkg);
-      for (uint32_t k = 0; k < count[kField]; ++k) {
-        const uint32_t idx = bucket[kField][k];
-        if (idx < n_fields) ref_type(fields[idx].class_idx, cur_pkg);
-      }
-      for (uint32_t k = 0; k < count[kMethod]; ++k) {
-        const uint32_t idx = bucket[kMethod][k];
-        if (idx < n_methods) {
-          invoked[idx] = 1;
-          ref_type(methods[idx].class_idx, cur_pkg);
-        }
-      }
+      for (uint32_t k = 0; k < n; ++k) refer(out[k]);
       units_decoded_ += units;
     }
+  }
+  // A field or method reference uses the field's or method's class; a type
+  // is referenced from outside its package when code of another package (or
+  // of several, which cannot all be its own) referred to it.
+  auto merge = [st](uint32_t slot, uint32_t from) { st[slot] = Merge(st[slot], from); };
+  for (uint64_t f = 0; f < n_fields; ++f) {
+    const uint32_t from = st[base[kField] + f];
+    if (from != 0 && fields_[f].class_idx < n_types) merge(fields_[f].class_idx, from);
+  }
+  for (uint64_t m = 0; m < n_methods; ++m) {
+    const uint32_t from = st[base[kMethod] + m];
+    if (from != 0 && methods_[m].class_idx < n_types) merge(methods_[m].class_idx, from);
+  }
+  for (uint64_t t = 0; t < n_types; ++t) {
+    const uint32_t s = st[t];
+    if (s == 0) continue;
+    const bool outside = pkg[t] != 0 && (s == kManyPackages || s - 1 != pkg[t]);
+    type_flags_[t] = static_cast<uint8_t>(kRefAnywhere | (outside ? kRefOutside : 0));
+  }
+  for (uint64_t i = 0; i < n_strings; ++i) {
+    if (st[base[kString] + i] != 0) string_flags_[i] |= kLoadedByCode;
   }
   if (bad_class_data > 0) {
     code_complete_ = false;

@@ -114,8 +114,6 @@ class DexFile {
   const std::vector<uint8_t>& string_flags() const { return string_flags_; }
   // Per type id: RefFlag bits (kRefOutside, kRefAnywhere).
   const std::vector<uint8_t>& type_flags() const { return type_flags_; }
-  // Per method id: referenced by an invoke-* anywhere.
-  const std::vector<uint8_t>& method_invoked() const { return method_invoked_; }
 
   uint64_t methods_with_code() const { return methods_with_code_; }
   uint64_t units_decoded() const { return units_decoded_; }
@@ -152,7 +150,7 @@ class DexFile {
   std::vector<FieldId> fields_;
   std::vector<MethodId> methods_;
   std::vector<ClassDef> classes_;
-  std::vector<uint8_t> string_flags_, type_flags_, method_invoked_;
+  std::vector<uint8_t> string_flags_, type_flags_;
   uint64_t methods_with_code_ = 0;
   uint64_t units_decoded_ = 0;
   bool code_complete_ = true;
