@@ -92,7 +92,7 @@ void AndroidManifestAnalyzer::LoadResources() {
 std::optional<std::string> AndroidManifestAnalyzer::StringOf(const AxmlAttribute* a,
                                                              const char* what) {
   if (a == nullptr) return std::nullopt;
-  if (a->type == kTypeString || (a->type == kTypeNull && a->has_raw)) return a->string_value;
+  if (a->type == kTypeString || (a->type == kTypeNull && a->has_raw)) return std::string(a->string_value);
   if (IsReferenceType(a->type)) {
     if (!arsc_) {
       ctx_->AddAnomaly("manifest-unresolved", kManifestName,
@@ -127,7 +127,7 @@ std::optional<int64_t> AndroidManifestAnalyzer::IntOf(const AxmlAttribute* a) {
   if (IsIntType(v.type)) return static_cast<int32_t>(v.data);
   if (v.type == kTypeString) {
     // Some tools write numbers as strings; the platform parses them.
-    const std::string& s = a->string_value;
+    const std::string_view s = a->string_value;
     if (s.empty() || s.size() > 10) return std::nullopt;
     int64_t n = 0;
     for (char c : s) {
@@ -174,7 +174,7 @@ void AndroidManifestAnalyzer::ReadPermission(const AxmlNode& n, bool sdk23) {
   auto name = StringOf(n.FindById(attr::kName), "uses-permission name");
   if (!name || name->empty()) {
     ctx_->AddAnomaly("permission-no-name", kManifestName,
-                     n.name + " at line " + std::to_string(n.line) + " has no android:name");
+                     std::string(n.name) + " at line " + std::to_string(n.line) + " has no android:name");
     return;
   }
   for (const auto& p : facts_->permissions) {
@@ -247,7 +247,7 @@ void AndroidManifestAnalyzer::ReadApplication(const AxmlDocument& doc, size_t ap
   std::string app_permission = StringOf(app.FindById(attr::kPermission), "permission").value_or("");
   int target = facts_->package.target_sdk.value_or(kDefaultMinSdk);
 
-  static const std::set<std::string> kKinds = {"activity", "activity-alias", "service",
+  static const std::set<std::string, std::less<>> kKinds = {"activity", "activity-alias", "service",
                                                "receiver", "provider"};
   for (size_t i = app_index + 1; i < doc.nodes.size() && doc.nodes[i].depth > app.depth; ++i) {
     const AxmlNode& n = doc.nodes[i];
@@ -263,7 +263,7 @@ void AndroidManifestAnalyzer::ReadApplication(const AxmlDocument& doc, size_t ap
     c.name = QualifyClass(StringOf(n.FindById(attr::kName), "component name").value_or(""));
     if (c.name.empty()) {
       ctx_->AddAnomaly("component-no-name", kManifestName,
-                       n.name + " at line " + std::to_string(n.line) + " has no android:name");
+                       std::string(n.name) + " at line " + std::to_string(n.line) + " has no android:name");
     }
     for (size_t j = i + 1; j < doc.nodes.size() && doc.nodes[j].depth > n.depth; ++j) {
       if (doc.nodes[j].depth == n.depth + 1 && doc.nodes[j].name == "intent-filter") {
@@ -348,13 +348,13 @@ void AndroidManifestAnalyzer::Analyze(ScanContext* ctx) {
   }
   const AxmlNode& root = doc.nodes[0];
   if (root.name != "manifest") {
-    ctx->AddAnomaly("manifest-bad-root", kManifestName, "root element is '" + root.name + "'");
+    ctx->AddAnomaly("manifest-bad-root", kManifestName, "root element is '" + std::string(root.name) + "'");
   }
   LoadResources();
 
   PackageIdentity& id = facts_->package;
   id.platform = Platform::kAndroid;
-  if (const AxmlAttribute* p = FindPlain(root, "package")) id.id = p->string_value;
+  if (const AxmlAttribute* p = FindPlain(root, "package")) id.id.assign(p->string_value);
   if (id.id.empty()) ctx->AddError("manifest-no-package", "AndroidManifest.xml: no package name");
   if (auto vc = IntOf(root.FindById(attr::kVersionCode))) {
     id.version_code = std::to_string(static_cast<uint32_t>(*vc));

@@ -31,6 +31,14 @@ std::string Hex(uint32_t v) {
   return buf;
 }
 
+// A little-endian integer at `p`, which the caller has bounds-checked.
+template <typename T>
+T LoadLE(const char* p) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(T{static_cast<unsigned char>(p[i])} << (8 * i));
+  return v;
+}
+
 // Decodes a ResTable_config from `c` (starting at its size field).
 ArscConfig ParseConfig(const ByteReader& c, uint64_t off, uint32_t avail) {
   ArscConfig cfg;
@@ -156,6 +164,16 @@ class Parser {
     return Status::Ok();
   }
 
+  // Charges a parsed pool's strings (cut to what the limit leaves) and
+  // moves the bytes its views point into into the table.
+  Status KeepPool(StringPoolViews* sp) {
+    uint64_t keep = sp->strings.size();
+    SG_RETURN_IF_ERROR(Charge("resources.arsc strings", &keep));
+    sp->strings.resize(static_cast<size_t>(keep));
+    t_->storage_.push_back(std::move(sp->storage));
+    return Status::Ok();
+  }
+
   // Reads the chunk header at `pos` within [.., end); false when invalid.
   bool ChunkAt(uint64_t pos, uint64_t end, uint16_t* type, uint16_t* hdr, uint32_t* size) {
     if (!InRange(pos, kChunkHeaderSize, end)) return false;
@@ -197,14 +215,12 @@ class Parser {
         if (have_pool) {
           Note("arsc-extra-string-pool", "second global string pool ignored");
         } else {
-          auto sp = ParseStringPool(chunk, budget_, "resources.arsc", &t_->anomalies);
+          auto sp = ParseStringPoolViews(chunk, budget_, "resources.arsc", &t_->anomalies);
           if (!sp.ok()) {
             if (sp.status().code() != "malformed") return sp.status();
             Note("arsc-bad-string-pool", sp.status().message());
           } else {
-            uint64_t keep = sp->strings.size();
-            SG_RETURN_IF_ERROR(Charge("resources.arsc strings", &keep));
-            sp->strings.resize(static_cast<size_t>(keep));
+            SG_RETURN_IF_ERROR(KeepPool(&*sp));
             t_->strings = std::move(sp->strings);
           }
           have_pool = true;
@@ -258,16 +274,14 @@ class Parser {
       std::string_view sub = chunk.substr(static_cast<size_t>(pos), cs);
       switch (ct) {
         case kResStringPoolType: {
-          auto sp = ParseStringPool(sub, budget_, "resources.arsc", &t_->anomalies);
+          auto sp = ParseStringPoolViews(sub, budget_, "resources.arsc", &t_->anomalies);
           if (!sp.ok()) {
             if (sp.status().code() != "malformed") return sp.status();
             Note("arsc-bad-string-pool", sp.status().message());
             ++pools;
             break;
           }
-          uint64_t keep = sp->strings.size();
-          SG_RETURN_IF_ERROR(Charge("resources.arsc strings", &keep));
-          sp->strings.resize(static_cast<size_t>(keep));
+          SG_RETURN_IF_ERROR(KeepPool(&*sp));
           // Identify the pools by the offsets the header gives; fall back to
           // their order (types first, keys second) when those lie.
           bool is_types = pos == type_strings || (pos != key_strings && pools == 0);
@@ -337,23 +351,34 @@ class Parser {
       n = fit;
     }
     SG_RETURN_IF_ERROR(Charge("resources.arsc entries", &n));
-    uint64_t bad = 0;
-    for (uint64_t i = 0; i < n; ++i) {
-      uint32_t index = static_cast<uint32_t>(i), off = kNoEntry;
+    // The offsets table [hdr, hdr + n * stride) lies inside the chunk (n is
+    // cut to what fits before entriesStart), so it is read without a check
+    // per slot. One pass counts the present entries so that the vector is
+    // allocated once, at its size.
+    const char* slots = chunk.data() + hdr;
+    auto slot_offset = [&](uint64_t i, uint32_t* index) -> uint32_t {
       if (sparse) {
         // ResTable_sparseTypeEntry: uint16 idx, uint16 offset / 4.
-        uint16_t idx = 0, o = 0;
-        c.PeekLEAt(hdr + 4 * i, &idx);
-        c.PeekLEAt(hdr + 4 * i + 2, &o);
-        index = idx;
-        off = uint32_t{o} * 4;
-      } else if (off16) {
-        uint16_t o = 0;
-        c.PeekLEAt(hdr + 2 * i, &o);
-        off = o == 0xffff ? kNoEntry : uint32_t{o} * 4;
-      } else {
-        c.PeekLEAt(hdr + 4 * i, &off);
+        *index = LoadLE<uint16_t>(slots + 4 * i);
+        return uint32_t{LoadLE<uint16_t>(slots + 4 * i + 2)} * 4;
       }
+      *index = static_cast<uint32_t>(i);
+      if (off16) {
+        uint16_t o = LoadLE<uint16_t>(slots + 2 * i);
+        return o == 0xffff ? kNoEntry : uint32_t{o} * 4;
+      }
+      return LoadLE<uint32_t>(slots + 4 * i);
+    };
+    size_t present = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t index = 0;
+      present += slot_offset(i, &index) != kNoEntry;
+    }
+    type.entries.reserve(present);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t index = 0;
+      const uint32_t off = slot_offset(i, &index);
       if (off == kNoEntry) continue;
       if (index > 0xffff) continue;
       ArscEntry e;
@@ -362,14 +387,18 @@ class Parser {
         ++bad;
         continue;
       }
-      type.entries.push_back(std::move(e));
+      type.entries.push_back(e);
     }
     if (bad > 0) {
       Note("arsc-bad-entry", "type " + std::to_string(type.id) + ": " + std::to_string(bad) +
                                  " entries out of bounds");
     }
-    std::stable_sort(type.entries.begin(), type.entries.end(),
-                     [](const ArscEntry& a, const ArscEntry& b) { return a.index < b.index; });
+    // Entries come in index order from aapt (dense tables by construction,
+    // sparse ones by the format's rule); sort only a table that breaks it.
+    auto by_index = [](const ArscEntry& a, const ArscEntry& b) { return a.index < b.index; };
+    if (!std::is_sorted(type.entries.begin(), type.entries.end(), by_index)) {
+      std::stable_sort(type.entries.begin(), type.entries.end(), by_index);
+    }
     pkg->types.push_back(std::move(type));
     return Status::Ok();
   }
@@ -396,16 +425,19 @@ class Parser {
       // ResTable_map is 12 bytes: name, Res_value (size, res0, type, data).
       uint64_t fit = base <= c.size() ? (c.size() - base) / 12 : 0;
       uint64_t n = std::min<uint64_t>({count, fit, kMaxBagItems});
-      e->bag.reserve(static_cast<size_t>(n));
+      auto& bags = t_->bags;
+      if (n != count || bags.size() + n > UINT32_MAX) return false;
+      e->bag_begin = static_cast<uint32_t>(bags.size());
+      e->bag_size = static_cast<uint32_t>(n);
       for (uint64_t i = 0; i < n; ++i) {
         uint32_t name = 0, data = 0;
         uint8_t type = 0;
         c.PeekLEAt(base + 12 * i, &name);
         c.PeekLEAt(base + 12 * i + 7, &type);
         c.PeekLEAt(base + 12 * i + 8, &data);
-        e->bag.push_back({name, ResValue{type, data}});
+        bags.push_back({name, ResValue{type, data}});
       }
-      return n == count;
+      return true;
     }
     if (size < 8) return false;
     uint8_t type = 0;
@@ -472,10 +504,10 @@ std::string ArscTable::ResourceName(uint32_t id) const {
     if (p.id != pid) continue;
     const ArscType* t = nullptr;
     const ArscEntry* e = Find(id, &t);
-    std::string type_name = tid >= 1 && tid <= p.type_names.size() ? p.type_names[tid - 1] : "";
-    std::string key = e != nullptr && e->key < p.key_names.size() ? p.key_names[e->key] : "";
+    std::string_view type_name = tid >= 1 && tid <= p.type_names.size() ? p.type_names[tid - 1] : "";
+    std::string_view key = e != nullptr && e->key < p.key_names.size() ? p.key_names[e->key] : "";
     if (type_name.empty() && key.empty()) return "";
-    return type_name + "/" + key;
+    return std::string(type_name).append(1, '/').append(key);
   }
   return "";
 }
@@ -498,7 +530,7 @@ Result<std::string> ArscTable::ValueToString(ResValue value, std::string_view ra
   if (!r.ok()) return r.status();
   if (r->type == kTypeString) {
     if (r->data >= strings.size()) return Status::Malformed("string index out of range");
-    return strings[r->data];
+    return std::string(strings[r->data]);
   }
   return FormatResValue(r->type, r->data);
 }
@@ -511,11 +543,11 @@ void ArscTable::ForEachString(const std::function<void(const ArscStringValue&)>&
   // One value reused for every call (assign keeps the buffers), its name
   // built only for entries that hold a string: a large table has tens of
   // thousands of entries, most of them not strings.
-  static const std::string kNone;
+  static constexpr std::string_view kNone;
   ArscStringValue v;
   for (const auto& p : packages) {
     for (const auto& t : p.types) {
-      const std::string& type_name =
+      const std::string_view type_name =
           t.id >= 1 && t.id <= p.type_names.size() ? p.type_names[t.id - 1] : kNone;
       v.config.assign(t.config.qualifiers);
       for (const auto& e : t.entries) {
@@ -526,23 +558,28 @@ void ArscTable::ForEachString(const std::function<void(const ArscStringValue&)>&
         auto emit = [&](const ResValue& val) {
           if (!named) {
             v.resource_id = (p.id << 24) | (uint32_t{t.id} << 16) | e.index;
-            const std::string& key = e.key < p.key_names.size() ? p.key_names[e.key] : kNone;
+            const std::string_view key = e.key < p.key_names.size() ? p.key_names[e.key] : kNone;
             v.name.assign(type_name).append(1, '/').append(key);
             named = true;
           }
-          v.value.assign(strings[val.data]);
+          v.value = strings[val.data];
           fn(v);
         };
         if (!e.complex) {
           if (is_string(e.value)) emit(e.value);
           continue;
         }
-        for (const auto& [name, val] : e.bag) {
+        for (const auto& [name, val] : Bag(e)) {
           if (is_string(val)) emit(val);
         }
       }
     }
   }
+}
+
+std::span<const std::pair<uint32_t, ResValue>> ArscTable::Bag(const ArscEntry& e) const {
+  if (!e.complex || e.bag_begin > bags.size() || bags.size() - e.bag_begin < e.bag_size) return {};
+  return std::span<const std::pair<uint32_t, ResValue>>(bags).subspan(e.bag_begin, e.bag_size);
 }
 
 }  // namespace shelfguard

@@ -20,7 +20,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,7 +53,11 @@ struct ArscEntry {
   bool complex = false;    // a bag (style, array, plurals, ...)
   ResValue value;          // simple entries
   uint32_t parent = 0;     // complex: parent bag id
-  std::vector<std::pair<uint32_t, ResValue>> bag;  // complex: (name id, value)
+  // complex: its (name id, value) items are ArscTable::bags[bag_begin,
+  // bag_begin + bag_size): one array for the table rather than one
+  // allocation per bag (a large table has thousands of styles).
+  uint32_t bag_begin = 0;
+  uint32_t bag_size = 0;
 };
 
 struct ArscType {
@@ -63,8 +69,9 @@ struct ArscType {
 struct ArscPackage {
   uint32_t id = 0;                    // PP
   std::string name;                   // e.g. com.example.app
-  std::vector<std::string> type_names;
-  std::vector<std::string> key_names;
+  // Views into the owning ArscTable's string storage.
+  std::vector<std::string_view> type_names;
+  std::vector<std::string_view> key_names;
   std::vector<ArscType> types;        // every configuration of every type
 };
 
@@ -73,12 +80,14 @@ struct ArscStringValue {
   uint32_t resource_id = 0;
   std::string name;        // "string/app_name" (or "array/foo" for bag items)
   std::string config;      // qualifiers, "" for the default configuration
-  std::string value;
+  std::string_view value;  // valid for the duration of the call
 };
 
+// Move-only: the string views point into the table's own storage.
 class ArscTable {
  public:
-  std::vector<std::string> strings;   // global string pool
+  std::vector<std::string_view> strings;   // global string pool
+  std::vector<std::pair<uint32_t, ResValue>> bags;  // the items of every bag
   std::vector<ArscPackage> packages;
   std::vector<Anomaly> anomalies;
   bool truncated = false;
@@ -100,10 +109,14 @@ class ArscTable {
   Result<std::string> ValueToString(ResValue value, std::string_view raw = "") const;
   // Every string value of every configuration, simple entries and bag items.
   void ForEachString(const std::function<void(const ArscStringValue&)>& fn) const;
+  // The (name id, value) items of a complex entry.
+  std::span<const std::pair<uint32_t, ResValue>> Bag(const ArscEntry& e) const;
 
   // Index (package id << 8 | type id) -> (package index, type index) list;
   // built by ParseArsc.
   std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>> index_;
+  // The bytes `strings`, type_names and key_names view (one block per pool).
+  std::vector<std::unique_ptr<std::string>> storage_;
 };
 
 constexpr int kMaxReferenceDepth = 16;

@@ -110,7 +110,8 @@ TEST(ArscTest, EnumeratesEveryStringOfEveryConfiguration) {
   auto t = ParseArsc(BuildArsc(spec), nullptr);
   ASSERT_TRUE(t.ok());
   std::multimap<std::string, std::pair<std::string, std::string>> seen;
-  t->ForEachString([&](const ArscStringValue& v) { seen.insert({v.name, {v.config, v.value}}); });
+  t->ForEachString(
+      [&](const ArscStringValue& v) { seen.insert({v.name, {v.config, std::string(v.value)}}); });
   auto has = [&](const std::string& name, const std::string& cfg, const std::string& val) {
     auto range = seen.equal_range(name);
     for (auto it = range.first; it != range.second; ++it)

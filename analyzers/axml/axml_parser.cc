@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "shelfguard/byte_reader.h"
 #include "shelfguard/utf8.h"
@@ -23,12 +26,13 @@ constexpr uint32_t kStringPoolHeaderSize = 28;
 constexpr uint32_t kMaxStringBytes = 1u << 20;
 constexpr uint32_t kNoIndex = 0xffffffffu;
 
-// Decodes string `i` whose data starts at absolute offset `off` of `r`,
-// which must not extend past `end`. Returns false when out of bounds.
-bool DecodeUtf8String(const ByteReader& r, uint64_t off, uint64_t end, std::string* out) {
+// Finds the bytes of a UTF-8 pool string whose header starts at absolute
+// offset `off` of `r`, which must not extend past `end`: sets `*pos` and
+// `*len`. Returns false when out of bounds. The bytes are kept as they are.
+bool Utf8StringSpan(const ByteReader& r, uint64_t off, uint64_t end, uint64_t* at, uint32_t* len) {
   // Two lengths (ResourceTypes.cpp decodeLength): UTF-16 units then UTF-8
   // bytes, each 1 byte, or 2 bytes when the high bit of the first is set.
-  auto read_len = [&](uint64_t* pos, uint32_t* len) -> bool {
+  auto read_len = [&](uint64_t* pos, uint32_t* n) -> bool {
     if (*pos >= end) return false;
     uint8_t b0 = 0;
     if (!r.PeekLEAt(*pos, &b0)) return false;
@@ -38,23 +42,24 @@ bool DecodeUtf8String(const ByteReader& r, uint64_t off, uint64_t end, std::stri
       uint8_t b1 = 0;
       if (!r.PeekLEAt(*pos, &b1)) return false;
       ++*pos;
-      *len = (uint32_t{b0 & 0x7fu} << 8) | b1;
+      *n = (uint32_t{b0 & 0x7fu} << 8) | b1;
     } else {
-      *len = b0;
+      *n = b0;
     }
     return true;
   };
   uint64_t pos = off;
   uint32_t units = 0, bytes = 0;
   if (!read_len(&pos, &units) || !read_len(&pos, &bytes)) return false;
-  if (bytes > kMaxStringBytes || !InRange(pos, bytes, end)) return false;
-  auto v = r.BytesAt(pos, bytes);
-  if (!v) return false;
-  out->assign(*v);
+  if (bytes > kMaxStringBytes || !InRange(pos, bytes, end) || !InRange(pos, bytes, r.size())) return false;
+  *at = pos;
+  *len = bytes;
   return true;
 }
 
-bool DecodeUtf16String(const ByteReader& r, uint64_t off, uint64_t end, std::string* out) {
+// Decodes the UTF-16 pool string at `off` (bounded by `end`) and appends it
+// to `out` as UTF-8. Returns false (appending nothing) when out of bounds.
+bool AppendUtf16String(const ByteReader& r, uint64_t off, uint64_t end, std::string* out) {
   uint16_t l0 = 0;
   if (!InRange(off, 2, end) || !r.PeekLEAt(off, &l0)) return false;
   uint64_t pos = off + 2;
@@ -66,17 +71,23 @@ bool DecodeUtf16String(const ByteReader& r, uint64_t off, uint64_t end, std::str
     units = (uint32_t{l0 & 0x7fffu} << 16) | l1;
   }
   if (units > kMaxStringBytes / 2 || !InRange(pos, uint64_t{units} * 2, end)) return false;
-  out->clear();
-  out->reserve(units);
+  auto span = r.BytesAt(pos, uint64_t{units} * 2);
+  if (!span) return false;
+  // The units are read from the checked span directly: a call per unit
+  // showed in profiles of tables with tens of thousands of strings.
+  const auto* p = reinterpret_cast<const unsigned char*>(span->data());
+  auto unit = [p](uint32_t i) -> uint32_t { return p[2 * i] | (uint32_t{p[2 * i + 1]} << 8); };
   for (uint32_t i = 0; i < units; ++i) {
-    uint16_t u = 0;
-    r.PeekLEAt(pos + 2ull * i, &u);
+    uint32_t u = unit(i);
+    if (u < 0x80) {
+      out->push_back(static_cast<char>(u));
+      continue;
+    }
     uint32_t cp = u;
     if (u >= 0xd800 && u < 0xdc00 && i + 1 < units) {
-      uint16_t lo = 0;
-      r.PeekLEAt(pos + 2ull * (i + 1), &lo);
+      uint32_t lo = unit(i + 1);
       if (lo >= 0xdc00 && lo < 0xe000) {
-        cp = 0x10000 + ((uint32_t{u} - 0xd800) << 10) + (lo - 0xdc00);
+        cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
         ++i;
       } else {
         cp = 0xfffd;
@@ -121,8 +132,9 @@ const std::string& StringPool::At(uint32_t index) const {
   return index < strings.size() ? strings[index] : kEmpty;
 }
 
-Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
-                                   std::string_view location, std::vector<Anomaly>* anomalies) {
+Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* budget,
+                                             std::string_view location,
+                                             std::vector<Anomaly>* anomalies) {
   auto note = [&](std::string code, std::string detail) {
     if (anomalies != nullptr) anomalies->push_back({std::move(code), std::string(location), std::move(detail)});
   };
@@ -145,7 +157,8 @@ Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
   }
   if (end < header_size) return Status::Malformed("string pool: size smaller than header");
 
-  StringPool pool;
+  StringPoolViews pool;
+  pool.storage = std::make_unique<std::string>();
   pool.utf8 = (flags & kUtf8Flag) != 0;
   pool.declared_count = count;
   // The offset table holds 4 bytes per string after the header: a count the
@@ -176,25 +189,89 @@ Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
     return pool;
   }
   pool.strings.resize(static_cast<size_t>(n));
+  std::string& store = *pool.storage;
+  // UTF-8 strings are kept as they are: one copy of the string data, every
+  // string a view into it (no allocation per string). UTF-16 strings are
+  // transcoded one after the other into the store, their views made once it
+  // no longer grows.
+  // UTF-16: string i is store[first, first + second), or bad (kBad).
+  constexpr size_t kBad = SIZE_MAX;
+  std::vector<std::pair<size_t, size_t>> decoded;
+  constexpr uint64_t kNotRead = UINT64_MAX;
+  std::vector<uint64_t> first_off;              // UTF-16: where string i was read
+  std::unordered_map<uint64_t, uint64_t> seen;  // UTF-16, offsets gone back: offset -> string
+  uint64_t last_off = 0;
+  if (n > 0 && pool.utf8) {
+    store.assign(chunk.substr(strings_start, static_cast<size_t>(data_end - strings_start)));
+  } else if (n > 0) {
+    decoded.resize(static_cast<size_t>(n));
+    first_off.assign(static_cast<size_t>(n), kNotRead);
+    store.reserve(static_cast<size_t>(data_end - strings_start));
+  }
   for (uint64_t i = 0; i < n; ++i) {
     uint32_t rel = 0;
     r.PeekLEAt(header_size + 4 * i, &rel);
     uint64_t off = uint64_t{strings_start} + rel;
-    bool ok = off < data_end && (pool.utf8 ? DecodeUtf8String(r, off, data_end, &pool.strings[i])
-                                           : DecodeUtf16String(r, off, data_end, &pool.strings[i]));
-    if (!ok) {
-      pool.strings[i].clear();
-      ++pool.bad_strings;
+    bool ok = off < data_end;
+    if (ok && pool.utf8) {
+      uint64_t at = 0;
+      uint32_t len = 0;
+      ok = Utf8StringSpan(r, off, data_end, &at, &len);
+      if (ok) pool.strings[i] = std::string_view(store).substr(static_cast<size_t>(at - strings_start), len);
+    } else if (ok) {
+      // aapt writes each string once, at increasing offsets. A pool whose
+      // offsets go back (to share one long string many times over) gets
+      // each string decoded once: otherwise a few MB of offsets into one
+      // long string would decode it gigabytes' worth of times.
+      auto repeat = seen.end();
+      if (off <= last_off) {
+        if (seen.empty()) {
+          for (uint64_t j = 0; j < i; ++j) {
+            if (first_off[j] != kNotRead) seen.emplace(first_off[j], j);
+          }
+        }
+        repeat = seen.find(off);
+      }
+      if (repeat != seen.end()) {
+        decoded[i] = decoded[repeat->second];
+        ok = decoded[i].first != kBad;
+      } else {
+        if (!seen.empty()) seen.emplace(off, i);
+        last_off = std::max(last_off, off);
+        first_off[i] = off;
+        const size_t before = store.size();
+        ok = AppendUtf16String(r, off, data_end, &store);
+        decoded[i] = {ok ? before : kBad, store.size() - before};
+      }
     }
+    if (!ok) ++pool.bad_strings;
     if ((i & 0xfff) == 0xfff && budget != nullptr && budget->Expired()) {
-      pool.strings.resize(static_cast<size_t>(i + 1));
       return Status::Timeout(std::string(location) + ": deadline passed in string pool");
+    }
+  }
+  if (!pool.utf8) {
+    for (size_t i = 0; i < decoded.size(); ++i) {
+      if (decoded[i].first != kBad) {
+        pool.strings[i] = std::string_view(store).substr(decoded[i].first, decoded[i].second);
+      }
     }
   }
   if (pool.bad_strings > 0) {
     note("string-pool-bad-string", std::to_string(pool.bad_strings) + " of " + std::to_string(n) +
                                        " strings out of bounds");
   }
+  return pool;
+}
+
+Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
+                                   std::string_view location, std::vector<Anomaly>* anomalies) {
+  auto views = ParseStringPoolViews(chunk, budget, location, anomalies);
+  if (!views.ok()) return views.status();
+  StringPool pool;
+  pool.strings.assign(views->strings.begin(), views->strings.end());
+  pool.utf8 = views->utf8;
+  pool.declared_count = views->declared_count;
+  pool.bad_strings = views->bad_strings;
   return pool;
 }
 
@@ -276,7 +353,7 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
     ByteReader c(chunk);
     switch (ctype) {
       case kResStringPoolType: {
-        auto sp = ParseStringPool(chunk, budget, "AndroidManifest.xml", &doc.anomalies);
+        auto sp = ParseStringPoolViews(chunk, budget, "AndroidManifest.xml", &doc.anomalies);
         if (!sp.ok()) {
           if (sp.status().code() == "over-limit" || sp.status().code() == "timeout") return sp.status();
           note("axml-bad-string-pool", sp.status().message());
@@ -284,7 +361,10 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
         }
         // ResXMLTree::setTo keeps the last pool it sees before the first node.
         if (++pools > 1) note("axml-multiple-string-pools", "more than one string pool");
-        if (!have_pool || doc.nodes.empty()) doc.strings = std::move(sp->strings);
+        if (!have_pool || doc.nodes.empty()) {
+          doc.strings = std::move(sp->strings);
+          doc.storage.push_back(std::move(sp->storage));
+        }
         have_pool = true;
         break;
       }
@@ -357,7 +437,7 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
         if (count > 0 && attr_size > 0) {
           uint64_t fit = abase < csize ? (csize - abase) / attr_size : 0;
           if (count > fit) {
-            note("axml-bad-attribute-count", "element '" + node.name + "' declares " +
+            note("axml-bad-attribute-count", "element '" + std::string(node.name) + "' declares " +
                                                  std::to_string(attr_count) + " attributes, room for " +
                                                  std::to_string(fit));
             count = static_cast<uint32_t>(fit);
@@ -389,7 +469,7 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
           // prefer it when it names a valid string.
           if (dtype == kTypeString && data32 < doc.strings.size()) {
             if (a.has_raw && a.string_value != doc.strings[data32]) {
-              note("axml-raw-typed-mismatch", "attribute '" + a.name +
+              note("axml-raw-typed-mismatch", "attribute '" + std::string(a.name) +
                                                   "' raw and typed strings differ");
             }
             a.string_value = doc.strings[data32];

@@ -17,6 +17,7 @@
 #define SHELFGUARD_ANALYZERS_AXML_AXML_PARSER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,26 +116,44 @@ struct StringPool {
   bool Has(uint32_t index) const { return index < strings.size(); }
 };
 
+// The same pool as views: `strings` point into `storage` (UTF-8 pools: the
+// pool's string bytes copied once; UTF-16 pools: their UTF-8 transcoding),
+// so that a table of tens of thousands of strings costs no allocation per
+// string. The views stay valid while `storage` lives, moves included.
+struct StringPoolViews {
+  std::vector<std::string_view> strings;
+  std::unique_ptr<std::string> storage;
+  bool utf8 = false;
+  uint32_t declared_count = 0;
+  uint32_t bad_strings = 0;
+};
+
 // Parses one ResStringPool chunk (`chunk` starts at its ResChunk_header and
 // is clipped to the chunk's size by the caller or here). `budget` may be null
 // (then only the built-in caps apply). Problems that still leave a usable pool
 // are appended to `anomalies` with `location` as their location.
 Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
                                    std::string_view location, std::vector<Anomaly>* anomalies);
+// The same parse, its strings as views (the same strings, the same anomalies).
+Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* budget,
+                                             std::string_view location,
+                                             std::vector<Anomaly>* anomalies);
 
+// The names and strings of elements and attributes are views into their
+// AxmlDocument's string pool: valid while the document lives.
 struct AxmlAttribute {
-  std::string ns;            // namespace URI ("" when none)
-  std::string name;          // name string (may be "" or obfuscated)
+  std::string_view ns;       // namespace URI ("" when none)
+  std::string_view name;     // name string (may be "" or obfuscated)
   uint32_t resource_id = 0;  // from the resource map, 0 when none
   uint8_t type = kTypeNull;  // Res_value::dataType of the typed value
   uint32_t data = 0;         // Res_value::data
-  std::string string_value;  // the raw string (rawValue, or the string for kTypeString)
+  std::string_view string_value;  // the raw string (rawValue, or the string for kTypeString)
   bool has_raw = false;      // rawValue index was valid
 };
 
 struct AxmlNode {
-  std::string ns;    // element namespace URI
-  std::string name;  // element name
+  std::string_view ns;    // element namespace URI
+  std::string_view name;  // element name
   int depth = 0;     // 1 for the root element
   uint32_t line = 0; // source line number recorded by aapt
   std::vector<AxmlAttribute> attrs;
@@ -148,12 +167,19 @@ struct AxmlNode {
   const AxmlAttribute* FindByName(std::string_view name, std::string_view ns = "") const;
 };
 
+// Move-only: its strings are views into `storage`. A layout has hundreds of
+// attributes, each of which held copies of its namespace URI, name and
+// value before; views cost no allocation.
 struct AxmlDocument {
-  std::vector<std::string> strings;      // the string pool
+  AxmlDocument() = default;
+  AxmlDocument(AxmlDocument&&) = default;
+  AxmlDocument& operator=(AxmlDocument&&) = default;
+  std::vector<std::string_view> strings;  // the string pool
   std::vector<uint32_t> resource_ids;    // resource map
   std::vector<AxmlNode> nodes;           // start elements, document order
   std::vector<Anomaly> anomalies;        // survivable oddities
   bool truncated = false;                // stopped early (corruption or limit)
+  std::vector<std::unique_ptr<std::string>> storage;  // the bytes the views point into
 };
 
 // Parses AXML bytes. Fails (Status code "malformed") only when the input has

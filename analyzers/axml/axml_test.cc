@@ -209,6 +209,28 @@ TEST(AxmlTest, StringOffsetPastEndBlanksOnlyThatString) {
   EXPECT_EQ(r->nodes[0].name, "manifest");
 }
 
+// Offsets that all point back at one long string: every string reads as
+// that string, and it is transcoded once, not once per offset (20,000 x
+// 20,000 bytes would be 400 MB). Both encodings; UTF-8 views share the
+// pool's bytes.
+TEST(AxmlTest, OffsetsSharingOneLongStringDecodeItOnce) {
+  const std::string long_string(20000, 'x');
+  const std::string wide = "宽" + long_string;  // non-ASCII: 3 UTF-8 bytes
+  for (bool utf8 : {true, false}) {
+    SCOPED_TRACE(utf8);
+    std::vector<std::string> strings(20000, "");
+    strings[0] = wide;
+    std::string pool = testing::BuildStringPool(strings, utf8);
+    for (size_t i = 1; i < strings.size(); ++i) PutU32(&pool, 28 + 4 * i, 0);
+    auto r = ParseStringPoolViews(pool, nullptr, "test", nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->strings.size(), strings.size());
+    EXPECT_EQ(r->bad_strings, 0u);
+    for (std::string_view s : r->strings) ASSERT_EQ(s, wide);
+    EXPECT_LE(r->storage->size(), pool.size());
+  }
+}
+
 TEST(AxmlTest, BumpedAttributeCountIsCut) {
   auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU16(d, l.first_element + 16 + 12, 500); });
   ASSERT_TRUE(r.ok());
