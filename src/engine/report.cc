@@ -3,8 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace shelfguard {
 
@@ -21,66 +25,333 @@ void ComputeVerdict(Report* report) {
 
 namespace {
 
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode 15 table 3-7: no
+// overlongs, no surrogates, no code points above U+10FFFF), 0 when the bytes
+// there are not one. NUL counts as well-formed here; Utf8() refuses it.
+size_t SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  }
+  if (len == 0 || len > s.size() - i) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
 // Strings from packages may hold invalid UTF-8 (MUTF-8 surrogates, GBK
-// names, garbage); each invalid byte becomes U+FFFD. Follows the well-formed
-// byte sequences of Unicode 15 table 3-7: no overlongs, no surrogates, no
-// code points above U+10FFFF, and no NUL.
+// names, garbage); each invalid byte, and NUL, becomes U+FFFD.
 std::string Utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  while (i < s.size()) {
-    unsigned char c = byte(i);
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0x01 && c <= 0x7F) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    bool ok = len > 0 && len <= s.size() - i;
-    if (ok && len > 1) ok = byte(i + 1) >= lo && byte(i + 1) <= hi;
-    for (size_t k = 2; ok && k < len; ++k) ok = (byte(i + k) & 0xC0) == 0x80;
-    if (ok) {
+  for (size_t i = 0; i < s.size();) {
+    size_t len = s[i] == '\0' ? 0 : SequenceLength(s, i);
+    if (len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {
-      out += "\xEF\xBF\xBD";  // U+FFFD
+      out += kReplacement;
       ++i;
     }
   }
   return out;
 }
 
-json EvidenceJson(const Evidence& e) {
-  json j{{"kind", Utf8(e.kind)}, {"location", Utf8(e.location)}, {"value", Utf8(e.value)},
-         {"referenced", e.referenced}};
-  if (!e.sdk.empty()) j["sdk"] = Utf8(e.sdk);
-  return j;
+// JSON text written as it goes, byte for byte what
+// nlohmann::ordered_json::dump(pretty ? 2 : -1, ' ', false, replace) prints
+// for the same tree (key order as written; ", " / ": " and two-space
+// indents when pretty; "{}" and "[]" when empty; only '"', '\\' and control
+// characters escaped, as \b \t \n \f \r or lowercase \u00xx). The report used
+// to be built as an nlohmann tree first: that tree, its copies of vectors
+// of values and its ordered-map inserts cost more than the text.
+class JsonWriter {
+ public:
+  explicit JsonWriter(bool pretty) : pretty_(pretty) { out_.reserve(2048); }
+
+  std::string Take() { return std::move(out_); }
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  // An object member's name, already valid UTF-8; its value comes next.
+  void Key(std::string_view k) {
+    Separator();
+    out_ += '"';
+    Escape(k);
+    out_ += pretty_ ? "\": " : "\":";
+    after_key_ = true;
+  }
+
+  // A string from a package: made valid UTF-8 as Utf8() does.
+  void Text(std::string_view s) {
+    BeforeValue();
+    out_ += '"';
+    for (size_t i = 0; i < s.size();) {
+      const size_t len = s[i] == '\0' ? 0 : SequenceLength(s, i);
+      if (len == 0) {
+        out_ += kReplacement;
+        ++i;
+        continue;
+      }
+      // A run of well-formed bytes, escaped in one go.
+      size_t end = i + len;
+      while (end < s.size() && s[end] != '\0') {
+        size_t n = SequenceLength(s, end);
+        if (n == 0) break;
+        end += n;
+      }
+      Escape(s.substr(i, end - i));
+      i = end;
+    }
+    out_ += '"';
+  }
+  // A string the tool itself made (rule ids, kinds, versions). nlohmann
+  // replaced invalid bytes in these by its own rule; such a string, which
+  // should never occur, is left to it so that the bytes stay the same.
+  void Raw(std::string_view s) {
+    BeforeValue();
+    for (size_t i = 0; i < s.size();) {
+      const size_t len = SequenceLength(s, i);
+      if (len == 0) {
+        out_ += nlohmann::json(std::string(s)).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace);
+        return;
+      }
+      i += len;
+    }
+    out_ += '"';
+    Escape(s);
+    out_ += '"';
+  }
+  void Bool(bool b) {
+    BeforeValue();
+    out_ += b ? "true" : "false";
+  }
+  void Null() {
+    BeforeValue();
+    out_ += "null";
+  }
+  template <typename Int>
+  void Number(Int v) {
+    BeforeValue();
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+  }
+  void OptInt(const std::optional<int>& v) { v ? Number(*v) : Null(); }
+  void OptBool(const std::optional<bool>& v) { v ? Bool(*v) : Null(); }
+  void TextList(const std::vector<std::string>& v) {
+    BeginArray();
+    for (const auto& s : v) Text(s);
+    EndArray();
+  }
+  void RawList(const std::vector<std::string>& v) {
+    BeginArray();
+    for (const auto& s : v) Raw(s);
+    EndArray();
+  }
+  // A parsed JSON value (an entitlement), as its own dump() prints it.
+  void Value(const json& v) {
+    switch (v.type()) {
+      case json::value_t::object:
+        BeginObject();
+        for (const auto& [k, e] : v.items()) {
+          KeyRaw(k);
+          Value(e);
+        }
+        EndObject();
+        return;
+      case json::value_t::array:
+        BeginArray();
+        for (const auto& e : v) Value(e);
+        EndArray();
+        return;
+      case json::value_t::string:
+        Raw(v.get_ref<const std::string&>());
+        return;
+      default:  // numbers, booleans, null: the same text at any indent
+        BeforeValue();
+        out_ += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+    }
+  }
+
+  // Shorthands for an object member.
+  void Text(std::string_view k, std::string_view s) {
+    Key(k);
+    Text(s);
+  }
+  void Raw(std::string_view k, std::string_view s) {
+    Key(k);
+    Raw(s);
+  }
+  void Bool(std::string_view k, bool b) {
+    Key(k);
+    Bool(b);
+  }
+  void Number(std::string_view k, uint64_t v) {
+    Key(k);
+    Number(v);
+  }
+  void OptInt(std::string_view k, const std::optional<int>& v) {
+    Key(k);
+    OptInt(v);
+  }
+  void OptBool(std::string_view k, const std::optional<bool>& v) {
+    Key(k);
+    OptBool(v);
+  }
+  void TextList(std::string_view k, const std::vector<std::string>& v) {
+    Key(k);
+    TextList(v);
+  }
+  void RawList(std::string_view k, const std::vector<std::string>& v) {
+    Key(k);
+    RawList(v);
+  }
+  void BeginObject(std::string_view k) {
+    Key(k);
+    BeginObject();
+  }
+  void BeginArray(std::string_view k) {
+    Key(k);
+    BeginArray();
+  }
+
+ private:
+  // A member name that may not be valid UTF-8 (from a parsed value, where
+  // it always is, but the fallback keeps the bytes nlohmann's).
+  void KeyRaw(std::string_view k) {
+    Separator();
+    after_key_ = true;  // Raw() writes no separator of its own
+    Raw(k);
+    out_ += pretty_ ? ": " : ":";
+    after_key_ = true;
+  }
+  void Open(char c) {
+    BeforeValue();
+    out_ += c;
+    counts_.push_back(0);
+  }
+  void Close(char c) {
+    const uint32_t n = counts_.back();
+    counts_.pop_back();
+    if (pretty_ && n > 0) Newline();
+    out_ += c;
+  }
+  // Before an array element or member name: the comma, and in pretty
+  // output the line break and indent.
+  void Separator() {
+    if (counts_.empty()) return;
+    if (counts_.back()++ > 0) out_ += ',';
+    if (pretty_) Newline();
+  }
+  void BeforeValue() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    Separator();
+  }
+  void Newline() {
+    out_ += '\n';
+    out_.append(2 * counts_.size(), ' ');
+  }
+  // Appends valid UTF-8 `s` with '"', '\\' and the control characters
+  // escaped; every other byte as it is.
+  void Escape(std::string_view s) {
+    size_t run = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(s.substr(run, i - run));
+      run = i + 1;
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\t': out_ += "\\t"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\f': out_ += "\\f"; break;
+        case '\r': out_ += "\\r"; break;
+        default: {
+          static constexpr char kHex[] = "0123456789abcdef";
+          const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+          out_.append(u, sizeof u);
+        }
+      }
+    }
+    out_.append(s.substr(run));
+  }
+
+  const bool pretty_;
+  std::string out_;
+  std::vector<uint32_t> counts_;  // per open container: members or elements so far
+  bool after_key_ = false;
+};
+
+// The members of a string-keyed map with the keys made valid UTF-8, in map
+// order. Two keys can become one text (each invalid byte is U+FFFD): as
+// object[key] = value did, the name keeps its first place and takes the
+// last value.
+template <typename V>
+std::vector<std::pair<std::string, const V*>> Utf8Members(const std::map<std::string, V>& m) {
+  std::vector<std::pair<std::string, const V*>> out;
+  out.reserve(m.size());
+  bool changed = false;
+  for (const auto& [k, v] : m) {
+    out.emplace_back(Utf8(k), &v);
+    changed = changed || out.back().first != k;
+  }
+  if (!changed) return out;  // distinct valid keys stay distinct
+  std::vector<std::pair<std::string, const V*>> merged;
+  std::map<std::string, size_t> place;
+  for (auto& member : out) {
+    auto [it, fresh] = place.emplace(member.first, merged.size());
+    if (fresh) {
+      merged.push_back(std::move(member));
+    } else {
+      merged[it->second].second = member.second;
+    }
+  }
+  return merged;
 }
 
-json OptBool(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
-json OptInt(const std::optional<int>& i) { return i ? json(*i) : json(nullptr); }
-
-json Utf8List(const std::vector<std::string>& v) {
-  json a = json::array();
-  for (const auto& s : v) a.push_back(Utf8(s));
-  return a;
+void WriteEvidence(JsonWriter& w, const std::vector<Evidence>& evidence) {
+  w.BeginArray();
+  for (const Evidence& e : evidence) {
+    w.BeginObject();
+    w.Text("kind", e.kind);
+    w.Text("location", e.location);
+    w.Text("value", e.value);
+    w.Bool("referenced", e.referenced);
+    if (!e.sdk.empty()) w.Text("sdk", e.sdk);
+    w.EndObject();
+  }
+  w.EndArray();
 }
-// A string map as a JSON object, keys and values made valid UTF-8.
-json Utf8Map(const std::map<std::string, std::string>& m) {
-  json o = json::object();
-  for (const auto& [k, v] : m) o[Utf8(k)] = Utf8(v);
-  return o;
+
+void WriteTextMap(JsonWriter& w, std::string_view key, const std::map<std::string, std::string>& m) {
+  w.BeginObject(key);
+  for (const auto& [k, v] : Utf8Members(m)) w.Text(k, *v);
+  w.EndObject();
 }
 
 // A finding's evidence, grouped per SDK (in the order the SDKs first
@@ -119,189 +390,259 @@ void PrintEvidence(std::ostringstream& o, const Facts& f, const std::vector<Evid
 
 std::string ReportToJson(const Report& r, bool pretty) {
   const Facts& f = r.facts;
-  json j;
-  j["file"] = Utf8(f.file);
-  j["sha256"] = f.sha256;
-  j["size"] = f.size;
-  json pkg{{"platform", PlatformName(f.package.platform)},
-           {"id", Utf8(f.package.id)},
-           {"label", Utf8(f.package.label)},
-           {"version_code", Utf8(f.package.version_code)},
-           {"version_name", Utf8(f.package.version_name)},
-           {"min_sdk", OptInt(f.package.min_sdk)},
-           {"target_sdk", OptInt(f.package.target_sdk)}};
+  JsonWriter w(pretty);
+  w.BeginObject();
+  w.Text("file", f.file);
+  w.Raw("sha256", f.sha256);
+  w.Number("size", f.size);
+  w.BeginObject("package");
+  w.Raw("platform", PlatformName(f.package.platform));
+  w.Text("id", f.package.id);
+  w.Text("label", f.package.label);
+  w.Text("version_code", f.package.version_code);
+  w.Text("version_name", f.package.version_name);
+  w.OptInt("min_sdk", f.package.min_sdk);
+  w.OptInt("target_sdk", f.package.target_sdk);
   if (f.package.platform == Platform::kIos) {
-    pkg["min_os"] = Utf8(f.package.min_os);
-    pkg["device_families"] = f.package.device_families;
+    w.Text("min_os", f.package.min_os);
+    w.RawList("device_families", f.package.device_families);
   }
-  j["package"] = pkg;
-  json perms = json::array();
+  w.EndObject();
+  w.BeginArray("permissions");
   for (const auto& p : f.permissions) {
-    perms.push_back({{"name", Utf8(p.name)}, {"dangerous", p.dangerous},
-                     {"max_sdk", OptInt(p.max_sdk)}, {"sdk23", p.sdk23}});
+    w.BeginObject();
+    w.Text("name", p.name);
+    w.Bool("dangerous", p.dangerous);
+    w.OptInt("max_sdk", p.max_sdk);
+    w.Bool("sdk23", p.sdk23);
+    w.EndObject();
   }
-  j["permissions"] = perms;
-  j["defined_permissions"] = Utf8List(f.defined_permissions);
-  j["app_flags"] = {{"debuggable", OptBool(f.app_flags.debuggable)},
-                    {"allow_backup", OptBool(f.app_flags.allow_backup)},
-                    {"uses_cleartext_traffic", OptBool(f.app_flags.uses_cleartext_traffic)},
-                    {"network_security_config", Utf8(f.app_flags.network_security_config)},
-                    {"cleartext_permitted_by_nsc", f.app_flags.cleartext_permitted_by_nsc}};
-  json comps = json::array();
+  w.EndArray();
+  w.TextList("defined_permissions", f.defined_permissions);
+  w.BeginObject("app_flags");
+  w.OptBool("debuggable", f.app_flags.debuggable);
+  w.OptBool("allow_backup", f.app_flags.allow_backup);
+  w.OptBool("uses_cleartext_traffic", f.app_flags.uses_cleartext_traffic);
+  w.Text("network_security_config", f.app_flags.network_security_config);
+  w.Bool("cleartext_permitted_by_nsc", f.app_flags.cleartext_permitted_by_nsc);
+  w.EndObject();
+  w.BeginArray("components");
   for (const auto& c : f.components) {
-    comps.push_back({{"kind", c.kind}, {"name", Utf8(c.name)}, {"exported", c.exported},
-                     {"exported_explicit", c.exported_explicit},
-                     {"has_intent_filter", c.has_intent_filter},
-                     {"permission", Utf8(c.permission)}, {"enabled", c.enabled}});
+    w.BeginObject();
+    w.Raw("kind", c.kind);
+    w.Text("name", c.name);
+    w.Bool("exported", c.exported);
+    w.Bool("exported_explicit", c.exported_explicit);
+    w.Bool("has_intent_filter", c.has_intent_filter);
+    w.Text("permission", c.permission);
+    w.Bool("enabled", c.enabled);
+    w.EndObject();
   }
-  j["components"] = comps;
+  w.EndArray();
   if (f.package.platform == Platform::kIos) {
     const IosFacts& i = f.ios;
-    json ent = json::object();
-    for (const auto& [k, v] : i.entitlements) {
-      json parsed = json::parse(v, nullptr, false);
-      ent[Utf8(k)] = parsed.is_discarded() ? json(Utf8(v)) : parsed;
+    w.BeginObject("ios");
+    WriteTextMap(w, "usage_descriptions", i.usage_descriptions);
+    w.BeginObject("ats");
+    w.Bool("arbitrary_loads", i.ats_arbitrary_loads);
+    w.TextList("exception_domains", i.ats_exception_domains);
+    w.EndObject();
+    w.TextList("url_schemes", i.url_schemes);
+    w.TextList("queried_schemes", i.queried_schemes);
+    // Entitlement values are JSON texts; one that does not parse is shown
+    // as a string.
+    w.BeginObject("entitlements");
+    for (const auto& [k, v] : Utf8Members(i.entitlements)) {
+      w.Key(k);
+      json parsed = json::parse(*v, nullptr, false);
+      if (parsed.is_discarded()) {
+        w.Text(*v);
+      } else {
+        w.Value(parsed);
+      }
     }
-    auto list = Utf8List;
-    j["ios"] = {{"usage_descriptions", Utf8Map(i.usage_descriptions)},
-                {"ats", {{"arbitrary_loads", i.ats_arbitrary_loads},
-                         {"exception_domains", list(i.ats_exception_domains)}}},
-                {"url_schemes", list(i.url_schemes)},
-                {"queried_schemes", list(i.queried_schemes)},
-                {"entitlements", ent},
-                {"team_id", Utf8(i.team_id)},
-                {"executable", Utf8(i.executable)},
-                {"architectures", list(i.architectures)},
-                {"frameworks", list(i.frameworks)},
-                {"dylibs", list(i.dylibs)},
-                {"extensions", list(i.extensions)},
-                {"encrypted", i.encrypted}};
+    w.EndObject();
+    w.Text("team_id", i.team_id);
+    w.Text("executable", i.executable);
+    w.TextList("architectures", i.architectures);
+    w.TextList("frameworks", i.frameworks);
+    w.TextList("dylibs", i.dylibs);
+    w.TextList("extensions", i.extensions);
+    w.Bool("encrypted", i.encrypted);
+    w.EndObject();
   }
   if (f.package.platform == Platform::kHarmony) {
     const HarmonyFacts& h = f.harmony;
-    auto list = Utf8List;
-    json modules = json::array();
+    w.BeginObject("harmony");
+    w.Raw("model", h.model);
+    w.Text("bundle_type", h.bundle_type);
+    w.Text("vendor", h.vendor);
+    w.Text("min_api_version", h.min_api_version);
+    w.Text("target_api_version", h.target_api_version);
+    w.Text("api_release_type", h.api_release_type);
+    w.Text("compile_sdk", h.compile_sdk);
+    w.Bool("debug", h.debug);
+    w.BeginArray("modules");
     for (const auto& m : h.modules) {
-      modules.push_back({{"name", Utf8(m.name)}, {"type", Utf8(m.type)},
-                         {"location", Utf8(m.location)}, {"device_types", list(m.device_types)},
-                         {"abilities", list(m.abilities)},
-                         {"extension_abilities", list(m.extension_abilities)}});
+      w.BeginObject();
+      w.Text("name", m.name);
+      w.Text("type", m.type);
+      w.Text("location", m.location);
+      w.TextList("device_types", m.device_types);
+      w.TextList("abilities", m.abilities);
+      w.TextList("extension_abilities", m.extension_abilities);
+      w.EndObject();
     }
-    j["harmony"] = {{"model", h.model},
-                    {"bundle_type", Utf8(h.bundle_type)},
-                    {"vendor", Utf8(h.vendor)},
-                    {"min_api_version", Utf8(h.min_api_version)},
-                    {"target_api_version", Utf8(h.target_api_version)},
-                    {"api_release_type", Utf8(h.api_release_type)},
-                    {"compile_sdk", Utf8(h.compile_sdk)},
-                    {"debug", h.debug},
-                    {"modules", modules},
-                    {"permission_reasons", Utf8Map(h.permission_reasons)},
-                    {"module_references", list(h.module_references)},
-                    {"abc_versions", list(h.abc_versions)}};
+    w.EndArray();
+    WriteTextMap(w, "permission_reasons", h.permission_reasons);
+    w.TextList("module_references", h.module_references);
+    w.TextList("abc_versions", h.abc_versions);
+    w.EndObject();
   }
   if (f.package.platform == Platform::kMiniProgram) {
     const MiniProgramFacts& m = f.mini_program;
-    auto list = Utf8List;
-    j["mini_program"] = {{"appid", Utf8(m.appid)},
-                         {"kind", m.kind},
-                         {"encrypted", m.encrypted},
-                         {"decrypted", m.decrypted},
-                         {"appid_source", m.appid_source},
-                         {"pages", list(m.pages)},
-                         {"subpackages", list(m.subpackages)},
-                         {"plugins", list(m.plugins)},
-                         {"permission_scopes", list(m.permission_scopes)},
-                         {"required_private_infos", list(m.required_private_infos)},
-                         {"navigate_appids", list(m.navigate_appids)},
-                         {"apis", list(m.apis)},
-                         {"components", list(m.components)}};
+    w.BeginObject("mini_program");
+    w.Text("appid", m.appid);
+    w.Raw("kind", m.kind);
+    w.Bool("encrypted", m.encrypted);
+    w.Bool("decrypted", m.decrypted);
+    w.Raw("appid_source", m.appid_source);
+    w.TextList("pages", m.pages);
+    w.TextList("subpackages", m.subpackages);
+    w.TextList("plugins", m.plugins);
+    w.TextList("permission_scopes", m.permission_scopes);
+    w.TextList("required_private_infos", m.required_private_infos);
+    w.TextList("navigate_appids", m.navigate_appids);
+    w.TextList("apis", m.apis);
+    w.TextList("components", m.components);
+    w.EndObject();
   }
-  json code = json::array();
+  w.BeginArray("code");
   for (const auto& c : f.code) {
-    json u{{"kind", c.kind}, {"location", Utf8(c.location)}, {"extra", c.extra}};
-    if (!c.arch.empty()) u["arch"] = c.arch;
+    w.BeginObject();
+    w.Raw("kind", c.kind);
+    w.Text("location", c.location);
+    w.Bool("extra", c.extra);
+    if (!c.arch.empty()) w.Raw("arch", c.arch);
     if (c.kind == "dex") {
-      u["classes"] = c.classes;
-      u["strings"] = c.strings;
-      u["methods"] = c.methods;
+      w.Number("classes", c.classes);
+      w.Number("strings", c.strings);
+      w.Number("methods", c.methods);
     } else {
-      u["symbols"] = c.symbols;
-      u["needed"] = Utf8List(c.needed);
+      w.Number("symbols", c.symbols);
+      w.TextList("needed", c.needed);
     }
-    if (!c.note.empty()) u["note"] = Utf8(c.note);
-    code.push_back(u);
+    if (!c.note.empty()) w.Text("note", c.note);
+    w.EndObject();
   }
-  j["code"] = code;
-  json sdks = json::array();
+  w.EndArray();
+  w.BeginArray("sdks");
   for (const auto& s : f.sdks) {
-    json ev = json::array();
-    for (const auto& e : s.evidence) ev.push_back(EvidenceJson(e));
-    sdks.push_back({{"id", s.id}, {"name", Utf8(s.name)}, {"vendor", Utf8(s.vendor)},
-                    {"category", s.category}, {"confidence", s.confidence}, {"evidence", ev}});
+    w.BeginObject();
+    w.Raw("id", s.id);
+    w.Text("name", s.name);
+    w.Text("vendor", s.vendor);
+    w.Raw("category", s.category);
+    w.Raw("confidence", s.confidence);
+    w.Key("evidence");
+    WriteEvidence(w, s.evidence);
+    w.EndObject();
   }
-  j["sdks"] = sdks;
-  j["packer"] = {{"packed", f.packer.packed}, {"names", f.packer.names},
-                {"not_analysed", Utf8List(f.packer.not_analysed)}};
-  json nums = json::array();
+  w.EndArray();
+  w.BeginObject("packer");
+  w.Bool("packed", f.packer.packed);
+  w.RawList("names", f.packer.names);
+  w.TextList("not_analysed", f.packer.not_analysed);
+  w.EndObject();
+  w.BeginArray("displayed_numbers");
   for (const auto& n : f.displayed_numbers) {
-    nums.push_back({{"kind", n.kind}, {"text", Utf8(n.text)}, {"raw", Utf8(n.raw)},
-                    {"location", Utf8(n.location)}, {"well_formed", n.well_formed},
-                    {"problem", Utf8(n.problem)}});
+    w.BeginObject();
+    w.Raw("kind", n.kind);
+    w.Text("text", n.text);
+    w.Text("raw", n.raw);
+    w.Text("location", n.location);
+    w.Bool("well_formed", n.well_formed);
+    w.Text("problem", n.problem);
+    w.EndObject();
   }
-  j["displayed_numbers"] = nums;
-  json findings = json::array();
+  w.EndArray();
+  w.BeginArray("findings");
   for (const auto& fd : r.findings) {
-    json ev = json::array();
-    for (const auto& e : fd.evidence) ev.push_back(EvidenceJson(e));
     // rule_id / message_en are the names the daemon's messages use too;
     // rule / message are kept as deprecated aliases for existing readers
     // (docs/report-format.md).
-    json jf{{"rule_id", fd.rule_id},
-            {"severity", SeverityName(fd.severity)},
-            {"message_en", Utf8(fd.message_en)},
-            {"message_zh", Utf8(fd.message_zh)},
-            {"evidence", ev},
-            {"basis", Utf8(fd.basis)},
-            {"rule", fd.rule_id},
-            {"message", Utf8(fd.message_en)}};
+    w.BeginObject();
+    w.Raw("rule_id", fd.rule_id);
+    w.Raw("severity", SeverityName(fd.severity));
+    w.Text("message_en", fd.message_en);
+    w.Text("message_zh", fd.message_zh);
+    w.Key("evidence");
+    WriteEvidence(w, fd.evidence);
+    w.Text("basis", fd.basis);
+    w.Raw("rule", fd.rule_id);
+    w.Text("message", fd.message_en);
     if (fd.suppression) {
       const Suppression& sp = *fd.suppression;
-      jf["suppression"] = {{"reason", Utf8(sp.reason)}, {"author", Utf8(sp.author)},
-                           {"expires", Utf8(sp.expires)}, {"entry", Utf8(sp.entry)}};
+      w.BeginObject("suppression");
+      w.Text("reason", sp.reason);
+      w.Text("author", sp.author);
+      w.Text("expires", sp.expires);
+      w.Text("entry", sp.entry);
+      w.EndObject();
     }
-    findings.push_back(std::move(jf));
+    w.EndObject();
   }
-  j["findings"] = findings;
+  w.EndArray();
   if (r.filing) {
     const FilingRecord& fr = *r.filing;
-    j["filing"] = {{"source", fr.source}, {"filing_number", Utf8(fr.filing_number)},
-                   {"app_name", Utf8(fr.app_name)}, {"provider_name", Utf8(fr.provider_name)},
-                   {"credit_code", Utf8(fr.credit_code)}, {"status", Utf8(fr.status)},
-                   {"category", Utf8(fr.category)}, {"version", Utf8(fr.version)}};
+    w.BeginObject("filing");
+    w.Raw("source", fr.source);
+    w.Text("filing_number", fr.filing_number);
+    w.Text("app_name", fr.app_name);
+    w.Text("provider_name", fr.provider_name);
+    w.Text("credit_code", fr.credit_code);
+    w.Text("status", fr.status);
+    w.Text("category", fr.category);
+    w.Text("version", fr.version);
+    w.EndObject();
   } else {
-    j["filing"] = nullptr;
+    w.Key("filing");
+    w.Null();
   }
-  j["verdict"] = f.analysed ? SeverityName(r.verdict) : "error";
-  j["scope"] = f.scope;
-  json skipped = json::array();
-  for (const auto& n : r.not_assessed) skipped.push_back({{"rule_id", n.rule_id}, {"reason", n.reason}});
-  j["not_assessed"] = skipped;
-  json anomalies = json::array();
+  w.Raw("verdict", f.analysed ? SeverityName(r.verdict) : "error");
+  w.Raw("scope", f.scope);
+  w.BeginArray("not_assessed");
+  for (const auto& n : r.not_assessed) {
+    w.BeginObject();
+    w.Raw("rule_id", n.rule_id);
+    w.Raw("reason", n.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.BeginArray("anomalies");
   for (const auto& a : f.anomalies) {
-    anomalies.push_back({{"code", a.code}, {"location", Utf8(a.location)}, {"detail", Utf8(a.detail)}});
+    w.BeginObject();
+    w.Raw("code", a.code);
+    w.Text("location", a.location);
+    w.Text("detail", a.detail);
+    w.EndObject();
   }
-  j["anomalies"] = anomalies;
-  json errors = json::array();
-  for (const auto& e : f.errors) errors.push_back({{"code", e.code}, {"message", Utf8(e.message)}});
-  j["errors"] = errors;
-  j["analysed"] = f.analysed;
-  j["tool_version"] = r.tool_version;
-  j["signatures_version"] = r.signatures_version;
-  j["registry_version"] = r.registry_version;
-  j["scanned_at"] = r.scanned_at;
-  // `replace` is a second guard: a string that bypassed Utf8() cannot throw.
-  return j.dump(pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  w.EndArray();
+  w.BeginArray("errors");
+  for (const auto& e : f.errors) {
+    w.BeginObject();
+    w.Raw("code", e.code);
+    w.Text("message", e.message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Bool("analysed", f.analysed);
+  w.Raw("tool_version", r.tool_version);
+  w.Raw("signatures_version", r.signatures_version);
+  w.Raw("registry_version", r.registry_version);
+  w.Raw("scanned_at", r.scanned_at);
+  w.EndObject();
+  return w.Take();
 }
 
 std::string ReportToText(const Report& r, bool color) {
