@@ -521,6 +521,18 @@ void DexFile::ScanCode(const ParseOptions& options) {
   limit[kMethod] = static_cast<uint32_t>(n_methods);
   base[kString] = static_cast<uint32_t>(n_types + n_fields + n_methods);
   limit[kString] = static_cast<uint32_t>(n_strings);
+  // The opcode table for this file: each opcode's length, and where its
+  // reference goes (slot base and index limit; none: limit 0, never counted).
+  struct Op {
+    uint32_t base, limit, wide;  // wide: mask of the index's high half (31c)
+    uint8_t units, counted;
+  };
+  std::array<Op, 256> ops;
+  for (int i = 0; i < 256; ++i) {
+    const OpInfo& info = kOps.op[i];
+    ops[i] = {base[info.ref], limit[info.ref], info.wide_index ? 0xffff0000u : 0u, info.units,
+              static_cast<uint8_t>(info.ref != kNone)};
+  }
   uint32_t* const st = state.data();
   uint32_t by = 0;  // the package of the class walked, + 1
   auto refer = [st, &by](uint32_t slot) { st[slot] = Merge(st[slot], by); };
@@ -584,9 +596,9 @@ void DexFile::ScanCode(const ParseOptions& options) {
       ++bad_class_data;
       continue;
     }
-    uint32_t method_idx = 0;
     for (uint64_t k = 0; k < nmethods; ++k) {
-      if (k == sizes[2]) method_idx = 0;  // virtual methods restart the diff chain
+      // encoded_method: method_idx_diff, access_flags, code_off. Which method
+      // the code belongs to is not needed: its references are.
       auto diff = r.ReadUleb128();
       auto flags = r.ReadUleb128();
       auto code_off = r.ReadUleb128();
@@ -594,17 +606,16 @@ void DexFile::ScanCode(const ParseOptions& options) {
         ++bad_class_data;
         break;
       }
-      method_idx += *diff;
-      (void)method_idx;
       if (*code_off == 0) continue;  // abstract or native
       // code_item: registers, ins, outs, tries (u16 each), debug_info_off,
       // insns_size (u32), insns[insns_size] (u16).
-      uint32_t insns_size = 0;
-      std::optional<std::string_view> code;
-      if (r.PeekLEAt<uint32_t>(uint64_t{*code_off} + 12, &insns_size)) {
-        code = r.BytesAt(uint64_t{*code_off} + 16, uint64_t{insns_size} * 2);
+      const uint64_t item = *code_off;
+      if (!InRange(item, 16, size)) {
+        ++bad_code;
+        continue;
       }
-      if (!code) {
+      const uint32_t insns_size = LoadLE<uint32_t>(data_.data() + item + 12);
+      if (!InRange(item + 16, uint64_t{insns_size} * 2, size)) {
         ++bad_code;
         continue;
       }
@@ -619,8 +630,8 @@ void DexFile::ScanCode(const ParseOptions& options) {
         break;
       }
       budget_units -= units;
-      // Units [0, units) of the checked view, units <= insns_size.
-      const char* insns = code->data();
+      // Units [0, units) of the checked insns, units <= insns_size.
+      const char* insns = data_.data() + item + 16;
       auto unit = [insns](uint32_t i) {
         uint16_t u;
         std::memcpy(&u, insns + 2 * size_t{i}, 2);
@@ -634,18 +645,18 @@ void DexFile::ScanCode(const ParseOptions& options) {
       if (refs.size() < size_t{units} + 1) refs.resize(size_t{units} + 1);
       uint32_t* const out = refs.data();
       uint32_t n = 0;
-      auto put = [out, &n, &base, &limit, sentinel](RefKind kind, uint32_t idx) {
+      auto put = [out, &n, sentinel](const Op& e, uint32_t idx) {
         // As a mask: a conditional here became a branch, mispredicted as often.
-        const uint32_t in = 0u - static_cast<uint32_t>(idx < limit[kind]);
-        out[n] = ((base[kind] + idx) & in) | (sentinel & ~in);
-        n += kind != kNone;
+        const uint32_t in = 0u - static_cast<uint32_t>(idx < e.limit);
+        out[n] = ((e.base + idx) & in) | (sentinel & ~in);
+        n += e.counted;
       };
       uint32_t pc = 0;
       while (pc < units) {
         uint16_t u0 = unit(pc);
         uint8_t op = static_cast<uint8_t>(u0 & 0xff);
-        const OpInfo& info = kOps.op[op];
-        uint32_t len = info.units;
+        const Op& e = ops[op];
+        uint32_t len = e.units;
         if (op == 0x00 && u0 != 0) {
           // Payload pseudo-instructions (ident in the high byte): their size
           // comes from their own header.
@@ -667,10 +678,9 @@ void DexFile::ScanCode(const ParseOptions& options) {
         if (pc + len > units) break;  // instruction cut by the end of the method
         if (pc + 3 <= units) {
           // Both operand units are inside the method, whatever the format.
-          const uint32_t wide = info.wide_index ? 0xffff0000u : 0;
-          put(info.ref, unit(pc + 1) | ((uint32_t{unit(pc + 2)} << 16) & wide));
-        } else if (info.ref != kNone) {
-          put(info.ref, unit(pc + 1));  // len <= 2 here, so never a wide index
+          put(e, unit(pc + 1) | ((uint32_t{unit(pc + 2)} << 16) & e.wide));
+        } else if (e.counted != 0) {
+          put(e, unit(pc + 1));  // len <= 2 here, so never a wide index
         }
         pc += len;
       }
