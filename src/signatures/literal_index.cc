@@ -10,6 +10,17 @@ namespace {
 
 bool HasNewline(std::string_view s) { return s.find('\n') != std::string_view::npos; }
 
+// PrefixIndex's key of `s`: its first eight bytes, big-endian, zero-padded.
+// When two keys differ, so do the texts, the same way: at the first byte
+// that differs both are real bytes, or the shorter text has ended and is a
+// prefix of the other (a zero pad below a real byte).
+uint64_t PrefixKey(std::string_view s) {
+  uint64_t k = 0;
+  const size_t n = std::min<size_t>(s.size(), 8);
+  for (size_t i = 0; i < n; ++i) k |= uint64_t{static_cast<uint8_t>(s[i])} << (56 - 8 * i);
+  return k;
+}
+
 // RE2's case folding of a Latin-1 byte ((?i) with EncodingLatin1): the ASCII
 // letters and the Latin-1 letters U+00C0..U+00DE (but U+00D7) fold to their
 // lower-case partners; no other byte has a partner inside Latin-1.
@@ -97,6 +108,8 @@ void PrefixIndex::Build() {
     }
   }
   literals_ = std::move(merged);
+  keys_.clear();
+  for (const Literal& l : literals_) keys_.push_back(PrefixKey(l.text));
   // In sorted order the literals that are prefixes of the current one are a
   // chain on a stack: pop what is not a prefix, the top is the parent.
   std::vector<int> chain;
@@ -129,8 +142,14 @@ void PrefixIndex::Match(std::string_view item, std::vector<int>* hits,
   // sorts at or before it, and every literal between the longest such prefix
   // and the item starts with that prefix, so all of them lie on this
   // literal's parent chain.
-  auto it = std::upper_bound(literals_.begin(), literals_.end(), item,
-                             [](std::string_view v, const Literal& l) { return v < l.text; });
+  // First on the keys (one integer compare each), then on the texts among
+  // the literals whose key ties the item's.
+  const uint64_t key = PrefixKey(item);
+  const auto lo = std::lower_bound(keys_.begin(), keys_.end(), key);
+  const auto hi = std::upper_bound(lo, keys_.end(), key);
+  const auto first = literals_.begin() + (lo - keys_.begin());
+  const auto it = std::upper_bound(first, literals_.begin() + (hi - keys_.begin()), item,
+                                   [](std::string_view v, const Literal& l) { return v < l.text; });
   if (it == literals_.begin()) return;
   int i = static_cast<int>(it - literals_.begin()) - 1;
   const std::string& near = literals_[i].text;

@@ -39,6 +39,10 @@ class PrefixIndex {
     std::vector<int> patterns;  // every pattern with this literal
   };
   std::vector<Literal> literals_;  // sorted by text, unique
+  // The first eight bytes of each literal as one big-endian number, zero-
+  // padded: keys order as the texts do, except that equal keys leave it to
+  // the rest, so the search compares whole texts only where keys tie.
+  std::vector<uint64_t> keys_;
   // Bit (b0 | b1 << 8) is set when some literal starts with bytes b0 b1:
   // most items start otherwise and are answered by one load.
   std::vector<uint64_t> first_two_;

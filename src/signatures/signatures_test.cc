@@ -366,6 +366,46 @@ TEST(LiteralIndex, TakesThePlainPatternsAndLeavesTheRestToRe2) {
   EXPECT_TRUE(match("notgdt.qq.com").empty());
 }
 
+// PrefixIndex searches on the literals' first eight bytes as numbers before
+// their texts: every literal that starts the item is still found, with texts
+// that tie, differ or end around the eighth byte, hold NUL, high bytes or
+// newlines, or are empty. Checked against trying every literal.
+TEST(PrefixIndex, FindsEveryLiteralThatStartsTheItem) {
+  std::mt19937 rng(18);
+  const std::string alphabet("ab.\0\xff\n", 6);
+  auto text = [&](size_t max_len) {
+    std::string t(rng() % (max_len + 1), 'a');
+    for (char& c : t) c = alphabet[rng() % alphabet.size()];
+    return t;
+  };
+  for (int round = 0; round < 20; ++round) {
+    sigs::PrefixIndex index;
+    std::vector<std::string> literals;
+    for (int i = 0; i < 60; ++i) {
+      literals.push_back(i % 3 == 0 ? "ab.ab.ab" + text(4) : text(11));
+      index.Add(literals.back(), i);
+    }
+    index.Build();
+    for (int k = 0; k < 400; ++k) {
+      const std::string item =
+          k % 2 == 0 ? literals[rng() % literals.size()] + text(5) : text(12);
+      for (bool no_newline : {false, true}) {
+        std::vector<int> got;
+        index.Match(item, &got, no_newline);
+        std::sort(got.begin(), got.end());
+        std::vector<int> want;
+        for (size_t i = 0; i < literals.size(); ++i) {
+          const std::string& l = literals[i];
+          if (item.compare(0, l.size(), l) != 0 || l.size() > item.size()) continue;
+          if (no_newline && item.find('\n', l.size()) != std::string::npos) continue;
+          want.push_back(static_cast<int>(i));
+        }
+        EXPECT_EQ(got, want) << "round " << round << " item " << ::testing::PrintToString(item);
+      }
+    }
+  }
+}
+
 TEST(GlobMatches, StarsStopAtTheirByte) {
   EXPECT_TRUE(sigs::GlobMatches("libcocos2dcpp.so", "libcocos2d*.so", '/'));
   EXPECT_TRUE(sigs::GlobMatches("libcocos2d.so", "libcocos2d*.so", '/'));
