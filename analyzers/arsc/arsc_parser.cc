@@ -31,14 +31,6 @@ std::string Hex(uint32_t v) {
   return buf;
 }
 
-// A little-endian integer at `p`, which the caller has bounds-checked.
-template <typename T>
-T LoadLE(const char* p) {
-  T v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(T{static_cast<unsigned char>(p[i])} << (8 * i));
-  return v;
-}
-
 // Decodes a ResTable_config from `c` (starting at its size field).
 ArscConfig ParseConfig(const ByteReader& c, uint64_t off, uint32_t avail) {
   ArscConfig cfg;

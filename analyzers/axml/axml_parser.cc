@@ -320,6 +320,9 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
   bool have_pool = false;
   int pools = 0;
   std::vector<size_t> open;  // indices into doc.nodes of open elements
+  // Node i's attributes: doc.attributes[first, first + second), made spans
+  // once the array no longer grows.
+  std::vector<std::pair<size_t, size_t>> attr_ranges;
   uint64_t pos = header_size;
   uint64_t steps = 0;
   while (pos < end) {
@@ -443,16 +446,14 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
             count = static_cast<uint32_t>(fit);
           }
         }
-        node.attrs.reserve(count);
+        // Every attribute's 20 bytes lie inside the chunk (count is cut to
+        // what fits), so they are read without a check per field.
+        attr_ranges.push_back({doc.attributes.size(), count});
         for (uint32_t i = 0; i < count; ++i) {
-          uint64_t ao = abase + uint64_t{i} * attr_size;
-          uint32_t ans = kNoIndex, aname = kNoIndex, raw = kNoIndex, data32 = 0;
-          uint8_t dtype = 0;
-          c.PeekLEAt(ao, &ans);
-          c.PeekLEAt(ao + 4, &aname);
-          c.PeekLEAt(ao + 8, &raw);
-          c.PeekLEAt(ao + 15, &dtype);
-          c.PeekLEAt(ao + 16, &data32);
+          const char* ap = chunk.data() + abase + uint64_t{i} * attr_size;
+          const uint32_t ans = LoadLE<uint32_t>(ap), aname = LoadLE<uint32_t>(ap + 4),
+                         raw = LoadLE<uint32_t>(ap + 8), data32 = LoadLE<uint32_t>(ap + 16);
+          const uint8_t dtype = static_cast<uint8_t>(ap[15]);
           AxmlAttribute a;
           if (ans != kNoIndex && ans < doc.strings.size()) a.ns = doc.strings[ans];
           if (aname < doc.strings.size()) a.name = doc.strings[aname];
@@ -475,7 +476,7 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
             a.string_value = doc.strings[data32];
             a.has_raw = true;
           }
-          node.attrs.push_back(std::move(a));
+          doc.attributes.push_back(a);
         }
         if (open.size() >= kMaxAxmlDepth) {
           note("axml-too-deep", "element nesting over " + std::to_string(kMaxAxmlDepth));
@@ -512,6 +513,10 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
   if (!have_pool) return Status::Malformed("axml: no string pool");
   if (!open.empty() && !doc.truncated) {
     note("axml-unbalanced", std::to_string(open.size()) + " elements not closed");
+  }
+  for (size_t i = 0; i < doc.nodes.size(); ++i) {
+    doc.nodes[i].attrs = std::span<const AxmlAttribute>(doc.attributes)
+                             .subspan(attr_ranges[i].first, attr_ranges[i].second);
   }
   return doc;
 }

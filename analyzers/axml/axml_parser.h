@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -156,7 +157,7 @@ struct AxmlNode {
   std::string_view name;  // element name
   int depth = 0;     // 1 for the root element
   uint32_t line = 0; // source line number recorded by aapt
-  std::vector<AxmlAttribute> attrs;
+  std::span<const AxmlAttribute> attrs;  // a range of AxmlDocument::attributes
   std::string text;  // concatenated CDATA directly inside this element
 
   // The attribute with resource id `resource_id`, as the platform finds
@@ -177,6 +178,7 @@ struct AxmlDocument {
   std::vector<std::string_view> strings;  // the string pool
   std::vector<uint32_t> resource_ids;    // resource map
   std::vector<AxmlNode> nodes;           // start elements, document order
+  std::vector<AxmlAttribute> attributes; // every element's, in order (one array, not one per element)
   std::vector<Anomaly> anomalies;        // survivable oddities
   bool truncated = false;                // stopped early (corruption or limit)
   std::vector<std::unique_ptr<std::string>> storage;  // the bytes the views point into
@@ -196,6 +198,16 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget);
 std::string FormatResValue(uint8_t type, uint32_t data, std::string_view string_value = "");
 inline std::string FormatAttribute(const AxmlAttribute& a) {
   return FormatResValue(a.type, a.data, a.string_value);
+}
+
+// A little-endian integer at `p`, for fixed-size records whose bounds the
+// caller has checked once (offset tables, attribute records): ByteReader's
+// per-field checks showed in profiles there.
+template <typename T>
+inline T LoadLE(const char* p) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(T{static_cast<unsigned char>(p[i])} << (8 * i));
+  return v;
 }
 
 // Caps applied regardless of Limits: a manifest larger than these is hostile.

@@ -305,9 +305,10 @@ class NumberFinder : public TextSink {
     bool prefilter = Prefilter(text);
     if (!carry_.empty()) {
       // The join only matters near the boundary: test carry + head of text.
-      std::string head = carry_;
-      head.append(text.substr(0, std::min(text.size(), 2 * kCarryBytes)));
-      if (prefilter || Prefilter(head)) {
+      // (head_ and the carry keep their buffers: this runs for every text
+      // of a layout or table, most of them short.)
+      head_.assign(carry_).append(text.substr(0, std::min(text.size(), 2 * kCarryBytes)));
+      if (prefilter || Prefilter(head_)) {
         joined = carry_;
         joined.append(text);
         hay = joined;
@@ -319,9 +320,8 @@ class NumberFinder : public TextSink {
     if (text.size() >= kCarryBytes) {
       carry_.assign(text.substr(TailStart(text, kCarryBytes)));
     } else {
-      std::string c = carry_;
-      c.append(text);
-      carry_.assign(c.substr(TailStart(c, kCarryBytes)));
+      carry_.append(text);
+      carry_.erase(0, TailStart(carry_, kCarryBytes));
     }
     if (!prefilter) {
       // Nothing here can extend a pending hit: it stands.
@@ -415,6 +415,7 @@ class NumberFinder : public TextSink {
   bool has_prev_ = false;
   std::string prev_location_;
   std::string carry_;
+  std::string head_;  // carry + the head of the next text (reused buffer)
   std::vector<Pending> pending_;
   Normalised norm_;  // reused buffer
   std::vector<Entry> numbers_;
