@@ -15,38 +15,104 @@ namespace {
 // Register values follow the Capstone walk this replaced (kept as the
 // reference, WalkOptions::capstone_reference): a literal-pool load holds the
 // loaded word, and "add rX, pc" / "add rX, pc, rX" adds the PC.
+// What an A32 instruction (condition not 1111) can do, from bits 27..20
+// and 7..4 alone: most only overwrite Rd (or Rd and Rn), which Forget()
+// applies without decoding; the rest may form an address, branch or set a
+// register and are decoded in full (DecodeArm) — always (kDecode), or when
+// their base register Rn is the PC or holds a known value (kDecodeIfRn).
+// Per instruction this is one table load and one well-predicted branch
+// instead of DecodeArm's chain of data-dependent ones. Mirrors DecodeArm
+// case by case; code_test checks the two agree (ClassTableAgreesWithFullDecode).
+enum ArmClass : uint8_t { kKillRd = 1, kKillRn = 2, kDecodeIfRn = 4, kDecode = 8 };
+
+constexpr uint8_t DataProcessingClass(uint32_t in) {
+  const uint32_t opc = (in >> 21) & 15;
+  if (opc >= 8 && opc <= 11) return 0;         // TST, TEQ, CMP, CMN
+  if (opc != 2 && opc != 4) return kKillRd;    // other results are not addresses
+  return kKillRd | kDecodeIfRn;                // SUB / ADD: an unknown Rn gives an unknown Rd
+}
+
+constexpr uint8_t ArmClassOf(uint32_t in) {
+  const bool load = (in >> 20) & 1;
+  switch ((in >> 25) & 7) {
+    case 0:
+      if ((in & 0x90) == 0x90) {
+        if ((in & 0x60) == 0) return kKillRd | kKillRn;  // multiply, swap, exclusive
+        const bool dual_load = !load && (in & 0x40) && !(in & 0x20);
+        if (dual_load) return kDecode;  // LDRD also overwrites Rd + 1
+        return (load ? kKillRd : 0) | ((in & (1u << 22)) ? kDecodeIfRn : 0);
+      }
+      if ((in & 0x01900000) == 0x01000000) return kDecode;  // miscellaneous, BX
+      return DataProcessingClass(in);
+    case 1:
+      if ((in & 0x01b00000) == 0x01000000) return kDecode;  // MOVW, MOVT
+      if ((in & 0x01900000) == 0x01000000) return 0;        // MSR (immediate), hints
+      return DataProcessingClass(in);
+    case 2:
+    case 3:
+      if ((in & 0x02000010) == 0x02000010) return kKillRd | kKillRn;  // media
+      if (!(in & (1u << 25))) return (load ? kKillRd : 0) | kDecodeIfRn;  // immediate offset
+      return load ? kKillRd : 0;  // register offset
+    case 4:
+      return load ? kDecode : 0;  // LDM; STM writes no register here
+    case 5:
+      return kDecode;  // B / BL
+    case 6:
+      return (in & 0x0ff00000) == 0x0c500000 ? kKillRd | kKillRn : 0;  // MRRC
+    default:
+      return !(in & (1u << 24)) && (in & 0x00100010) == 0x00100010 ? kKillRd : 0;  // MRC
+  }
+}
+
+struct ArmClassTable {
+  uint8_t c[4096];
+  constexpr ArmClassTable() : c() {
+    for (uint32_t i = 0; i < 4096; ++i) c[i] = ArmClassOf((i >> 4) << 20 | (i & 15) << 4);
+  }
+};
+constexpr ArmClassTable kArmClasses;
+
 class ArmDecoder {
  public:
   ArmDecoder(RefSink* sink, bool big_endian) : sink_(sink), be_(big_endian) {}
 
-  // Stops on the deadline.
+  // Stops on the deadline. `classify`: A32 words go through the class
+  // table first (below); false decodes every one in full, which the table
+  // is tested against.
   WalkResult Walk(bool thumb, const uint8_t* code, uint64_t size, uint64_t base,
-                  const Budget* budget) {
+                  const Budget* budget, bool classify) {
     WalkResult res;
     valid_ = 0;
     uint64_t& n = res.instructions;
     uint64_t off = 0;
+    if (!thumb) {
+      for (;; off += 4, ++n) {
+        if (DeadlinePassed(n, budget)) {
+          res.expired = true;
+          break;
+        }
+        if (size - off < 4) break;
+        const uint32_t in = Read32(code + off);
+        if (classify && Forget(in)) continue;
+        DecodeArm(static_cast<uint32_t>(base + off), in);
+      }
+      return res;
+    }
     while (true) {
       if (DeadlinePassed(n, budget)) {
         res.expired = true;
         break;
       }
       const uint32_t pc = static_cast<uint32_t>(base + off);
-      if (!thumb) {
+      if (size - off < 2) break;
+      uint32_t hw1 = Read16(code + off);
+      if ((hw1 >> 11) >= 0x1d) {  // 0b11101, 0b11110, 0b11111: 32-bit encoding
         if (size - off < 4) break;
-        DecodeArm(pc, Read32(code + off));
+        DecodeThumb32(pc, hw1, Read16(code + off + 2));
         off += 4;
       } else {
-        if (size - off < 2) break;
-        uint32_t hw1 = Read16(code + off);
-        if ((hw1 >> 11) >= 0x1d) {  // 0b11101, 0b11110, 0b11111: 32-bit encoding
-          if (size - off < 4) break;
-          DecodeThumb32(pc, hw1, Read16(code + off + 2));
-          off += 4;
-        } else {
-          DecodeThumb16(pc, hw1);
-          off += 2;
-        }
+        DecodeThumb16(pc, hw1);
+        off += 2;
       }
       ++n;
     }
@@ -75,6 +141,17 @@ class ArmDecoder {
     valid_ |= 1u << (r & 15);
   }
   void Kill(uint32_t r) { valid_ &= ~(1u << (r & 15)); }
+  // Applies an A32 instruction that only overwrites registers and returns
+  // true; false when it must be decoded (see ArmClass).
+  bool Forget(uint32_t in) {
+    if ((in >> 28) == 0xf) return false;  // unconditional space: BLX (immediate)
+    const uint32_t c = kArmClasses.c[((in >> 16) & 0xff0) | ((in >> 4) & 15)];
+    const uint32_t rd = (in >> 12) & 15, rn = (in >> 16) & 15;
+    const uint32_t rn_matters = (valid_ | 0x8000u) >> rn & 1;  // PC or a known value
+    if ((c & kDecode) || ((c & kDecodeIfRn) && rn_matters)) return false;
+    valid_ &= ~((c & kKillRd) << rd | ((c & kKillRn) >> 1) << rn);
+    return true;
+  }
   // Value of an operand register: PC reads as pcv_.
   bool Value(uint32_t r, uint32_t* v) const {
     if (r == 15) {
@@ -497,9 +574,9 @@ class ArmDecoder {
 }  // namespace
 
 WalkResult WalkArm32(bool thumb, const uint8_t* code, uint64_t size, uint64_t base,
-                     bool big_endian, const Budget* budget, RefSink* sink) {
+                     bool big_endian, const Budget* budget, RefSink* sink, bool classify) {
   ArmDecoder decoder(sink, big_endian);
-  return decoder.Walk(thumb, code, size, base, budget);
+  return decoder.Walk(thumb, code, size, base, budget, classify);
 }
 
 }  // namespace shelfguard::code::internal

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "code/code_internal.h"
 #include "code/host_names.h"
 
 namespace shelfguard::code {
@@ -191,12 +192,99 @@ TEST(CodeRefs, Arm64PageOffsetAgreesWithCapstone) {
   EXPECT_EQ(Arm64PageOffset(0x90000000u), std::nullopt);  // ADRP itself
 }
 
+// Records every report of a walk, in order.
+class Trace : public RefSink {
+ public:
+  void Address(uint64_t pc, uint64_t a) override { log.push_back({pc, a, false}); }
+  void Branch(uint64_t t) override { log.push_back({0, t, true}); }
+  std::string_view BytesAt(uint64_t a, uint64_t n) const override {
+    if (a < data_base || a - data_base > data.size() || data.size() - (a - data_base) < n) return {};
+    return std::string_view(data).substr(a - data_base, n);
+  }
+  struct Event {
+    uint64_t pc, value;
+    bool branch;
+    bool operator==(const Event&) const = default;
+  };
+  std::vector<Event> log;
+  std::string data;
+  uint64_t data_base = 0;
+};
+
+// The A32 class table (arm32.cc) lets most instructions skip the full
+// decode; it must never change what the walk reports. Random words, with
+// register fields drawn mostly from the few registers that the mixed-in
+// literal loads, MOVWs and ADDs from the PC give known values (so that
+// loads, stores and ADDs off known registers are common), every condition
+// including the unconditional space: the reports, in order, are the same
+// as decoding every instruction in full.
+TEST(CodeRefs, ClassTableAgreesWithFullDecode) {
+  std::mt19937 rng(20261201);
+  const uint32_t regs[] = {0, 1, 2, 3, 13, 15};
+  size_t reports = 0, loads_off_known = 0;
+  for (int stream = 0; stream < 48; ++stream) {
+    std::string code;
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t w = rng();
+      const uint32_t roll = rng() % 16;
+      const uint32_t rd = regs[rng() % 6], rn = regs[rng() % 6];
+      if (roll == 0) {
+        w = 0xe59f0000u | rd << 12 | (w & 0xfff);  // ldr rd, [pc, #imm]
+      } else if (roll == 1) {
+        w = 0xe3000000u | (w & 0xf0fff) | rd << 12;  // movw rd, #imm16
+      } else if (roll == 2) {
+        w = 0xe28f0000u | rd << 12 | (w & 0xfff);  // add rd, pc, #imm
+      } else {
+        if (roll < 14) w = (w & 0x0fffffffu) | 0xe0000000u;  // mostly "always"
+        if (roll & 1) w = (w & ~0x000ff000u) | rn << 16 | rd << 12;
+      }
+      for (int b = 0; b < 4; ++b) code.push_back(static_cast<char>(w >> (8 * b)));
+    }
+    Trace fast, full;
+    fast.data = full.data = code;
+    fast.data_base = full.data_base = 0x10000;
+    const auto* p = reinterpret_cast<const uint8_t*>(code.data());
+    WalkResult a = internal::WalkArm32(false, p, code.size(), 0x10000, false, nullptr, &fast, true);
+    WalkResult b = internal::WalkArm32(false, p, code.size(), 0x10000, false, nullptr, &full, false);
+    ASSERT_EQ(a.instructions, b.instructions);
+    ASSERT_EQ(fast.log.size(), full.log.size()) << "stream " << stream;
+    for (size_t i = 0; i < full.log.size(); ++i) {
+      ASSERT_EQ(fast.log[i], full.log[i]) << "stream " << stream << " report " << i << " pc "
+                                          << std::hex << full.log[i].pc;
+    }
+    reports += full.log.size();
+    for (const auto& e : full.log) {
+      if (!e.branch && e.pc >= 0x10000) {
+        uint32_t in = 0;
+        std::memcpy(&in, code.data() + (e.pc - 0x10000), 4);
+        if ((in >> 25 & 6) == 2 && ((in >> 16) & 15) != 15) ++loads_off_known;
+      }
+    }
+  }
+  EXPECT_GT(reports, 300000u);
+  EXPECT_GT(loads_off_known, 10000u) << "loads and stores off known registers were exercised";
+}
+
 TEST(HostNames, MovedHeaderStillServesBothFormats) {
   std::vector<std::string> hosts;
   ForEachHost("see https://api.example.cn/v1 and ftp://x.y.com", [&](std::string_view h) {
     hosts.emplace_back(h);
   });
   EXPECT_EQ(hosts, (std::vector<std::string>{"api.example.cn", "x.y.com"}));
+}
+
+// LooksLikeBareHost reads the last label first (from the end, at most one
+// past the longest common TLD); the answers at the edges of that window.
+TEST(HostNames, BareHostsAtTheEdgesOfTheTldWindow) {
+  for (std::string_view yes : {"a.cn", "a.com", "x.online", "x.y.z.online", "www.example.COM",
+                               "a-b.com", "a..com", "x.y.group.cn"}) {
+    EXPECT_TRUE(LooksLikeBareHost(yes)) << yes;
+  }
+  for (std::string_view no : {".com", "abc.", "cn.a", "xx.onlinex", "a.b.onlin", "com.example",
+                              "my_host.com", "a.co1", "1.2.3.4", "-a.com", "a/b.com", "a.c",
+                              "abcdefgh", "com.qq.e.ads.AdView", "lib.so", "edu.example.cn"}) {
+    EXPECT_FALSE(LooksLikeBareHost(no)) << no;
+  }
 }
 
 }  // namespace

@@ -20,15 +20,22 @@ inline bool IsHostChar(char c) {
          c == '.' || c == '_';
 }
 
+inline constexpr std::string_view kCommonTlds[] = {
+    "com", "cn", "net", "org", "io", "co", "me", "info", "biz", "cc", "tv", "top", "xyz",
+    "mobi", "app", "dev", "cloud", "tech", "site", "online", "vip", "ink", "ltd", "group",
+    "hk", "tw", "jp", "kr", "sg", "uk", "de", "fr", "ru", "in", "us", "edu", "gov"};
+
+constexpr size_t LongestCommonTld() {
+  size_t n = 0;
+  for (std::string_view t : kCommonTlds) n = t.size() > n ? t.size() : n;
+  return n;
+}
+
 // True when `label` (the last label of a dotted name) is a TLD common enough
 // that a bare dotted string ending in it is most likely a host, not a Java
 // package ("com.qq.e.ads") or a file name ("libfoo.so").
 inline bool IsCommonTld(std::string_view label) {
-  static constexpr std::string_view kTlds[] = {
-      "com", "cn", "net", "org", "io", "co", "me", "info", "biz", "cc", "tv", "top", "xyz",
-      "mobi", "app", "dev", "cloud", "tech", "site", "online", "vip", "ink", "ltd", "group",
-      "hk", "tw", "jp", "kr", "sg", "uk", "de", "fr", "ru", "in", "us", "edu", "gov"};
-  for (std::string_view t : kTlds) {
+  for (std::string_view t : kCommonTlds) {
     if (label.size() != t.size()) continue;
     bool eq = true;
     for (size_t i = 0; i < t.size() && eq; ++i) eq = (label[i] | 0x20) == t[i];
@@ -58,13 +65,20 @@ inline size_t HostLength(std::string_view s) {
 // A whole string that is a dotted host name ("api.example.com").
 inline bool LooksLikeBareHost(std::string_view s) {
   if (s.size() < 4 || s.size() > 253) return false;
-  if (HostLength(s) != s.size()) return false;
-  size_t last = s.rfind('.');
-  std::string_view tld = s.substr(last + 1);
+  // The last label first: it must be a common TLD, which nearly every other
+  // string of code (identifiers, descriptors, messages; millions per DEX)
+  // fails within its last few bytes, before a pass over the whole string.
+  constexpr size_t kLongest = host_internal::LongestCommonTld();
+  const size_t lim = s.size() < kLongest + 1 ? s.size() : kLongest + 1;
+  size_t k = 1;  // s[s.size() - k] is the last '.' when found
+  while (k <= lim && s[s.size() - k] != '.') ++k;
+  if (k > lim) return false;
+  std::string_view tld = s.substr(s.size() - k + 1);
   for (char c : tld) {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
   }
   if (!host_internal::IsCommonTld(tld)) return false;
+  if (HostLength(s) != s.size()) return false;
   // Reversed-domain Java names ("com.tencent.mm.opensdk") start with a TLD;
   // hosts do not.
   size_t first = s.find('.');

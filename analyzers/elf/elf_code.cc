@@ -42,6 +42,10 @@ class RefCollector final : public code::RefSink {
       for (size_t i = 0; i < order_.size(); ++i) s2[i] = starts_[order_[i]];
       starts_.swap(s2);
     }
+    for (const auto& [slot, symbol] : elf.reloc_slots()) {
+      slot_lo_ = std::min(slot_lo_, slot);
+      slot_hi_ = std::max(slot_hi_, slot);
+    }
     for (const Section& s : elf.sections()) {
       if ((s.flags & kShfExecInstr) && s.name.substr(0, 4) == ".plt") plt_.push_back({s.addr, s.size});
       if ((s.flags & kShfAlloc) && s.size > 0) {
@@ -60,19 +64,21 @@ class RefCollector final : public code::RefSink {
 
   // An address formed by the instruction at `pc`.
   void Address(uint64_t pc, uint64_t a) override {
-    if (a < lo_ || a >= hi_) {
-      if (elf_.reloc_slots().empty() || elf_.reloc_slots().count(a) == 0) return;
-    }
-    auto slot = elf_.reloc_slots().find(a);
-    if (slot != elf_.reloc_slots().end()) {
-      if (in_plt_) {
-        plt_refs_.emplace_back(pc, slot->second);
-      } else {
-        out_->symbol_referenced[slot->second] = true;
+    // Most formed addresses are strings or code, outside the GOT and the
+    // data words relocations bind: the range check spares them the hash
+    // look-up.
+    if (a >= slot_lo_ && a <= slot_hi_) {
+      auto slot = elf_.reloc_slots().find(a);
+      if (slot != elf_.reloc_slots().end()) {
+        if (in_plt_) {
+          plt_refs_.emplace_back(pc, slot->second);
+        } else {
+          out_->symbol_referenced[slot->second] = true;
+        }
+        return;
       }
-      return;
     }
-    if (in_plt_ || starts_.empty()) return;
+    if (a < lo_ || a >= hi_ || in_plt_ || starts_.empty()) return;
     auto it = std::upper_bound(starts_.begin(), starts_.end(), a);
     if (it == starts_.begin()) return;
     size_t k = static_cast<size_t>(it - starts_.begin()) - 1;
@@ -115,6 +121,7 @@ class RefCollector final : public code::RefSink {
   std::vector<uint64_t> branches_;
   bool in_plt_ = false;
   uint64_t lo_ = UINT64_MAX, hi_ = 0;
+  uint64_t slot_lo_ = UINT64_MAX, slot_hi_ = 0;  // lowest and highest relocated slot
 };
 
 }  // namespace
