@@ -81,7 +81,9 @@ class Archive {
   Budget* budget_ = nullptr;
   uint32_t depth_ = 0;
   std::vector<ArchiveEntry> entries_;
-  std::unordered_map<std::string, size_t> by_name_;
+  // First entry of each name; the keys view entries_' names (which Init
+  // fills once, never to reallocate).
+  std::unordered_map<std::string_view, size_t> by_name_;
   std::vector<Anomaly> anomalies_;
 };
 

@@ -102,8 +102,12 @@ Status OpenWithLibzip(PackageBytes& im, size_t entries, zip_t** zip, bool* need_
 
 // What Android would make of an entry's name, method and flags.
 void LogNameAnomalies(const ArchiveEntry& e, size_t i, const std::string& label, AnomalyLog* log) {
+  const bool control = std::any_of(e.name.begin(), e.name.end(),
+                                   [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+  // Nearly every entry: nothing to log, so no printable copy of its name.
+  if (!control && !e.name.empty() && (e.method == 0 || e.method == 8) && !e.encrypted) return;
   std::string shown = Printable(e.name);
-  if (e.name.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+  if (control) {
     log->Add("zip-name-control-char", shown,
             "entry name contains CR, LF or NUL; it is listed under its raw name");
   }
@@ -198,13 +202,16 @@ Status Archive::Init() {
     im.rebuilt = true;
   }
 
-  // The entry list, in directory order.
+  // The entry list, in directory order. Each name moves from its raw record
+  // (which needs it no more) to its entry; by_name_ views the entries' names,
+  // so entries_ must not reallocate after this.
   entries_.reserve(raw.size());
+  by_name_.reserve(raw.size());
   size_t rebuilt_index = 0;
   for (size_t i = 0; i < raw.size(); ++i) {
-    const RawEntry& r = raw[i];
+    RawEntry& r = raw[i];
     ArchiveEntry e;
-    e.name = r.name;
+    e.name = std::move(r.name);
     if (im.rebuilt) {
       if (rebuilt_index < rebuilt_order.size() && rebuilt_order[rebuilt_index] == &r) {
         e.index = rebuilt_index++;
@@ -220,13 +227,12 @@ Status Archive::Init() {
     e.encrypted = (r.flags & 0x1) != 0;
     e.directory = !e.name.empty() && e.name.back() == '/';
     LogNameAnomalies(e, i, label_, &log);
-    auto [it, inserted] = by_name_.emplace(e.name, entries_.size());
-    if (!inserted) {
-      e.duplicate = true;
-      log.Add("zip-duplicate-entry", Printable(e.name),
+    const ArchiveEntry& added = entries_.emplace_back(std::move(e));
+    if (!by_name_.emplace(added.name, i).second) {
+      entries_.back().duplicate = true;
+      log.Add("zip-duplicate-entry", Printable(added.name),
               "entry name occurs more than once; the first one is analysed");
     }
-    entries_.push_back(std::move(e));
   }
   if (im.rebuilt) {
     std::string rebuilt = Rebuild(im, rebuilt_order);
@@ -256,7 +262,7 @@ void Archive::Prefetch(const std::vector<const ArchiveEntry*>& entries) {
     // The entries the fast path of ReadEntry would inflate whole.
     if (e == nullptr || e->encrypted || e->index >= im.raw.size()) continue;
     const RawEntry& re = im.raw[e->index];
-    if (!re.readable || re.name != e->name) continue;
+    if (!re.readable || entries_[e->index].name != e->name) continue;
     if (!budget_->CheckEntry(e->name, e->compressed, e->size).ok() || e->size > left) continue;
     left -= e->size;
     jobs.push_back({e, im.data, re.data_offset, re.csize, re.usize, re.method, re.crc});
@@ -265,7 +271,7 @@ void Archive::Prefetch(const std::vector<const ArchiveEntry*>& entries) {
 }
 
 const ArchiveEntry* Archive::Find(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &entries_[it->second];
 }
 
@@ -306,7 +312,7 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
   const uint64_t total_cap = budget_->limits().max_total_inflated;
   const uint64_t budget_left = total_cap - std::min(budget_->total_inflated(), total_cap);
   if (impl_->in_memory && !impl_->rebuilt && pos < impl_->raw.size() && impl_->raw[pos].readable &&
-      impl_->raw[pos].name == entry.name && entry.size <= budget_left &&
+      entries_[pos].name == entry.name && entry.size <= budget_left &&
       (max_bytes == 0 || max_bytes >= entry.size)) {
     const RawEntry& re = impl_->raw[pos];
     // Inflated ahead by the prefetch thread when it was asked for (the same

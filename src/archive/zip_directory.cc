@@ -393,6 +393,10 @@ Directory ReadDirectory(const PackageBytes& im, uint64_t max_entries, AnomalyLog
     }
     bool plain_records = true;
     if (cd_end > cd_begin && (d.problem.empty() || cd_end == eocd->pos)) {
+      // As many records as declared, if the directory can hold them and
+      // within the entry limit (the count is the file's word only).
+      d.raw.reserve(static_cast<size_t>(
+          std::min({eocd->entries, max_entries + 1, (cd_end - cd_begin) / kCentralSize})));
       std::string why;
       if (!ParseCentral(im, cd_begin, cd_end, base, max_entries, &d.raw, &why, &plain_records)) {
         d.problem = why;

@@ -53,7 +53,7 @@ std::string Printable(std::string_view name);
 
 // One entry as found in the central directory (or a local header).
 struct RawEntry {
-  std::string name;
+  std::string name;  // moved to its ArchiveEntry by Archive::Init
   uint16_t flags = 0;
   uint16_t method = 0;
   uint32_t crc = 0;
