@@ -485,12 +485,19 @@ void DexFile::ScanCode(const ParseOptions& options) {
   {
     std::unordered_map<std::string_view, uint32_t> ids;
     ids.reserve(std::min<size_t>(types_.size(), 4096));
+    // Type ids are sorted by descriptor, so a type is mostly in the package
+    // of the one before it: that is checked first, the map only on a change.
+    std::string_view prev;
+    uint32_t prev_id = 0;
     for (size_t t = 0; t < types_.size(); ++t) {
       bool ok = false;
       std::string_view p = PackageOf(TypeDescriptor(static_cast<uint32_t>(t)), &ok);
       if (!ok) continue;
-      auto it = ids.try_emplace(p, static_cast<uint32_t>(ids.size() + 1)).first;
-      pkg[t] = it->second;
+      if (prev_id == 0 || p != prev) {
+        prev = p;
+        prev_id = ids.try_emplace(p, static_cast<uint32_t>(ids.size() + 1)).first->second;
+      }
+      pkg[t] = prev_id;
     }
   }
   // Which packages' code refers to each id. Types, fields, methods and
