@@ -6,23 +6,16 @@
 namespace shelfguard::code::internal {
 namespace {
 
-// ARM32 (A32) and Thumb (T16/T32), decoded directly from the encodings of
-// the instructions that form addresses (Arm ARM DDI 0406, "ARM instruction
-// set encoding" A5 and "Thumb instruction set encoding" A6): LDR (literal),
-// ADR / ADD / SUB with PC or a tracked register, MOVW/MOVT, loads and stores
-// off a tracked register, B/BL/BLX (immediate). Every other instruction only
-// forgets the registers it writes; BX, POP and LDM including PC forget all.
-// Register values follow the Capstone walk this replaced (kept as the
-// reference, WalkOptions::capstone_reference): a literal-pool load holds the
-// loaded word, and "add rX, pc" / "add rX, pc, rX" adds the PC.
 // What an A32 instruction (condition not 1111) can do, from bits 27..20
-// and 7..4 alone: most only overwrite Rd (or Rd and Rn), which Forget()
-// applies without decoding; the rest may form an address, branch or set a
-// register and are decoded in full (DecodeArm) — always (kDecode), or when
-// their base register Rn is the PC or holds a known value (kDecodeIfRn).
-// Per instruction this is one table load and one well-predicted branch
-// instead of DecodeArm's chain of data-dependent ones. Mirrors DecodeArm
-// case by case; code_test checks the two agree (ClassTableAgreesWithFullDecode).
+// and 7..4 alone: most only overwrite Rd (or Rd and Rn), which
+// ArmDecoder::Forget() applies without decoding; the rest may form an
+// address, branch or set a register and are decoded in full (DecodeArm):
+// always (kDecode), or when their base register Rn is the PC or holds a
+// known value (kDecodeIfRn). Per instruction this is one table load and one
+// well-predicted branch instead of DecodeArm's chain of data-dependent ones
+// (a like table for T16 did not pay: its decode is one switch). Mirrors
+// DecodeArm case by case; code_test checks the two agree
+// (ClassTableAgreesWithFullDecode).
 enum ArmClass : uint8_t { kKillRd = 1, kKillRn = 2, kDecodeIfRn = 4, kDecode = 8 };
 
 constexpr uint8_t DataProcessingClass(uint32_t in) {
@@ -72,6 +65,15 @@ struct ArmClassTable {
 };
 constexpr ArmClassTable kArmClasses;
 
+// ARM32 (A32) and Thumb (T16/T32), decoded directly from the encodings of
+// the instructions that form addresses (Arm ARM DDI 0406, "ARM instruction
+// set encoding" A5 and "Thumb instruction set encoding" A6): LDR (literal),
+// ADR / ADD / SUB with PC or a tracked register, MOVW/MOVT, loads and stores
+// off a tracked register, B/BL/BLX (immediate). Every other instruction only
+// forgets the registers it writes; BX, POP and LDM including PC forget all.
+// Register values follow the Capstone walk this replaced (kept as the
+// reference, WalkOptions::capstone_reference): a literal-pool load holds the
+// loaded word, and "add rX, pc" / "add rX, pc, rX" adds the PC.
 class ArmDecoder {
  public:
   ArmDecoder(RefSink* sink, bool big_endian) : sink_(sink), be_(big_endian) {}

@@ -31,7 +31,12 @@ class RefCollector final : public code::RefSink {
     out_->string_referenced.assign(elf.strings().size(), false);
     out_->symbol_referenced.assign(elf.dynamic_symbols().size(), false);
     starts_.reserve(elf.strings().size());
-    for (const RoString& s : elf.strings()) starts_.push_back(s.vaddr);
+    for (const RoString& s : elf.strings()) {
+      starts_.push_back(s.vaddr);
+      const uint64_t end = s.vaddr + s.text.size();  // saturated: vaddr is the file's
+      str_lo_ = std::min(str_lo_, s.vaddr);
+      str_hi_ = std::max(str_hi_, end < s.vaddr ? UINT64_MAX : end);
+    }
     sorted_ = std::is_sorted(starts_.begin(), starts_.end());
     if (!sorted_) {
       order_.resize(starts_.size());
@@ -78,7 +83,9 @@ class RefCollector final : public code::RefSink {
         return;
       }
     }
-    if (a < lo_ || a >= hi_ || in_plt_ || starts_.empty()) return;
+    // Only addresses within the strings' span can mark one (code and data
+    // addresses, most of them, are not): no binary search for the others.
+    if (a < lo_ || a >= hi_ || a < str_lo_ || a > str_hi_ || in_plt_) return;
     auto it = std::upper_bound(starts_.begin(), starts_.end(), a);
     if (it == starts_.begin()) return;
     size_t k = static_cast<size_t>(it - starts_.begin()) - 1;
@@ -122,6 +129,7 @@ class RefCollector final : public code::RefSink {
   bool in_plt_ = false;
   uint64_t lo_ = UINT64_MAX, hi_ = 0;
   uint64_t slot_lo_ = UINT64_MAX, slot_hi_ = 0;  // lowest and highest relocated slot
+  uint64_t str_lo_ = UINT64_MAX, str_hi_ = 0;    // first string byte, last string's end
 };
 
 }  // namespace
