@@ -540,6 +540,10 @@ void DexFile::ScanCode(const ParseOptions& options) {
     ops[i] = {base[info.ref], limit[info.ref], info.wide_index ? 0xffff0000u : 0u, info.units,
               static_cast<uint8_t>(info.ref != kNone)};
   }
+  // Length in bytes of each opcode, apart from the entries: the one load
+  // the walk's chain waits on, indexed by the opcode byte as it is.
+  std::array<uint8_t, 256> op_bytes;
+  for (int i = 0; i < 256; ++i) op_bytes[i] = static_cast<uint8_t>(2 * kOps.op[i].units);
   uint32_t* const st = state.data();
   uint32_t by = 0;  // the package of the class walked, + 1
   auto refer = [st, &by](uint32_t slot) { st[slot] = Merge(st[slot], by); };
@@ -637,14 +641,12 @@ void DexFile::ScanCode(const ParseOptions& options) {
         break;
       }
       budget_units -= units;
-      // Units [0, units) of the checked insns, units <= insns_size.
-      const char* insns = data_.data() + item + 16;
-      auto unit = [insns](uint32_t i) {
-        uint16_t u;
-        std::memcpy(&u, insns + 2 * size_t{i}, 2);
-        if constexpr (std::endian::native == std::endian::big) u = static_cast<uint16_t>(u >> 8 | u << 8);
-        return u;
-      };
+      // Units [0, units) of the checked insns, units <= insns_size, walked by
+      // byte offset: the chain from one instruction to the next is then the
+      // opcode byte, its length and one add, with no conversion between.
+      const char* const insns = data_.data() + item + 16;
+      const size_t end = 2 * size_t{units};
+      auto unit_at = [insns](size_t b) { return LoadLE<uint16_t>(insns + b); };
       // Each reference's slot is written whether or not the instruction has
       // one and the count moves only when it has (kind kNone): no branch on
       // the kind, whose switch cost a mispredicted branch on a third of the
@@ -658,38 +660,38 @@ void DexFile::ScanCode(const ParseOptions& options) {
         out[n] = ((e.base + idx) & in) | (sentinel & ~in);
         n += e.counted;
       };
-      uint32_t pc = 0;
-      while (pc < units) {
-        uint16_t u0 = unit(pc);
-        uint8_t op = static_cast<uint8_t>(u0 & 0xff);
-        const Op& e = ops[op];
-        uint32_t len = e.units;
-        if (op == 0x00 && u0 != 0) {
+      size_t b = 0;
+      while (b < end) {
+        const uint8_t op = static_cast<uint8_t>(insns[b]);
+        const size_t len = op_bytes[op];
+        if (op == 0x00 && insns[b + 1] != 0) {
           // Payload pseudo-instructions (ident in the high byte): their size
           // comes from their own header.
-          uint32_t ident = u0 >> 8;
-          if (pc + 4 > units) break;
+          const uint8_t ident = static_cast<uint8_t>(insns[b + 1]);
+          if (b + 8 > end) break;
+          uint64_t payload = 1;
           if (ident == 1) {          // packed-switch-payload: 4 + size*2 units
-            len = 4 + uint32_t{unit(pc + 1)} * 2;
+            payload = 4 + uint64_t{unit_at(b + 2)} * 2;
           } else if (ident == 2) {   // sparse-switch-payload: 2 + size*4 units
-            len = 2 + uint32_t{unit(pc + 1)} * 4;
+            payload = 2 + uint64_t{unit_at(b + 2)} * 4;
           } else if (ident == 3) {   // fill-array-data-payload
-            uint64_t width = unit(pc + 1);
-            uint64_t count = unit(pc + 2) | (uint32_t{unit(pc + 3)} << 16);
-            uint64_t l = 4 + (width * count + 1) / 2;
-            len = l > units ? units : static_cast<uint32_t>(l);
+            const uint64_t width = unit_at(b + 2);
+            const uint64_t count = unit_at(b + 4) | (uint32_t{unit_at(b + 6)} << 16);
+            const uint64_t l = 4 + (width * count + 1) / 2;
+            payload = l > units ? units : l;
           }
-          pc += len;
+          b += 2 * payload;
           continue;
         }
-        if (pc + len > units) break;  // instruction cut by the end of the method
-        if (pc + 3 <= units) {
+        if (b + len > end) break;  // instruction cut by the end of the method
+        const Op& e = ops[op];
+        if (b + 6 <= end) {
           // Both operand units are inside the method, whatever the format.
-          put(e, unit(pc + 1) | ((uint32_t{unit(pc + 2)} << 16) & e.wide));
+          put(e, unit_at(b + 2) | ((uint32_t{unit_at(b + 4)} << 16) & e.wide));
         } else if (e.counted != 0) {
-          put(e, unit(pc + 1));  // len <= 2 here, so never a wide index
+          put(e, unit_at(b + 2));  // len <= 2 units here, so never a wide index
         }
-        pc += len;
+        b += len;
       }
       for (uint32_t k = 0; k < n; ++k) refer(out[k]);
       units_decoded_ += units;
