@@ -375,7 +375,7 @@ class Parser {
       if (index > 0xffff) continue;
       ArscEntry e;
       e.index = static_cast<uint16_t>(index);
-      if (!ParseEntry(c, uint64_t{entries_start} + off, &e)) {
+      if (!ParseEntry(chunk, uint64_t{entries_start} + off, &e)) {
         ++bad;
         continue;
       }
@@ -395,23 +395,25 @@ class Parser {
     return Status::Ok();
   }
 
-  bool ParseEntry(const ByteReader& c, uint64_t off, ArscEntry* e) {
-    uint16_t size = 0, flags = 0;
-    if (!c.PeekLEAt(off, &size) || !c.PeekLEAt(off + 2, &flags)) return false;
+  // One entry at `off` of its type chunk `c`. Each field group is checked
+  // against the chunk once and then loaded directly (LoadLE).
+  bool ParseEntry(std::string_view c, uint64_t off, ArscEntry* e) {
+    const char* p = c.data();
+    if (!InRange(off, 8, c.size())) return false;
+    const uint16_t size = LoadLE<uint16_t>(p + off), flags = LoadLE<uint16_t>(p + off + 2);
     if (flags & kEntryFlagCompact) {
       // Compact entry: uint16 key index, uint16 flags (high byte = dataType),
       // uint32 data; the key lives in the first field.
-      uint32_t data = 0;
-      if (!c.PeekLEAt(off + 4, &data)) return false;
       e->key = size;
       e->value.type = static_cast<uint8_t>(flags >> 8);
-      e->value.data = data;
+      e->value.data = LoadLE<uint32_t>(p + off + 4);
       return true;
     }
-    if (!c.PeekLEAt(off + 4, &e->key)) return false;
+    e->key = LoadLE<uint32_t>(p + off + 4);
     if (flags & kEntryFlagComplex) {
-      uint32_t count = 0;
-      if (size < 16 || !c.PeekLEAt(off + 8, &e->parent) || !c.PeekLEAt(off + 12, &count)) return false;
+      if (size < 16 || !InRange(off + 8, 8, c.size())) return false;
+      e->parent = LoadLE<uint32_t>(p + off + 8);
+      const uint32_t count = LoadLE<uint32_t>(p + off + 12);
       e->complex = true;
       uint64_t base = off + size;
       // ResTable_map is 12 bytes: name, Res_value (size, res0, type, data).
@@ -422,20 +424,14 @@ class Parser {
       e->bag_begin = static_cast<uint32_t>(bags.size());
       e->bag_size = static_cast<uint32_t>(n);
       for (uint64_t i = 0; i < n; ++i) {
-        uint32_t name = 0, data = 0;
-        uint8_t type = 0;
-        c.PeekLEAt(base + 12 * i, &name);
-        c.PeekLEAt(base + 12 * i + 7, &type);
-        c.PeekLEAt(base + 12 * i + 8, &data);
-        bags.push_back({name, ResValue{type, data}});
+        const char* m = p + base + 12 * i;
+        bags.push_back({LoadLE<uint32_t>(m), ResValue{static_cast<uint8_t>(m[7]), LoadLE<uint32_t>(m + 8)}});
       }
       return true;
     }
-    if (size < 8) return false;
-    uint8_t type = 0;
-    uint32_t data = 0;
-    if (!c.PeekLEAt(off + size + 3, &type) || !c.PeekLEAt(off + size + 4, &data)) return false;
-    e->value = ResValue{type, data};
+    // Res_value after the entry header: size, res0, dataType (+3), data (+4).
+    if (size < 8 || !InRange(off + size, 8, c.size())) return false;
+    e->value = ResValue{static_cast<uint8_t>(p[off + size + 3]), LoadLE<uint32_t>(p + off + size + 4)};
     return true;
   }
 

@@ -30,18 +30,16 @@ constexpr uint32_t kNoIndex = 0xffffffffu;
 // offset `off` of `r`, which must not extend past `end`: sets `*pos` and
 // `*len`. Returns false when out of bounds. The bytes are kept as they are.
 bool Utf8StringSpan(const ByteReader& r, uint64_t off, uint64_t end, uint64_t* at, uint32_t* len) {
+  const auto* p = reinterpret_cast<const unsigned char*>(r.data());
+  end = std::min<uint64_t>(end, r.size());
   // Two lengths (ResourceTypes.cpp decodeLength): UTF-16 units then UTF-8
   // bytes, each 1 byte, or 2 bytes when the high bit of the first is set.
   auto read_len = [&](uint64_t* pos, uint32_t* n) -> bool {
     if (*pos >= end) return false;
-    uint8_t b0 = 0;
-    if (!r.PeekLEAt(*pos, &b0)) return false;
-    ++*pos;
+    const uint8_t b0 = p[(*pos)++];
     if (b0 & 0x80) {
       if (*pos >= end) return false;
-      uint8_t b1 = 0;
-      if (!r.PeekLEAt(*pos, &b1)) return false;
-      ++*pos;
+      const uint8_t b1 = p[(*pos)++];
       *n = (uint32_t{b0 & 0x7fu} << 8) | b1;
     } else {
       *n = b0;
@@ -210,7 +208,8 @@ Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* bud
   }
   for (uint64_t i = 0; i < n; ++i) {
     uint32_t rel = 0;
-    r.PeekLEAt(header_size + 4 * i, &rel);
+    // Inside the chunk: n is cut to the offsets that fit before `end`.
+    rel = LoadLE<uint32_t>(chunk.data() + header_size + 4 * i);
     uint64_t off = uint64_t{strings_start} + rel;
     bool ok = off < data_end;
     if (ok && pool.utf8) {
@@ -449,34 +448,35 @@ Result<AxmlDocument> ParseAxml(std::string_view data, Budget* budget) {
         // Every attribute's 20 bytes lie inside the chunk (count is cut to
         // what fits), so they are read without a check per field.
         attr_ranges.push_back({doc.attributes.size(), count});
+        const std::vector<std::string_view>& strings = doc.strings;
+        const size_t nstrings = strings.size(), nids = doc.resource_ids.size();
         for (uint32_t i = 0; i < count; ++i) {
           const char* ap = chunk.data() + abase + uint64_t{i} * attr_size;
           const uint32_t ans = LoadLE<uint32_t>(ap), aname = LoadLE<uint32_t>(ap + 4),
                          raw = LoadLE<uint32_t>(ap + 8), data32 = LoadLE<uint32_t>(ap + 16);
           const uint8_t dtype = static_cast<uint8_t>(ap[15]);
-          AxmlAttribute a;
-          if (ans != kNoIndex && ans < doc.strings.size()) a.ns = doc.strings[ans];
-          if (aname < doc.strings.size()) a.name = doc.strings[aname];
+          AxmlAttribute& a = doc.attributes.emplace_back();
+          if (ans != kNoIndex && ans < nstrings) a.ns = strings[ans];
+          if (aname < nstrings) a.name = strings[aname];
           // Resource map entry i is the id of the attribute named by string i
           // (ResXMLParser::getAttributeNameResID).
-          if (aname < doc.resource_ids.size()) a.resource_id = doc.resource_ids[aname];
+          if (aname < nids) a.resource_id = doc.resource_ids[aname];
           a.type = dtype;
           a.data = data32;
-          if (raw != kNoIndex && raw < doc.strings.size()) {
-            a.string_value = doc.strings[raw];
+          if (raw != kNoIndex && raw < nstrings) {
+            a.string_value = strings[raw];
             a.has_raw = true;
           }
           // The platform reads string attributes through the typed value;
           // prefer it when it names a valid string.
-          if (dtype == kTypeString && data32 < doc.strings.size()) {
-            if (a.has_raw && a.string_value != doc.strings[data32]) {
+          if (dtype == kTypeString && data32 < nstrings) {
+            if (a.has_raw && a.string_value != strings[data32]) {
               note("axml-raw-typed-mismatch", "attribute '" + std::string(a.name) +
                                                   "' raw and typed strings differ");
             }
-            a.string_value = doc.strings[data32];
+            a.string_value = strings[data32];
             a.has_raw = true;
           }
-          doc.attributes.push_back(a);
         }
         if (open.size() >= kMaxAxmlDepth) {
           note("axml-too-deep", "element nesting over " + std::to_string(kMaxAxmlDepth));

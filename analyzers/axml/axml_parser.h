@@ -16,7 +16,9 @@
 #ifndef SHELFGUARD_ANALYZERS_AXML_AXML_PARSER_H_
 #define SHELFGUARD_ANALYZERS_AXML_AXML_PARSER_H_
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -203,10 +205,16 @@ inline std::string FormatAttribute(const AxmlAttribute& a) {
 // A little-endian integer at `p`, for fixed-size records whose bounds the
 // caller has checked once (offset tables, attribute records): ByteReader's
 // per-field checks showed in profiles there.
+// (memcpy, so that it compiles to one load: a byte loop did not.)
 template <typename T>
 inline T LoadLE(const char* p) {
-  T v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(T{static_cast<unsigned char>(p[i])} << (8 * i));
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) {
+    T le = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) le = static_cast<T>((le << 8) | ((v >> (8 * i)) & 0xff));
+    v = le;
+  }
   return v;
 }
 
