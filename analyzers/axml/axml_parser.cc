@@ -199,12 +199,18 @@ Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* bud
   std::vector<uint64_t> first_off;              // UTF-16: where string i was read
   std::unordered_map<uint64_t, uint64_t> seen;  // UTF-16, offsets gone back: offset -> string
   uint64_t last_off = 0;
+  // Strings that overlap (offsets into the middle of other strings) are the
+  // other way to make a pool decode to far more than its size. A pool aapt
+  // wrote transcodes to at most 1.5 times its UTF-16 bytes, so past twice
+  // the string data (plus one longest string) nothing more is decoded.
+  uint64_t max_store = 0, overlapping = 0;
   if (n > 0 && pool.utf8) {
     store.assign(chunk.substr(strings_start, static_cast<size_t>(data_end - strings_start)));
   } else if (n > 0) {
     decoded.resize(static_cast<size_t>(n));
     first_off.assign(static_cast<size_t>(n), kNotRead);
     store.reserve(static_cast<size_t>(data_end - strings_start));
+    max_store = 2 * (data_end - strings_start) + kMaxStringBytes;
   }
   for (uint64_t i = 0; i < n; ++i) {
     uint32_t rel = 0;
@@ -234,6 +240,10 @@ Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* bud
       if (repeat != seen.end()) {
         decoded[i] = decoded[repeat->second];
         ok = decoded[i].first != kBad;
+      } else if (store.size() > max_store) {
+        decoded[i] = {kBad, 0};
+        ok = false;
+        ++overlapping;
       } else {
         if (!seen.empty()) seen.emplace(off, i);
         last_off = std::max(last_off, off);
@@ -247,6 +257,11 @@ Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* bud
     if ((i & 0xfff) == 0xfff && budget != nullptr && budget->Expired()) {
       return Status::Timeout(std::string(location) + ": deadline passed in string pool");
     }
+  }
+  if (overlapping > 0) {
+    note("string-pool-overlap", std::to_string(overlapping) +
+                                    " strings not decoded: the pool's strings overlap and decode to "
+                                    "over twice its string data");
   }
   if (!pool.utf8) {
     for (size_t i = 0; i < decoded.size(); ++i) {

@@ -231,6 +231,32 @@ TEST(AxmlTest, OffsetsSharingOneLongStringDecodeItOnce) {
   }
 }
 
+// Offsets into the middle of one long UTF-16 string, every one of them a
+// string of its own: each even offset reads a length of 0x7000 units from
+// the data (U+7000 characters), so 30,000 offsets would transcode to about
+// 2.6 GB. Decoding stops at twice the string data plus one longest string;
+// the strings decoded before are intact and the cut is an anomaly.
+TEST(AxmlTest, OverlappingUtf16StringsAreCutAtTwiceThePoolData) {
+  const std::string wide_char = "\xE7\x80\x80";  // U+7000
+  std::string long_string;
+  for (int i = 0; i < 60000; ++i) long_string += wide_char;
+  std::vector<std::string> strings(30000, "");
+  strings[0] = long_string;
+  std::string pool = testing::BuildStringPool(strings, false);
+  // String i > 0 starts 2 * i bytes into the first string's characters.
+  for (size_t i = 1; i < strings.size(); ++i) PutU32(&pool, 28 + 4 * i, static_cast<uint32_t>(2 + 2 * i));
+  std::vector<Anomaly> anomalies;
+  auto r = ParseStringPoolViews(pool, nullptr, "test", &anomalies);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->strings.size(), strings.size());
+  EXPECT_EQ(r->strings[0], long_string);
+  EXPECT_EQ(r->strings[1], std::string_view(long_string).substr(0, 3 * 0x7000));
+  EXPECT_LE(r->storage->size(), 2 * pool.size() + (4u << 20));
+  EXPECT_GT(r->bad_strings, 20000u);
+  EXPECT_TRUE(std::any_of(anomalies.begin(), anomalies.end(),
+                          [](const Anomaly& a) { return a.code == "string-pool-overlap"; }));
+}
+
 TEST(AxmlTest, BumpedAttributeCountIsCut) {
   auto r = ParsePatchedManifest([](std::string* d, const AxmlLayout& l) { PutU16(d, l.first_element + 16 + 12, 500); });
   ASSERT_TRUE(r.ok());
