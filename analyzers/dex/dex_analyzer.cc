@@ -237,8 +237,9 @@ class DexAnalyzer : public Analyzer {
         if (s.empty()) continue;
         items_.push_back(s);
         ref.push_back(loaded);
-        hosts_.Add(s, loaded);
-        if (HasDigit(s)) ctx->Text(loc, s);
+        // A host name is dotted (host_names.h); a filing number has digits.
+        if ((fl & dex::kHasDot) != 0) hosts_.Add(s, loaded);
+        if ((fl & dex::kHasDigit) != 0) ctx->Text(loc, s);
       }
       ctx->Table(EvidenceKind::kString, loc, items_, &ref);
       ctx->Table(EvidenceKind::kHost, loc, hosts_.hosts(), &hosts_.referenced());

@@ -129,29 +129,69 @@ T LoadLE(const char* p) {
   return v;
 }
 
-// True when the `n` bytes at `s` are all 0x01..0x7f: ASCII without a NUL.
-// Eight bytes at a time: a byte is outside the range when its top bit is set
-// or it is zero (the lowest zero byte of a word is found exactly; a borrow
-// only ever moves up). `readable` >= n bytes may be read from `s`: the last
-// partial word is then read whole and its bytes past `n` masked off, instead
-// of a byte loop whose exit, at every length, the predictor misses.
-bool IsPlainAscii(const char* s, size_t n, size_t readable) {
+// What a string holds, for its consumers (RefFlag kHasDigit, kHasDot), eight
+// bytes at a time for bytes of any value: a byte is a digit when its top bit
+// is clear and, of its low seven bits, adding 0x50 sets bit 7 and adding 0x46
+// does not (no carry leaves a byte); a '.' when it is zero after xor with
+// '.', zero found exactly by adding 0x7f to the low bits.
+uint8_t ContentFlags(std::string_view s) {
   constexpr uint64_t kLow = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  auto bad = [](uint64_t w) { return (w | ((w - kLow) & ~w)) & kHigh; };
+  constexpr uint64_t kLow7 = ~kHigh;
+  uint64_t digit = 0, dot = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const uint64_t w = LoadLE<uint64_t>(s.data() + i);
+    const uint64_t low = w & kLow7;
+    digit |= (low + 0x50 * kLow) & ~(low + 0x46 * kLow) & ~w & kHigh;
+    const uint64_t x = w ^ ('.' * kLow);
+    dot |= ~(((x & kLow7) + kLow7) | x | kLow7);
+  }
+  uint8_t fl = (digit != 0 ? kHasDigit : 0) | (dot != 0 ? kHasDot : 0);
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') fl |= kHasDigit;
+    if (s[i] == '.') fl |= kHasDot;
+  }
+  return fl;
+}
+
+// When the `n` bytes at `s` are all 0x01..0x7f (ASCII without a NUL), their
+// ContentFlags; otherwise kNotPlain. Eight bytes at a time, in the word: a
+// byte is outside the range when its top bit is set or it is zero (the
+// lowest zero byte of a word is found exactly; a borrow only ever moves up,
+// and so does a carry), a digit when adding 0x50 sets its top bit and adding
+// 0x46 does not, a '.' when it is zero after xor with '.'. `readable` >= n
+// bytes may be read from `s`: the last partial word is then read whole and
+// its bytes past `n` masked off, instead of a byte loop whose exit, at every
+// length, the predictor misses.
+constexpr int kNotPlain = -1;
+int PlainAsciiFlags(const char* s, size_t n, size_t readable) {
+  constexpr uint64_t kLow = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  uint64_t digit = 0, dot = 0;
+  // False when a kept byte is outside 0x01..0x7f.
+  auto scan = [&digit, &dot](uint64_t w, uint64_t keep) {
+    if (((w | ((w - kLow) & ~w)) & kHigh & keep) != 0) return false;
+    digit |= (w + 0x50 * kLow) & ~(w + 0x46 * kLow) & kHigh & keep;
+    const uint64_t x = w ^ ('.' * kLow);
+    dot |= (x - kLow) & ~x & kHigh & keep;
+    return true;
+  };
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    if (bad(LoadLE<uint64_t>(s + i)) != 0) return false;
+    if (!scan(LoadLE<uint64_t>(s + i), ~uint64_t{0})) return kNotPlain;
   }
-  if (i == n) return true;
-  if (readable - i >= 8) {
-    const uint64_t keep = (uint64_t{1} << (8 * (n - i))) - 1;  // n - i in 1..7
-    return (bad(LoadLE<uint64_t>(s + i)) & keep) == 0;
+  if (i < n) {
+    if (readable - i >= 8) {
+      const uint64_t keep = (uint64_t{1} << (8 * (n - i))) - 1;  // n - i in 1..7
+      if (!scan(LoadLE<uint64_t>(s + i), keep)) return kNotPlain;
+    } else {
+      for (; i < n; ++i) {
+        const auto c = static_cast<uint8_t>(s[i]);
+        if (c == 0 || c >= 0x80) return kNotPlain;
+      }
+      return ContentFlags(std::string_view(s, n));
+    }
   }
-  for (; i < n; ++i) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    if (c == 0 || c >= 0x80) return false;
-  }
-  return true;
+  return (digit != 0 ? kHasDigit : 0) | (dot != 0 ? kHasDot : 0);
 }
 
 }  // namespace
@@ -260,10 +300,12 @@ void DexFile::ParseStrings(const Record& ids) {
     if (off < size && static_cast<uint8_t>(d[off]) < 0x80) {
       const size_t len = static_cast<uint8_t>(d[off]);
       const size_t start = size_t{off} + 1;
-      if (len < size - start && d[start + len] == '\0' &&
-          IsPlainAscii(d + start, len, size - start)) {
-        strings_.emplace_back(d + start, len);
-        continue;
+      if (len < size - start && d[start + len] == '\0') {
+        if (const int fl = PlainAsciiFlags(d + start, len, size - start); fl != kNotPlain) {
+          strings_.emplace_back(d + start, len);
+          string_flags_[i] = static_cast<uint8_t>(fl);
+          continue;
+        }
       }
     }
     std::optional<std::string_view> text;
@@ -273,10 +315,13 @@ void DexFile::ParseStrings(const Record& ids) {
     if (r.Seek(off)) {
       if (auto utf16 = r.ReadUleb128()) {
         if (std::optional<std::string_view> plain = r.BytesAt(r.pos(), uint64_t{*utf16} + 1);
-            plain && plain->back() == '\0' &&
-            IsPlainAscii(plain->data(), *utf16, r.remaining())) {
-          strings_.push_back(plain->substr(0, *utf16));
-          continue;
+            plain && plain->back() == '\0') {
+          if (const int fl = PlainAsciiFlags(plain->data(), *utf16, r.remaining());
+              fl != kNotPlain) {
+            strings_.push_back(plain->substr(0, *utf16));
+            string_flags_[i] = static_cast<uint8_t>(fl);
+            continue;
+          }
         }
         text = r.BytesAt(r.pos(), std::min<uint64_t>(uint64_t{*utf16} * 3 + 1, r.remaining()));
       }
@@ -301,6 +346,7 @@ void DexFile::ParseStrings(const Record& ids) {
       }
     }
     strings_.push_back(ascii ? *text : DecodeMutf8(*text));
+    string_flags_[i] = ContentFlags(strings_.back());
   }
   if (bad > 0) {
     AddAnomaly("dex-bad-string", "string_ids",

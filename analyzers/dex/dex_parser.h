@@ -81,6 +81,8 @@ enum RefFlag : uint8_t {
   kRefOutside = 2,       // type: referenced by code of a class in another package
   kRefAnywhere = 4,      // type: referenced by any code (own package included)
   kStructural = 8,       // string: a descriptor, member name, shorty or source file
+  kHasDigit = 16,        // string: holds an ASCII digit ('0'..'9')
+  kHasDot = 32,          // string: holds a '.'
 };
 
 class DexFile {
@@ -110,7 +112,9 @@ class DexFile {
   const std::vector<MethodId>& methods() const { return methods_; }
   const std::vector<ClassDef>& classes() const { return classes_; }
 
-  // Per string id: RefFlag bits (kLoadedByCode, kStructural).
+  // Per string id: RefFlag bits (kLoadedByCode, kStructural, kHasDigit,
+  // kHasDot; the last two found while the string is checked as it is read,
+  // so that its consumers need not read it again to know).
   const std::vector<uint8_t>& string_flags() const { return string_flags_; }
   // Per type id: RefFlag bits (kRefOutside, kRefAnywhere).
   const std::vector<uint8_t>& type_flags() const { return type_flags_; }

@@ -159,6 +159,54 @@ TEST_F(DexTest, DecodesMutf8) {
   EXPECT_GE(StringIndex(**r, "after-payloads \xf0\x9f\x98\x80"), 0);
 }
 
+// kHasDigit and kHasDot are found eight bytes at a time while a string is
+// checked: each must agree with reading the string, whatever its length and
+// wherever the digit or dot stands (first, last, either side of a word edge),
+// and for strings off the fast path (non-ASCII, 128 bytes or more).
+TEST(DexStrings, FlagsSayWhichStringsHoldDigitsAndDots) {
+  std::string body = ".method public static run()V\n    .registers 1\n";
+  auto add = [&body](const std::string& text) {
+    body += "    const-string v0, \"" + text + "\"\n";
+  };
+  for (size_t len = 1; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'7', '.', '0', '9', '/', ':', '-'}) {
+        std::string t(len, 'x');
+        t[at] = c;
+        add(t);
+      }
+    }
+  }
+  add("\\u5907\\u6848 ICP 12345678");
+  add("\\u5907.cn");
+  add("\\u5907");
+  for (size_t len = 0; len <= 17; ++len) {
+    add("\\u5907" + std::string(len, 'x') + "4");
+    add("\\u5907" + std::string(len, 'x') + ".x");
+    add("3\\u5907" + std::string(len, 'x'));
+  }
+  add(std::string(130, 'y') + "5");
+  add(std::string(130, 'y') + ".");
+  add(std::string(130, 'y'));
+  body += "    return-void\n.end method\n";
+  const std::string dex = Assemble({SmaliClass("Lcom/app/Flags;", body)}, "flags");
+  if (dex.empty()) GTEST_SKIP() << "smali is not installed";
+  auto r = DexFile::Parse(dex, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const DexFile& f = **r;
+  size_t digits = 0, dots = 0;
+  for (size_t i = 0; i < f.strings().size(); ++i) {
+    const std::string_view s = f.strings()[i];
+    const uint8_t fl = f.string_flags()[i];
+    EXPECT_EQ((fl & kHasDigit) != 0, HasDigit(s)) << s;
+    EXPECT_EQ((fl & kHasDot) != 0, s.find('.') != std::string_view::npos) << s;
+    digits += (fl & kHasDigit) != 0;
+    dots += (fl & kHasDot) != 0;
+  }
+  EXPECT_GE(digits, 3u * 210);  // '7', '0' and '9' at each place
+  EXPECT_GE(dots, 210u);
+}
+
 TEST_F(DexTest, CodeWalkFindsLoadedStringsAndOutsideReferences) {
   auto r = DexFile::Parse(*fixture_, nullptr);
   ASSERT_TRUE(r.ok());
