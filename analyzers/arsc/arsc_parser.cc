@@ -133,11 +133,17 @@ class Parser {
     t_->anomalies.push_back({std::move(code), "resources.arsc", std::move(detail)});
   }
 
-  // Counts `*n` more items (strings, entries) against max_table_items for
-  // the whole table. Past it, `*n` is cut to what is left (possibly 0) and
-  // the first cut is recorded: what was read is kept (the parser contract,
-  // docs/architecture.md). Only the deadline fails the parse.
+  // Counts `*n` more items (strings, entries, bag items) against
+  // max_table_items for the whole table. Past it, `*n` is cut to what is
+  // left (possibly 0) and the first cut is recorded: what was read is kept
+  // (the parser contract, docs/architecture.md). Only the deadline fails the
+  // parse.
   Status Charge(std::string_view what, uint64_t* n) {
+    Cut(what, n);
+    if (budget_ != nullptr && budget_->Expired()) return Status::Timeout("resources.arsc: deadline passed");
+    return Status::Ok();
+  }
+  void Cut(std::string_view what, uint64_t* n) {
     if (budget_ != nullptr) {
       const uint64_t cap = budget_->limits().max_table_items;
       const uint64_t left = cap - std::min(cap, items_);
@@ -152,8 +158,6 @@ class Parser {
       }
     }
     items_ += *n;
-    if (budget_ != nullptr && budget_->Expired()) return Status::Timeout("resources.arsc: deadline passed");
-    return Status::Ok();
   }
 
   // Charges a parsed pool's strings (cut to what the limit leaves) and
@@ -421,6 +425,13 @@ class Parser {
       uint64_t n = std::min<uint64_t>({count, fit, kMaxBagItems});
       auto& bags = t_->bags;
       if (n != count || bags.size() + n > UINT32_MAX) return false;
+      // Bag items count against the table's items too: entries may share
+      // one bag's bytes (or overlap theirs), so without a count a few MB of
+      // entry offsets could copy one 65,536-item bag billions of times. A
+      // bag the limit cuts is dropped whole, as one that does not fit.
+      uint64_t keep = n;
+      Cut("resources.arsc bag items", &keep);
+      if (keep != n) return false;
       e->bag_begin = static_cast<uint32_t>(bags.size());
       e->bag_size = static_cast<uint32_t>(n);
       for (uint64_t i = 0; i < n; ++i) {

@@ -245,6 +245,35 @@ TEST(ArscTest, TablesOverMaxTableItemsAreCutAtTheLimit) {
   }
 }
 
+// Bag items count against max_table_items as well: every entry of a type
+// pointed at one 1,000-item bag would otherwise copy it once per entry,
+// whatever the limit. Here 100 bags of 1,000 items under a cap of 20,000:
+// the bags past the cap are dropped whole, the cut is recorded once.
+TEST(ArscTest, BagItemsCountAgainstMaxTableItems) {
+  ArscSpec spec;
+  for (int b = 0; b < 100; ++b) {
+    ArscResource r{"array", "bag" + std::to_string(b), {}, {}};
+    for (uint32_t i = 0; i < 1000; ++i) r.bag.push_back({0x02000000 + i, S("v")});
+    spec.resources.push_back(std::move(r));
+  }
+  const std::string bytes = BuildArsc(spec);
+  auto whole = ParseArsc(bytes, nullptr);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->bags.size(), 100000u);
+  Budget budget(testing::WithTableCap(20000));
+  auto t = ParseArsc(bytes, &budget);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_LE(t->bags.size(), 20000u);
+  EXPECT_GT(t->bags.size(), 10000u);
+  EXPECT_EQ(t->bags.size() % 1000, 0u);  // whole bags only
+  EXPECT_TRUE(HasAnomaly(*t, "arsc-over-limit"));
+  size_t kept = 0;
+  for (const auto& p : t->packages)
+    for (const auto& ty : p.types)
+      for (const auto& e : ty.entries) kept += t->Bag(e).size();
+  EXPECT_EQ(kept, t->bags.size());
+}
+
 // Random 4-byte corruptions of a valid table. The parse fails only when the
 // table header or the global string pool in front of the package is broken,
 // and then with a Malformed status that names resources.arsc; damage after
