@@ -384,6 +384,22 @@ TEST(DexNames, DottedNames) {
   out.clear();
   DexFile::AppendDottedName("LTop;", &out);
   EXPECT_EQ(out, "Top");
+  // Eight bytes at a time: every '/' of names of 0 to 20 bytes, wherever it
+  // stands, and no other byte (its neighbours, '/' with the top bit set,
+  // NUL, non-ASCII), appended after text already in the buffer.
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'/', '.', '\x2e', '\x30', '\xaf', '\0', '\xe5'}) {
+        std::string name(len, 'a');
+        for (size_t k = at; k < len; k += 3) name[k] = (k == at ? c : '/');
+        std::string want = "x/";
+        for (char n : name) want += n == '/' ? '.' : n;
+        std::string got = "x/";
+        DexFile::AppendDottedName("L" + name + ";", &got);
+        EXPECT_EQ(got, want) << ::testing::PrintToString(name);
+      }
+    }
+  }
 }
 
 TEST(HostNames, FromUrlsAndBareNames) {
