@@ -40,9 +40,14 @@ std::optional<Eocd> FindEocd(const PackageBytes& im, AnomalyLog* log, const std:
   if (!tail) return std::nullopt;
   ByteReader r(*tail);
   std::optional<Eocd> fallback;
-  for (uint64_t i = tail_len - kEocdSize + 1; i-- > 0;) {
+  // Candidates from the last one back: every place the signature starts
+  // with a whole record after it (found with rfind rather than by decoding
+  // a record at each of up to 64 KiB positions).
+  const std::string_view kSig("PK\5\6", 4);
+  for (size_t i = tail->rfind(kSig, tail_len - kEocdSize); i != std::string_view::npos;
+       i = i == 0 ? std::string_view::npos : tail->rfind(kSig, i - 1)) {
     auto rec = Record::At(r, i, kEocdSize);
-    if (!rec || rec->LE<uint32_t>(0) != kEocdSig) continue;
+    if (!rec) continue;
     Eocd e;
     e.pos = tail_off + i;
     e.entries = rec->LE<uint16_t>(10);
