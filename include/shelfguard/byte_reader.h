@@ -6,11 +6,13 @@
 #ifndef SHELFGUARD_BYTE_READER_H_
 #define SHELFGUARD_BYTE_READER_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace shelfguard {
 
@@ -57,17 +59,19 @@ class ByteReader {
     return v;
   }
   // Reads an integer at absolute offset `off` without moving the cursor.
+  // One load and, when the order is not the machine's, one byte swap (the
+  // per-byte assembly this replaces was a loop in every parser's hot path).
   template <ByteOrder order, typename T>
   bool PeekAt(uint64_t off, T* out) const {
+    static_assert(std::is_integral_v<T> && sizeof(T) <= 8);
     if (!InRange(off, sizeof(T), size_)) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      if constexpr (order == ByteOrder::kLittle) {
-        v |= uint64_t{data_[off + i]} << (8 * i);
-      } else {
-        v = (v << 8) | data_[off + i];
-      }
-    }
+    using U = std::make_unsigned_t<T>;
+    U v;
+    std::memcpy(&v, data_ + off, sizeof(T));
+    constexpr bool native = (order == ByteOrder::kLittle) == (std::endian::native == std::endian::little);
+    if constexpr (!native && sizeof(T) == 2) v = static_cast<U>(__builtin_bswap16(v));
+    if constexpr (!native && sizeof(T) == 4) v = static_cast<U>(__builtin_bswap32(v));
+    if constexpr (!native && sizeof(T) == 8) v = static_cast<U>(__builtin_bswap64(v));
     *out = static_cast<T>(v);
     return true;
   }

@@ -40,6 +40,9 @@ TEST(ByteReader, BothByteOrdersAgreeAcrossEveryRead) {
   EXPECT_EQ(r.LEAt<uint32_t>(4), 0xF0DEBC9Au);
   EXPECT_EQ(r.BEAt<uint32_t>(4), 0x9ABCDEF0u);
   EXPECT_EQ(r.BEAt<uint32_t>(5), std::nullopt);
+  EXPECT_EQ(r.BEAt<int32_t>(4), static_cast<int32_t>(0x9ABCDEF0u));  // signed: same bits
+  EXPECT_EQ(r.LEAt<int32_t>(4), static_cast<int32_t>(0xF0DEBC9Au));
+  EXPECT_EQ(r.BEAt<uint8_t>(7), 0xF0u);
   auto rec = Record::At(r, 2, 4);
   ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->LE<uint16_t>(2), 0xBC9Au);
