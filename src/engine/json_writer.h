@@ -239,19 +239,18 @@ class JsonWriter {
       if (c >= 0x20 && c != '"' && c != '\\') continue;
       out_.append(s.substr(run, i - run));
       run = i + 1;
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\f': out_ += "\\f"; break;
-        case '\r': out_ += "\\r"; break;
-        default: {
-          static constexpr char kHex[] = "0123456789abcdef";
-          const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-          out_.append(u, sizeof u);
-        }
+      // JSON's two-character escapes, the character after the backslash
+      // at the position of its byte in kFrom; any other control character
+      // as \u00xx.
+      static constexpr std::string_view kFrom("\"\\\b\t\n\f\r", 7), kTo("\"\\btnfr", 7);
+      static constexpr char kHex[] = "0123456789abcdef";
+      const size_t k = kFrom.find(static_cast<char>(c));
+      if (k != std::string_view::npos) {
+        const char e[2] = {'\\', kTo[k]};
+        out_.append(e, sizeof e);
+      } else {
+        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out_.append(u, sizeof u);
       }
     }
     out_.append(s.substr(run));
