@@ -3,7 +3,7 @@
 # the tools the tests and fixture writers use (aapt, dexdump, smali, clang ...).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-runtime=(cmake make g++ pkg-config libzip-dev libdeflate-dev libcapstone-dev libre2-dev nlohmann-json3-dev
+runtime=(cmake make g++ pkg-config libzip-dev libdeflate-dev zlib1g-dev libcapstone-dev libre2-dev nlohmann-json3-dev
          libzmq3-dev cppzmq-dev libcurl4-openssl-dev libplist-dev libsqlite3-dev libssl-dev
          libtomlplusplus-dev libcli11-dev libsodium-dev libxlsxwriter-dev libprotobuf-dev
          protobuf-compiler libpq-dev python3 ca-certificates)

@@ -311,9 +311,9 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
   const uint64_t pos = entry.index;
   const uint64_t total_cap = budget_->limits().max_total_inflated;
   const uint64_t budget_left = total_cap - std::min(budget_->total_inflated(), total_cap);
-  if (impl_->in_memory && !impl_->rebuilt && pos < impl_->raw.size() && impl_->raw[pos].readable &&
-      entries_[pos].name == entry.name && entry.size <= budget_left &&
-      (max_bytes == 0 || max_bytes >= entry.size)) {
+  const bool in_memory_entry = impl_->in_memory && !impl_->rebuilt && pos < impl_->raw.size() &&
+                               impl_->raw[pos].readable && entries_[pos].name == entry.name;
+  if (in_memory_entry && entry.size <= budget_left && (max_bytes == 0 || max_bytes >= entry.size)) {
     const RawEntry& re = impl_->raw[pos];
     // Inflated ahead by the prefetch thread when it was asked for (the same
     // call, so the same result); inflated here otherwise.
@@ -326,6 +326,19 @@ Result<std::string> Archive::ReadEntry(const ArchiveEntry& entry, uint64_t max_b
       SG_RETURN_IF_ERROR(
           budget_->ChargeInflated(entry.name, whole->size(), whole->size(), entry.compressed));
       return std::move(*whole);
+    }
+  }
+  // A prefix (a sniffed header, a capped text file): decoded here up to
+  // `max_bytes` and charged in the pieces libzip's stream would charge;
+  // anything InflatePrefix will not vouch for goes to libzip.
+  if (in_memory_entry && max_bytes != 0 && max_bytes < entry.size &&
+      max_bytes < budget_->limits().max_entry_bytes) {
+    const RawEntry& re = impl_->raw[pos];
+    std::optional<std::string> head =
+        InflatePrefix(impl_->data, re.data_offset, re.csize, re.method, re.usize, re.crc, max_bytes);
+    if (head) {
+      SG_RETURN_IF_ERROR(ChargeAsStreamed(budget_, entry, head->size()));
+      return std::move(*head);
     }
   }
   if (!impl_->rebuilt && entry.method != 0 && entry.method != 8) {

@@ -540,6 +540,66 @@ TEST(ArchiveCorpusTest, PlainDirectoriesAreOpenedByLibzipAsRead) {
   EXPECT_GT(files_plain, files / 2);
 }
 
+// A prefix read of an in-memory entry is decoded by InflatePrefix, not by
+// libzip: it must return what libzip's stream (ReadZipEntry) returns, and
+// charge the budget the same, for intact data and for data with a flipped
+// byte anywhere in it (where libzip fails, the read falls back to libzip).
+TEST(ArchiveTest, PrefixReadsMatchLibzipsStream) {
+  constexpr char kSpec[] = R"({"entries": [
+    {"name": "big.txt", "repeat": "0123456789 the quick brown fox jumps over the lazy dog\n", "count": 4000},
+    {"name": "small.txt", "text": "a small deflated entry, a small deflated entry"},
+    {"name": "badcrc-small.txt", "text": "the CRC in the headers is wrong", "crc": 1},
+    {"name": "badcrc-big.txt", "repeat": "wrong CRC, more than two pieces ", "count": 7000, "crc": 1},
+    {"name": "short.txt", "repeat": "declared longer than it is ", "count": 3000, "declared_size": 200000},
+    {"name": "stored.bin", "repeat": "stored bytes ", "count": 12000, "method": 0}]})";
+  std::string good = ReadFileBytes(BuildZip(kSpec));
+  ASSERT_GT(good.size(), 1000u);
+  size_t compared = 0, failed_both = 0;
+  auto compare = [&](const std::string& bytes) {
+    Budget mine{Limits()};
+    auto a = Archive::OpenMemory(bytes, "mut", &mine, 0);
+    if (!a.ok()) return;
+    int code = 0;
+    zip_t* z = zip_internal::OpenZipMemory(bytes, &code);
+    if (z == nullptr) return;
+    for (const auto& e : (*a)->entries()) {
+      // Unknown methods are inflated as deflate by design (not libzip's way).
+      if (e.method != 0 && e.method != 8) continue;
+      for (uint64_t max : {uint64_t{1}, uint64_t{65536}, uint64_t{65537}, uint64_t{150000}, e.size - 1}) {
+        if (max == 0 || max >= e.size) continue;
+        Budget theirs{Limits()};
+        const uint64_t before = mine.total_inflated();
+        auto got = (*a)->Read(e, max);
+        auto want = zip_internal::ReadZipEntry(z, e.index, e, &theirs, max);
+        SCOPED_TRACE(e.name + " max " + std::to_string(max));
+        ASSERT_EQ(got.ok(), want.ok()) << (got.ok() ? want.status().ToString() : got.status().ToString());
+        if (got.ok()) {
+          EXPECT_EQ(*got, *want);
+        } else {
+          EXPECT_EQ(got.status().ToString(), want.status().ToString());
+          ++failed_both;
+        }
+        EXPECT_EQ(mine.total_inflated() - before, theirs.total_inflated());
+        ++compared;
+      }
+    }
+    zip_discard(z);
+  };
+  compare(good);
+  EXPECT_GT(compared, 10u);
+  // Flips in the deflated entries' headers and data (every 7th byte up to
+  // the stored entry, the last), where libzip finds bad data at one offset
+  // or another.
+  const size_t stored = good.find("stored.bin");
+  ASSERT_NE(stored, std::string::npos);
+  for (size_t i = 30; i + 30 < stored; i += 7) {
+    std::string m = good;
+    m[i] = static_cast<char>(m[i] ^ 0x5a);
+    compare(m);
+  }
+  EXPECT_GT(failed_both, 0u);
+}
+
 // The same oddities in real packages from the shared corpus.
 struct CorpusCase {
   const char* file;

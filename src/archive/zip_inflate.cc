@@ -1,8 +1,10 @@
 // Inflating one entry: libdeflate in one call when the whole entry is in
 // memory and wanted, else libzip's stream, charged to the budget as it goes.
 #include <libdeflate.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,7 +39,7 @@ Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEn
   // Reserve what the entry claims only up to a modest bound: declared sizes
   // are untrusted, so a bomb cannot make us allocate its claim.
   out.reserve(static_cast<size_t>(std::min<uint64_t>({entry.size, cap, 16u << 20})));
-  char buf[64 * 1024];
+  char buf[kStreamChunk];
   Status st;
   for (;;) {
     zip_int64_t got = zip_fread(f, buf, sizeof(buf));
@@ -65,6 +67,61 @@ Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEn
   }
   zip_fclose(f);
   if (!st.ok()) return st;
+  return out;
+}
+
+Status ChargeAsStreamed(Budget* budget, const ArchiveEntry& entry, uint64_t bytes) {
+  for (uint64_t done = 0; done < bytes;) {
+    const uint64_t take = std::min<uint64_t>(kStreamChunk, bytes - done);
+    done += take;
+    SG_RETURN_IF_ERROR(budget->ChargeInflated(entry.name, take, done, entry.compressed));
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> InflatePrefix(std::string_view package, uint64_t data_offset, uint64_t csize,
+                                         uint16_t method, uint64_t usize, uint32_t crc, uint64_t prefix) {
+  if (prefix == 0 || prefix >= usize || !InRange(data_offset, csize, package.size())) return std::nullopt;
+  std::string_view in = package.substr(data_offset, csize);
+  if (method == 0) {
+    // Stored data has nothing to fail on before its end.
+    if (csize != usize) return std::nullopt;
+    return std::string(in.substr(0, prefix));
+  }
+  if (method != 8) return std::nullopt;
+  // libzip decodes whole pieces: it fails the read when the data is bad
+  // anywhere in the pieces that cover the prefix, so that much is decoded
+  // here too. Pieces that reach the entry's end are decoded, and checked
+  // (size, CRC), whole.
+  const uint64_t want = (prefix + kStreamChunk - 1) / kStreamChunk * kStreamChunk;
+  std::optional<std::string> out;
+  if (want >= usize) {
+    out = InflateWhole(package, data_offset, csize, method, usize, crc);
+  } else if (want <= UINT_MAX) {
+    z_stream zs{};
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return std::nullopt;
+    out.emplace();
+    ResizeUninitialized(&*out, static_cast<size_t>(want));
+    zs.next_out = reinterpret_cast<Bytef*>(out->data());
+    zs.avail_out = static_cast<uInt>(want);
+    // Input in pieces a uInt can count (a package in memory is far smaller).
+    size_t used = 0;
+    int ret = Z_OK;
+    while (ret == Z_OK && zs.avail_out > 0) {
+      if (zs.avail_in == 0) {
+        if (used == in.size()) break;  // the data ends first: let libzip say so
+        const size_t n = std::min<size_t>(in.size() - used, 1u << 30);
+        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + used));
+        zs.avail_in = static_cast<uInt>(n);
+        used += n;
+      }
+      ret = inflate(&zs, Z_NO_FLUSH);
+    }
+    // The stream must go on past the pieces (it ends at the entry's end).
+    if (zs.avail_out != 0 || ret != Z_OK) out.reset();
+    inflateEnd(&zs);
+  }
+  if (out) out->resize(static_cast<size_t>(prefix));
   return out;
 }
 

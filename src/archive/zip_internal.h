@@ -180,12 +180,25 @@ bool FitsRebuild(const RawEntry& e);
 bool LibzipListsAsRead(const std::string& bytes, const std::vector<RawEntry>& raw);
 
 // zip_inflate.cc
+// ReadZipEntry reads libzip's stream in pieces of this many bytes.
+inline constexpr uint64_t kStreamChunk = 64 * 1024;
 // Inflates entry `index` of `zip` into memory through the budget.
 Result<std::string> ReadZipEntry(zip_t* zip, zip_uint64_t index, const ArchiveEntry& entry, Budget* budget,
                                  uint64_t max_bytes);
 // Whole-entry inflation of an in-memory package; nullopt: use ReadZipEntry.
 std::optional<std::string> InflateWhole(std::string_view package, uint64_t data_offset, uint64_t csize,
                                         uint16_t method, uint64_t usize, uint32_t crc);
+// The first `prefix` (< usize) bytes of an in-memory entry as ReadZipEntry
+// would return them: it decodes whole kStreamChunk pieces until it holds
+// `prefix` bytes, so this decodes (zlib, as libzip does) the same pieces and
+// accepts only when all of them decode, or, when they reach the entry's end,
+// when the whole entry has its declared size and CRC. nullopt otherwise (the
+// read goes to ReadZipEntry, which reports what it finds).
+std::optional<std::string> InflatePrefix(std::string_view package, uint64_t data_offset, uint64_t csize,
+                                         uint16_t method, uint64_t usize, uint32_t crc, uint64_t prefix);
+// Charges `bytes` of `entry` to the budget as ReadZipEntry does when it
+// reads that many: in kStreamChunk pieces, stopping at the first refusal.
+Status ChargeAsStreamed(Budget* budget, const ArchiveEntry& entry, uint64_t bytes);
 
 }  // namespace shelfguard::zip_internal
 
