@@ -44,6 +44,19 @@ struct EngineOptions {
   bool prefetch = false;
 };
 
+// A package file read whole and hashed ahead of its scan. Reading and
+// hashing need no engine, so a caller can do them while the engine is being
+// created (`shelfguard scan` does, for the first package of each worker).
+struct ReadAhead {
+  std::string path;
+  std::string bytes;
+  std::string sha256;  // of `bytes`; empty when the file was not read whole
+};
+// Reads `path` whole and hashes it when ScanFile would read it whole (a
+// regular file of at most kArchiveLoadWholeBytes); otherwise keeps only the
+// path, and the scan reads the file as ScanFile does, errors included.
+ReadAhead ReadPackageAhead(const std::string& path);
+
 class Engine {
  public:
   static Result<std::shared_ptr<const Engine>> Create(const EngineOptions& options);
@@ -53,6 +66,8 @@ class Engine {
   Facts ScanFile(const std::string& path) const;
   // Same for bytes in memory (daemon submissions); `name` labels the report.
   Facts ScanBytes(const std::string& name, std::string data) const;
+  // ScanFile(ahead.path), from what ReadPackageAhead read: the same facts.
+  Facts ScanReadAhead(ReadAhead ahead) const;
 
   const Limits& limits() const { return options_.limits; }
   std::string signatures_version() const;
@@ -60,7 +75,9 @@ class Engine {
 
  private:
   Engine() = default;
-  Facts Scan(const std::string& name, const std::string* path, std::string* data) const;
+  // `sha256`: the digest of *data when the caller has it already.
+  Facts Scan(const std::string& name, const std::string* path, std::string* data,
+             const std::string* sha256 = nullptr) const;
   // .wxapkg packages (plain or V1MMWX-encrypted): src/engine/engine.cc.
   Facts ScanWxapkg(const std::string& name, const std::string* path, std::string* data,
                    Facts facts, Budget* budget, EvidenceSink* evidence, TextSink* text) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iterator>
 #include <memory>
@@ -12,8 +13,10 @@
 #include <exception>
 #include <optional>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -165,6 +168,54 @@ void SetupScan(CLI::App* root) {
 
 namespace {
 
+// Threads started before the engine exists (RunScan): they may only wait
+// for the gate, which opens when everything they use is ready, or closes on
+// an early return; destruction closes it and joins them either way.
+class EarlyStart {
+ public:
+  EarlyStart() = default;
+  EarlyStart(const EarlyStart&) = delete;
+  EarlyStart& operator=(const EarlyStart&) = delete;
+  ~EarlyStart() {
+    Open(false);
+    JoinAll();
+  }
+  // Runs `f` on a new thread; on a thread that cannot be had, nothing runs
+  // and the work is left to the caller's own loop.
+  template <typename F>
+  void Start(F f) {
+    try {
+      threads_.emplace_back(std::move(f));
+    } catch (const std::system_error&) {
+    }
+  }
+  // True when the gate opened to go on, false when it closed.
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return state_ != 0; });
+    return state_ > 0;
+  }
+  // The first call decides; later ones change nothing.
+  void Open(bool go) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (state_ == 0) state_ = go ? 1 : -1;
+    }
+    cv_.notify_all();
+  }
+  void JoinAll() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int state_ = 0;  // 0 shut, 1 open, -1 closed for good
+  std::vector<std::thread> threads_;
+};
+
 int RunScan(ScanOptions& o) {
   const std::string& format = o.format;
   const bool pretty = o.pretty, progress = o.progress && !o.quiet;
@@ -220,9 +271,61 @@ int RunScan(ScanOptions& o) {
   }
   if (files.empty()) return 2;
 
+  // Reports are printed in input order as soon as every earlier one is
+  // done, so output is deterministic. Workers take files largest first
+  // within windows of kWindow files, so a big package does not start last
+  // and leave one core idle, while at most a window of reports waits.
+  constexpr size_t kWindow = 256;
+  std::vector<size_t> order(files.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (files.size() > 1) {
+    std::vector<uint64_t> sizes(files.size(), 0);
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::error_code ec;
+      auto sz = std::filesystem::file_size(files[i], ec);
+      sizes[i] = ec ? 0 : static_cast<uint64_t>(sz);
+    }
+    for (size_t w = 0; w < order.size(); w += kWindow) {
+      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), w + kWindow));
+      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(w), end,
+                       [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+    }
+  }
   // Fewer packages than cores (a provider checking one app): each scan may
   // inflate ahead on a spare core. With more, every core has a package.
-  eopts.prefetch = files.size() < std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  eopts.prefetch = files.size() < cores;
+  const unsigned n = std::min<unsigned>(jobs, static_cast<unsigned>(files.size()));
+  std::atomic<size_t> next{0};
+
+  // Creating the engine (mostly loading the signature base) and reading and
+  // hashing packages need nothing of each other: while this thread creates
+  // the engine, every other worker reads and hashes its first package (in
+  // the largest-first order), then waits for the engine to scan it. With one
+  // worker and a spare core, a helper reads the first package ahead instead.
+  std::function<void(size_t, std::optional<ReadAhead>)> run;  // set before the gate opens
+  std::optional<ReadAhead> main_first;  // the helper's read-ahead, when there is one
+  auto take_ahead = [&](size_t k) -> std::optional<ReadAhead> {
+    if (k >= files.size()) return std::nullopt;
+    try {
+      return ReadPackageAhead(files[order[k]]);
+    } catch (const std::exception&) {  // bad_alloc: the scan reads the file itself
+      return std::nullopt;
+    }
+  };
+  EarlyStart early;  // after all it uses: destroyed (closed, joined) first
+  if (n > 1) {
+    for (unsigned t = 1; t < n; ++t) {
+      early.Start([&]() {
+        const size_t k = next.fetch_add(1);
+        std::optional<ReadAhead> ahead = take_ahead(k);
+        if (early.Wait()) run(k, std::move(ahead));
+      });
+    }
+  } else if (cores > 1 && !files.empty()) {
+    next = 1;
+    early.Start([&]() { main_first = take_ahead(0); });
+  }
   auto engine = Engine::Create(eopts);
   if (!engine.ok()) {
     std::fprintf(stderr, "shelfguard scan: %s\n", engine.status().ToString().c_str());
@@ -275,26 +378,6 @@ int RunScan(ScanOptions& o) {
                      (no_color == nullptr || no_color[0] == '\0');
   const bool show_progress = progress && files.size() > 1 && isatty(STDERR_FILENO);
 
-  // Reports are printed in input order as soon as every earlier one is
-  // done, so output is deterministic. Workers take files largest first
-  // within windows of kWindow files, so a big package does not start last
-  // and leave one core idle, while at most a window of reports waits.
-  constexpr size_t kWindow = 256;
-  std::vector<size_t> order(files.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (files.size() > 1) {
-    std::vector<uint64_t> sizes(files.size(), 0);
-    for (size_t i = 0; i < files.size(); ++i) {
-      std::error_code ec;
-      auto sz = std::filesystem::file_size(files[i], ec);
-      sizes[i] = ec ? 0 : static_cast<uint64_t>(sz);
-    }
-    for (size_t w = 0; w < order.size(); w += kWindow) {
-      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), w + kWindow));
-      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(w), end,
-                       [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
-    }
-  }
   struct Done {
     std::string text;
     bool analysed = false;
@@ -303,7 +386,6 @@ int RunScan(ScanOptions& o) {
   };
   std::vector<std::optional<Done>> done(files.size());
   std::mutex mu;
-  std::atomic<size_t> next{0};
   size_t printed = 0, finished = 0, errors = 0;
   size_t verdicts[static_cast<size_t>(Severity::kBlock) + 1] = {};
   int exit_code = 0;
@@ -349,14 +431,13 @@ int RunScan(ScanOptions& o) {
     if (!d.analysed) d.why = r.facts.errors.empty() ? "unknown error" : r.facts.errors[0].message;
     return d;
   };
-  auto worker = [&]() {
-    for (;;) {
-      size_t k = next.fetch_add(1);
+  auto worker = [&](size_t k, std::optional<ReadAhead> ahead) {
+    for (;; k = next.fetch_add(1), ahead.reset()) {
       if (k >= files.size()) return;
       size_t i = order[k];
       Report r;
       try {
-        Facts facts = (*engine)->ScanFile(files[i]);
+        Facts facts = ahead ? (*engine)->ScanReadAhead(std::move(*ahead)) : (*engine)->ScanFile(files[i]);
         if (NotOpened(facts)) {
           r.facts = std::move(facts);  // nothing to assess: an error, not a finding
           ComputeVerdict(&r);
@@ -393,11 +474,15 @@ int RunScan(ScanOptions& o) {
       flush_ready();
     }
   };
-  unsigned n = std::min<unsigned>(jobs, static_cast<unsigned>(files.size()));
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  run = worker;
+  if (n > 1) {
+    early.Open(true);
+    worker(next.fetch_add(1), std::nullopt);
+  } else {
+    early.JoinAll();  // the helper's read-ahead of the first package, if any
+    worker(0, std::move(main_first));
+  }
+  early.JoinAll();
   if (show_progress) std::fprintf(stderr, "\r\033[K");
   std::vector<std::string> warnings;
   if (suppressions) warnings = suppressions->Warnings(suppression_hits, today);

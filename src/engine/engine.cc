@@ -327,7 +327,22 @@ Facts Engine::ScanBytes(const std::string& name, std::string data) const {
   return Scan(name, nullptr, &data);
 }
 
-Facts Engine::Scan(const std::string& name, const std::string* path, std::string* data) const {
+ReadAhead ReadPackageAhead(const std::string& path) {
+  ReadAhead ahead;
+  ahead.path = path;
+  if (ReadSmallFile(path, &ahead.bytes)) ahead.sha256 = Sha256Hex(ahead.bytes);
+  // A digest that failed (empty) leaves the file to ScanFile's own path.
+  if (ahead.sha256.empty()) ahead.bytes.clear();
+  return ahead;
+}
+
+Facts Engine::ScanReadAhead(ReadAhead ahead) const {
+  if (ahead.sha256.empty()) return ScanFile(ahead.path);
+  return Scan(ahead.path, nullptr, &ahead.bytes, &ahead.sha256);
+}
+
+Facts Engine::Scan(const std::string& name, const std::string* path, std::string* data,
+                   const std::string* sha256) const {
   Facts facts;
   facts.file = name;
   facts.signatures_version = signatures_version();
@@ -347,7 +362,7 @@ Facts Engine::Scan(const std::string& name, const std::string* path, std::string
     facts.sha256 = *sha;
   } else {
     facts.size = data->size();
-    facts.sha256 = Sha256Hex(*data);
+    facts.sha256 = sha256 != nullptr ? *sha256 : Sha256Hex(*data);
   }
   if (facts.size > options_.limits.max_package_bytes) {
     facts.errors.push_back({"over-limit", name + ": package is " + std::to_string(facts.size) +
