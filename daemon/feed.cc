@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include <curl/curl.h>
+#include "net/curl_lazy.h"
+
 
 namespace shelfguard::daemon {
 
@@ -16,23 +17,23 @@ bool IsHex64(const std::string& s) {
 std::string ResolveUrl(const std::string& base, const std::string& u) {
   // libcurl's URL parser (RFC 3986 reference resolution): "//host/x",
   // "?v=2", "../x" and absolute URLs resolve as a browser would.
-  if (u.empty() || u.size() > 8192) return "";
-  CURLU* h = curl_url();
+  if (u.empty() || u.size() > 8192 || net::curl::Load() == nullptr) return "";
+  CURLU* h = net::curl::url();
   if (h == nullptr) return "";
   std::string out;
-  if (curl_url_set(h, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
-      curl_url_set(h, CURLUPART_URL, u.c_str(), 0) == CURLUE_OK) {
+  if (net::curl::url_set(h, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
+      net::curl::url_set(h, CURLUPART_URL, u.c_str(), 0) == CURLUE_OK) {
     char* scheme = nullptr;
     char* full = nullptr;
-    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+    if (net::curl::url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         (std::string(scheme) == "http" || std::string(scheme) == "https") &&
-        curl_url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK) {
+        net::curl::url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK) {
       out = full;
     }
-    curl_free(scheme);
-    curl_free(full);
+    net::curl::free(scheme);
+    net::curl::free(full);
   }
-  curl_url_cleanup(h);
+  net::curl::url_cleanup(h);
   return out;
 }
 

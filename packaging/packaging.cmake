@@ -84,6 +84,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends on the shared libraries the programs link, as dpkg-shlibdeps finds
 # them (libzip, libzmq, libcurl, libplist, sqlite3, re2, capstone, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libcurl is loaded with dlopen on first use (src/net/curl_lazy.h), so
+# dpkg-shlibdeps cannot see it: named here, with the version the HTTP code
+# needs (CURLOPT_PROTOCOLS_STR).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion, systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${SG_PACKAGING_DIR}/debian/conffiles ${SG_PACKAGING_DIR}/debian/postinst

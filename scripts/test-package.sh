@@ -56,6 +56,8 @@ for lib in $libs; do
   [[ -n $pkg ]] || fail "no package owns $lib"
   grep -qxF "$pkg" <<<"$dep_names" || fail "Depends lacks $pkg (for $lib)"
 done
+# libcurl is loaded with dlopen (src/net/curl_lazy.cc), so no DT_NEEDED names it.
+grep -qxF libcurl4 <<<"$dep_names" || fail "Depends lacks libcurl4 (loaded with dlopen by the HTTP code)"
 [[ $(dpkg-deb -I "$deb" conffiles) == "/etc/shelfguard/shelfguard.toml" ]] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 for f in ./usr/bin/shelfguard ./usr/libexec/shelfguard-tool ./usr/bin/shelfguardd ./etc/shelfguard/shelfguard.toml \

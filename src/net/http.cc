@@ -14,7 +14,6 @@
 //    partial or error-page file.
 #include "net/http.h"
 
-#include <curl/curl.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -26,6 +25,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+
+#include "net/curl_lazy.h"
 
 namespace shelfguard::net {
 
@@ -61,11 +62,14 @@ namespace {
 constexpr size_t kMaxHeaderBytes = 256 * 1024;  // all response headers together
 
 Status GlobalInit() {
+  std::string why;
+  const curl::Api* api = curl::Load(&why);
+  if (api == nullptr) return Status::IoError(why);
   static std::once_flag once;
   static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [api] { rc = api->global_init(CURL_GLOBAL_DEFAULT); });
   if (rc != CURLE_OK) {
-    return Status::IoError(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
+    return Status::IoError(std::string("curl_global_init failed: ") + curl::easy_strerror(rc));
   }
   return Status::Ok();
 }
@@ -122,15 +126,15 @@ int OnPrereq(void* user, char* conn_primary_ip, char* /*conn_local_ip*/, int /*p
   if (!o.deny_private || !IsPrivateAddress(ip)) return CURL_PREREQFUNC_OK;
   std::string host;
   char* eff = nullptr;
-  if (curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff != nullptr) {
-    CURLU* u = curl_url();
+  if (curl::easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff != nullptr) {
+    CURLU* u = curl::url();
     char* h = nullptr;
-    if (u != nullptr && curl_url_set(u, CURLUPART_URL, eff, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
+    if (u != nullptr && curl::url_set(u, CURLUPART_URL, eff, 0) == CURLUE_OK &&
+        curl::url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
       host = h;
     }
-    curl_free(h);
-    curl_url_cleanup(u);
+    curl::free(h);
+    curl::url_cleanup(u);
   }
   for (const auto& a : o.allow_hosts) {
     if (a == ip || (!host.empty() && a == host)) return CURL_PREREQFUNC_OK;
@@ -183,7 +187,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   }
   if (t->to_file && !t->skip_body) {
     long code = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+    curl::easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code > 299) t->skip_body = true;
   }
   t->bytes += len;
@@ -222,10 +226,10 @@ std::string HexDigest(EVP_MD_CTX* md) {
 }
 
 struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { curl::easy_cleanup(c); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { curl::slist_free_all(l); }
 };
 struct MdDeleter {
   void operator()(EVP_MD_CTX* m) const { EVP_MD_CTX_free(m); }
@@ -238,19 +242,19 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
     return Status::Unsupported("only http:// and https:// URLs are allowed: " + url);
   }
   SG_RETURN_IF_ERROR(GlobalInit());
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Status::IoError("curl_easy_init failed");
+  std::unique_ptr<CURL, CurlDeleter> handle(curl::easy_init());
+  if (!handle) return Status::IoError("curl_easy_init failed");
   std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
   if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) {
     return Status::IoError("cannot initialise SHA-256");
   }
-  t->curl = curl.get();
+  t->curl = handle.get();
   t->md = md.get();
   t->max_bytes = o.max_bytes;
 
   std::unique_ptr<curl_slist, SlistDeleter> hdrs;
   auto add_header = [&](const std::string& h) {
-    curl_slist* l = curl_slist_append(hdrs.get(), h.c_str());
+    curl_slist* l = curl::slist_append(hdrs.get(), h.c_str());
     if (l != nullptr) {
       hdrs.release();
       hdrs.reset(l);
@@ -267,41 +271,41 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
   }
 
   char errbuf[CURL_ERROR_SIZE] = {0};
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, o.max_redirects > 0 ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(std::max(o.max_redirects, 0)));
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!o.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o.total_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_bytes);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o.low_speed_seconds);
-  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_bytes));
-  curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if the server offers
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+  CURL* c = handle.get();
+  curl::easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl::easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl::easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl::easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl::easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl::easy_setopt(c, CURLOPT_FOLLOWLOCATION, o.max_redirects > 0 ? 1L : 0L);
+  curl::easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(std::max(o.max_redirects, 0)));
+  curl::easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl::easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!o.ca_file.empty()) curl::easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
+  curl::easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+  curl::easy_setopt(c, CURLOPT_TIMEOUT_MS, o.total_timeout_ms);
+  curl::easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_bytes);
+  curl::easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o.low_speed_seconds);
+  curl::easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_bytes));
+  curl::easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
+  curl::easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if the server offers
+  curl::easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
+  curl::easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl::easy_setopt(c, CURLOPT_HEADERDATA, t);
+  curl::easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
+  curl::easy_setopt(c, CURLOPT_WRITEDATA, t);
   t->opts = &o;
-  curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, OnPrereq);
-  curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl::easy_setopt(c, CURLOPT_PREREQFUNCTION, OnPrereq);
+  curl::easy_setopt(c, CURLOPT_PREREQDATA, t);
+  curl::easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl::easy_setopt(c, CURLOPT_XFERINFODATA, t);
+  curl::easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   if (!o.userpwd.empty()) {
-    curl_easy_setopt(c, CURLOPT_USERPWD, o.userpwd.c_str());
-    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);  // not sent to another host on redirect
+    curl::easy_setopt(c, CURLOPT_USERPWD, o.userpwd.c_str());
+    curl::easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);  // not sent to another host on redirect
   }
 
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = curl::easy_perform(c);
   if (t->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
     return Status::OverLimit("response body from " + url + " exceeds the cap of " +
                              std::to_string(o.max_bytes) + " bytes");
@@ -316,7 +320,7 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
   if (!t->refused.empty()) return Status::Unsupported("GET " + url + ": " + t->refused);
   if (rc == CURLE_ABORTED_BY_CALLBACK) return Status::IoError("GET " + url + ": aborted: the daemon is stopping");
   if (rc != CURLE_OK) {
-    std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    std::string detail = errbuf[0] != '\0' ? errbuf : curl::easy_strerror(rc);
     std::string msg = "GET " + url + ": " + detail;
     switch (rc) {
       case CURLE_OPERATION_TIMEDOUT:
@@ -331,7 +335,7 @@ Result<HttpResponse> Perform(const std::string& url, const HttpOptions& o, Trans
   }
   if (t->md_failed) return Status::IoError("SHA-256 computation failed");
   HttpResponse r;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  curl::easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   r.headers = std::move(t->headers);
   r.bytes = t->bytes;
   if (!t->skip_body) r.sha256 = HexDigest(md.get());
