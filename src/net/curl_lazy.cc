@@ -37,21 +37,10 @@ Loader LoadOnce() {
   }
   decltype(&::curl_version_info) version_info = nullptr;
   Api& a = l.api;
-  bool ok = Resolve(lib, "curl_version_info", &version_info, &l.why) &&
-            Resolve(lib, "curl_global_init", &a.global_init, &l.why) &&
-            Resolve(lib, "curl_easy_init", &a.easy_init, &l.why) &&
-            Resolve(lib, "curl_easy_cleanup", &a.easy_cleanup, &l.why) &&
-            Resolve(lib, "curl_easy_setopt", &a.easy_setopt, &l.why) &&
-            Resolve(lib, "curl_easy_getinfo", &a.easy_getinfo, &l.why) &&
-            Resolve(lib, "curl_easy_perform", &a.easy_perform, &l.why) &&
-            Resolve(lib, "curl_easy_strerror", &a.easy_strerror, &l.why) &&
-            Resolve(lib, "curl_free", &a.free, &l.why) &&
-            Resolve(lib, "curl_slist_append", &a.slist_append, &l.why) &&
-            Resolve(lib, "curl_slist_free_all", &a.slist_free_all, &l.why) &&
-            Resolve(lib, "curl_url", &a.url, &l.why) &&
-            Resolve(lib, "curl_url_cleanup", &a.url_cleanup, &l.why) &&
-            Resolve(lib, "curl_url_set", &a.url_set, &l.why) &&
-            Resolve(lib, "curl_url_get", &a.url_get, &l.why);
+  bool ok = Resolve(lib, "curl_version_info", &version_info, &l.why);
+#define SG_CURL_RESOLVE(name) ok = ok && Resolve(lib, "curl_" #name, &a.name, &l.why);
+  SG_CURL_FUNCTIONS(SG_CURL_RESOLVE)
+#undef SG_CURL_RESOLVE
   if (!ok) return l;
   const curl_version_info_data* v = version_info(CURLVERSION_NOW);
   if (v == nullptr || v->version_num < 0x075500) {

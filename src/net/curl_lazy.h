@@ -15,22 +15,17 @@
 
 namespace shelfguard::net::curl {
 
-// The library's functions, resolved once.
+// The libcurl functions the project calls, without their curl_ prefix.
+#define SG_CURL_FUNCTIONS(X)                                                                     \
+  X(global_init) X(easy_init) X(easy_cleanup) X(easy_setopt) X(easy_getinfo) X(easy_perform)     \
+  X(easy_strerror) X(free) X(slist_append) X(slist_free_all) X(url) X(url_cleanup) X(url_set)    \
+  X(url_get)
+
+// The library's functions, resolved once: `easy_init` is curl_easy_init.
 struct Api {
-  decltype(&::curl_global_init) global_init;
-  decltype(&::curl_easy_init) easy_init;
-  decltype(&::curl_easy_cleanup) easy_cleanup;
-  decltype(&::curl_easy_setopt) easy_setopt;
-  decltype(&::curl_easy_getinfo) easy_getinfo;
-  decltype(&::curl_easy_perform) easy_perform;
-  decltype(&::curl_easy_strerror) easy_strerror;
-  decltype(&::curl_free) free;
-  decltype(&::curl_slist_append) slist_append;
-  decltype(&::curl_slist_free_all) slist_free_all;
-  decltype(&::curl_url) url;
-  decltype(&::curl_url_cleanup) url_cleanup;
-  decltype(&::curl_url_set) url_set;
-  decltype(&::curl_url_get) url_get;
+#define SG_CURL_MEMBER(name) decltype(&::curl_##name) name;
+  SG_CURL_FUNCTIONS(SG_CURL_MEMBER)
+#undef SG_CURL_MEMBER
 };
 
 // Loads libcurl.so.4 (the soname built against) on the first call and
