@@ -8,7 +8,8 @@
 // many threads as the scan uses (deflate_floor.h), so the figure says how
 // much of the time is the analyzers' own.
 //
-// usage: scan_vs_aapt [--jobs N] [CORPUS_DIR]
+// usage: scan_vs_aapt [--jobs N] [--rounds N] [CORPUS_DIR]
+//   Each contender runs N times (default 3), interleaved; best and median.
 //   CORPUS_DIR defaults to $SHELFGUARD_CORPUS, else <source>/../shared/corpus.
 //   The shelfguard binary is the one next to this program.
 #include <fcntl.h>
@@ -72,12 +73,15 @@ double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
 int main(int argc, char** argv) {
   std::string jobs;
   std::string corpus;
+  int rounds = 3;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--jobs" && i + 1 < argc) {
       jobs = argv[++i];
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: scan_vs_aapt [--jobs N] [CORPUS_DIR]\n");
+      std::printf("usage: scan_vs_aapt [--jobs N] [--rounds N] [CORPUS_DIR]\n");
       return 0;
     } else {
       corpus = a;
@@ -126,20 +130,33 @@ int main(int argc, char** argv) {
     *rc = Spawn(scan);
     return Seconds(t0, std::chrono::steady_clock::now());
   };
+  // Each contender `rounds` times, interleaved (full scan, manifest-only
+  // scan, aapt loop, then again), so a slow moment of the machine falls on
+  // all of them; each is judged by its best round, as the other benches
+  // are, and the medians are printed beside.
   int scan_rc = 0, quick_rc = 0;
-  double s = run_scan(false, &scan_rc);
-  double q = run_scan(true, &quick_rc);
-  auto t1 = std::chrono::steady_clock::now();
   size_t aapt_ok = 0;
-  for (const auto& f : apks) {
-    if (Spawn({"aapt", "dump", "badging", f}) == 0) ++aapt_ok;
+  std::vector<double> full_t, quick_t, aapt_t;
+  for (int r = 0; r < rounds; ++r) {
+    full_t.push_back(run_scan(false, &scan_rc));
+    quick_t.push_back(run_scan(true, &quick_rc));
+    auto t1 = std::chrono::steady_clock::now();
+    aapt_ok = 0;
+    for (const auto& f : apks) {
+      if (Spawn({"aapt", "dump", "badging", f}) == 0) ++aapt_ok;
+    }
+    aapt_t.push_back(Seconds(t1, std::chrono::steady_clock::now()));
+    if (scan_rc < 0 || quick_rc < 0) {
+      std::fprintf(stderr, "scan_vs_aapt: shelfguard did not run to completion\n");
+      return 2;
+    }
   }
-  auto t2 = std::chrono::steady_clock::now();
-  if (scan_rc < 0 || quick_rc < 0) {
-    std::fprintf(stderr, "scan_vs_aapt: shelfguard did not run to completion\n");
-    return 2;
-  }
-  double a = Seconds(t1, t2);
+  auto best = [](std::vector<double> v) { return *std::min_element(v.begin(), v.end()); };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double s = best(full_t), q = best(quick_t), a = best(aapt_t);
 
   // The floor: what the scan reads, recorded by scanning each package once
   // in this process, then read, hashed and inflated on `threads` threads,
@@ -197,13 +214,16 @@ int main(int argc, char** argv) {
 
   double ratio = a > 0 ? s / a : 0, quick_ratio = a > 0 ? q / a : 0;
   std::printf("files:                 %zu APKs (%zu accepted by aapt)\n", apks.size(), aapt_ok);
-  std::printf("aapt dump badging:     %.3f s (one process per file)\n", a);
-  std::printf("shelfguard scan --manifest-only: %.3f s (one process, exit %d) -> ratio %.3f "
-              "(target <= %.1f): %s\n",
-              q, quick_rc, quick_ratio, kTarget, quick_ratio <= kTarget ? "met" : "NOT met");
-  std::printf("shelfguard scan (full: DEX, native code, SDKs, rules): %.3f s (exit %d) -> "
-              "ratio %.3f (target <= %.1f): %s\n",
-              s, scan_rc, ratio, kFullTarget, ratio <= kFullTarget ? "met" : "NOT met");
+  std::printf("rounds:                %d, interleaved; best (median)\n", rounds);
+  std::printf("aapt dump badging:     %.3f s (%.3f) (one process per file)\n", a, median(aapt_t));
+  std::printf("shelfguard scan --manifest-only: %.3f s (%.3f) (one process, exit %d) -> ratio %.3f "
+              "(median %.3f; target <= %.1f): %s\n",
+              q, median(quick_t), quick_rc, quick_ratio, median(quick_t) / median(aapt_t), kTarget,
+              quick_ratio <= kTarget ? "met" : "NOT met");
+  std::printf("shelfguard scan (full: DEX, native code, SDKs, rules): %.3f s (%.3f) (exit %d) -> "
+              "ratio %.3f (median %.3f; target <= %.1f): %s\n",
+              s, median(full_t), scan_rc, ratio, median(full_t) / median(aapt_t), kFullTarget,
+              ratio <= kFullTarget ? "met" : "NOT met");
   std::printf("floor: read + SHA-256 + inflate the entries the full scan reads (libdeflate, %u "
               "threads, %.1f MB out; %zu packages hashed only): %.3f s -> ratio %.3f\n",
               threads, floor_bytes / 1e6, unlocated, floor, a > 0 ? floor / a : 0);
