@@ -63,6 +63,19 @@ inline std::vector<std::string> ArgsOrCorpus(int argc, char** argv, std::initial
   return files;
 }
 
+// Command-line options of the benches: when argv[*i] is `name` and a value
+// follows, *i moves onto the value and it is returned; nullptr otherwise.
+inline const char* OptionValue(int argc, char** argv, int* i, const char* name) {
+  if (std::string(argv[*i]) != name || *i + 1 >= argc) return nullptr;
+  return argv[++*i];
+}
+// The same for a count: at least 1.
+inline bool CountOption(int argc, char** argv, int* i, const char* name, int* out) {
+  const char* v = OptionValue(argc, argv, i, name);
+  if (v != nullptr) *out = std::max(1, std::atoi(v));
+  return v != nullptr;
+}
+
 }  // namespace shelfguard::bench
 
 #endif  // SHELFGUARD_BENCH_BENCH_SUPPORT_H_

@@ -78,12 +78,9 @@ int main(int argc, char** argv) {
   int n = 1000, rounds = 3;
   std::string isolation = "process";
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--isolation" && i + 1 < argc) {
-      isolation = argv[++i];
-    } else if (a == "--rounds" && i + 1 < argc) {
-      rounds = std::max(1, std::atoi(argv[++i]));
-    } else {
+    if (const char* v = shelfguard::bench::OptionValue(argc, argv, &i, "--isolation")) {
+      isolation = v;
+    } else if (!shelfguard::bench::CountOption(argc, argv, &i, "--rounds", &rounds)) {
       n = std::max(1, std::atoi(argv[i]));
     }
   }

@@ -75,12 +75,13 @@ int main(int argc, char** argv) {
   std::string corpus;
   int rounds = 3;
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--jobs" && i + 1 < argc) {
-      jobs = argv[++i];
-    } else if (a == "--rounds" && i + 1 < argc) {
-      rounds = std::max(1, std::atoi(argv[++i]));
-    } else if (a == "-h" || a == "--help") {
+    const std::string a = argv[i];
+    if (const char* v = shelfguard::bench::OptionValue(argc, argv, &i, "--jobs")) {
+      jobs = v;
+      continue;
+    }
+    if (shelfguard::bench::CountOption(argc, argv, &i, "--rounds", &rounds)) continue;
+    if (a == "-h" || a == "--help") {
       std::printf("usage: scan_vs_aapt [--jobs N] [--rounds N] [CORPUS_DIR]\n");
       return 0;
     } else {
