@@ -125,11 +125,6 @@ std::string FormatDouble(double d) {
 
 }  // namespace
 
-const std::string& StringPool::At(uint32_t index) const {
-  static const std::string kEmpty;
-  return index < strings.size() ? strings[index] : kEmpty;
-}
-
 Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* budget,
                                              std::string_view location,
                                              std::vector<Anomaly>* anomalies) {
@@ -274,18 +269,6 @@ Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* bud
     note("string-pool-bad-string", std::to_string(pool.bad_strings) + " of " + std::to_string(n) +
                                        " strings out of bounds");
   }
-  return pool;
-}
-
-Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
-                                   std::string_view location, std::vector<Anomaly>* anomalies) {
-  auto views = ParseStringPoolViews(chunk, budget, location, anomalies);
-  if (!views.ok()) return views.status();
-  StringPool pool;
-  pool.strings.assign(views->strings.begin(), views->strings.end());
-  pool.utf8 = views->utf8;
-  pool.declared_count = views->declared_count;
-  pool.bad_strings = views->bad_strings;
   return pool;
 }
 

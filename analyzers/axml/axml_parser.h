@@ -107,22 +107,13 @@ struct ResValue {
   uint32_t data = 0;
 };
 
-// A decoded ResStringPool. Strings are converted to UTF-8 (UTF-16 pools are
-// transcoded; unpaired surrogates become U+FFFD). A string whose offset or
-// length is out of bounds is kept as "" and counted in `bad_strings`.
-struct StringPool {
-  std::vector<std::string> strings;
-  bool utf8 = false;
-  uint32_t declared_count = 0;  // stringCount from the header (untrusted)
-  uint32_t bad_strings = 0;
-  const std::string& At(uint32_t index) const;  // "" when out of range
-  bool Has(uint32_t index) const { return index < strings.size(); }
-};
-
-// The same pool as views: `strings` point into `storage` (UTF-8 pools: the
-// pool's string bytes copied once; UTF-16 pools: their UTF-8 transcoding),
-// so that a table of tens of thousands of strings costs no allocation per
-// string. The views stay valid while `storage` lives, moves included.
+// A decoded ResStringPool, its strings converted to UTF-8 (UTF-16 pools are
+// transcoded; unpaired surrogates become U+FFFD); a string whose offset or
+// length is out of bounds is kept as "" and counted in `bad_strings`. The
+// strings are views into `storage` (UTF-8 pools: the pool's string bytes
+// copied once; UTF-16 pools: their UTF-8 transcoding), so that a table of
+// tens of thousands of strings costs no allocation per string. The views
+// stay valid while `storage` lives, moves included.
 struct StringPoolViews {
   std::vector<std::string_view> strings;
   std::unique_ptr<std::string> storage;
@@ -135,9 +126,6 @@ struct StringPoolViews {
 // is clipped to the chunk's size by the caller or here). `budget` may be null
 // (then only the built-in caps apply). Problems that still leave a usable pool
 // are appended to `anomalies` with `location` as their location.
-Result<StringPool> ParseStringPool(std::string_view chunk, Budget* budget,
-                                   std::string_view location, std::vector<Anomaly>* anomalies);
-// The same parse, its strings as views (the same strings, the same anomalies).
 Result<StringPoolViews> ParseStringPoolViews(std::string_view chunk, Budget* budget,
                                              std::string_view location,
                                              std::vector<Anomaly>* anomalies);
